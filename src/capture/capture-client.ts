@@ -1,0 +1,164 @@
+import type { Dispatcher } from 'undici';
+import { systemClock, type Clock } from './clock.ts';
+import { serializeEvent, splitIntoRequests, type SerializedEvent } from './request-batches.ts';
+import { sendBatch, type AttemptSummary, type SendContext } from './send-loop.ts';
+import { UndiciTransport, type CaptureTransport } from './transport.ts';
+import type { CaptureEvent, Compression, SendReport } from './types.ts';
+import { CAPTURE_PATH, extraHeadersWithoutProtocolOnes } from './wire-request.ts';
+
+export interface CaptureClientOptions {
+  /** Ingestion host, e.g. `https://us.i.posthog.com`; a path prefix (reverse proxy) is kept. */
+  host: string;
+  apiKey: string;
+  /** `<name>/<version>`, sent as `User-Agent` and `PostHog-Sdk-Info`. */
+  sdkInfo: string;
+  compression?: Compression;
+  /** Extra request headers (proxies, gateways). They cannot replace the protocol's own headers. */
+  headers?: Record<string, string>;
+  historicalMigration?: boolean;
+  /** Attempts per batch, the first included. */
+  maxAttempts?: number;
+  retryInitialDelayMillis?: number;
+  retryMaxDelayMillis?: number;
+  /** Upper bound for one attempt; the send's deadline may cut it shorter. */
+  requestTimeoutMillis?: number;
+  connectTimeoutMillis?: number;
+  maxEventsPerRequest?: number;
+  /** Uncompressed JSON bytes per request. */
+  maxRequestBytes?: number;
+  /** Serialised bytes of one event; larger events are dropped as `too_large` before sending. */
+  maxEventBytes?: number;
+  maxConcurrentRequests?: number;
+  maxResponseBytes?: number;
+  dispatcher?: Dispatcher;
+  /** Replaces the HTTP transport entirely. */
+  transport?: CaptureTransport;
+  clock?: Clock;
+  random?: () => number;
+  onAttempt?: (summary: AttemptSummary) => void;
+  onCompressionError?: (error: unknown) => void;
+}
+
+export const CAPTURE_CLIENT_DEFAULTS = {
+  compression: 'gzip' as Compression,
+  maxAttempts: 4,
+  retryInitialDelayMillis: 500,
+  retryMaxDelayMillis: 30_000,
+  requestTimeoutMillis: 10_000,
+  connectTimeoutMillis: 5_000,
+  maxEventsPerRequest: 100,
+  maxRequestBytes: 5 * 1024 * 1024,
+  maxEventBytes: 900 * 1024,
+  maxConcurrentRequests: 4,
+  maxResponseBytes: 1024 * 1024,
+};
+
+export interface SendOptions {
+  /** Clock time by which every event must be delivered or given up. */
+  deadline: number;
+  /** Aborting ends backoff sleeps and in-flight requests; what is left is dropped as `shutdown`. */
+  signal?: AbortSignal;
+}
+
+/** A capture v1 client: events in, a report of what became of each of them out. */
+export class CaptureClient {
+  readonly endpoint: URL;
+  private readonly _options: Required<Omit<CaptureClientOptions, 'dispatcher' | 'transport' | 'onAttempt' | 'onCompressionError' | 'headers'>>;
+  private readonly _headers: Record<string, string>;
+  private readonly _transport: CaptureTransport;
+  private readonly _onAttempt: CaptureClientOptions['onAttempt'];
+  private readonly _onCompressionError: CaptureClientOptions['onCompressionError'];
+
+  constructor(options: CaptureClientOptions) {
+    this.endpoint = captureEndpoint(options.host);
+    this._options = {
+      ...CAPTURE_CLIENT_DEFAULTS,
+      historicalMigration: false,
+      clock: systemClock,
+      random: Math.random,
+      ...definedOnly(options),
+    } as CaptureClient['_options'];
+    this._options.maxAttempts = Math.max(1, Math.floor(this._options.maxAttempts));
+    this._headers = extraHeadersWithoutProtocolOnes(options.headers ?? {});
+    this._onAttempt = options.onAttempt;
+    this._onCompressionError = options.onCompressionError;
+    this._transport =
+      options.transport ??
+      new UndiciTransport({
+        url: this.endpoint,
+        connectTimeoutMillis: this._options.connectTimeoutMillis,
+        maxResponseBytes: this._options.maxResponseBytes,
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      });
+  }
+
+  get clock(): Clock {
+    return this._options.clock;
+  }
+
+  /** Sends the events and reports every one of them. Never rejects. */
+  async send(events: readonly CaptureEvent[], options: SendOptions): Promise<SendReport> {
+    const o = this._options;
+    const ctx: SendContext = {
+      settings: {
+        apiKey: o.apiKey,
+        sdkInfo: o.sdkInfo,
+        extraHeaders: this._headers,
+        compression: o.compression,
+        historicalMigration: o.historicalMigration,
+        maxAttempts: o.maxAttempts,
+        backoff: { initialDelayMillis: o.retryInitialDelayMillis, maxDelayMillis: o.retryMaxDelayMillis },
+        requestTimeoutMillis: o.requestTimeoutMillis,
+        transport: this._transport,
+        clock: o.clock,
+        random: o.random,
+        ...(this._onAttempt ? { onAttempt: this._onAttempt } : {}),
+        ...(this._onCompressionError ? { onCompressionError: this._onCompressionError } : {}),
+      },
+      deadline: options.deadline,
+      signal: options.signal,
+      report: { delivered: 0, dropped: [], requests: 0, retries: 0 },
+    };
+
+    const sendable: SerializedEvent[] = [];
+    for (const event of events) {
+      const item = serializeEvent(event);
+      if (item === undefined) {
+        ctx.report.dropped.push({ event, reason: 'invalid', details: 'event could not be serialised as JSON', transient: false });
+      } else if (item.bytes > o.maxEventBytes) {
+        ctx.report.dropped.push({ event, reason: 'too_large', details: `event is ${item.bytes} bytes, over the ${o.maxEventBytes}-byte limit`, transient: false });
+      } else {
+        sendable.push(item);
+      }
+    }
+    const groups = splitIntoRequests(sendable, { maxEvents: o.maxEventsPerRequest, maxBytes: o.maxRequestBytes });
+    await runLimited(groups, o.maxConcurrentRequests, (group) => sendBatch(ctx, group));
+    return ctx.report;
+  }
+
+  /** Closes the connection pool (unless the dispatcher was supplied). */
+  close(): Promise<void> {
+    return this._transport.close();
+  }
+}
+
+/** `{host}/i/v1/analytics/events`, with any trailing slash of the host removed. */
+export function captureEndpoint(host: string): URL {
+  const url = new URL(host);
+  url.pathname = url.pathname.replace(/\/+$/, '') + CAPTURE_PATH;
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+async function runLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await run(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,59 @@
+import type { EventResult } from './types.ts';
+
+export type ParsedSuccess =
+  | { ok: true; results: Map<string, EventResult> }
+  | { ok: false; reason: string };
+
+/**
+ * Reads a 2xx body's per-uuid `results`. Anything but a JSON object whose `results` is an object is
+ * malformed, and a malformed success is terminal: retrying a broken success could loop forever.
+ * A body without `results` is malformed too (the stricter reading among the official SDKs).
+ */
+export function parseSuccessBody(body: string): ParsedSuccess {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'response body is not JSON' };
+  }
+  if (!isObject(parsed)) return { ok: false, reason: 'response body is not a JSON object' };
+  const results = parsed.results;
+  if (!isObject(results)) return { ok: false, reason: 'response has no results object' };
+  const map = new Map<string, EventResult>();
+  for (const key of Object.keys(results)) {
+    const entry = results[key];
+    if (!isObject(entry) || typeof entry.result !== 'string') continue;
+    const details = typeof entry.details === 'string' ? entry.details : undefined;
+    map.set(key.toLowerCase(), details === undefined ? { result: entry.result } : { result: entry.result, details });
+  }
+  return { ok: true, results: map };
+}
+
+const MAX_MESSAGE_LENGTH = 300;
+
+/** A short human message from an error body (`error_description`, then `error`), for diagnostics only. */
+export function errorMessageFromBody(body: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed)) return undefined;
+  for (const key of ['error_description', 'error', 'detail', 'message']) {
+    const value = parsed[key];
+    if (typeof value === 'string' && value.trim() !== '') return sanitizeMessage(value);
+  }
+  return undefined;
+}
+
+/** Server text goes into logs: keep it short and printable. */
+function sanitizeMessage(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const printable = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return printable.length > MAX_MESSAGE_LENGTH ? `${printable.slice(0, MAX_MESSAGE_LENGTH)}…` : printable;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,209 @@
+import type { Clock } from './clock.ts';
+import { encodeBody } from './compression.ts';
+import type { SerializedEvent } from './request-batches.ts';
+import { errorMessageFromBody, parseSuccessBody } from './response.ts';
+import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffSettings } from './retry-policy.ts';
+import type { CaptureTransport, TransportResponse } from './transport.ts';
+import type { Compression, DropReason, SendReport } from './types.ts';
+import { uuidv7 } from './uuid.ts';
+import { attemptHeaders, requestBodyJson, type BatchIdentity } from './wire-request.ts';
+
+/** One line of what happened to one attempt, for debug output and diagnostics. */
+export interface AttemptSummary {
+  requestId: string;
+  attempt: number;
+  events: number;
+  status?: number;
+  error?: string;
+  delivered: number;
+  dropped: number;
+  retry: number;
+}
+
+export interface SendLoopSettings {
+  apiKey: string;
+  sdkInfo: string;
+  extraHeaders: Record<string, string>;
+  compression: Compression;
+  historicalMigration: boolean;
+  maxAttempts: number;
+  backoff: BackoffSettings;
+  requestTimeoutMillis: number;
+  transport: CaptureTransport;
+  clock: Clock;
+  random: () => number;
+  onAttempt?: (summary: AttemptSummary) => void;
+  onCompressionError?: (error: unknown) => void;
+}
+
+/** State shared by the requests of one send. */
+export interface SendContext {
+  settings: SendLoopSettings;
+  deadline: number;
+  signal: AbortSignal | undefined;
+  report: SendReport;
+}
+
+const TRANSIENT: ReadonlySet<DropReason> = new Set<DropReason>(['retry_exhausted', 'deadline', 'shutdown']);
+
+function drop(ctx: SendContext, events: readonly SerializedEvent[], reason: DropReason, details?: string): void {
+  const transient = TRANSIENT.has(reason);
+  for (const item of events) {
+    ctx.report.dropped.push(details === undefined ? { event: item.event, reason, transient } : { event: item.event, reason, details, transient });
+  }
+}
+
+/** Why to stop before (or instead of) another attempt, if anything. */
+function stopReason(ctx: SendContext, plannedDelay = 0): DropReason | undefined {
+  if (ctx.signal?.aborted) return 'shutdown';
+  if (ctx.settings.clock.now() + plannedDelay >= ctx.deadline) return 'deadline';
+  return undefined;
+}
+
+type AttemptVerdict =
+  | { kind: 'done' }
+  | { kind: 'retry'; pending: SerializedEvent[]; retryAfterMillis: number | undefined; why: string }
+  | { kind: 'split' };
+
+/**
+ * Sends one group of events as one batch: a request id and `created_at` for all its attempts,
+ * resending only what the server marked `retry` or what a transient failure left unsent.
+ * Every event ends up counted in `ctx.report`, delivered or dropped with a reason.
+ */
+export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Promise<void> {
+  const { clock } = ctx.settings;
+  const identity: BatchIdentity = { requestId: uuidv7(clock.now()), createdAt: new Date(clock.now()).toISOString() };
+  let pending = events;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const stop = stopReason(ctx);
+      if (stop) return drop(ctx, pending, stop);
+
+      const verdict = await attemptOnce(ctx, identity, attempt, pending);
+      if (verdict.kind === 'done') return;
+      if (verdict.kind === 'split') return await sendHalves(ctx, pending);
+
+      pending = verdict.pending;
+      const afterFailure = stopReason(ctx);
+      if (afterFailure) return drop(ctx, pending, afterFailure, verdict.why);
+      if (attempt >= ctx.settings.maxAttempts) return drop(ctx, pending, 'retry_exhausted', verdict.why);
+      const delay = retryDelay(attempt + 1, ctx.settings.backoff, verdict.retryAfterMillis, ctx.settings.random);
+      // Sleeping past the deadline only to give up: stop now, while there is still time to report.
+      const beforeSleep = stopReason(ctx, delay);
+      if (beforeSleep) return drop(ctx, pending, beforeSleep, verdict.why);
+      await clock.sleep(delay, ctx.signal);
+    }
+  } catch (error) {
+    // Defensive: the loop itself should not throw, but if it does its events are still accounted for.
+    drop(ctx, pending, 'internal_error', error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** A 413 on several events: each half becomes its own batch, down to single events. */
+async function sendHalves(ctx: SendContext, events: SerializedEvent[]): Promise<void> {
+  const middle = Math.ceil(events.length / 2);
+  await sendBatch(ctx, events.slice(0, middle));
+  await sendBatch(ctx, events.slice(middle));
+}
+
+async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[]): Promise<AttemptVerdict> {
+  const s = ctx.settings;
+  const encoded = await encodeBody(requestBodyJson(identity, s.historicalMigration, pending), s.compression, s.onCompressionError);
+  const now = s.clock.now();
+  const headers = attemptHeaders({
+    apiKey: s.apiKey,
+    sdkInfo: s.sdkInfo,
+    identity,
+    attempt,
+    nowMillis: now,
+    extraHeaders: s.extraHeaders,
+    ...(encoded.encoding ? { encoding: encoded.encoding } : {}),
+  });
+  ctx.report.requests++;
+  if (attempt > 1) ctx.report.retries++;
+
+  let response: TransportResponse;
+  try {
+    response = await s.transport.post({
+      headers,
+      body: encoded.body,
+      timeoutMillis: Math.max(1, Math.min(s.requestTimeoutMillis, ctx.deadline - now)),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+  } catch (error) {
+    const why = error instanceof Error ? error.message : 'request failed';
+    summarize(ctx, identity, attempt, pending.length, { error: why });
+    return { kind: 'retry', pending, retryAfterMillis: undefined, why };
+  }
+
+  const { status } = response;
+  if (status >= 200 && status < 300) return classifyResults(ctx, identity, attempt, pending, response);
+
+  const message = errorMessageFromBody(response.body);
+  const why = message ? `HTTP ${status}: ${message}` : `HTTP ${status}`;
+  summarize(ctx, identity, attempt, pending.length, { status, error: why });
+  if (status === 413) {
+    if (pending.length > 1) return { kind: 'split' };
+    drop(ctx, pending, 'too_large', why);
+    return { kind: 'done' };
+  }
+  if (isRetryableStatus(status)) {
+    return { kind: 'retry', pending, retryAfterMillis: parseRetryAfter(response.headers['retry-after'], s.clock.now()), why };
+  }
+  drop(ctx, pending, `status_${status}`, why);
+  return { kind: 'done' };
+}
+
+function classifyResults(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[], response: TransportResponse): AttemptVerdict {
+  const parsed = response.bodyTruncated ? { ok: false as const, reason: 'response body too large' } : parseSuccessBody(response.body);
+  if (!parsed.ok) {
+    summarize(ctx, identity, attempt, pending.length, { status: response.status, error: parsed.reason, dropped: pending.length });
+    drop(ctx, pending, 'malformed_response', `HTTP ${response.status}: ${parsed.reason}`);
+    return { kind: 'done' };
+  }
+  const retry: SerializedEvent[] = [];
+  let delivered = 0;
+  let dropped = 0;
+  for (const item of pending) {
+    const result = parsed.results.get(item.event.uuid);
+    if (result?.result === 'retry') {
+      retry.push(item);
+    } else if (result?.result === 'drop') {
+      dropped++;
+      drop(ctx, [item], 'server_drop', result.details ?? 'dropped by the server');
+    } else {
+      // ok, warning, a code this client does not know, or no entry at all: accepted.
+      delivered++;
+    }
+  }
+  ctx.report.delivered += delivered;
+  summarize(ctx, identity, attempt, pending.length, { status: response.status, delivered, dropped, retry: retry.length });
+  if (retry.length === 0) return { kind: 'done' };
+  const retryAfterMillis = parseRetryAfter(response.headers['retry-after'], ctx.settings.clock.now());
+  return { kind: 'retry', pending: retry, retryAfterMillis, why: `server asked to retry ${retry.length} event(s)` };
+}
+
+function summarize(
+  ctx: SendContext,
+  identity: BatchIdentity,
+  attempt: number,
+  events: number,
+  fields: { status?: number; error?: string; delivered?: number; dropped?: number; retry?: number },
+): void {
+  const onAttempt = ctx.settings.onAttempt;
+  if (!onAttempt) return;
+  try {
+    onAttempt({
+    requestId: identity.requestId,
+    attempt,
+    events,
+    delivered: fields.delivered ?? 0,
+    dropped: fields.dropped ?? 0,
+    retry: fields.retry ?? 0,
+    ...(fields.status !== undefined ? { status: fields.status } : {}),
+    ...(fields.error !== undefined ? { error: fields.error } : {}),
+    });
+  } catch {
+    // An observer's failure must not change what happens to the events.
+  }
+}

@@ -1,0 +1,73 @@
+import type { SerializedEvent } from './request-batches.ts';
+
+export const CAPTURE_PATH = '/i/v1/analytics/events';
+
+/** What stays the same on every attempt of one batch. */
+export interface BatchIdentity {
+  requestId: string;
+  createdAt: string;
+}
+
+// Compared lower-case: a configured header may not replace one the protocol defines.
+const PROTOCOL_HEADERS = new Set([
+  'authorization',
+  'content-type',
+  'content-encoding',
+  'content-length',
+  'user-agent',
+  'posthog-sdk-info',
+  'posthog-attempt',
+  'posthog-request-id',
+  'posthog-request-timestamp',
+  'host',
+  'transfer-encoding',
+  'connection',
+]);
+
+/** Removes headers that would clash with the protocol's own, whatever their case. */
+export function extraHeadersWithoutProtocolOnes(headers: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!PROTOCOL_HEADERS.has(name.toLowerCase()) && typeof value === 'string') kept[name] = value;
+  }
+  return kept;
+}
+
+export interface AttemptHeaderInput {
+  apiKey: string;
+  sdkInfo: string;
+  identity: BatchIdentity;
+  attempt: number;
+  nowMillis: number;
+  encoding?: string;
+  extraHeaders: Record<string, string>;
+}
+
+/** Headers of one attempt: the request id repeats, the attempt number and timestamp are fresh. */
+export function attemptHeaders(input: AttemptHeaderInput): Record<string, string> {
+  const headers: Record<string, string> = {
+    ...input.extraHeaders,
+    'content-type': 'application/json',
+    authorization: `Bearer ${input.apiKey}`,
+    'user-agent': input.sdkInfo,
+    'posthog-sdk-info': input.sdkInfo,
+    'posthog-attempt': String(input.attempt),
+    'posthog-request-id': input.identity.requestId,
+    'posthog-request-timestamp': new Date(input.nowMillis).toISOString(),
+  };
+  if (input.encoding !== undefined) headers['content-encoding'] = input.encoding;
+  return headers;
+}
+
+/** The JSON body, assembled from each event's cached JSON rather than re-serialising the batch. */
+export function requestBodyJson(identity: BatchIdentity, historicalMigration: boolean, events: readonly SerializedEvent[]): string {
+  const head = historicalMigration
+    ? `{"created_at":${JSON.stringify(identity.createdAt)},"historical_migration":true,"batch":[`
+    : `{"created_at":${JSON.stringify(identity.createdAt)},"batch":[`;
+  let body = head;
+  for (let i = 0; i < events.length; i++) {
+    if (i > 0) body += ',';
+    body += events[i]!.json;
+  }
+  return body + ']}';
+}

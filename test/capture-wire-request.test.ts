@@ -1,0 +1,131 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
+import { encodeBody } from '../src/capture/compression.ts';
+import { serializeEvent, splitIntoRequests } from '../src/capture/request-batches.ts';
+import { errorMessageFromBody, parseSuccessBody } from '../src/capture/response.ts';
+import type { CaptureEvent } from '../src/capture/types.ts';
+import { canonicalUuid, uuidv7 } from '../src/capture/uuid.ts';
+import { attemptHeaders, extraHeadersWithoutProtocolOnes, requestBodyJson } from '../src/capture/wire-request.ts';
+
+function event(i: number, props: Record<string, unknown> = {}): CaptureEvent {
+  return { event: `e${i}`, uuid: uuidv7(), distinct_id: 'd', timestamp: '2026-11-22T12:00:00.000Z', options: {}, properties: props };
+}
+
+describe('uuid', () => {
+  test('uuidv7 is canonical, version 7, variant 10, time-ordered and unique', () => {
+    const ids = Array.from({ length: 2000 }, (_, i) => uuidv7(1_700_000_000_000 + i));
+    for (const id of ids) {
+      assert.equal(canonicalUuid(id), id);
+      assert.equal(id[14], '7');
+      assert.ok('89ab'.includes(id[19]!));
+    }
+    assert.equal(new Set(ids).size, ids.length);
+    assert.deepEqual([...ids].sort(), ids);
+    assert.equal(parseInt(uuidv7(0x0123456789ab).replace(/-/g, '').slice(0, 12), 16), 0x0123456789ab);
+  });
+  test('canonicalUuid lower-cases and rejects non-uuids', () => {
+    assert.equal(canonicalUuid(' 0190F3C4-1111-7222-8333-444455556666 '), '0190f3c4-1111-7222-8333-444455556666');
+    for (const bad of ['', 'abc', 42, null, '0190f3c4111172228333444455556666', '0190f3c4-1111-7222-8333-44445555666g']) {
+      assert.equal(canonicalUuid(bad), undefined);
+    }
+  });
+});
+
+describe('request body and headers', () => {
+  const identity = { requestId: uuidv7(), createdAt: '2026-11-22T12:00:00.000Z' };
+  test('body is the envelope around cached event JSON, historical_migration only when true', () => {
+    const items = [event(1, { a: [1, { b: 'x' }] }), event(2)].map((e) => serializeEvent(e)!);
+    const plain = JSON.parse(requestBodyJson(identity, false, items));
+    assert.deepEqual(plain, { created_at: identity.createdAt, batch: items.map((i) => i.event) });
+    assert.equal('historical_migration' in plain, false);
+    const historical = JSON.parse(requestBodyJson(identity, true, items));
+    assert.equal(historical.historical_migration, true);
+    for (const key of ['api_key', 'sent_at', 'token']) assert.equal(key in plain, false);
+  });
+  test('headers carry the protocol values; extra headers cannot override them', () => {
+    const extra = extraHeadersWithoutProtocolOnes({ 'X-Proxy': 'p', Authorization: 'Basic evil', 'POSTHOG-ATTEMPT': '99', 'content-type': 'text/plain' });
+    assert.deepEqual(extra, { 'X-Proxy': 'p' });
+    const h = attemptHeaders({ apiKey: 'phc_k', sdkInfo: 'lib/1.2.3', identity, attempt: 3, nowMillis: Date.UTC(2026, 0, 2, 3, 4, 5, 6), extraHeaders: extra, encoding: 'gzip' });
+    assert.deepEqual(h, {
+      'X-Proxy': 'p',
+      'content-type': 'application/json',
+      authorization: 'Bearer phc_k',
+      'user-agent': 'lib/1.2.3',
+      'posthog-sdk-info': 'lib/1.2.3',
+      'posthog-attempt': '3',
+      'posthog-request-id': identity.requestId,
+      'posthog-request-timestamp': '2026-01-02T03:04:05.006Z',
+      'content-encoding': 'gzip',
+    });
+  });
+});
+
+describe('splitting into requests', () => {
+  test('by event count', () => {
+    const items = Array.from({ length: 250 }, (_, i) => serializeEvent(event(i))!);
+    const groups = splitIntoRequests(items, { maxEvents: 100, maxBytes: 1e9 });
+    assert.deepEqual(groups.map((g) => g.length), [100, 100, 50]);
+    assert.deepEqual(groups.flat(), items);
+  });
+  test('by bytes, counting separators, never exceeding the bound', () => {
+    const items = Array.from({ length: 40 }, (_, i) => serializeEvent(event(i, { pad: 'x'.repeat(1000 + i * 37) }))!);
+    const maxBytes = 8000;
+    const groups = splitIntoRequests(items, { maxEvents: 1000, maxBytes });
+    assert.deepEqual(groups.flat(), items);
+    for (const g of groups) {
+      const size = g.reduce((n, i) => n + i.bytes, 0) + g.length - 1;
+      assert.ok(size <= maxBytes, `group of ${size} bytes`);
+    }
+    assert.ok(groups.length > 5);
+  });
+  test('serializeEvent refuses values JSON cannot hold', () => {
+    assert.equal(serializeEvent(event(1, { big: 10n })), undefined);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    assert.equal(serializeEvent(event(1, cyclic)), undefined);
+    assert.equal(serializeEvent(event(1, { s: 'é' }))!.bytes, Buffer.byteLength(serializeEvent(event(1, { s: 'é' }))!.json));
+  });
+});
+
+describe('compression', () => {
+  const json = JSON.stringify({ batch: Array.from({ length: 50 }, (_, i) => ({ i, s: 'hello world' })) });
+  test('gzip round-trips', async () => {
+    const e = await encodeBody(json, 'gzip');
+    assert.equal(e.encoding, 'gzip');
+    assert.equal(gunzipSync(e.body).toString(), json);
+  });
+  test('deflate is zlib-wrapped (RFC 1950), not raw', async () => {
+    const e = await encodeBody(json, 'deflate');
+    assert.equal(e.encoding, 'deflate');
+    assert.equal(e.body[0], 0x78);
+    assert.equal(inflateSync(e.body).toString(), json);
+    assert.throws(() => inflateRawSync(e.body));
+  });
+  test('none sends plain JSON without an encoding', async () => {
+    const e = await encodeBody(json, 'none');
+    assert.equal(e.encoding, undefined);
+    assert.equal(e.body.toString(), json);
+  });
+});
+
+describe('response parsing', () => {
+  test('results are read per uuid, lower-cased, odd entries skipped', () => {
+    const parsed = parseSuccessBody(JSON.stringify({ results: { 'AA-1': { result: 'ok' }, b: { result: 'drop', details: 'x' }, c: 5, d: { result: 7 } } }));
+    assert.ok(parsed.ok);
+    assert.deepEqual([...parsed.results], [['aa-1', { result: 'ok' }], ['b', { result: 'drop', details: 'x' }]]);
+  });
+  test('malformed successes', () => {
+    for (const body of ['', 'not json', '[]', 'null', '"ok"', '{}', '{"results":[]}', '{"results":null}', '<html>ok</html>']) {
+      assert.equal(parseSuccessBody(body).ok, false, body);
+    }
+  });
+  test('error bodies give a short printable message or nothing', () => {
+    assert.equal(errorMessageFromBody('{"error":"rate_limited","error_description":"slow down"}'), 'slow down');
+    assert.equal(errorMessageFromBody('{"error":"billing_limit_exceeded"}'), 'billing_limit_exceeded');
+    assert.equal(errorMessageFromBody('<html>'), undefined);
+    assert.equal(errorMessageFromBody('{"error":5}'), undefined);
+    const long = errorMessageFromBody(JSON.stringify({ error: 'a\nb' + 'x'.repeat(5000) }))!;
+    assert.ok(long.length <= 301 && !long.includes('\n'));
+  });
+});
