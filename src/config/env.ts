@@ -1,0 +1,139 @@
+import type { Compression } from '../capture/types.ts';
+import type { PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
+
+export type Environment = Record<string, string | undefined>;
+
+/** Options read from the environment, and one warning per value that could not be used. */
+export interface EnvironmentOptions {
+  options: PostHogLogRecordProcessorOptions;
+  warnings: string[];
+}
+
+const SEVERITY_NAMES: Record<string, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, WARNING: 13, ERROR: 17, FATAL: 21 };
+
+/**
+ * Reads our environment variables into options. Pure: it reads only `env` and logs nothing.
+ * As OpenTelemetry specifies, an empty value is unset and a bad value is ignored with a warning.
+ */
+export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
+  const warnings: string[] = [];
+  const options: PostHogLogRecordProcessorOptions = {};
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const ignored = (name: string, expected: string): void => {
+    warnings.push(`${name} is ignored: expected ${expected}, got "${truncate(env[name] ?? '')}".`);
+  };
+  const positiveInteger = (name: string): number | undefined => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (Number.isInteger(n) && n > 0) return n;
+    ignored(name, 'a positive whole number');
+    return undefined;
+  };
+  const nonNegativeInteger = (name: string): number | undefined => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (Number.isInteger(n) && n >= 0) return n;
+    ignored(name, 'a whole number of milliseconds, 0 or more');
+    return undefined;
+  };
+  const bool = (name: string): boolean | undefined => {
+    const value = text(name)?.toLowerCase();
+    if (value === undefined) return undefined;
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    ignored(name, '"true" or "false"');
+    return undefined;
+  };
+
+  const apiKey = text('POSTHOG_API_KEY') ?? text('POSTHOG_PROJECT_TOKEN') ?? text('POSTHOG_PROJECT_API_KEY');
+  if (apiKey !== undefined) options.apiKey = apiKey;
+  const host = text('POSTHOG_HOST');
+  if (host !== undefined) options.host = host;
+
+  const compression = text('POSTHOG_CAPTURE_COMPRESSION')?.toLowerCase();
+  if (compression !== undefined) {
+    if (compression === 'gzip' || compression === 'deflate' || compression === 'none') options.compression = compression as Compression;
+    else if (compression === 'identity') options.compression = 'none';
+    else ignored('POSTHOG_CAPTURE_COMPRESSION', 'gzip, deflate or none');
+  }
+
+  const headers = text('POSTHOG_OTEL_HEADERS');
+  if (headers !== undefined) {
+    const parsed = parseHeaderList(headers);
+    if (parsed) options.headers = parsed;
+    else warnings.push('POSTHOG_OTEL_HEADERS is ignored: expected key=value pairs separated by commas.');
+  }
+
+  const set = <K extends keyof PostHogLogRecordProcessorOptions>(key: K, value: PostHogLogRecordProcessorOptions[K] | undefined): void => {
+    if (value !== undefined) options[key] = value;
+  };
+  set('timeoutMillis', positiveInteger('POSTHOG_OTEL_TIMEOUT'));
+  set('maxAttempts', positiveInteger('POSTHOG_OTEL_MAX_ATTEMPTS'));
+  set('retryInitialDelayMillis', nonNegativeInteger('POSTHOG_OTEL_RETRY_INITIAL_DELAY'));
+  set('retryMaxDelayMillis', nonNegativeInteger('POSTHOG_OTEL_RETRY_MAX_DELAY'));
+  set('disableGeoip', bool('POSTHOG_DISABLE_GEOIP'));
+  set('historicalMigration', bool('POSTHOG_HISTORICAL_MIGRATION'));
+  set('debug', bool('POSTHOG_OTEL_DEBUG'));
+
+  const logRecords = text('POSTHOG_OTEL_LOG_RECORDS')?.toLowerCase();
+  if (logRecords === 'events' || logRecords === 'all') options.logRecords = logRecords;
+  else if (logRecords !== undefined) ignored('POSTHOG_OTEL_LOG_RECORDS', '"events" or "all"');
+
+  const minSeverity = text('POSTHOG_OTEL_MIN_SEVERITY');
+  if (minSeverity !== undefined) {
+    const n = SEVERITY_NAMES[minSeverity.toUpperCase()] ?? Number(minSeverity);
+    if (Number.isInteger(n) && n >= 0 && n <= 24) options.minSeverity = n;
+    else ignored('POSTHOG_OTEL_MIN_SEVERITY', 'a severity number 0-24 or TRACE, DEBUG, INFO, WARN, ERROR, FATAL');
+  }
+
+  const resource = text('POSTHOG_OTEL_RESOURCE_ATTRIBUTES');
+  if (resource !== undefined) options.resourceAttributes = parseResourceRule(resource);
+
+  // The batch processor no longer reads these itself; sdk-node treats 0 and below as invalid.
+  set('scheduledDelayMillis', positiveInteger('OTEL_BLRP_SCHEDULE_DELAY'));
+  set('maxExportBatchSize', positiveInteger('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'));
+  set('maxQueueSize', positiveInteger('OTEL_BLRP_MAX_QUEUE_SIZE'));
+  set('exportTimeoutMillis', positiveInteger('OTEL_BLRP_EXPORT_TIMEOUT'));
+
+  return { options, warnings };
+}
+
+/** `k=v,k2=v2`, values URL-decoded, like `OTEL_EXPORTER_OTLP_HEADERS`. Undefined when no pair parses. */
+export function parseHeaderList(value: string): Record<string, string> | undefined {
+  const headers: Record<string, string> = {};
+  let count = 0;
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    const raw = part.slice(eq + 1).trim();
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name)) continue;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      decoded = raw;
+    }
+    headers[name] = decoded;
+    count++;
+  }
+  return count > 0 ? headers : undefined;
+}
+
+function parseResourceRule(value: string): ResourcePropertiesRule {
+  const lower = value.toLowerCase();
+  if (lower === 'all' || lower === 'none' || lower === 'default') return lower;
+  return value
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+}
+
+function truncate(value: string): string {
+  return value.length > 40 ? `${value.slice(0, 40)}…` : value;
+}

@@ -1,0 +1,173 @@
+import type { Dispatcher } from 'undici';
+import type { Compression } from '../capture/types.ts';
+import { optionsFromEnvironment, type Environment } from './env.ts';
+import type { PostHogEvent, PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
+import type { DropReason } from '../capture/types.ts';
+
+export const DEFAULT_HOST = 'https://us.i.posthog.com';
+
+/** Application hosts people paste by mistake, and the ingestion host each one means. */
+const APP_HOSTS: Record<string, string> = {
+  'us.posthog.com': 'https://us.i.posthog.com',
+  'app.posthog.com': 'https://us.i.posthog.com',
+  'eu.posthog.com': 'https://eu.i.posthog.com',
+};
+
+export const DEFAULTS = {
+  host: DEFAULT_HOST,
+  compression: 'gzip' as Compression,
+  timeoutMillis: 10_000,
+  maxAttempts: 4,
+  retryInitialDelayMillis: 500,
+  retryMaxDelayMillis: 30_000,
+  disableGeoip: true,
+  historicalMigration: false,
+  resourceAttributes: 'default' as ResourcePropertiesRule,
+  logEventName: 'log',
+  debug: false,
+  maxExportBatchSize: 512,
+  scheduledDelayMillis: 1_000,
+  maxQueueSize: 2_048,
+  exportTimeoutMillis: 30_000,
+  logRecords: 'events' as 'events' | 'all',
+  minSeverity: 0,
+};
+
+export interface ResolvedConfig {
+  /** False when nothing should be sent: no key, or a configuration error. */
+  enabled: boolean;
+  /** Why `enabled` is false. */
+  disabledReason?: string;
+  apiKey: string;
+  host: string;
+  compression: Compression;
+  headers: Record<string, string>;
+  timeoutMillis: number;
+  maxAttempts: number;
+  retryInitialDelayMillis: number;
+  retryMaxDelayMillis: number;
+  disableGeoip: boolean;
+  historicalMigration: boolean;
+  resourceAttributes: ResourcePropertiesRule;
+  logEventName: string;
+  debug: boolean;
+  beforeSend: ((event: PostHogEvent) => PostHogEvent | null) | undefined;
+  onDrop: ((events: readonly PostHogEvent[], reason: DropReason, details: string | undefined) => void) | undefined;
+  dispatcher: Dispatcher | undefined;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  maxQueueSize: number;
+  exportTimeoutMillis: number;
+  logRecords: 'events' | 'all';
+  minSeverity: number;
+}
+
+export interface Resolution {
+  config: ResolvedConfig;
+  /** Values that were ignored; the pipeline still runs. */
+  warnings: string[];
+  /** Problems that disable the pipeline (also summarised in `config.disabledReason`). */
+  errors: string[];
+}
+
+/** Options from code win over the environment, which wins over defaults. Never throws. */
+export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: Environment = process.env): Resolution {
+  const fromEnv = optionsFromEnvironment(env);
+  const warnings = [...fromEnv.warnings];
+  const errors: string[] = [];
+  const pick = <K extends keyof PostHogLogRecordProcessorOptions>(key: K): PostHogLogRecordProcessorOptions[K] =>
+    code[key] !== undefined ? code[key] : fromEnv.options[key];
+
+  const number = (key: keyof typeof DEFAULTS & keyof PostHogLogRecordProcessorOptions, min: number): number => {
+    const value = pick(key);
+    if (value === undefined) return DEFAULTS[key] as number;
+    if (typeof value === 'number' && Number.isFinite(value) && value >= min) return Math.floor(value);
+    warnings.push(`${key} is ignored: expected a number of at least ${min}, got ${String(value)}.`);
+    return DEFAULTS[key] as number;
+  };
+  const flag = (key: 'disableGeoip' | 'historicalMigration' | 'debug'): boolean => {
+    const value = pick(key);
+    return typeof value === 'boolean' ? value : DEFAULTS[key];
+  };
+
+  let compression = pick('compression') ?? DEFAULTS.compression;
+  if (compression !== 'gzip' && compression !== 'deflate' && compression !== 'none') {
+    warnings.push(`compression is ignored: expected gzip, deflate or none, got ${String(compression)}.`);
+    compression = DEFAULTS.compression;
+  }
+  let logRecords = pick('logRecords') ?? DEFAULTS.logRecords;
+  if (logRecords !== 'events' && logRecords !== 'all') {
+    warnings.push(`logRecords is ignored: expected "events" or "all", got ${String(logRecords)}.`);
+    logRecords = DEFAULTS.logRecords;
+  }
+  const logEventName = pick('logEventName');
+
+  const config: ResolvedConfig = {
+    enabled: true,
+    apiKey: '',
+    host: DEFAULT_HOST,
+    compression,
+    headers: { ...(fromEnv.options.headers ?? {}), ...(code.headers ?? {}) },
+    timeoutMillis: number('timeoutMillis', 1),
+    maxAttempts: number('maxAttempts', 1),
+    retryInitialDelayMillis: number('retryInitialDelayMillis', 0),
+    retryMaxDelayMillis: number('retryMaxDelayMillis', 0),
+    disableGeoip: flag('disableGeoip'),
+    historicalMigration: flag('historicalMigration'),
+    resourceAttributes: pick('resourceAttributes') ?? DEFAULTS.resourceAttributes,
+    logEventName: typeof logEventName === 'string' && logEventName.trim() !== '' ? logEventName : DEFAULTS.logEventName,
+    debug: flag('debug'),
+    beforeSend: typeof code.beforeSend === 'function' ? code.beforeSend : undefined,
+    onDrop: typeof code.onDrop === 'function' ? code.onDrop : undefined,
+    dispatcher: code.dispatcher,
+    maxExportBatchSize: number('maxExportBatchSize', 1),
+    scheduledDelayMillis: number('scheduledDelayMillis', 0),
+    maxQueueSize: number('maxQueueSize', 1),
+    exportTimeoutMillis: number('exportTimeoutMillis', 1),
+    logRecords,
+    minSeverity: number('minSeverity', 0),
+  };
+
+  const host = normalizeHost(pick('host') ?? DEFAULT_HOST);
+  if ('error' in host) errors.push(host.error);
+  else config.host = host.host;
+
+  const apiKey = typeof pick('apiKey') === 'string' ? (pick('apiKey') as string).trim() : '';
+  if (apiKey === '') {
+    config.enabled = false;
+    config.disabledReason = 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events';
+  } else if (apiKey.startsWith('phx_')) {
+    errors.push(
+      'the API key is a personal API key (phx_…), which PostHog refuses for capture and which must not be shipped with an application: use the project API key (phc_…) from your project settings',
+    );
+  } else {
+    config.apiKey = apiKey;
+  }
+
+  if (errors.length > 0) {
+    config.enabled = false;
+    config.disabledReason = errors.join('; ');
+  }
+  return { config, warnings, errors };
+}
+
+/** Validates a host and maps PostHog's app hosts to their ingestion hosts. */
+export function normalizeHost(raw: unknown): { host: string } | { error: string } {
+  const invalid = (why: string): { error: string } => ({ error: `the PostHog host ${JSON.stringify(String(raw)).slice(0, 80)} is not usable: ${why}` });
+  if (typeof raw !== 'string' || raw.trim() === '') return invalid('expected a URL such as https://eu.i.posthog.com');
+  const trimmed = raw.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    return invalid('it is not a valid URL (expected e.g. https://eu.i.posthog.com)');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return invalid(`the scheme must be https or http, not ${url.protocol.replace(':', '')}`);
+  if (url.hostname === '') return invalid('it has no host name');
+  if (url.search !== '' || url.hash !== '') return invalid('it must not contain a query or fragment');
+  const path = url.pathname.replace(/\/+$/, '');
+  const app = APP_HOSTS[url.hostname.toLowerCase()];
+  if (app !== undefined && path === '') return { host: app };
+  return { host: `${url.protocol}//${url.host}${path}` };
+}
