@@ -1,0 +1,49 @@
+import type { DropReason } from './capture/types.ts';
+
+/**
+ * Where every event stands. Once a flush completes, `selected === delivered + sum(dropped) + pending`
+ * holds exactly: each count is kept where the event is, none is derived from the others.
+ */
+export interface PostHogStats {
+  /** Records offered to the processor (or, for an exporter on its own, records handed to export). */
+  emitted: number;
+  /** Records that were to become events. */
+  selected: number;
+  /** Events PostHog accepted. */
+  delivered: number;
+  /** Events given up on, by reason. */
+  dropped: Partial<Record<DropReason, number>>;
+  /** Events on their way: queued, being mapped, or in flight. */
+  pending: number;
+  /** HTTP requests made, every attempt counted. */
+  requests: number;
+  /** Attempts beyond the first of each request. */
+  retries: number;
+}
+
+/** Counters for one exporter. */
+export class ExportCounters {
+  received = 0;
+  inFlight = 0;
+  delivered = 0;
+  requests = 0;
+  retries = 0;
+  readonly dropped = new Map<DropReason, number>();
+
+  drop(reason: DropReason, count: number): void {
+    if (count > 0) this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + count);
+  }
+
+  droppedRecord(extra?: ReadonlyMap<DropReason, number>): Partial<Record<DropReason, number>> {
+    const out: Partial<Record<DropReason, number>> = {};
+    for (const [reason, count] of this.dropped) out[reason] = count;
+    if (extra) for (const [reason, count] of extra) out[reason] = (out[reason] ?? 0) + count;
+    return out;
+  }
+}
+
+export function totalDropped(stats: Pick<PostHogStats, 'dropped'>): number {
+  let total = 0;
+  for (const count of Object.values(stats.dropped)) total += count ?? 0;
+  return total;
+}

@@ -1,0 +1,202 @@
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { CaptureEvent, CaptureEventOptions } from '../capture/types.ts';
+import { canonicalUuid, uuidv7 } from '../capture/uuid.ts';
+import type { ResourcePropertiesRule } from '../config/options.ts';
+import {
+  ATTR_EXCEPTION_ESCAPED,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_STACKTRACE,
+  ATTR_EXCEPTION_TYPE,
+  ATTR_SERVICE_NAME,
+  DEFAULT_RESOURCE_KEYS,
+  DISTINCT_ID_KEYS,
+  OPTION_KEYS,
+  POSTHOG_DISTINCT_ID,
+  POSTHOG_PREFIX,
+  POSTHOG_UUID,
+  SESSION_ID_KEYS,
+  STRIPPED_PROPERTIES,
+  WINDOW_ID_KEYS,
+} from './attribute-keys.ts';
+import { buildExceptionList, exceptionLevelFromSeverity } from './exception-list.ts';
+import { toJsonSafe } from './json-safe.ts';
+import { explicitEventName, hasException } from './selection.ts';
+
+export interface MappingSettings {
+  disableGeoip: boolean;
+  resourceAttributes: ResourcePropertiesRule;
+  /** Name of events made from plain log lines. */
+  logEventName: string;
+}
+
+/** Extra facts a record can carry about where it came from (span events do). */
+export interface RecordOrigin {
+  spanName?: string;
+}
+
+type Attributes = ReadableLogRecord['attributes'];
+type Resource = ReadableLogRecord['resource'];
+
+/**
+ * Maps one OpenTelemetry log record to a PostHog event (README "Mapping" documents each rule).
+ * Never throws for any attribute values; values JSON cannot hold are converted.
+ */
+export function recordToEvent(record: ReadableLogRecord, settings: MappingSettings, nowMillis: number, origin?: RecordOrigin): CaptureEvent {
+  const attributes = record.attributes;
+  const resourceAttributes = record.resource.attributes;
+  const timeMillis = recordTimeMillis(record, nowMillis);
+  const exception = hasException(attributes);
+
+  const properties: Record<string, unknown> = { ...resourceProperties(record.resource, settings.resourceAttributes) };
+  const spanContext = record.spanContext;
+  if (spanContext && isValidId(spanContext.traceId, 32) && isValidId(spanContext.spanId, 16)) {
+    properties.$trace_id = spanContext.traceId;
+    properties.$span_id = spanContext.spanId;
+  }
+  if (record.severityNumber !== undefined && record.severityNumber > 0) properties.severity_number = record.severityNumber;
+  if (typeof record.severityText === 'string' && record.severityText !== '') properties.severity_text = record.severityText;
+  if (typeof record.body === 'string') properties.body = record.body;
+  properties.otel_scope_name = record.instrumentationScope.name;
+  if (origin?.spanName !== undefined) properties.otel_span_name = origin.spanName;
+
+  for (const key in attributes) {
+    if (key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key)) continue;
+    if (exception && (key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE)) continue;
+    const value = attributes[key];
+    if (value === undefined) continue;
+    properties[key] = isPlainJsonValue(value) ? value : toJsonSafe(value);
+  }
+  if (settings.disableGeoip && !('$geoip_disable' in properties)) properties.$geoip_disable = true;
+
+  let event = explicitEventName(record) ?? settings.logEventName;
+  if (exception) {
+    event = '$exception';
+    properties.$exception_list = buildExceptionList(
+      {
+        ...stringField(attributes, ATTR_EXCEPTION_TYPE, 'type'),
+        ...stringField(attributes, ATTR_EXCEPTION_MESSAGE, 'message'),
+        ...stringField(attributes, ATTR_EXCEPTION_STACKTRACE, 'stacktrace'),
+      },
+      attributes[ATTR_EXCEPTION_ESCAPED] !== true,
+    );
+    if (!('$exception_level' in properties)) properties.$exception_level = exceptionLevelFromSeverity(record.severityNumber);
+  }
+
+  const options = eventOptions(attributes);
+  let distinctId = firstId(attributes, DISTINCT_ID_KEYS) ?? idValue(resourceAttributes[POSTHOG_DISTINCT_ID]);
+  if (distinctId === undefined) {
+    // Personless: a fresh id per event, never a shared constant that would merge everyone into one person.
+    distinctId = uuidv7(timeMillis);
+    if (options.process_person_profile === undefined) options.process_person_profile = false;
+  }
+
+  const captured: CaptureEvent = {
+    event,
+    uuid: canonicalUuid(attributes[POSTHOG_UUID]) ?? uuidv7(timeMillis),
+    distinct_id: distinctId,
+    timestamp: new Date(timeMillis).toISOString(),
+    options,
+    properties,
+  };
+  const sessionId = firstString(attributes, SESSION_ID_KEYS);
+  if (sessionId !== undefined) captured.session_id = sessionId;
+  const windowId = firstString(attributes, WINDOW_ID_KEYS);
+  if (windowId !== undefined) captured.window_id = windowId;
+  return captured;
+}
+
+/** The record's time; the observed time when that is unusable; `now` when both are. */
+function recordTimeMillis(record: ReadableLogRecord, nowMillis: number): number {
+  for (const time of [record.hrTime, record.hrTimeObserved]) {
+    if (!Array.isArray(time)) continue;
+    const millis = time[0] * 1000 + time[1] / 1e6;
+    // Date can represent ±8.64e15 ms; a zero time means "unset" to most producers.
+    if (Number.isFinite(millis) && millis > 0 && millis < 8.64e15) return millis;
+  }
+  return nowMillis;
+}
+
+const resourceCache = new WeakMap<Resource, { rule: ResourcePropertiesRule; properties: Record<string, unknown> }>();
+
+/** Resource-derived properties, computed once per resource object (records share it). */
+function resourceProperties(resource: Resource, rule: ResourcePropertiesRule): Record<string, unknown> {
+  // Async resource attributes settle before export; cache only settled ones.
+  const cacheable = !resource.asyncAttributesPending;
+  const cached = cacheable ? resourceCache.get(resource) : undefined;
+  if (cached && cached.rule === rule) return cached.properties;
+  const attributes = resource.attributes;
+  const properties: Record<string, unknown> = {};
+  if (rule !== 'none') {
+    const keys = rule === 'all' ? Object.keys(attributes) : rule === 'default' ? DEFAULT_RESOURCE_KEYS : rule;
+    for (const key of keys) {
+      if (key.startsWith(POSTHOG_PREFIX)) continue;
+      const value = attributes[key];
+      if (value !== undefined) properties[key] = toJsonSafe(value);
+    }
+    const serviceName = attributes[ATTR_SERVICE_NAME];
+    if (typeof serviceName === 'string') properties.service_name = serviceName;
+  }
+  if (cacheable) resourceCache.set(resource, { rule, properties });
+  return properties;
+}
+
+function isValidId(id: string | undefined, length: number): id is string {
+  return typeof id === 'string' && id.length === length && /^[0-9a-f]+$/.test(id) && !/^0+$/.test(id);
+}
+
+function isPlainJsonValue(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'string' || type === 'boolean' || value === null || (type === 'number' && Number.isFinite(value) && !Object.is(value, -0));
+}
+
+function stringField<K extends string>(attributes: Attributes, key: string, as: K): Partial<Record<K, string>> {
+  const value = attributes[key];
+  return typeof value === 'string' && value !== '' ? ({ [as]: value } as Record<K, string>) : {};
+}
+
+/** A distinct id: a non-empty string, or a whole number written as one. */
+function idValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() !== '' ? value : undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  return undefined;
+}
+
+function firstId(attributes: Attributes, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const id = idValue(attributes[key]);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+function firstString(attributes: Attributes, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const value = attributes[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+/** Typed options from `posthog.*` attributes, coerced as the protocol's SDKs do; uncoercible values are left out. */
+function eventOptions(attributes: Attributes): CaptureEventOptions {
+  const options: CaptureEventOptions = {};
+  for (const name of ['cookieless_mode', 'disable_skew_correction', 'process_person_profile'] as const) {
+    const value = toBoolean(attributes[OPTION_KEYS[name]]);
+    if (value !== undefined) options[name] = value;
+  }
+  const tour = attributes[OPTION_KEYS.product_tour_id];
+  if (typeof tour === 'string' && tour !== '') options.product_tour_id = tour;
+  return options;
+}
+
+function toBoolean(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isNaN(value) ? undefined : value !== 0;
+  if (typeof value === 'string') {
+    const text = value.trim().toLowerCase();
+    if (text === 'true' || text === '1') return true;
+    if (text === 'false' || text === '0') return false;
+  }
+  return undefined;
+}
