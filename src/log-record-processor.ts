@@ -1,0 +1,95 @@
+import type { Context } from '@opentelemetry/api';
+import { BatchLogRecordProcessor, type LogRecordProcessor, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import type { DropReason } from './capture/types.ts';
+import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
+import { resolveConfig, type ResolvedConfig } from './config/resolve.ts';
+import type { PostHogStats } from './delivery-stats.ts';
+import { DropWarnings, logger } from './diagnostics.ts';
+import { PostHogLogRecordExporter, reportResolution, type ExporterInternals } from './log-record-exporter.ts';
+import { isSelected, type SelectionSettings } from './mapping/selection.ts';
+import { systemClock } from './capture/clock.ts';
+
+/** Our own scope: records from it are never turned into events, so diagnostics cannot loop. */
+export const OWN_SCOPE_NAME = 'opentelemetry-exporter-posthog';
+
+/**
+ * The PostHog log pipeline: selects the records that are events, batches them with OpenTelemetry's
+ * own `BatchLogRecordProcessor`, and exports them with {@link PostHogLogRecordExporter}.
+ * Configured from options, then `POSTHOG_*` and `OTEL_BLRP_*` environment variables, then defaults.
+ */
+export class PostHogLogRecordProcessor implements LogRecordProcessor {
+  readonly exporter: PostHogLogRecordExporter;
+  private readonly _config: ResolvedConfig;
+  private readonly _batch: BatchLogRecordProcessor;
+  private readonly _selection: SelectionSettings;
+  private readonly _dropWarnings: DropWarnings;
+  private readonly _localDrops = new Map<DropReason, number>();
+  private _emitted = 0;
+  private _selected = 0;
+  /** Records given to the batch processor; minus those the exporter received, an upper bound of its queue. */
+  private _handedToBatch = 0;
+  private _shutdown = false;
+
+  constructor(options: PostHogLogRecordProcessorOptions = {}, internals: ExporterInternals = {}) {
+    const resolution = internals.resolution ?? resolveConfig(options, internals.env);
+    reportResolution(resolution);
+    this._config = resolution.config;
+    this.exporter = new PostHogLogRecordExporter(options, { ...internals, resolution });
+    this._batch = new BatchLogRecordProcessor({
+      exporter: this.exporter,
+      maxExportBatchSize: Math.min(this._config.maxExportBatchSize, this._config.maxQueueSize),
+      scheduledDelayMillis: this._config.scheduledDelayMillis,
+      maxQueueSize: this._config.maxQueueSize,
+      exportTimeoutMillis: this._config.exportTimeoutMillis,
+    });
+    this._selection = { logRecords: this._config.logRecords, minSeverity: this._config.minSeverity, ignoredScopes: new Set([OWN_SCOPE_NAME]) };
+    const clock = internals.clock ?? systemClock;
+    this._dropWarnings = new DropWarnings(() => clock.now(), (message) => logger.warn(message));
+  }
+
+  onEmit(logRecord: ReadWriteLogRecord, _context?: Context): void {
+    try {
+      this._emitted++;
+      if (!this._config.enabled || !isSelected(logRecord, this._selection)) return;
+      this._selected++;
+      if (this._shutdown) return this._dropLocally('shutdown');
+      // The batch processor drops silently when full. Refusing one record earlier, by our own
+      // count, makes every queue drop visible; the count can only overstate the queue.
+      if (this._handedToBatch - this.exporter.counters.received >= this._config.maxQueueSize) return this._dropLocally('queue_full');
+      this._handedToBatch++;
+      this._batch.onEmit(logRecord);
+    } catch (error) {
+      logger.error(`onEmit failed: ${String(error)}`);
+    }
+  }
+
+  private _dropLocally(reason: DropReason): void {
+    this._localDrops.set(reason, (this._localDrops.get(reason) ?? 0) + 1);
+    this._dropWarnings.record(reason, 1, undefined);
+  }
+
+  /** Where every record stands; see {@link PostHogStats} for the identity that holds after a flush. */
+  getStats(): PostHogStats {
+    const c = this.exporter.counters;
+    return {
+      emitted: this._emitted,
+      selected: this._selected,
+      delivered: c.delivered,
+      dropped: c.droppedRecord(this._localDrops),
+      pending: this._handedToBatch - c.received + c.inFlight,
+      requests: c.requests,
+      retries: c.retries,
+    };
+  }
+
+  /** Exports everything queued and waits for it. */
+  forceFlush(): Promise<void> {
+    return this._batch.forceFlush();
+  }
+
+  /** Flushes, then shuts the exporter down. Later records are counted as dropped (`shutdown`). */
+  shutdown(): Promise<void> {
+    this._shutdown = true;
+    return this._batch.shutdown();
+  }
+}

@@ -1,0 +1,47 @@
+import type { Context } from '@opentelemetry/api';
+import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
+import { logger } from './diagnostics.ts';
+import { PostHogLogRecordProcessor } from './log-record-processor.ts';
+import { SpanEventLogRecord, type EndedSpan } from './span-event-record.ts';
+
+export interface PostHogSpanEventProcessorOptions extends PostHogLogRecordProcessorOptions {
+  /** The log pipeline to share. Without one, a processor is built from these options and the environment. */
+  processor?: PostHogLogRecordProcessor;
+}
+
+/**
+ * A `SpanProcessor` that turns each event of an ended span (`span.addEvent`, `span.recordException`)
+ * into a PostHog event, through the same queue and exporter as log records.
+ */
+export class PostHogSpanEventProcessor {
+  readonly processor: PostHogLogRecordProcessor;
+  private readonly _ownsProcessor: boolean;
+
+  constructor(options: PostHogSpanEventProcessorOptions = {}) {
+    const { processor, ...rest } = options;
+    this._ownsProcessor = processor === undefined;
+    this.processor = processor ?? new PostHogLogRecordProcessor(rest);
+  }
+
+  onStart(_span: unknown, _parentContext: Context): void {}
+
+  onEnd(span: EndedSpan): void {
+    try {
+      const events = span.events;
+      if (events.length === 0) return;
+      const spanContext = span.spanContext();
+      for (const event of events) this.processor.onEmit(new SpanEventLogRecord(span, spanContext, event));
+    } catch (error) {
+      logger.error(`onEnd failed: ${String(error)}`);
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.processor.forceFlush();
+  }
+
+  /** Shuts down the log pipeline only when this processor built it; a shared one belongs to its owner. */
+  shutdown(): Promise<void> {
+    return this._ownsProcessor ? this.processor.shutdown() : Promise.resolve();
+  }
+}
