@@ -5,3 +5,10 @@ export type { PostHogExporterOptions, PostHogLogRecordProcessorOptions, PostHogE
 export type { PostHogStats } from './delivery-stats.ts';
 export type { Compression, DropReason, CaptureEventOptions } from './capture/types.ts';
 export { VERSION } from './version.ts';
+export {
+  withPostHogIdentity,
+  setPostHogIdentity,
+  getPostHogIdentity,
+  identityFromHeaders,
+  type PostHogIdentity,
+} from './request-identity.ts';

@@ -10,6 +10,7 @@ import { resolveConfig, type Resolution, type ResolvedConfig } from './config/re
 import { ExportCounters, type PostHogStats } from './delivery-stats.ts';
 import { describeReason, DropWarnings, logger, redact } from './diagnostics.ts';
 import { recordToEvent, type MappingSettings } from './mapping/record-to-event.ts';
+import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './span-event-record.ts';
 import { VERSION } from './version.ts';
 
@@ -181,7 +182,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   private _map(record: ReadableLogRecord, nowMillis: number): CaptureEvent | undefined {
     try {
-      const origin = record instanceof SpanEventLogRecord ? { spanName: record.spanName } : undefined;
+      const identity = recordIdentity(record);
+      const spanName = record instanceof SpanEventLogRecord ? record.spanName : undefined;
+      const origin = identity || spanName !== undefined ? { ...(identity ? { identity } : {}), ...(spanName !== undefined ? { spanName } : {}) } : undefined;
       return recordToEvent(record, this._mapping, nowMillis, origin);
     } catch (error) {
       logger.debug(`record could not be mapped: ${String(error)}`);

@@ -8,6 +8,7 @@ import { DropWarnings, logger } from './diagnostics.ts';
 import { PostHogLogRecordExporter, reportResolution, type ExporterInternals } from './log-record-exporter.ts';
 import { isSelected, type SelectionSettings } from './mapping/selection.ts';
 import { systemClock } from './capture/clock.ts';
+import { getPostHogIdentity, rememberRecordIdentity } from './request-identity.ts';
 
 /** Our own scope: records from it are never turned into events, so diagnostics cannot loop. */
 export const OWN_SCOPE_NAME = 'opentelemetry-exporter-posthog';
@@ -47,7 +48,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     this._dropWarnings = new DropWarnings(() => clock.now(), (message) => logger.warn(message));
   }
 
-  onEmit(logRecord: ReadWriteLogRecord, _context?: Context): void {
+  onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
     try {
       this._emitted++;
       if (!this._config.enabled || !isSelected(logRecord, this._selection)) return;
@@ -57,6 +58,8 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
       // count, makes every queue drop visible; the count can only overstate the queue.
       if (this._handedToBatch - this.exporter.counters.received >= this._config.maxQueueSize) return this._dropLocally('queue_full');
       this._handedToBatch++;
+      const identity = getPostHogIdentity(context);
+      if (identity !== undefined) rememberRecordIdentity(logRecord, identity);
       this._batch.onEmit(logRecord);
     } catch (error) {
       logger.error(`onEmit failed: ${String(error)}`);

@@ -2,6 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
 import { logger } from './diagnostics.ts';
 import { PostHogLogRecordProcessor } from './log-record-processor.ts';
+import { getPostHogIdentity, rememberRecordIdentity, type PostHogIdentity } from './request-identity.ts';
 import { SpanEventLogRecord, type EndedSpan } from './span-event-record.ts';
 
 export interface PostHogSpanEventProcessorOptions extends PostHogLogRecordProcessorOptions {
@@ -16,6 +17,8 @@ export interface PostHogSpanEventProcessorOptions extends PostHogLogRecordProces
 export class PostHogSpanEventProcessor {
   readonly processor: PostHogLogRecordProcessor;
   private readonly _ownsProcessor: boolean;
+  /** Identity of the context each span started in, read when its events are turned into records. */
+  private readonly _spanIdentities = new WeakMap<object, PostHogIdentity>();
 
   constructor(options: PostHogSpanEventProcessorOptions = {}) {
     const { processor, ...rest } = options;
@@ -23,14 +26,26 @@ export class PostHogSpanEventProcessor {
     this.processor = processor ?? new PostHogLogRecordProcessor(rest);
   }
 
-  onStart(_span: unknown, _parentContext: Context): void {}
+  onStart(span: object, parentContext: Context): void {
+    try {
+      const identity = getPostHogIdentity(parentContext);
+      if (identity !== undefined) this._spanIdentities.set(span, identity);
+    } catch (error) {
+      logger.error(`onStart failed: ${String(error)}`);
+    }
+  }
 
   onEnd(span: EndedSpan): void {
     try {
       const events = span.events;
       if (events.length === 0) return;
       const spanContext = span.spanContext();
-      for (const event of events) this.processor.onEmit(new SpanEventLogRecord(span, spanContext, event));
+      const identity = this._spanIdentities.get(span);
+      for (const event of events) {
+        const record = new SpanEventLogRecord(span, spanContext, event);
+        if (identity !== undefined) rememberRecordIdentity(record, identity);
+        this.processor.onEmit(record);
+      }
     } catch (error) {
       logger.error(`onEnd failed: ${String(error)}`);
     }

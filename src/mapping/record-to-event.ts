@@ -2,6 +2,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { CaptureEvent, CaptureEventOptions } from '../capture/types.ts';
 import { canonicalUuid, uuidv7 } from '../capture/uuid.ts';
 import type { ResourcePropertiesRule } from '../config/options.ts';
+import type { PostHogIdentity } from '../request-identity.ts';
 import {
   ATTR_EXCEPTION_ESCAPED,
   ATTR_EXCEPTION_MESSAGE,
@@ -32,6 +33,8 @@ export interface MappingSettings {
 /** Extra facts a record can carry about where it came from (span events do). */
 export interface RecordOrigin {
   spanName?: string;
+  /** Identity from the context the record was emitted in (or its span was started in). */
+  identity?: PostHogIdentity;
 }
 
 type Attributes = ReadableLogRecord['attributes'];
@@ -83,7 +86,8 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
   }
 
   const options = eventOptions(attributes);
-  let distinctId = firstId(attributes, DISTINCT_ID_KEYS) ?? idValue(resourceAttributes[POSTHOG_DISTINCT_ID]);
+  const identity = origin?.identity;
+  let distinctId = firstId(attributes, DISTINCT_ID_KEYS) ?? identity?.distinctId ?? idValue(resourceAttributes[POSTHOG_DISTINCT_ID]);
   if (distinctId === undefined) {
     // Personless: a fresh id per event, never a shared constant that would merge everyone into one person.
     distinctId = uuidv7(timeMillis);
@@ -98,9 +102,9 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
     options,
     properties,
   };
-  const sessionId = firstString(attributes, SESSION_ID_KEYS);
+  const sessionId = firstString(attributes, SESSION_ID_KEYS) ?? identity?.sessionId;
   if (sessionId !== undefined) captured.session_id = sessionId;
-  const windowId = firstString(attributes, WINDOW_ID_KEYS);
+  const windowId = firstString(attributes, WINDOW_ID_KEYS) ?? identity?.windowId;
   if (windowId !== undefined) captured.window_id = windowId;
   return captured;
 }

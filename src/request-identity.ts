@@ -1,0 +1,64 @@
+import { context, createContextKey, type Context } from '@opentelemetry/api';
+
+/** Who and which session the current work is for, as PostHog sees it. */
+export interface PostHogIdentity {
+  distinctId?: string;
+  sessionId?: string;
+  windowId?: string;
+}
+
+const IDENTITY_KEY = createContextKey('opentelemetry-exporter-posthog identity');
+
+/** A context that carries `identity`; records emitted and spans started under it get it. */
+export function setPostHogIdentity(ctx: Context, identity: PostHogIdentity): Context {
+  const clean: PostHogIdentity = {};
+  if (isId(identity.distinctId)) clean.distinctId = identity.distinctId;
+  if (isId(identity.sessionId)) clean.sessionId = identity.sessionId;
+  if (isId(identity.windowId)) clean.windowId = identity.windowId;
+  return ctx.setValue(IDENTITY_KEY, clean);
+}
+
+export function getPostHogIdentity(ctx: Context | undefined): PostHogIdentity | undefined {
+  return ctx?.getValue(IDENTITY_KEY) as PostHogIdentity | undefined;
+}
+
+/** Runs `fn` with `identity` in the active context (for example for the duration of a request). */
+export function withPostHogIdentity<T>(identity: PostHogIdentity, fn: () => T): T {
+  return context.with(setPostHogIdentity(context.active(), identity), fn);
+}
+
+/**
+ * Reads the headers posthog-js sends with requests to your backend when tracing headers are on:
+ * `X-POSTHOG-DISTINCT-ID`, `X-POSTHOG-SESSION-ID` and `X-POSTHOG-WINDOW-ID`. Accepts Node's
+ * `IncomingHttpHeaders` or a fetch `Headers`.
+ */
+export function identityFromHeaders(headers: Record<string, string | string[] | undefined> | { get(name: string): string | null }): PostHogIdentity {
+  const read = (name: string): string | undefined => {
+    const raw = typeof headers.get === 'function' ? (headers as { get(name: string): string | null }).get(name) : (headers as Record<string, string | string[] | undefined>)[name];
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    return typeof value === 'string' && value.trim() !== '' && value.length <= 200 ? value.trim() : undefined;
+  };
+  const identity: PostHogIdentity = {};
+  const distinctId = read('x-posthog-distinct-id');
+  const sessionId = read('x-posthog-session-id');
+  const windowId = read('x-posthog-window-id');
+  if (distinctId) identity.distinctId = distinctId;
+  if (sessionId) identity.sessionId = sessionId;
+  if (windowId) identity.windowId = windowId;
+  return identity;
+}
+
+/** Identity captured at emit time, per record, for the exporter to read at export time. */
+const recordIdentities = new WeakMap<object, PostHogIdentity>();
+
+export function rememberRecordIdentity(record: object, identity: PostHogIdentity): void {
+  recordIdentities.set(record, identity);
+}
+
+export function recordIdentity(record: object): PostHogIdentity | undefined {
+  return recordIdentities.get(record);
+}
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.trim() !== '';
+}
