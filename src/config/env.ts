@@ -9,6 +9,9 @@ export interface EnvironmentOptions {
   warnings: string[];
 }
 
+/** Node turns longer timer delays into 1 ms. */
+const MAX_TIMER_MILLIS = 2_147_483_647;
+
 const SEVERITY_NAMES: Record<string, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, WARNING: 13, ERROR: 17, FATAL: 21 };
 
 /**
@@ -29,16 +32,16 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
     const value = text(name);
     if (value === undefined) return undefined;
     const n = Number(value);
-    if (Number.isInteger(n) && n > 0) return n;
-    ignored(name, 'a positive whole number');
+    if (Number.isInteger(n) && n > 0 && n <= MAX_TIMER_MILLIS) return n;
+    ignored(name, 'a positive whole number up to 2147483647');
     return undefined;
   };
   const nonNegativeInteger = (name: string): number | undefined => {
     const value = text(name);
     if (value === undefined) return undefined;
     const n = Number(value);
-    if (Number.isInteger(n) && n >= 0) return n;
-    ignored(name, 'a whole number of milliseconds, 0 or more');
+    if (Number.isInteger(n) && n >= 0 && n <= MAX_TIMER_MILLIS) return n;
+    ignored(name, 'a whole number of milliseconds from 0 to 2147483647');
     return undefined;
   };
   const bool = (name: string): boolean | undefined => {

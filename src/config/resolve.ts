@@ -75,29 +75,33 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   const fromEnv = optionsFromEnvironment(env);
   const warnings = [...fromEnv.warnings];
   const errors: string[] = [];
+  // An empty string in code means "not set here", as it does in the environment.
   const pick = <K extends keyof PostHogLogRecordProcessorOptions>(key: K): PostHogLogRecordProcessorOptions[K] =>
-    code[key] !== undefined ? code[key] : fromEnv.options[key];
+    code[key] !== undefined && code[key] !== '' ? code[key] : fromEnv.options[key];
 
-  const number = (key: keyof typeof DEFAULTS & keyof PostHogLogRecordProcessorOptions, min: number): number => {
+  const number = (key: keyof typeof DEFAULTS & keyof PostHogLogRecordProcessorOptions, min: number, max = MAX_TIMER_MILLIS): number => {
     const value = pick(key);
     if (value === undefined) return DEFAULTS[key] as number;
-    if (typeof value === 'number' && Number.isFinite(value) && value >= min) return Math.floor(value);
-    warnings.push(`${key} is ignored: expected a number of at least ${min}, got ${String(value)}.`);
+    if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) return Math.floor(value);
+    warnings.push(`${key} is ignored: expected a number from ${min} to ${max}, got ${describe(value)}.`);
     return DEFAULTS[key] as number;
   };
   const flag = (key: 'disableGeoip' | 'historicalMigration' | 'debug'): boolean => {
     const value = pick(key);
-    return typeof value === 'boolean' ? value : DEFAULTS[key];
+    if (value === undefined) return DEFAULTS[key];
+    if (typeof value === 'boolean') return value;
+    warnings.push(`${key} is ignored: expected true or false, got ${describe(value)}.`);
+    return DEFAULTS[key];
   };
 
   let compression = pick('compression') ?? DEFAULTS.compression;
   if (compression !== 'gzip' && compression !== 'deflate' && compression !== 'none') {
-    warnings.push(`compression is ignored: expected gzip, deflate or none, got ${String(compression)}.`);
+    warnings.push(`compression is ignored: expected gzip, deflate or none, got ${describe(compression)}.`);
     compression = DEFAULTS.compression;
   }
   let logRecords = pick('logRecords') ?? DEFAULTS.logRecords;
   if (logRecords !== 'events' && logRecords !== 'all') {
-    warnings.push(`logRecords is ignored: expected "events" or "all", got ${String(logRecords)}.`);
+    warnings.push(`logRecords is ignored: expected "events" or "all", got ${describe(logRecords)}.`);
     logRecords = DEFAULTS.logRecords;
   }
   const logEventName = pick('logEventName');
@@ -107,7 +111,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     apiKey: '',
     host: DEFAULT_HOST,
     compression,
-    headers: { ...(fromEnv.options.headers ?? {}), ...(code.headers ?? {}) },
+    headers: mergeHeaders(fromEnv.options.headers, code.headers),
     timeoutMillis: number('timeoutMillis', 1),
     maxAttempts: number('maxAttempts', 1),
     retryInitialDelayMillis: number('retryInitialDelayMillis', 0),
@@ -125,7 +129,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     maxQueueSize: number('maxQueueSize', 1),
     exportTimeoutMillis: number('exportTimeoutMillis', 1),
     logRecords,
-    minSeverity: number('minSeverity', 0),
+    minSeverity: number('minSeverity', 0, 24),
   };
 
   const host = normalizeHost(pick('host') ?? DEFAULT_HOST);
@@ -151,12 +155,42 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   return { config, warnings, errors };
 }
 
+/** Node turns longer timer delays into 1 ms, which would make every timeout fire at once. */
+const MAX_TIMER_MILLIS = 2_147_483_647;
+
+/** Header names are case-insensitive: a code header replaces an environment one whatever the case. */
+function mergeHeaders(fromEnv: Record<string, string> | undefined, fromCode: Record<string, string> | undefined): Record<string, string> {
+  const merged = new Map<string, [string, string]>();
+  for (const source of [fromEnv, fromCode]) {
+    if (typeof source !== 'object' || source === null) continue;
+    for (const [name, value] of Object.entries(source)) {
+      if (typeof value === 'string') merged.set(name.toLowerCase(), [name, value]);
+    }
+  }
+  return Object.fromEntries(merged.values());
+}
+
+/** A short, safe description of a value for a warning; never throws. */
+function describe(value: unknown): string {
+  try {
+    const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+    return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  } catch {
+    return `a value of type ${typeof value}`;
+  }
+}
+
 /** Validates a host and maps PostHog's app hosts to their ingestion hosts. */
 export function normalizeHost(raw: unknown): { host: string } | { error: string } {
-  const invalid = (why: string): { error: string } => ({ error: `the PostHog host ${JSON.stringify(String(raw)).slice(0, 80)} is not usable: ${why}` });
+  // Credentials in a URL are secrets: never echo them.
+  const shown = typeof raw === 'string' ? JSON.stringify(raw.replace(/\/\/[^/@\s]*@/, '//***@')).slice(0, 80) : 'value';
+  const invalid = (why: string): { error: string } => ({ error: `the PostHog host ${shown} is not usable: ${why}` });
   if (typeof raw !== 'string' || raw.trim() === '') return invalid('expected a URL such as https://eu.i.posthog.com');
   const trimmed = raw.trim();
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
+  // Without a scheme only a plain host[:port][/path] is taken as https; "http//x" or "https:/x" is a typo, not a host.
+  if (!hasScheme && !/^[a-z0-9.-]+(:\d+)?(\/(?!\/)[^\s]*)?$/i.test(trimmed)) return invalid('it is not a valid URL (expected e.g. https://eu.i.posthog.com)');
+  const withScheme = hasScheme ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -165,9 +199,10 @@ export function normalizeHost(raw: unknown): { host: string } | { error: string 
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return invalid(`the scheme must be https or http, not ${url.protocol.replace(':', '')}`);
   if (url.hostname === '') return invalid('it has no host name');
+  if (url.username !== '' || url.password !== '') return invalid('it must not contain credentials (use the headers option for proxy authentication)');
   if (url.search !== '' || url.hash !== '') return invalid('it must not contain a query or fragment');
   const path = url.pathname.replace(/\/+$/, '');
   const app = APP_HOSTS[url.hostname.toLowerCase()];
-  if (app !== undefined && path === '') return { host: app };
+  if (app !== undefined && path === '' && url.port === '') return { host: app };
   return { host: `${url.protocol}//${url.host}${path}` };
 }
