@@ -165,7 +165,8 @@ function classifyResults(ctx: SendContext, identity: BatchIdentity, attempt: num
   let delivered = 0;
   let dropped = 0;
   for (const item of pending) {
-    const result = parsed.results.get(item.event.uuid);
+    // The server keys results by the canonical (trimmed, lower-case) uuid; parseSuccessBody lower-cases the keys.
+    const result = parsed.results.get(item.event.uuid.trim().toLowerCase());
     if (result?.result === 'retry') {
       retry.push(item);
     } else if (result?.result === 'drop') {

@@ -1,0 +1,1180 @@
+// End-to-end tests of CaptureClient: the real client, its default undici transport, and the fake
+// capture v1 server over real HTTP on 127.0.0.1. Time is an InstantClock (sleeps return at once and
+// are recorded) with jitter pinned to 0, so backoff schedules are exact and nothing sleeps for seconds.
+
+import { describe, test } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { CaptureClient } from '../src/capture/capture-client.ts';
+import type { CaptureClientOptions } from '../src/capture/capture-client.ts';
+import type { CaptureEvent, CaptureRequestBody, SendReport } from '../src/capture/types.ts';
+import { uuidv7 } from '../src/capture/uuid.ts';
+import { FakeCaptureServer } from './support/fake-capture-server.ts';
+import type { RecordedRequest, ResultsMap } from './support/fake-capture-server.ts';
+import { InstantClock } from './support/instant-clock.ts';
+
+const SDK_INFO = 'my-otel-exporter/1.2.3';
+const PATH = '/i/v1/analytics/events';
+/** InstantClock's default start, 2026-11-22T12:00:00.000Z. */
+const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
+const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HOUR = 3_600_000;
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+let sequence = 0;
+
+function makeEvent(overrides: Partial<CaptureEvent> = {}): CaptureEvent {
+  const n = sequence++;
+  return {
+    event: 'span_ended',
+    uuid: uuidv7(),
+    distinct_id: 'svc-a',
+    timestamp: new Date(T0 - 60_000 + (n % 1000)).toISOString(),
+    options: {},
+    properties: { n, duration_ms: 12, nested: { list: [1, 'two', null], ok: true } },
+    ...overrides,
+  };
+}
+
+function makeEvents(count: number, overrides: Partial<CaptureEvent> = {}): CaptureEvent[] {
+  return Array.from({ length: count }, () => makeEvent(overrides));
+}
+
+interface Harness {
+  server: FakeCaptureServer;
+  client: CaptureClient;
+  clock: InstantClock;
+}
+
+type HarnessOptions = Partial<CaptureClientOptions> | ((server: FakeCaptureServer) => Partial<CaptureClientOptions>);
+
+/** A fresh server and client per test, closed (client first) when the test ends. */
+async function setup(t: TestContext, options: HarnessOptions = {}): Promise<Harness> {
+  const server = await FakeCaptureServer.start();
+  const extra = typeof options === 'function' ? options(server) : options;
+  const clock = extra.clock instanceof InstantClock ? extra.clock : new InstantClock();
+  const client = new CaptureClient({
+    host: server.url,
+    apiKey: server.apiKey,
+    sdkInfo: SDK_INFO,
+    random: () => 0,
+    retryInitialDelayMillis: 100,
+    ...extra,
+    clock,
+  });
+  t.after(async () => {
+    await client.close();
+    await server.close();
+  });
+  return { server, client, clock };
+}
+
+/** A deadline far enough away never to matter. */
+function far(clock: InstantClock): number {
+  return clock.now() + HOUR;
+}
+
+/** Uuids of the events the server accepted (2xx result other than retry/drop), deduplicated. */
+function accepted(server: FakeCaptureServer): string[] {
+  return server.acceptedEvents().map((e) => e.uuid);
+}
+
+/**
+ * Every input event is accounted for exactly once: either among `deliveredUuids` (what the server
+ * accepted, unless the test knows better) or in `report.dropped`, never both, never twice.
+ */
+function assertAccounted(report: SendReport, events: readonly CaptureEvent[], deliveredUuids: readonly string[]): void {
+  assert.equal(report.delivered + report.dropped.length, events.length, 'delivered + dropped === events');
+  assert.equal(report.delivered, deliveredUuids.length, 'report.delivered matches the delivered uuids');
+  const counts = new Map<string, number>();
+  for (const uuid of [...deliveredUuids, ...report.dropped.map((d) => d.event.uuid)]) counts.set(uuid, (counts.get(uuid) ?? 0) + 1);
+  for (const event of events) assert.equal(counts.get(event.uuid), 1, `uuid ${event.uuid} is accounted for exactly once`);
+  assert.equal(counts.size, events.length, 'no uuid outside the input is reported');
+}
+
+function request(server: FakeCaptureServer, index: number): RecordedRequest {
+  const req = server.requests[index];
+  assert.ok(req, `request #${index} was recorded`);
+  return req;
+}
+
+function header(req: RecordedRequest, name: string): string {
+  const value = req.headers[name];
+  assert.equal(typeof value, 'string', `header ${name} present once`);
+  return value as string;
+}
+
+function body(req: RecordedRequest): CaptureRequestBody {
+  assert.ok(req.decodedBody !== undefined, 'body decoded');
+  return req.decodedBody as CaptureRequestBody;
+}
+
+function headersOf(server: FakeCaptureServer, name: string): (string | string[] | undefined)[] {
+  return server.requests.map((r) => r.headers[name]);
+}
+
+function uuidsPerRequest(server: FakeCaptureServer): string[][] {
+  return server.requests.map((r) => r.events.map((e) => e.uuid));
+}
+
+function iso(millis: number): string {
+  return new Date(millis).toISOString();
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A URL on 127.0.0.1 where nothing listens (a fake server started then closed). */
+async function refusedUrl(): Promise<string> {
+  const server = await FakeCaptureServer.start();
+  const url = server.url;
+  await server.close();
+  return url;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('checklist §20: endpoint, headers, body', () => {
+  test('POSTs to /i/v1/analytics/events on the host', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.equal(client.endpoint.href, `${server.url}${PATH}`);
+    assert.equal(server.requests.length, 1);
+    const req = request(server, 0);
+    assert.equal(req.method, 'POST');
+    assert.equal(req.path, PATH);
+    assert.deepEqual(req.validation, { ok: true });
+    assert.equal(req.responseStatus, 200);
+    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 1, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  for (const suffix of ['/', '///', '/?token=abc#frag']) {
+    test(`a host ending in ${JSON.stringify(suffix)} still posts to the standard path`, async (t) => {
+      const { server, client, clock } = await setup(t, (s) => ({ host: `${s.url}${suffix}` }));
+      const events = makeEvents(1);
+      const report = await client.send(events, { deadline: far(clock) });
+
+      assert.equal(client.endpoint.href, `${server.url}${PATH}`);
+      assert.deepEqual(server.requests.map((r) => r.path), [PATH]);
+      assert.deepEqual(request(server, 0).validation, { ok: true });
+      assert.deepEqual(report, { delivered: 1, dropped: [], requests: 1, retries: 0 });
+      assertAccounted(report, events, accepted(server));
+    });
+  }
+
+  for (const prefix of ['/ingest/', '/ingest']) {
+    test(`a host with a path prefix (${prefix}) keeps it: /ingest${PATH}`, async (t) => {
+      const { server, client, clock } = await setup(t, (s) => ({ host: `${s.url}${prefix}` }));
+      const events = makeEvents(2);
+      const report = await client.send(events, { deadline: far(clock) });
+
+      assert.equal(client.endpoint.pathname, `/ingest${PATH}`);
+      // The fake server only routes the standard path, so a reverse-proxy prefix reaches it as a 404.
+      assert.deepEqual(server.requests.map((r) => r.path), [`/ingest${PATH}`]);
+      assert.deepEqual(request(server, 0).validation, {
+        ok: false,
+        status: 404,
+        error: 'not_found',
+        description: `no route for POST /ingest${PATH}`,
+      });
+      const details = `HTTP 404: no route for POST /ingest${PATH}`;
+      assert.deepEqual(report, {
+        delivered: 0,
+        dropped: events.map((event) => ({ event, reason: 'status_404', details, transient: false })),
+        requests: 1,
+        retries: 0,
+      });
+      assertAccounted(report, events, []);
+    });
+  }
+
+  test('every required header has its exact value', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(1);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    const req = request(server, 0);
+    assert.deepEqual(req.validation, { ok: true });
+    assert.equal(header(req, 'content-type'), 'application/json');
+    assert.equal(header(req, 'authorization'), 'Bearer phc_test_key');
+    assert.equal(header(req, 'user-agent'), SDK_INFO);
+    assert.equal(header(req, 'posthog-sdk-info'), SDK_INFO);
+    assert.equal(header(req, 'posthog-attempt'), '1');
+    assert.match(header(req, 'posthog-request-id'), LOWER_UUID);
+    assert.equal(header(req, 'posthog-request-timestamp'), '2026-11-22T12:00:00.000Z');
+    assert.equal(header(req, 'content-encoding'), 'gzip');
+    assert.equal(report.delivered, 1);
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('the body is {created_at, batch}: no api_key, sent_at, $lib, historical_migration by default', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = [
+      makeEvent(),
+      makeEvent({
+        event: '$exception',
+        distinct_id: 'user-42',
+        session_id: 'sess-1',
+        window_id: 'win-1',
+        options: { process_person_profile: false, product_tour_id: 'tour-1', disable_skew_correction: true },
+        properties: { $set: { plan: 'pro' }, $set_once: { first: 'x' }, $groups: { company: 'acme' }, unicode: 'héllo ✓ 🚀', n: -0.5 },
+      }),
+    ];
+    const snapshot = structuredClone(events);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    const req = request(server, 0);
+    const sent = body(req) as unknown as Record<string, unknown>;
+    assert.deepEqual(Object.keys(sent).sort(), ['batch', 'created_at']);
+    assert.equal(sent.created_at, '2026-11-22T12:00:00.000Z');
+    // Events pass through unchanged: uuid, timestamp, options, properties deep-equal the input.
+    assert.deepEqual(sent.batch, snapshot);
+    assert.deepEqual(events, snapshot, 'the caller’s events are not mutated');
+    for (const event of body(req).batch) {
+      assert.equal('$lib' in event.properties, false);
+      assert.equal('$lib_version' in event.properties, false);
+    }
+    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 1, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('historical_migration: true only when historicalMigration is set', async (t) => {
+    const on = await setup(t, { historicalMigration: true });
+    const off = await setup(t, { historicalMigration: false });
+    const events = makeEvents(2);
+    const onReport = await on.client.send(events, { deadline: far(on.clock) });
+    const offReport = await off.client.send(events, { deadline: far(off.clock) });
+
+    const onBody = body(request(on.server, 0)) as unknown as Record<string, unknown>;
+    assert.deepEqual(Object.keys(onBody).sort(), ['batch', 'created_at', 'historical_migration']);
+    assert.equal(onBody.historical_migration, true);
+    const offBody = body(request(off.server, 0)) as unknown as Record<string, unknown>;
+    assert.deepEqual(Object.keys(offBody).sort(), ['batch', 'created_at']);
+    assertAccounted(onReport, events, accepted(on.server));
+    assertAccounted(offReport, events, accepted(off.server));
+  });
+
+  test('two sends are two batches with different request ids', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const first = makeEvents(1);
+    const second = makeEvents(1);
+    assertAccounted(await client.send(first, { deadline: far(clock) }), first, [first[0]!.uuid]);
+    assertAccounted(await client.send(second, { deadline: far(clock) }), second, [second[0]!.uuid]);
+    const ids = server.requests.map((r) => header(r, 'posthog-request-id'));
+    assert.equal(ids.length, 2);
+    assert.notEqual(ids[0], ids[1]);
+  });
+});
+
+describe('status matrix (§10)', () => {
+  for (const status of [408, 500, 502, 503, 504]) {
+    test(`${status} is retried until success`, async (t) => {
+      const { server, client, clock } = await setup(t);
+      server.script({ status });
+      const events = makeEvents(3);
+      const report = await client.send(events, { deadline: far(clock) });
+
+      assert.deepEqual(server.requests.map((r) => r.responseStatus), [status, 200]);
+      assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
+      assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
+      assert.deepEqual(request(server, 1).events, events);
+      assert.deepEqual(clock.sleeps, [100]);
+      assert.deepEqual(report, { delivered: 3, dropped: [], requests: 2, retries: 1 });
+      assertAccounted(report, events, accepted(server));
+    });
+  }
+
+  for (const status of [400, 401, 402, 403, 404, 415, 429, 501, 505]) {
+    test(`${status} is terminal after one request: status_${status}`, async (t) => {
+      const { server, client, clock } = await setup(t);
+      // 429 carries Retry-After on the real server; it is still terminal in v1.
+      server.script(status === 429 ? { status, headers: { 'retry-after': '1' } } : { status });
+      const events = makeEvents(2);
+      const report = await client.send(events, { deadline: far(clock) });
+
+      assert.equal(server.requests.length, 1);
+      assert.equal(request(server, 0).responseStatus, status);
+      assert.deepEqual(clock.sleeps, []);
+      const details = `HTTP ${status}: scripted ${status} response`;
+      assert.deepEqual(report, {
+        delivered: 0,
+        dropped: events.map((event) => ({ event, reason: `status_${status}`, details, transient: false })),
+        requests: 1,
+        retries: 0,
+      });
+      assertAccounted(report, events, []);
+    });
+  }
+
+  test('413 on a single event is terminal: too_large', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.script({ status: 413 });
+    const events = makeEvents(1);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [{ event: events[0], reason: 'too_large', details: 'HTTP 413: scripted 413 response', transient: false }],
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('a real 401 from the server (wrong key) carries its error_description', async (t) => {
+    const { server, client, clock } = await setup(t, { apiKey: 'phc_wrong_key' });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(request(server, 0).validation, {
+      ok: false,
+      status: 401,
+      error: 'invalid_api_token',
+      description: 'invalid project API token',
+    });
+    assert.deepEqual(
+      report.dropped.map((d) => [d.reason, d.details, d.transient]),
+      events.map(() => ['status_401', 'HTTP 401: invalid project API token', false]),
+    );
+    assertAccounted(report, events, []);
+  });
+
+  test('an error body that is not JSON gives details without a message', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.script({ status: 400, body: '<html>bad gateway</html>' });
+    const events = makeEvents(1);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(report.dropped, [{ event: events[0], reason: 'status_400', details: 'HTTP 400', transient: false }]);
+    assert.equal(report.requests, 1);
+    assertAccounted(report, events, []);
+  });
+
+  test('a 202 is a success like 200', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.script({ status: 202 });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 1, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+});
+
+describe('partial retry (§8)', () => {
+  test('only `retry` events are resent; ok/warning/unknown/absent are done; drops keep details', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(8);
+    const [ok, warning, dropped, retryA, limited, absent, retryB, dropNoDetails] = events as [
+      CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent,
+    ];
+    server.script({
+      results: {
+        [ok.uuid]: { result: 'ok' },
+        [warning.uuid]: { result: 'warning', details: 'person_processing_disabled' },
+        [dropped.uuid]: { result: 'drop', details: 'exceptions_over_quota' },
+        [retryA.uuid]: { result: 'retry', details: 'not_persisted' },
+        [limited.uuid]: { result: 'limited', details: 'person_processing_disabled' },
+        [retryB.uuid]: { result: 'retry', details: 'not_persisted' },
+        [dropNoDetails.uuid]: { result: 'drop' },
+      },
+      omitUuids: [absent.uuid],
+    });
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [events.map((e) => e.uuid), [retryA.uuid, retryB.uuid]]);
+    // Resent events are byte-for-byte the same events: uuid, timestamp, properties.
+    assert.deepEqual(request(server, 1).events, [retryA, retryB]);
+    const [r1, r2] = [request(server, 0), request(server, 1)];
+    assert.equal(header(r2, 'posthog-request-id'), header(r1, 'posthog-request-id'));
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
+    // The server's automatic `Retry-After: 1` on a partial 200 is a floor over the 100 ms backoff.
+    assert.deepEqual(clock.sleeps, [1000]);
+    assert.deepEqual(headersOf(server, 'posthog-request-timestamp'), [iso(T0), iso(T0 + 1000)]);
+    assert.equal(body(r1).created_at, iso(T0));
+    assert.equal(body(r2).created_at, iso(T0));
+    assert.deepEqual(report, {
+      delivered: 6,
+      dropped: [
+        { event: dropped, reason: 'server_drop', details: 'exceptions_over_quota', transient: false },
+        { event: dropNoDetails, reason: 'server_drop', details: 'dropped by the server', transient: false },
+      ],
+      requests: 2,
+      retries: 1,
+    });
+    assertAccounted(report, events, accepted(server));
+    assert.deepEqual(new Set(accepted(server)), new Set([ok, warning, retryA, limited, absent, retryB].map((e) => e.uuid)));
+  });
+
+  test('attempts 1, 2, 3 share request id and created_at; timestamps advance; early drops survive', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(4);
+    const [a, b, c, d] = events as [CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent];
+    server.script(
+      // `headers: {}` turns off the automatic Retry-After, so the own backoff (100, 200) applies.
+      { results: { [a.uuid]: { result: 'drop', details: 'event_restriction_drop' }, [b.uuid]: { result: 'retry' }, [c.uuid]: { result: 'retry' } }, headers: {} },
+      { results: { [b.uuid]: { result: 'retry' }, [c.uuid]: { result: 'drop', details: 'event_too_big' } }, headers: {} },
+    );
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [[a.uuid, b.uuid, c.uuid, d.uuid], [b.uuid, c.uuid], [b.uuid]]);
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2', '3']);
+    assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 1);
+    assert.deepEqual(clock.sleeps, [100, 200]);
+    assert.deepEqual(headersOf(server, 'posthog-request-timestamp'), [iso(T0), iso(T0 + 100), iso(T0 + 300)]);
+    assert.deepEqual(server.requests.map((r) => body(r).created_at), [iso(T0), iso(T0), iso(T0)]);
+    assert.deepEqual(request(server, 2).events, [b]);
+    assert.deepEqual(report, {
+      delivered: 2,
+      dropped: [
+        { event: a, reason: 'server_drop', details: 'event_restriction_drop', transient: false },
+        { event: c, reason: 'server_drop', details: 'event_too_big', transient: false },
+      ],
+      requests: 3,
+      retries: 2,
+    });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('events still marked retry on the last attempt are retry_exhausted; the rest are kept', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(3);
+    const [stuck, gone, fine] = events as [CaptureEvent, CaptureEvent, CaptureEvent];
+    server.script({ results: { [stuck.uuid]: { result: 'retry' }, [gone.uuid]: { result: 'drop', details: 'invalid_options' } }, headers: {} });
+    server.setDefault({ results: { [stuck.uuid]: { result: 'retry' } }, headers: {} });
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [[stuck.uuid, gone.uuid, fine.uuid], [stuck.uuid], [stuck.uuid], [stuck.uuid]]);
+    assert.deepEqual(clock.sleeps, [100, 200, 400]);
+    assert.deepEqual(report, {
+      delivered: 1,
+      dropped: [
+        { event: gone, reason: 'server_drop', details: 'invalid_options', transient: false },
+        { event: stuck, reason: 'retry_exhausted', details: 'server asked to retry 1 event(s)', transient: true },
+      ],
+      requests: 4,
+      retries: 3,
+    });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('results are matched to events whatever the case (or padding) of the uuid the caller gave', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const retried = makeEvent({ uuid: uuidv7().toUpperCase() });
+    const dropped = makeEvent({ uuid: ` ${uuidv7()} ` });
+    const events = [retried, dropped];
+    // The server keys `results` by the canonical lower-case uuid.
+    server.script({ results: { [retried.uuid]: { result: 'retry' }, [dropped.uuid]: { result: 'drop', details: 'missing_distinct_id' } }, headers: {} });
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.ok(Object.keys(request(server, 0).results ?? {}).every((k) => LOWER_UUID.test(k)));
+    assert.deepEqual(uuidsPerRequest(server), [[retried.uuid, dropped.uuid], [retried.uuid]]);
+    assert.deepEqual(report, {
+      delivered: 1,
+      dropped: [{ event: dropped, reason: 'server_drop', details: 'missing_distinct_id', transient: false }],
+      requests: 2,
+      retries: 1,
+    });
+    assertAccounted(report, events, accepted(server));
+  });
+});
+
+describe('Retry-After (§11)', () => {
+  async function sleepsFor(t: TestContext, retryAfter: string | ((now: number) => string), options: Partial<CaptureClientOptions> = {}): Promise<number[]> {
+    const { server, client, clock } = await setup(t, options);
+    const value = typeof retryAfter === 'function' ? retryAfter(clock.now()) : retryAfter;
+    server.script({ status: 503, headers: { 'retry-after': value } });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.deepEqual(server.requests.map((r) => r.responseStatus), [503, 200]);
+    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assertAccounted(report, events, accepted(server));
+    return clock.sleeps;
+  }
+
+  test('delta-seconds on a 503 is a floor over the backoff', async (t) => {
+    assert.deepEqual(await sleepsFor(t, '3'), [3000]);
+  });
+
+  test('fractional seconds are honoured', async (t) => {
+    assert.deepEqual(await sleepsFor(t, '2.5'), [2500]);
+  });
+
+  test('a Retry-After shorter than the backoff does not shorten it', async (t) => {
+    assert.deepEqual(await sleepsFor(t, '1', { retryInitialDelayMillis: 2000 }), [2000]);
+  });
+
+  test('an HTTP-date on a 503 is measured from the client clock’s now', async (t) => {
+    // The clock is set years away from the real Date.now(): a client measuring the date against the
+    // wall clock would find it in the past and wait only its own 100 ms.
+    const clock = new InstantClock(Date.UTC(2001, 0, 1));
+    assert.deepEqual(await sleepsFor(t, (now) => new Date(now + 7000).toUTCString(), { clock }), [7000]);
+  });
+
+  test('an HTTP-date in the past gives no floor', async (t) => {
+    assert.deepEqual(await sleepsFor(t, (now) => new Date(now - 7000).toUTCString()), [100]);
+  });
+
+  for (const hostile of ['-1', 'abc', '1e9', '0', '0x10', 'Infinity', '  ']) {
+    test(`hostile Retry-After ${JSON.stringify(hostile)} is ignored`, async (t) => {
+      assert.deepEqual(await sleepsFor(t, hostile), [100]);
+    });
+  }
+
+  test('a huge Retry-After (999999999) is clamped to retryMaxDelayMillis', async (t) => {
+    assert.deepEqual(await sleepsFor(t, '999999999', { retryMaxDelayMillis: 5000 }), [5000]);
+  });
+
+  test('a huge Retry-After is clamped to the 30 s default cap', async (t) => {
+    assert.deepEqual(await sleepsFor(t, '3600'), [30_000]);
+  });
+
+  test('Retry-After on a partial 200 applies to the resend', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(2);
+    server.script({ results: { [events[0]!.uuid]: { result: 'retry' } }, headers: { 'retry-after': '4' } });
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(clock.sleeps, [4000]);
+    assert.deepEqual(uuidsPerRequest(server), [events.map((e) => e.uuid), [events[0]!.uuid]]);
+    assert.deepEqual(headersOf(server, 'posthog-request-timestamp'), [iso(T0), iso(T0 + 4000)]);
+    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('an HTTP-date Retry-After on a partial 200 is measured from the client clock', async (t) => {
+    const { server, client, clock } = await setup(t, { clock: new InstantClock(Date.UTC(2001, 0, 1)) });
+    const events = makeEvents(1);
+    server.script({ results: { [events[0]!.uuid]: { result: 'retry' } }, headers: { 'retry-after': new Date(clock.now() + 2000).toUTCString() } });
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.deepEqual(clock.sleeps, [2000]);
+    assert.deepEqual(report, { delivered: 1, dropped: [], requests: 2, retries: 1 });
+    assertAccounted(report, events, accepted(server));
+  });
+});
+
+describe('attempt budget (§12)', () => {
+  test('default: 4 attempts, exponential backoff, then retry_exhausted', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.setDefault({ status: 503 });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.equal(server.requests.length, 4);
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2', '3', '4']);
+    assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 1);
+    assert.deepEqual(clock.sleeps, [100, 200, 400]);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true })),
+      requests: 4,
+      retries: 3,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('the backoff is capped at retryMaxDelayMillis', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 6, retryMaxDelayMillis: 1000 });
+    server.setDefault({ status: 500 });
+    const events = makeEvents(1);
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.deepEqual(clock.sleeps, [100, 200, 400, 800, 1000]);
+    assert.equal(server.requests.length, 6);
+    assert.deepEqual(report.dropped.map((d) => d.reason), ['retry_exhausted']);
+    assertAccounted(report, events, []);
+  });
+
+  for (const [maxAttempts, expected] of [[1, 1], [0, 1], [-3, 1], [2.9, 2]] as const) {
+    test(`maxAttempts: ${maxAttempts} → ${expected} request(s)`, async (t) => {
+      const { server, client, clock } = await setup(t, { maxAttempts });
+      server.setDefault({ status: 503 });
+      const events = makeEvents(2);
+      const report = await client.send(events, { deadline: far(clock) });
+
+      assert.equal(server.requests.length, expected);
+      assert.deepEqual(clock.sleeps, [100, 200].slice(0, expected - 1));
+      assert.deepEqual(report, {
+        delivered: 0,
+        dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true })),
+        requests: expected,
+        retries: expected - 1,
+      });
+      assertAccounted(report, events, []);
+    });
+  }
+});
+
+describe('malformed 2xx (§8): terminal, never looped', () => {
+  const cases: { name: string; status?: number; body: string; reason: string }[] = [
+    { name: 'not JSON', body: 'this is not json', reason: 'response body is not JSON' },
+    { name: 'an array', body: '[]', reason: 'response body is not a JSON object' },
+    { name: 'null', body: 'null', reason: 'response body is not a JSON object' },
+    { name: '{} (no results)', body: '{}', reason: 'response has no results object' },
+    { name: 'results is an array', body: '{"results":[]}', reason: 'response has no results object' },
+    { name: 'results is a string', body: '{"results":"ok"}', reason: 'response has no results object' },
+    { name: 'results is null', body: '{"results":null}', reason: 'response has no results object' },
+    { name: 'an empty 204', status: 204, body: '', reason: 'response body is not JSON' },
+  ];
+  for (const c of cases) {
+    test(`a 2xx whose body is ${c.name} → malformed_response after one request`, async (t) => {
+      const { server, client, clock } = await setup(t);
+      const status = c.status ?? 200;
+      server.script({ status, body: c.body });
+      const events = makeEvents(2);
+      const report = await client.send(events, { deadline: far(clock) });
+
+      assert.equal(server.requests.length, 1);
+      assert.deepEqual(clock.sleeps, []);
+      assert.deepEqual(report, {
+        delivered: 0,
+        dropped: events.map((event) => ({ event, reason: 'malformed_response', details: `HTTP ${status}: ${c.reason}`, transient: false })),
+        requests: 1,
+        retries: 0,
+      });
+      assertAccounted(report, events, []);
+    });
+  }
+
+  test('a 2xx body larger than maxResponseBytes → malformed_response; the client keeps working', async (t) => {
+    const { server, client, clock } = await setup(t, { maxResponseBytes: 4096 });
+    server.script({ oversizedBodyBytes: 512 * 1024 });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: events.map((event) => ({ event, reason: 'malformed_response', details: 'HTTP 200: response body too large', transient: false })),
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+
+    const next = makeEvents(1);
+    const nextReport = await client.send(next, { deadline: far(clock) });
+    assert.deepEqual(nextReport, { delivered: 1, dropped: [], requests: 1, retries: 0 });
+    assert.equal(server.requests.length, 2);
+    assertAccounted(nextReport, next, [next[0]!.uuid]);
+  });
+});
+
+describe('compression (§14)', () => {
+  const cases: { compression: 'gzip' | 'deflate' | 'none' | undefined; encoding: string | undefined; magic: number[] }[] = [
+    { compression: undefined, encoding: 'gzip', magic: [0x1f, 0x8b] },
+    { compression: 'gzip', encoding: 'gzip', magic: [0x1f, 0x8b] },
+    { compression: 'deflate', encoding: 'deflate', magic: [0x78] },
+    { compression: 'none', encoding: undefined, magic: [0x7b] },
+  ];
+  for (const c of cases) {
+    test(`compression ${c.compression ?? '(default)'} round-trips through the server's decoder`, async (t) => {
+      const { server, client, clock } = await setup(t, c.compression === undefined ? {} : { compression: c.compression });
+      const events = makeEvents(20, { properties: { message: 'repeated text '.repeat(20), nested: { a: [1, 2, 3] } } });
+      const report = await client.send(events, { deadline: far(clock) });
+
+      const req = request(server, 0);
+      assert.deepEqual(req.validation, { ok: true });
+      assert.equal(req.headers['content-encoding'], c.encoding);
+      assert.deepEqual([...req.rawBody.subarray(0, c.magic.length)], c.magic);
+      if (c.encoding === undefined) {
+        assert.deepEqual(JSON.parse(req.rawBody.toString('utf8')), req.decodedBody);
+      } else {
+        assert.ok(req.rawBody.length < JSON.stringify(req.decodedBody).length, 'the body is actually compressed');
+      }
+      assert.deepEqual(req.events, events);
+      assert.deepEqual(report, { delivered: 20, dropped: [], requests: 1, retries: 0 });
+      assertAccounted(report, events, accepted(server));
+    });
+  }
+});
+
+describe('request sizing', () => {
+  test('maxEventsPerRequest splits into several batches with distinct request ids', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventsPerRequest: 3, maxConcurrentRequests: 1 });
+    const events = makeEvents(8);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [events.slice(0, 3), events.slice(3, 6), events.slice(6)].map((g) => g.map((e) => e.uuid)));
+    assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 3);
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '1', '1']);
+    assert.deepEqual(report, { delivered: 8, dropped: [], requests: 3, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('maxRequestBytes splits by uncompressed event bytes', async (t) => {
+    const events = makeEvents(5, { properties: { pad: 'x'.repeat(300) } });
+    const sizes = events.map((e) => Buffer.byteLength(JSON.stringify(e)));
+    assert.equal(new Set(sizes).size, 1, 'all test events have the same size');
+    const size = sizes[0]!;
+    // Two events and a comma fit exactly; a third does not.
+    const { server, client, clock } = await setup(t, { maxRequestBytes: 2 * size + 1, maxConcurrentRequests: 1 });
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [events.slice(0, 2), events.slice(2, 4), events.slice(4)].map((g) => g.map((e) => e.uuid)));
+    assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 3);
+    assert.deepEqual(report, { delivered: 5, dropped: [], requests: 3, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('an event over maxEventBytes is dropped locally as too_large; the rest of its batch goes', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventBytes: 1000 });
+    const big = makeEvent({ properties: { blob: 'x'.repeat(5000) } });
+    const events = [makeEvent(), big, makeEvent(), makeEvent()];
+    const report = await client.send(events, { deadline: far(clock) });
+
+    const bigBytes = Buffer.byteLength(JSON.stringify(big));
+    assert.deepEqual(uuidsPerRequest(server), [[events[0]!.uuid, events[2]!.uuid, events[3]!.uuid]]);
+    assert.deepEqual(report, {
+      delivered: 3,
+      dropped: [{ event: big, reason: 'too_large', details: `event is ${bigBytes} bytes, over the 1000-byte limit`, transient: false }],
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('events that cannot be serialised (BigInt, cycle) are dropped as invalid', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    const withBigInt = makeEvent({ properties: { big: 10n } });
+    const withCycle = makeEvent({ properties: cyclic });
+    const good = makeEvent();
+    const events = [withBigInt, good, withCycle];
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [[good.uuid]]);
+    const details = 'event could not be serialised as JSON';
+    assert.deepEqual(report, {
+      delivered: 1,
+      dropped: [
+        { event: withBigInt, reason: 'invalid', details, transient: false },
+        { event: withCycle, reason: 'invalid', details, transient: false },
+      ],
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('nothing sendable → no request at all (never an empty batch)', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventBytes: 1000 });
+    const events = [makeEvent({ properties: { blob: 'x'.repeat(5000) } }), makeEvent({ properties: { big: 1n } })];
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(report.dropped.map((d) => d.reason), ['too_large', 'invalid']);
+    assert.equal(report.requests, 0);
+    assertAccounted(report, events, []);
+
+    const empty = await client.send([], { deadline: far(clock) });
+    assert.deepEqual(empty, { delivered: 0, dropped: [], requests: 0, retries: 0 });
+    assert.equal(server.requests.length, 0);
+    assertAccounted(empty, [], []);
+  });
+});
+
+describe('413 halving', () => {
+  test('a 413 on many events splits them into halves, each a new batch, until they fit', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(8);
+    // The server takes at most 2 events: the halves are sent depth-first, 8 → 4 → 2 + 2, 4 → 2 + 2.
+    server.script({ status: 413 }, { status: 413 }, {}, {}, { status: 413 }, {}, {});
+    const report = await client.send(events, { deadline: far(clock) });
+
+    const u = events.map((e) => e.uuid);
+    assert.deepEqual(uuidsPerRequest(server), [u, u.slice(0, 4), u.slice(0, 2), u.slice(2, 4), u.slice(4), u.slice(4, 6), u.slice(6)]);
+    assert.deepEqual(server.requests.map((r) => r.responseStatus), [413, 413, 200, 200, 413, 200, 200]);
+    assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 7, 'every half is a new batch');
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '1', '1', '1', '1', '1', '1']);
+    assert.deepEqual(clock.sleeps, [], 'splitting is not a retry: no backoff');
+    assert.equal(server.pendingScript, 0);
+    assert.deepEqual(report, { delivered: 8, dropped: [], requests: 7, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('a single event that still gets 413 is dropped as too_large without poisoning the others', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(3);
+    const [poison, a, b] = events as [CaptureEvent, CaptureEvent, CaptureEvent];
+    // [p a b] → 413; [p a] → 413; [p] → 413 (too_large); [a] → ok; [b] → ok.
+    server.script({ status: 413 }, { status: 413 }, { status: 413 });
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [[poison.uuid, a.uuid, b.uuid], [poison.uuid, a.uuid], [poison.uuid], [a.uuid], [b.uuid]]);
+    assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 5);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 2,
+      dropped: [{ event: poison, reason: 'too_large', details: 'HTTP 413: scripted 413 response', transient: false }],
+      requests: 5,
+      retries: 0,
+    });
+    assertAccounted(report, events, accepted(server));
+  });
+});
+
+describe('network faults (§15)', () => {
+  test('a connection reset is retried, then succeeds', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.script({ reset: true });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(server.requests.map((r) => r.responseStatus), [0, 200]);
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
+    assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
+    assert.deepEqual(clock.sleeps, [100]);
+    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('connection refused is retried until retry_exhausted', async (t) => {
+    const host = await refusedUrl();
+    const clock = new InstantClock();
+    const client = new CaptureClient({ host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, retryInitialDelayMillis: 100 });
+    t.after(() => client.close());
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.deepEqual(clock.sleeps, [100, 200, 400]);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'request failed (ECONNREFUSED)', transient: true })),
+      requests: 4,
+      retries: 3,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('a server that never answers times out after requestTimeoutMillis and is retried', async (t) => {
+    const { server, client, clock } = await setup(t, { requestTimeoutMillis: 100 });
+    server.script({ hang: true });
+    const events = makeEvents(2);
+    const started = performance.now();
+    const report = await client.send(events, { deadline: far(clock) });
+    const elapsed = performance.now() - started;
+
+    assert.ok(elapsed >= 90 && elapsed < 1000, `took ${elapsed} ms`);
+    assert.deepEqual(server.requests.map((r) => r.responseStatus), [0, 200]);
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
+    assert.deepEqual(clock.sleeps, [100]);
+    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('timing out on every attempt ends in retry_exhausted "request timed out"', async (t) => {
+    const { server, client, clock } = await setup(t, { requestTimeoutMillis: 60, maxAttempts: 2 });
+    server.setDefault({ hang: true });
+    const events = makeEvents(1);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.equal(server.requests.length, 2);
+    assert.deepEqual(clock.sleeps, [100]);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [{ event: events[0], reason: 'retry_exhausted', details: 'request timed out', transient: true }],
+      requests: 2,
+      retries: 1,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('a response body that trickles past requestTimeoutMillis is a timeout, retried', async (t) => {
+    const { server, client, clock } = await setup(t, { requestTimeoutMillis: 100 });
+    server.script({ trickle: { chunkBytes: 1, intervalMs: 30, totalBytes: 10_000 } });
+    const events = makeEvents(1);
+    const started = performance.now();
+    const report = await client.send(events, { deadline: far(clock) });
+    const elapsed = performance.now() - started;
+
+    assert.ok(elapsed >= 90 && elapsed < 1000, `took ${elapsed} ms`);
+    assert.equal(server.requests.length, 2);
+    assert.deepEqual(clock.sleeps, [100]);
+    assert.deepEqual(report, { delivered: 1, dropped: [], requests: 2, retries: 1 });
+    assertAccounted(report, events, [events[0]!.uuid]);
+  });
+});
+
+describe('deadlines and abort', () => {
+  test('a deadline already passed: nothing is sent, everything is deadline', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(3);
+    for (const deadline of [clock.now() - 1, clock.now()]) {
+      const report = await client.send(events, { deadline });
+      assert.deepEqual(report, {
+        delivered: 0,
+        dropped: events.map((event) => ({ event, reason: 'deadline', transient: true })),
+        requests: 0,
+        retries: 0,
+      });
+      assertAccounted(report, events, []);
+    }
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(clock.sleeps, []);
+  });
+
+  test('a Retry-After that would cross the deadline stops at once, without sleeping', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.setDefault({ status: 503, headers: { 'retry-after': '10' } });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: clock.now() + 5000 });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: events.map((event) => ({ event, reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true })),
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('the backoff runs until the next wait would cross the deadline', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.setDefault({ status: 500 });
+    const events = makeEvents(1);
+    // Waits 100 (t=100) and 200 (t=300) fit before 350; the next, 400, would not.
+    const report = await client.send(events, { deadline: clock.now() + 350 });
+
+    assert.equal(server.requests.length, 3);
+    assert.deepEqual(clock.sleeps, [100, 200]);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [{ event: events[0], reason: 'deadline', details: 'HTTP 500: scripted 500 response', transient: true }],
+      requests: 3,
+      retries: 2,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('a partial retry whose Retry-After crosses the deadline: retry events are deadline, the rest delivered', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(2);
+    server.script({ results: { [events[0]!.uuid]: { result: 'retry' } } }); // automatic Retry-After: 1
+    const report = await client.send(events, { deadline: clock.now() + 500 });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 1,
+      dropped: [{ event: events[0], reason: 'deadline', details: 'server asked to retry 1 event(s)', transient: true }],
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('the deadline bounds a hung request even when requestTimeoutMillis is long', async (t) => {
+    const { server, client, clock } = await setup(t, { requestTimeoutMillis: 10_000 });
+    server.setDefault({ hang: true });
+    const events = makeEvents(1);
+    const started = performance.now();
+    const report = await client.send(events, { deadline: clock.now() + 80 });
+    const elapsed = performance.now() - started;
+
+    assert.ok(elapsed >= 70 && elapsed < 1000, `took ${elapsed} ms`);
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [{ event: events[0], reason: 'deadline', details: 'request timed out', transient: true }],
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('an abort during a hung request resolves promptly with shutdown', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.setDefault({ hang: true });
+    const controller = new AbortController();
+    const events = makeEvents(2);
+    const timer = setTimeout(() => controller.abort(), 50);
+    t.after(() => clearTimeout(timer));
+    const started = performance.now();
+    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
+    const elapsed = performance.now() - started;
+
+    assert.ok(elapsed >= 40 && elapsed < 1000, `took ${elapsed} ms`);
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: events.map((event) => ({ event, reason: 'shutdown', details: 'request failed', transient: true })),
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('aborted before send: nothing is sent, everything is shutdown', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const controller = new AbortController();
+    controller.abort();
+    const events = makeEvents(3);
+    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
+
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: events.map((event) => ({ event, reason: 'shutdown', transient: true })),
+      requests: 0,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('aborted between attempts: no further attempt, shutdown with the last failure as details', async (t) => {
+    const controller = new AbortController();
+    const { server, client, clock } = await setup(t, { onAttempt: () => controller.abort() });
+    server.setDefault({ status: 503 });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: events.map((event) => ({ event, reason: 'shutdown', details: 'HTTP 503: scripted 503 response', transient: true })),
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('aborted during a backoff sleep: the sleep ends and nothing more is sent', async (t) => {
+    const controller = new AbortController();
+    class AbortingClock extends InstantClock {
+      override async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+        controller.abort();
+        await super.sleep(ms, signal);
+      }
+    }
+    const clock = new AbortingClock();
+    const { server, client } = await setup(t, { clock });
+    server.setDefault({ status: 503 });
+    const events = makeEvents(1);
+    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, [100]);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [{ event: events[0], reason: 'shutdown', transient: true }],
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+});
+
+describe('extra headers', () => {
+  test('are sent on every attempt but cannot replace Authorization, Content-Type, User-Agent or PostHog-* headers', async (t) => {
+    const { server, client, clock } = await setup(t, {
+      headers: {
+        'X-Gateway-Token': 'gw-123',
+        Authorization: 'Bearer phx_evil',
+        AUTHORIZATION: 'Basic evil',
+        'Content-Type': 'text/plain',
+        'User-Agent': 'evil/0',
+        'PostHog-Sdk-Info': 'evil/0',
+        'posthog-attempt': '99',
+        'PostHog-Request-Id': 'not-a-uuid',
+        'PostHog-Request-Timestamp': 'yesterday',
+        'Content-Encoding': 'br',
+      },
+    });
+    server.script({ status: 503 });
+    const events = makeEvents(1);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.equal(server.requests.length, 2);
+    for (const [i, req] of server.requests.entries()) {
+      assert.deepEqual(req.validation, { ok: true });
+      assert.equal(header(req, 'x-gateway-token'), 'gw-123');
+      assert.equal(header(req, 'authorization'), 'Bearer phc_test_key');
+      assert.equal(header(req, 'content-type'), 'application/json');
+      assert.equal(header(req, 'user-agent'), SDK_INFO);
+      assert.equal(header(req, 'posthog-sdk-info'), SDK_INFO);
+      assert.equal(header(req, 'posthog-attempt'), String(i + 1));
+      assert.match(header(req, 'posthog-request-id'), LOWER_UUID);
+      assert.equal(header(req, 'posthog-request-timestamp'), iso(T0 + (i === 0 ? 0 : 100)));
+      assert.equal(header(req, 'content-encoding'), 'gzip');
+    }
+    assert.deepEqual(report, { delivered: 1, dropped: [], requests: 2, retries: 1 });
+    assertAccounted(report, events, accepted(server));
+  });
+});
+
+describe('concurrency', () => {
+  test('many events over concurrent requests are each delivered exactly once', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventsPerRequest: 10, maxConcurrentRequests: 4 });
+    const events = makeEvents(250);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.equal(server.requests.length, 25);
+    assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 25);
+    const sent = uuidsPerRequest(server).flat();
+    assert.equal(sent.length, 250, 'no uuid is sent twice');
+    assert.deepEqual(new Set(sent), new Set(events.map((e) => e.uuid)));
+    assert.equal(server.acceptedEvents().length, 250);
+    assert.deepEqual(report, { delivered: 250, dropped: [], requests: 25, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('partial retries under concurrency: retried events are resent only within their own batch', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventsPerRequest: 10, maxConcurrentRequests: 4 });
+    const events = makeEvents(100);
+    const retryOnce = new Set(events.filter((_, i) => i % 5 === 0).map((e) => e.uuid));
+    server.setDefault({
+      headers: {},
+      results: (batch) => {
+        const results: ResultsMap = {};
+        for (const e of batch) if (retryOnce.delete(e.uuid)) results[e.uuid] = { result: 'retry' };
+        return results;
+      },
+    });
+    const report = await client.send(events, { deadline: far(clock) });
+
+    // 10 batches, each with 2 retry events: 10 first attempts + 10 resends of 2 events.
+    assert.equal(server.requests.length, 20);
+    const byRequestId = new Map<string, string[]>();
+    for (const r of server.requests) {
+      const id = header(r, 'posthog-request-id');
+      byRequestId.set(id, [...(byRequestId.get(id) ?? []), header(r, 'posthog-attempt')]);
+    }
+    assert.equal(byRequestId.size, 10);
+    for (const attempts of byRequestId.values()) assert.deepEqual(attempts, ['1', '2']);
+    for (const r of server.requests) {
+      assert.equal(r.events.length, header(r, 'posthog-attempt') === '1' ? 10 : 2);
+    }
+    assert.deepEqual(clock.sleeps, Array.from({ length: 10 }, () => 100));
+    assert.equal(server.acceptedEvents().length, 100);
+    assert.deepEqual(report, { delivered: 100, dropped: [], requests: 20, retries: 10 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('no more than maxConcurrentRequests requests are in flight', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventsPerRequest: 1, maxConcurrentRequests: 4 });
+    server.setDefault({ delayMs: 120 });
+    const events = makeEvents(8);
+    const sending = client.send(events, { deadline: far(clock) });
+    await server.waitForRequests(4, 2000);
+    await delay(20);
+    assert.equal(server.requests.length, 4, 'four in flight, the fifth waits for a slot');
+    const report = await sending;
+
+    assert.equal(server.requests.length, 8);
+    assert.deepEqual(report, { delivered: 8, dropped: [], requests: 8, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+});
