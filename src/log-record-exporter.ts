@@ -2,6 +2,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { CaptureClient } from './capture/capture-client.ts';
 import { systemClock, type Clock } from './capture/clock.ts';
+import { canonicalUuid } from './capture/uuid.ts';
 import type { CaptureTransport } from './capture/transport.ts';
 import type { CaptureEvent, DropReason, DroppedEvent } from './capture/types.ts';
 import type { Environment } from './config/env.ts';
@@ -204,7 +205,10 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
     if (result === null || result === undefined) return { dropped: 'beforeSend returned null' };
     if (!isEventShape(result)) return { dropped: 'beforeSend returned something that is not an event' };
-    return { event: result };
+    // Hooks may write ids in any case; the server keys results by the canonical form.
+    const uuid = canonicalUuid(result.uuid);
+    if (uuid === undefined) return { dropped: 'beforeSend returned an event whose uuid is not a UUID' };
+    return { event: uuid === result.uuid ? result : { ...result, uuid } };
   }
 
   private _settleDrops(count: number, reason: DropReason, details: string): void {

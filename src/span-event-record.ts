@@ -1,6 +1,13 @@
 import type { AnyValue, Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import { EXCEPTION_EVENT_NAME } from './mapping/attribute-keys.ts';
+import { ATTR_EVENT_NAME, EXCEPTION_EVENT_NAME, POSTHOG_EVENT } from './mapping/attribute-keys.ts';
+
+/** Event name for a span event whose name is empty. */
+export const UNNAMED_SPAN_EVENT = 'span_event';
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
 
 type Resource = ReadableLogRecord['resource'];
 type Scope = ReadableLogRecord['instrumentationScope'];
@@ -43,7 +50,8 @@ export class SpanEventLogRecord implements ReadWriteLogRecord {
     this.instrumentationScope = span.instrumentationScope;
     // The span owns this object and is finished; sharing it avoids a copy per event.
     this.attributes = event.attributes ?? {};
-    this.eventName = event.name;
+    // A span event is always an event: `posthog.event` (or legacy `event.name`) renames it, and a nameless one gets a name.
+    this.eventName = nonEmpty(this.attributes[POSTHOG_EVENT]) ?? nonEmpty(this.attributes[ATTR_EVENT_NAME]) ?? nonEmpty(event.name) ?? UNNAMED_SPAN_EVENT;
     const isException = event.name === EXCEPTION_EVENT_NAME;
     this.severityNumber = isException ? SEVERITY_ERROR : undefined;
     this.severityText = isException ? 'ERROR' : undefined;

@@ -50,7 +50,7 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
   const timeMillis = recordTimeMillis(record, nowMillis);
   const exception = hasException(attributes);
 
-  const properties: Record<string, unknown> = { ...resourceProperties(record.resource, settings.resourceAttributes) };
+  const properties = resourceProperties(record.resource, settings.resourceAttributes);
   const spanContext = record.spanContext;
   if (spanContext && isValidId(spanContext.traceId, 32) && isValidId(spanContext.spanId, 16)) {
     properties.$trace_id = spanContext.traceId;
@@ -120,14 +120,17 @@ function recordTimeMillis(record: ReadableLogRecord, nowMillis: number): number 
   return nowMillis;
 }
 
-const resourceCache = new WeakMap<Resource, { rule: ResourcePropertiesRule; properties: Record<string, unknown> }>();
+const resourceCache = new WeakMap<Resource, { rule: ResourcePropertiesRule; properties: Record<string, unknown>; nested: boolean }>();
 
-/** Resource-derived properties, computed once per resource object (records share it). */
+/**
+ * Resource-derived properties, computed once per resource object (records share it). Each event
+ * gets its own copy, deep when a value is an object, so changing one event never changes another.
+ */
 function resourceProperties(resource: Resource, rule: ResourcePropertiesRule): Record<string, unknown> {
   // Async resource attributes settle before export; cache only settled ones.
   const cacheable = !resource.asyncAttributesPending;
   const cached = cacheable ? resourceCache.get(resource) : undefined;
-  if (cached && cached.rule === rule) return cached.properties;
+  if (cached && cached.rule === rule) return cached.nested ? structuredClone(cached.properties) : { ...cached.properties };
   const attributes = resource.attributes;
   const properties: Record<string, unknown> = {};
   if (rule !== 'none') {
@@ -140,8 +143,9 @@ function resourceProperties(resource: Resource, rule: ResourcePropertiesRule): R
     const serviceName = attributes[ATTR_SERVICE_NAME];
     if (typeof serviceName === 'string') properties.service_name = serviceName;
   }
-  if (cacheable) resourceCache.set(resource, { rule, properties });
-  return properties;
+  const nested = Object.values(properties).some((value) => typeof value === 'object' && value !== null);
+  if (cacheable) resourceCache.set(resource, { rule, properties, nested });
+  return nested ? structuredClone(properties) : { ...properties };
 }
 
 function isValidId(id: string | undefined, length: number): id is string {
