@@ -19,12 +19,20 @@ export interface PostHogStats {
   requests: number;
   /** Attempts beyond the first of each request. */
   retries: number;
+  /** Events waiting in the retry buffer, or left in the spool at shutdown (part of `pending`). */
+  retryBuffered: number;
+  /** Events this process took over from the spool directory (counted in `selected` too). */
+  recovered: number;
+  /** Spool files that could not be read and were set aside. */
+  corruptSpoolFiles: number;
 }
 
 /** Counters for one exporter. */
 export class ExportCounters {
   received = 0;
   inFlight = 0;
+  recovered = 0;
+  corruptSpoolFiles = 0;
   delivered = 0;
   requests = 0;
   retries = 0;

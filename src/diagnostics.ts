@@ -56,6 +56,8 @@ const REASONS: Record<string, string> = {
   shutdown: 'the pipeline was shut down',
   invalid: 'the record could not be turned into an event',
   internal_error: 'an internal error',
+  dry_run: 'dry run: printed, not sent',
+  retry_buffer_full: 'the retry buffer was full during an outage (raise retryBufferMaxEvents or retryBufferMaxBytes, or set spoolDir)',
 };
 
 export function describeReason(reason: DropReason): string {

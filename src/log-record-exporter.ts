@@ -2,17 +2,19 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { CaptureClient } from './capture/capture-client.ts';
 import { systemClock, type Clock } from './capture/clock.ts';
-import { canonicalUuid } from './capture/uuid.ts';
 import type { CaptureTransport } from './capture/transport.ts';
-import type { CaptureEvent, DropReason, DroppedEvent } from './capture/types.ts';
+import type { CaptureEvent, DropReason } from './capture/types.ts';
+import { canonicalUuid } from './capture/uuid.ts';
 import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
 import { ExportCounters, type PostHogStats } from './delivery-stats.ts';
 import { describeReason, DropWarnings, logger, redact } from './diagnostics.ts';
-import { recordToEvent, type MappingSettings } from './mapping/record-to-event.ts';
+import { EventDelivery } from './event-delivery.ts';
+import { recordToEvent, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './span-event-record.ts';
+import { Spool } from './spool.ts';
 import { VERSION } from './version.ts';
 
 export const SDK_INFO = `opentelemetry-exporter-posthog/${VERSION}`;
@@ -24,9 +26,11 @@ export interface ExporterInternals {
   clock?: Clock;
   random?: () => number;
   transport?: CaptureTransport;
+  /** Where debug and dry-run lines go; console.log by default. */
+  print?: (line: string) => void;
 }
 
-/** The error an export reports when some of its events were not delivered. */
+/** The error an export reports when some of its events were dropped. */
 export class PostHogExportError extends Error {
   readonly dropped: Partial<Record<DropReason, number>>;
   constructor(message: string, dropped: Partial<Record<DropReason, number>>) {
@@ -38,54 +42,73 @@ export class PostHogExportError extends Error {
 
 /**
  * A `LogRecordExporter` that maps records to PostHog events at export time and sends them over
- * capture v1. Exports may overlap (the batch processor starts a new one when an old one times
- * out); each runs under its own deadline, shorter than the batch processor's export timeout.
+ * capture v1.
+ *
+ * The result callback says what became of the records of that export: SUCCESS when none was
+ * dropped, FAILED (with a {@link PostHogExportError} that counts the drops by reason) otherwise.
+ * Events the server has not taken yet but did not reject wait in the retry buffer and are not
+ * failures: they are still owned by the exporter, counted as `pending`, and resent later.
+ * Exports may overlap (the batch processor starts a new one when an old one times out); each
+ * runs under its own deadline, shorter than the batch processor's export timeout.
  */
 export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _config: ResolvedConfig;
   private readonly _client: CaptureClient | undefined;
+  private readonly _delivery: EventDelivery | undefined;
   private readonly _clock: Clock;
   private readonly _mapping: MappingSettings;
   private readonly _counters = new ExportCounters();
-  private readonly _inFlight = new Set<Promise<void>>();
-  private readonly _abort = new AbortController();
   private readonly _dropWarnings: DropWarnings;
+  private readonly _print: (line: string) => void;
   private _shutdownPromise: Promise<void> | undefined;
 
   constructor(options: PostHogExporterOptions = {}, internals: ExporterInternals = {}) {
     const resolution = internals.resolution ?? resolveConfig(options, internals.env);
     this._config = resolution.config;
     this._clock = internals.clock ?? systemClock;
+    this._print = internals.print ?? ((line) => console.log(line));
     if (internals.resolution === undefined) reportResolution(resolution);
-    this._mapping = {
-      disableGeoip: this._config.disableGeoip,
-      resourceAttributes: this._config.resourceAttributes,
-      logEventName: this._config.logEventName,
-    };
+    const c = this._config;
+    this._mapping = { disableGeoip: c.disableGeoip, resourceAttributes: c.resourceAttributes, logEventName: c.logEventName, deterministicUuids: c.deterministicUuids };
     this._dropWarnings = new DropWarnings(
       () => this._clock.now(),
       (message) => logger.warn(this._redact(message)),
     );
-    if (this._config.enabled) {
-      const c = this._config;
-      this._client = new CaptureClient({
-        host: c.host,
-        apiKey: c.apiKey,
-        sdkInfo: SDK_INFO,
-        compression: c.compression,
-        headers: c.headers,
-        historicalMigration: c.historicalMigration,
-        maxAttempts: c.maxAttempts,
-        retryInitialDelayMillis: c.retryInitialDelayMillis,
-        retryMaxDelayMillis: c.retryMaxDelayMillis,
-        clock: this._clock,
-        onCompressionError: (error) => logger.warn(this._redact(`compression failed, sending uncompressed: ${String(error)}`)),
-        ...(c.dispatcher ? { dispatcher: c.dispatcher } : {}),
-        ...(internals.transport ? { transport: internals.transport } : {}),
-        ...(internals.random ? { random: internals.random } : {}),
-        ...(c.debug ? { onAttempt: (s) => debugLine(`request ${s.requestId} attempt ${s.attempt}: ${s.events} event(s) → ${s.status ?? 'no response'}${s.error ? ` (${s.error})` : ''}; ok ${s.delivered}, drop ${s.dropped}, retry ${s.retry}`) } : {}),
-      });
-    }
+    if (!c.enabled || c.dryRun) return;
+    this._client = new CaptureClient({
+      host: c.host,
+      apiKey: c.apiKey,
+      sdkInfo: SDK_INFO,
+      compression: c.compression,
+      headers: c.headers,
+      historicalMigration: c.historicalMigration,
+      maxAttempts: c.maxAttempts,
+      retryInitialDelayMillis: c.retryInitialDelayMillis,
+      retryMaxDelayMillis: c.retryMaxDelayMillis,
+      clock: this._clock,
+      onCompressionError: (error) => logger.warn(this._redact(`compression failed, sending uncompressed: ${String(error)}`)),
+      ...(c.dispatcher ? { dispatcher: c.dispatcher } : {}),
+      ...(internals.transport ? { transport: internals.transport } : {}),
+      ...(internals.random ? { random: internals.random } : {}),
+      ...(c.debug
+        ? {
+            onAttempt: (a) =>
+              this._debug(`request ${a.requestId} attempt ${a.attempt}: ${a.events} event(s) → ${a.status ?? 'no response'}${a.error ? ` (${a.error})` : ''}; ok ${a.delivered}, drop ${a.dropped}, retry ${a.retry}`),
+          }
+        : {}),
+    });
+    this._delivery = new EventDelivery({
+      client: this._client,
+      clock: this._clock,
+      counters: this._counters,
+      sendTimeoutMillis: this.exportDeadlineMillis,
+      flushTimeoutMillis: c.flushTimeoutMillis,
+      maxAttempts: c.maxAttempts,
+      retryInitialDelayMillis: c.retryInitialDelayMillis,
+      retryBuffer: { maxEvents: c.retryBufferMaxEvents, maxBytes: c.retryBufferMaxBytes, maxAgeMillis: c.retryBufferMaxAgeMillis },
+      ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes }) } : {}),
+      onDrop: (reason, events, details) => this._reportDrop(reason, events, details),
+    });
   }
 
   /** Time budget of one export: the configured timeout, kept below the batch processor's export timeout. */
@@ -107,75 +130,54 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     try {
       if (this._shutdownPromise !== undefined) {
         this._counters.received += records.length;
-        this._settleDrops(records.length, 'shutdown', 'export called after shutdown');
+        this._counters.drop('shutdown', records.length);
+        this._reportDrop('shutdown', [], 'export called after shutdown', records.length);
         finish({ code: ExportResultCode.FAILED, error: new Error('PostHogLogRecordExporter is shut down') });
         return;
       }
-      if (this._client === undefined) {
+      if (!this._config.enabled) {
         finish({ code: ExportResultCode.SUCCESS });
         return;
       }
-      const sending = this._send(this._client, records).then(finish, (error: unknown) =>
+      this._export(records).then(finish, (error: unknown) =>
         finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
       );
-      this._inFlight.add(sending);
-      void sending.finally(() => this._inFlight.delete(sending));
     } catch (error) {
       finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
     }
   }
 
-  private async _send(client: CaptureClient, records: readonly ReadableLogRecord[]): Promise<ExportResult> {
-    const counters = this._counters;
-    counters.received += records.length;
-    counters.inFlight += records.length;
-    const startedAt = this._clock.now();
+  private async _export(records: readonly ReadableLogRecord[]): Promise<ExportResult> {
+    const now = this._clock.now();
     const events: CaptureEvent[] = [];
     const dropped = new Map<DropReason, number>();
-    const noteDrop = (reason: DropReason, list: CaptureEvent[], details: string | undefined): void => {
-      dropped.set(reason, (dropped.get(reason) ?? 0) + Math.max(list.length, 1));
-      this._reportDrop(reason, list, details);
+    const localDrop = (reason: DropReason, event: CaptureEvent | undefined, details: string): void => {
+      this._counters.received++;
+      this._counters.drop(reason, 1);
+      dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
+      this._reportDrop(reason, event ? [event] : [], details, 1);
     };
-    let unsettled = records.length;
-    const settle = (count: number): void => {
-      unsettled -= count;
-      counters.inFlight -= count;
-    };
-    try {
-      for (const record of records) {
-        const event = this._map(record, startedAt);
-        if (event === undefined) {
-          settle(1);
-          counters.drop('invalid', 1);
-          noteDrop('invalid', [], 'a record could not be mapped');
-          continue;
-        }
-        const final = this._beforeSend(event);
-        if ('dropped' in final) {
-          settle(1);
-          counters.drop('before_send', 1);
-          noteDrop('before_send', [event], final.dropped);
-          continue;
-        }
-        events.push(final.event);
+    for (const record of records) {
+      const event = this._map(record, now);
+      if (event === undefined) {
+        localDrop('invalid', undefined, 'a record could not be mapped');
+        continue;
       }
-      if (this._config.debug) for (const event of events) debugLine(`event ${this._redact(JSON.stringify(event))}`);
-
-      const report = await client.send(events, { deadline: startedAt + this.exportDeadlineMillis, signal: this._abort.signal });
-      counters.requests += report.requests;
-      counters.retries += report.retries;
-      counters.delivered += report.delivered;
-      for (const [reason, group] of groupDrops(report.dropped)) {
-        counters.drop(reason, group.length);
-        noteDrop(reason, group.map((d) => d.event), group[0]?.details);
-      }
-      settle(events.length);
-    } catch (error) {
-      // Nothing above should throw; if it does, the unsettled records are still counted.
-      counters.drop('internal_error', unsettled);
-      dropped.set('internal_error', unsettled);
-      settle(unsettled);
-      logger.error(this._redact(`export failed unexpectedly: ${String(error)}`));
+      const final = this._beforeSend(event);
+      if ('dropped' in final) localDrop('before_send', event, final.dropped);
+      else events.push(final.event);
+    }
+    if (this._config.debug || this._config.dryRun) {
+      for (const event of events) this._debug(`event ${this._redact(JSON.stringify(event))}`);
+    }
+    if (this._delivery === undefined) {
+      // Dry run: mapped and printed, nothing sent; counted apart so getStats() still adds up.
+      this._counters.received += events.length;
+      this._counters.drop('dry_run', events.length);
+      return { code: ExportResultCode.SUCCESS };
+    }
+    if (events.length > 0) {
+      for (const [reason, count] of await this._delivery.deliver(events)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     }
     if (dropped.size === 0) return { code: ExportResultCode.SUCCESS };
     return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length) };
@@ -183,9 +185,13 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   private _map(record: ReadableLogRecord, nowMillis: number): CaptureEvent | undefined {
     try {
+      const origin: RecordOrigin = {};
       const identity = recordIdentity(record);
-      const spanName = record instanceof SpanEventLogRecord ? record.spanName : undefined;
-      const origin = identity || spanName !== undefined ? { ...(identity ? { identity } : {}), ...(spanName !== undefined ? { spanName } : {}) } : undefined;
+      if (identity !== undefined) origin.identity = identity;
+      if (record instanceof SpanEventLogRecord) {
+        origin.spanName = record.spanName;
+        origin.index = record.index;
+      }
       return recordToEvent(record, this._mapping, nowMillis, origin);
     } catch (error) {
       logger.debug(`record could not be mapped: ${String(error)}`);
@@ -211,14 +217,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     return { event: uuid === result.uuid ? result : { ...result, uuid } };
   }
 
-  private _settleDrops(count: number, reason: DropReason, details: string): void {
-    this._counters.drop(reason, count);
-    this._reportDrop(reason, [], details, count);
-  }
-
-  private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = Math.max(events.length, 1)): void {
+  private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = events.length): void {
     const safeDetails = details === undefined ? undefined : this._redact(details);
-    this._dropWarnings.record(reason, count, safeDetails);
+    if (reason !== 'dry_run') this._dropWarnings.record(reason, count, safeDetails);
     const onDrop = this._config.onDrop;
     if (onDrop === undefined || events.length === 0) return;
     try {
@@ -232,17 +233,29 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     return redact(text, this._config.apiKey);
   }
 
-  /** Counters as seen by this exporter (`emitted` and `selected` are the records handed to export). */
+  private _debug(line: string): void {
+    try {
+      this._print(`[posthog-otel] ${this._redact(line)}`);
+    } catch {
+      // Printing is best effort.
+    }
+  }
+
+  /** Where the records handed to this exporter stand (`emitted` and `selected` count them). */
   getStats(): PostHogStats {
     const c = this._counters;
+    const waiting = this._delivery?.waiting ?? 0;
     return {
       emitted: c.received,
       selected: c.received,
       delivered: c.delivered,
       dropped: c.droppedRecord(),
-      pending: c.inFlight,
+      pending: c.inFlight + waiting,
       requests: c.requests,
       retries: c.retries,
+      retryBuffered: waiting,
+      recovered: c.recovered,
+      corruptSpoolFiles: c.corruptSpoolFiles,
     };
   }
 
@@ -251,17 +264,34 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     return this._counters;
   }
 
-  /** Resolves when every export started so far has finished. */
-  async forceFlush(): Promise<void> {
-    while (this._inFlight.size > 0) await Promise.allSettled([...this._inFlight]);
+  /** @internal Bounds the next flush or shutdown; see {@link EventDelivery.openWindow}. */
+  openFlushWindow(timeoutMillis: number | undefined, final: boolean): () => void {
+    return this._delivery?.openWindow(timeoutMillis ?? this._config.flushTimeoutMillis, final) ?? (() => undefined);
   }
 
-  /** Stops accepting exports, waits for the ones in flight (each bounded by its deadline), then closes connections. */
+  /** Waits for exports in flight and sends what the retry buffer holds, within `flushTimeoutMillis`. */
+  async forceFlush(): Promise<void> {
+    if (this._delivery === undefined) return;
+    const close = this.openFlushWindow(undefined, false);
+    try {
+      await this._delivery.flush();
+    } finally {
+      close();
+    }
+  }
+
+  /**
+   * Flushes within `flushTimeoutMillis`, then spools (with `spoolDir`) or drops what is left and
+   * closes connections. Later exports fail and count their records as `shutdown`.
+   */
   shutdown(): Promise<void> {
     this._shutdownPromise ??= (async () => {
-      await this.forceFlush();
-      await this._client?.close();
-    })();
+      try {
+        await this._delivery?.shutdown();
+      } finally {
+        await this._client?.close();
+      }
+    })().catch((error: unknown) => logger.error(this._redact(`shutdown failed: ${String(error)}`)));
     return this._shutdownPromise;
   }
 }
@@ -273,16 +303,6 @@ export function reportResolution(resolution: Resolution): void {
   if (resolution.errors.length === 0 && !resolution.config.enabled && resolution.config.disabledReason) {
     logger.warn(`disabled: ${resolution.config.disabledReason}. Records are accepted and discarded.`);
   }
-}
-
-function groupDrops(dropped: readonly DroppedEvent[]): Map<DropReason, DroppedEvent[]> {
-  const groups = new Map<DropReason, DroppedEvent[]>();
-  for (const drop of dropped) {
-    const group = groups.get(drop.reason);
-    if (group) group.push(drop);
-    else groups.set(drop.reason, [drop]);
-  }
-  return groups;
 }
 
 function exportError(dropped: ReadonlyMap<DropReason, number>, total: number): PostHogExportError {
@@ -301,8 +321,4 @@ function isEventShape(value: unknown): value is CaptureEvent {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
   return typeof v.event === 'string' && typeof v.uuid === 'string' && typeof v.distinct_id === 'string' && typeof v.timestamp === 'string' && typeof v.properties === 'object' && v.properties !== null;
-}
-
-function debugLine(message: string): void {
-  console.debug(`[posthog-otel] ${message}`);
 }

@@ -56,7 +56,8 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
       if (this._shutdown) return this._dropLocally('shutdown');
       // The batch processor drops silently when full. Refusing one record earlier, by our own
       // count, makes every queue drop visible; the count can only overstate the queue.
-      if (this._handedToBatch - this.exporter.counters.received >= this._config.maxQueueSize) return this._dropLocally('queue_full');
+      const c = this.exporter.counters;
+      if (this._handedToBatch - (c.received - c.recovered) >= this._config.maxQueueSize) return this._dropLocally('queue_full');
       this._handedToBatch++;
       const identity = getPostHogIdentity(context);
       if (identity !== undefined) rememberRecordIdentity(logRecord, identity);
@@ -74,25 +75,52 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   /** Where every record stands; see {@link PostHogStats} for the identity that holds after a flush. */
   getStats(): PostHogStats {
     const c = this.exporter.counters;
+    const own = this.exporter.getStats();
     return {
       emitted: this._emitted,
-      selected: this._selected,
+      // Events recovered from the spool were selected by an earlier process; this one answers for them now.
+      selected: this._selected + c.recovered,
       delivered: c.delivered,
       dropped: c.droppedRecord(this._localDrops),
-      pending: this._handedToBatch - c.received + c.inFlight,
+      // Queued in the batch processor (handed over, not yet received by the exporter), plus the exporter's own.
+      pending: this._handedToBatch - (c.received - c.recovered) + own.pending,
       requests: c.requests,
       retries: c.retries,
+      retryBuffered: own.retryBuffered,
+      recovered: c.recovered,
+      corruptSpoolFiles: c.corruptSpoolFiles,
     };
   }
 
-  /** Exports everything queued and waits for it. */
-  forceFlush(): Promise<void> {
-    return this._batch.forceFlush();
+  /**
+   * Exports everything queued and resends what waits for retry, within `flushTimeoutMillis`: at the
+   * deadline requests in flight are aborted, and what is left stays pending for later.
+   */
+  async forceFlush(): Promise<void> {
+    const close = this.exporter.openFlushWindow(undefined, false);
+    try {
+      await this._batch.forceFlush();
+      await this.exporter.forceFlush();
+    } catch (error) {
+      logger.error(`forceFlush failed: ${String(error)}`);
+    } finally {
+      close();
+    }
   }
 
-  /** Flushes, then shuts the exporter down. Later records are counted as dropped (`shutdown`). */
-  shutdown(): Promise<void> {
+  /**
+   * Flushes within `flushTimeoutMillis`, then spools (with `spoolDir`) or drops what is left as
+   * `deadline`. Records emitted afterwards are counted as dropped (`shutdown`) and cost nothing.
+   */
+  async shutdown(): Promise<void> {
     this._shutdown = true;
-    return this._batch.shutdown();
+    const close = this.exporter.openFlushWindow(undefined, true);
+    try {
+      await this._batch.shutdown();
+    } catch (error) {
+      logger.error(`shutdown failed: ${String(error)}`);
+    } finally {
+      close();
+    }
   }
 }

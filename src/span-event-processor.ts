@@ -41,8 +41,8 @@ export class PostHogSpanEventProcessor {
       if (events.length === 0) return;
       const spanContext = span.spanContext();
       const identity = this._spanIdentities.get(span);
-      for (const event of events) {
-        const record = new SpanEventLogRecord(span, spanContext, event);
+      for (let i = 0; i < events.length; i++) {
+        const record = new SpanEventLogRecord(span, spanContext, events[i]!, i);
         if (identity !== undefined) rememberRecordIdentity(record, identity);
         this.processor.onEmit(record);
       }

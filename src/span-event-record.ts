@@ -41,8 +41,10 @@ export class SpanEventLogRecord implements ReadWriteLogRecord {
   readonly droppedAttributesCount: number;
   /** Name of the span the event belonged to, kept as a property of the PostHog event. */
   readonly spanName: string;
+  /** Position of the event among its span's events (part of a deterministic uuid). */
+  readonly index: number;
 
-  constructor(span: EndedSpan, spanContext: SpanContext, event: EndedSpan['events'][number]) {
+  constructor(span: EndedSpan, spanContext: SpanContext, event: EndedSpan['events'][number], index = 0) {
     this.hrTime = event.time;
     this.hrTimeObserved = event.time;
     this.spanContext = spanContext;
@@ -57,6 +59,7 @@ export class SpanEventLogRecord implements ReadWriteLogRecord {
     this.severityText = isException ? 'ERROR' : undefined;
     this.droppedAttributesCount = event.droppedAttributesCount ?? 0;
     this.spanName = span.name;
+    this.index = index;
   }
 
   setAttribute(): this {

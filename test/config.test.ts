@@ -66,7 +66,38 @@ describe('defaults', () => {
       exportTimeoutMillis: 30_000,
       logRecords: 'events',
       minSeverity: 0,
+      flushTimeoutMillis: 10_000,
+      retryBufferMaxEvents: 10_000,
+      retryBufferMaxBytes: 32 * 1024 * 1024,
+      retryBufferMaxAgeMillis: 600_000,
+      spoolDir: undefined,
+      spoolMaxBytes: 64 * 1024 * 1024,
+      deterministicUuids: false,
+      dryRun: false,
     });
+  });
+
+  test('delivery options come from the environment', () => {
+    const r = resolveConfig(
+      {},
+      {
+        POSTHOG_API_KEY: 'phc_x',
+        POSTHOG_OTEL_FLUSH_TIMEOUT: '2500',
+        POSTHOG_OTEL_RETRY_BUFFER_MAX_EVENTS: '50',
+        POSTHOG_OTEL_RETRY_BUFFER_MAX_BYTES: '4096',
+        POSTHOG_OTEL_RETRY_BUFFER_MAX_AGE: '1000',
+        POSTHOG_OTEL_SPOOL_DIR: ' /var/spool/ph ',
+        POSTHOG_OTEL_SPOOL_MAX_BYTES: '1048576',
+        POSTHOG_OTEL_DETERMINISTIC_UUIDS: 'true',
+        POSTHOG_OTEL_DRY_RUN: 'TRUE',
+      },
+    );
+    assert.deepEqual(r.warnings, []);
+    const { flushTimeoutMillis, retryBufferMaxEvents, retryBufferMaxBytes, retryBufferMaxAgeMillis, spoolDir, spoolMaxBytes, deterministicUuids, dryRun } = r.config;
+    assert.deepEqual(
+      { flushTimeoutMillis, retryBufferMaxEvents, retryBufferMaxBytes, retryBufferMaxAgeMillis, spoolDir, spoolMaxBytes, deterministicUuids, dryRun },
+      { flushTimeoutMillis: 2500, retryBufferMaxEvents: 50, retryBufferMaxBytes: 4096, retryBufferMaxAgeMillis: 1000, spoolDir: '/var/spool/ph', spoolMaxBytes: 1048576, deterministicUuids: true, dryRun: true },
+    );
   });
 
   test('an empty environment reads no options and warns nothing', () => {

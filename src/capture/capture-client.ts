@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from './clock.ts';
-import { serializeEvent, splitIntoRequests, type SerializedEvent } from './request-batches.ts';
+import { batchPoisoningProblem, serializeEvent, splitIntoRequests, type SerializedEvent } from './request-batches.ts';
 import { sendBatch, type AttemptSummary, type SendContext } from './send-loop.ts';
 import { UndiciTransport, type CaptureTransport } from './transport.ts';
 import type { CaptureEvent, Compression, SendReport } from './types.ts';
@@ -56,8 +56,13 @@ export const CAPTURE_CLIENT_DEFAULTS = {
 export interface SendOptions {
   /** Clock time by which every event must be delivered or given up. */
   deadline: number;
-  /** Aborting ends backoff sleeps and in-flight requests; what is left is dropped as `shutdown`. */
+  /**
+   * Aborting ends backoff sleeps and in-flight requests; what is left is dropped as `shutdown`,
+   * or as `deadline` when the signal's reason is the string `'deadline'`.
+   */
   signal?: AbortSignal;
+  /** Attempts already spent on some of the events (by uuid), in earlier sends. */
+  priorAttempts?: ReadonlyMap<string, number>;
 }
 
 /** A capture v1 client: events in, a report of what became of each of them out. */
@@ -121,13 +126,28 @@ export class CaptureClient {
     };
 
     const sendable: SerializedEvent[] = [];
+    const seen = new Set<string>();
+    const refuse = (event: CaptureEvent, reason: 'invalid' | 'too_large', details: string): void => {
+      ctx.report.dropped.push({ event, reason, details, transient: false, attempts: options.priorAttempts?.get(event.uuid) ?? 0 });
+    };
     for (const event of events) {
-      const item = serializeEvent(event);
+      const problem = batchPoisoningProblem(event);
+      if (problem !== undefined) {
+        refuse(event, 'invalid', problem);
+        continue;
+      }
+      if (seen.has(event.uuid)) {
+        // The server would reject the whole request; the first copy carries the event.
+        refuse(event, 'invalid', 'another event in the same export has this uuid');
+        continue;
+      }
+      const item = serializeEvent(event, options.priorAttempts?.get(event.uuid) ?? 0);
       if (item === undefined) {
-        ctx.report.dropped.push({ event, reason: 'invalid', details: 'event could not be serialised as JSON', transient: false });
+        refuse(event, 'invalid', 'event could not be serialised as JSON');
       } else if (item.bytes > o.maxEventBytes) {
-        ctx.report.dropped.push({ event, reason: 'too_large', details: `event is ${item.bytes} bytes, over the ${o.maxEventBytes}-byte limit`, transient: false });
+        refuse(event, 'too_large', `event is ${item.bytes} bytes, over the ${o.maxEventBytes}-byte limit`);
       } else {
+        seen.add(event.uuid);
         sendable.push(item);
       }
     }

@@ -5,20 +5,46 @@ export interface SerializedEvent {
   event: CaptureEvent;
   json: string;
   bytes: number;
+  /** Attempts made so far, this send's and earlier ones. */
+  attempts: number;
 }
 
 /**
  * `JSON.stringify` of an event, or undefined when it cannot be serialised. The mapping layer makes
  * values JSON-safe, so this is a guard against objects handed to the client directly.
  */
-export function serializeEvent(event: CaptureEvent): SerializedEvent | undefined {
+export function serializeEvent(event: CaptureEvent, attempts = 0): SerializedEvent | undefined {
   try {
     const json = JSON.stringify(event);
     if (typeof json !== 'string') return undefined;
-    return { event, json, bytes: Buffer.byteLength(json, 'utf8') };
+    return { event, json, bytes: Buffer.byteLength(json, 'utf8'), attempts };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why the server would reject the whole request because of this event, if it would. One bad event
+ * must not take its batch down with it, so such events are refused before sending.
+ */
+export function batchPoisoningProblem(event: CaptureEvent): string | undefined {
+  if (typeof event !== 'object' || event === null) return 'the event is not an object';
+  if (typeof event.event !== 'string') return 'the event name is not a string';
+  if (typeof event.uuid !== 'string' || !UUID.test(event.uuid)) return 'the uuid is not a canonical lower-case UUID';
+  if (typeof event.distinct_id !== 'string') return 'distinct_id is not a string';
+  if (typeof event.timestamp !== 'string') return 'timestamp is not a string';
+  if (!isObject(event.properties)) return 'properties is not an object';
+  if (!isObject(event.options)) return 'options is not an object';
+  for (const key of ['session_id', 'window_id'] as const) {
+    if (event[key] !== undefined && typeof event[key] !== 'string') return `${key} is not a string`;
+  }
+  return undefined;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export interface RequestLimits {

@@ -4,7 +4,7 @@ import type { SerializedEvent } from './request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from './response.ts';
 import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffSettings } from './retry-policy.ts';
 import type { CaptureTransport, TransportResponse } from './transport.ts';
-import type { Compression, DropReason, SendReport } from './types.ts';
+import type { Compression, DropReason, DroppedEvent, SendReport } from './types.ts';
 import { uuidv7 } from './uuid.ts';
 import { attemptHeaders, requestBodyJson, type BatchIdentity } from './wire-request.ts';
 
@@ -46,16 +46,19 @@ export interface SendContext {
 
 const TRANSIENT: ReadonlySet<DropReason> = new Set<DropReason>(['retry_exhausted', 'deadline', 'shutdown']);
 
-function drop(ctx: SendContext, events: readonly SerializedEvent[], reason: DropReason, details?: string): void {
+function drop(ctx: SendContext, events: readonly SerializedEvent[], reason: DropReason, details?: string, notBefore?: number): void {
   const transient = TRANSIENT.has(reason);
   for (const item of events) {
-    ctx.report.dropped.push(details === undefined ? { event: item.event, reason, transient } : { event: item.event, reason, details, transient });
+    const dropped: DroppedEvent = { event: item.event, reason, transient, attempts: item.attempts };
+    if (details !== undefined) dropped.details = details;
+    if (notBefore !== undefined) dropped.notBefore = notBefore;
+    ctx.report.dropped.push(dropped);
   }
 }
 
-/** Why to stop before (or instead of) another attempt, if anything. */
+/** Why to stop before (or instead of) another attempt, if anything. An abort says which with its reason. */
 function stopReason(ctx: SendContext, plannedDelay = 0): DropReason | undefined {
-  if (ctx.signal?.aborted) return 'shutdown';
+  if (ctx.signal?.aborted) return ctx.signal.reason === 'deadline' ? 'deadline' : 'shutdown';
   if (ctx.settings.clock.now() + plannedDelay >= ctx.deadline) return 'deadline';
   return undefined;
 }
@@ -83,14 +86,18 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Pr
       if (verdict.kind === 'done') return;
       if (verdict.kind === 'split') return await sendHalves(ctx, pending);
 
-      pending = verdict.pending;
+      // The attempt budget is per event: events resent from an earlier export arrive with attempts spent.
+      const exhausted = verdict.pending.filter((item) => item.attempts >= ctx.settings.maxAttempts);
+      pending = exhausted.length === 0 ? verdict.pending : verdict.pending.filter((item) => item.attempts < ctx.settings.maxAttempts);
+      drop(ctx, exhausted, 'retry_exhausted', verdict.why);
+      if (pending.length === 0) return;
+      const nextAttempt = 1 + pending.reduce((most, item) => Math.max(most, item.attempts), 0);
+      const delay = retryDelay(nextAttempt, ctx.settings.backoff, verdict.retryAfterMillis, ctx.settings.random);
       const afterFailure = stopReason(ctx);
-      if (afterFailure) return drop(ctx, pending, afterFailure, verdict.why);
-      if (attempt >= ctx.settings.maxAttempts) return drop(ctx, pending, 'retry_exhausted', verdict.why);
-      const delay = retryDelay(attempt + 1, ctx.settings.backoff, verdict.retryAfterMillis, ctx.settings.random);
+      if (afterFailure) return drop(ctx, pending, afterFailure, verdict.why, clock.now() + delay);
       // Sleeping past the deadline only to give up: stop now, while there is still time to report.
       const beforeSleep = stopReason(ctx, delay);
-      if (beforeSleep) return drop(ctx, pending, beforeSleep, verdict.why);
+      if (beforeSleep) return drop(ctx, pending, beforeSleep, verdict.why, clock.now() + delay);
       await clock.sleep(delay, ctx.signal);
     }
   } catch (error) {
@@ -121,6 +128,7 @@ async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: n
   });
   ctx.report.requests++;
   if (attempt > 1) ctx.report.retries++;
+  for (const item of pending) item.attempts++;
 
   let response: TransportResponse;
   try {

@@ -48,6 +48,8 @@ export type DropReason =
   | 'deadline'
   | 'shutdown'
   | 'internal_error'
+  | 'retry_buffer_full'
+  | 'dry_run'
   | 'queue_full'
   | 'before_send'
   | 'invalid';
@@ -59,6 +61,10 @@ export interface DroppedEvent {
   details?: string;
   /** True when the event was not rejected, only not yet accepted (time, shutdown or attempts ran out). */
   transient: boolean;
+  /** Attempts made for the event so far, earlier sends included. */
+  attempts: number;
+  /** For an event stopped by a deadline: the earliest time a resend would respect the backoff and Retry-After. */
+  notBefore?: number;
 }
 
 /** What became of every event handed to one send: `delivered + dropped.length === events.length`. */

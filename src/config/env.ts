@@ -82,6 +82,15 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
   set('disableGeoip', bool('POSTHOG_DISABLE_GEOIP'));
   set('historicalMigration', bool('POSTHOG_HISTORICAL_MIGRATION'));
   set('debug', bool('POSTHOG_OTEL_DEBUG'));
+  set('dryRun', bool('POSTHOG_OTEL_DRY_RUN'));
+  set('deterministicUuids', bool('POSTHOG_OTEL_DETERMINISTIC_UUIDS'));
+  set('flushTimeoutMillis', positiveInteger('POSTHOG_OTEL_FLUSH_TIMEOUT'));
+  set('retryBufferMaxEvents', nonNegativeInteger('POSTHOG_OTEL_RETRY_BUFFER_MAX_EVENTS'));
+  set('retryBufferMaxBytes', nonNegativeInteger('POSTHOG_OTEL_RETRY_BUFFER_MAX_BYTES'));
+  set('retryBufferMaxAgeMillis', nonNegativeInteger('POSTHOG_OTEL_RETRY_BUFFER_MAX_AGE'));
+  set('spoolMaxBytes', positiveInteger('POSTHOG_OTEL_SPOOL_MAX_BYTES'));
+  const spoolDir = text('POSTHOG_OTEL_SPOOL_DIR');
+  if (spoolDir !== undefined) options.spoolDir = spoolDir;
 
   const logRecords = text('POSTHOG_OTEL_LOG_RECORDS')?.toLowerCase();
   if (logRecords === 'events' || logRecords === 'all') options.logRecords = logRecords;

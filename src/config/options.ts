@@ -41,6 +41,22 @@ export interface PostHogExporterOptions {
   debug?: boolean;
   /** Bring your own undici dispatcher (proxy agent, tests). */
   dispatcher?: Dispatcher;
+  /** Time budget of `forceFlush()` and `shutdown()`; then requests are aborted. Env: `POSTHOG_OTEL_FLUSH_TIMEOUT`. Default 10000 ms. */
+  flushTimeoutMillis?: number;
+  /** Events kept for retry during an outage. Env: `POSTHOG_OTEL_RETRY_BUFFER_MAX_EVENTS`. Default 10000. */
+  retryBufferMaxEvents?: number;
+  /** Bytes kept for retry. Env: `POSTHOG_OTEL_RETRY_BUFFER_MAX_BYTES`. Default 33554432 (32 MiB). */
+  retryBufferMaxBytes?: number;
+  /** How long an event may wait for retry. Env: `POSTHOG_OTEL_RETRY_BUFFER_MAX_AGE`. Default 600000 ms. */
+  retryBufferMaxAgeMillis?: number;
+  /** Directory where undelivered events survive a restart (opt-in). Env: `POSTHOG_OTEL_SPOOL_DIR`. */
+  spoolDir?: string;
+  /** Bytes the spool may use. Env: `POSTHOG_OTEL_SPOOL_MAX_BYTES`. Default 67108864 (64 MiB). */
+  spoolMaxBytes?: number;
+  /** Event uuids derived from trace id, span id, name, time and index, so a re-exported record dedupes. Env: `POSTHOG_OTEL_DETERMINISTIC_UUIDS`. */
+  deterministicUuids?: boolean;
+  /** Map and print events, send nothing. Env: `POSTHOG_OTEL_DRY_RUN`. */
+  dryRun?: boolean;
 }
 
 /** Options of {@link PostHogLogRecordProcessor}: the exporter's, plus batching and record selection. */

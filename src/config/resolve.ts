@@ -31,6 +31,13 @@ export const DEFAULTS = {
   exportTimeoutMillis: 30_000,
   logRecords: 'events' as 'events' | 'all',
   minSeverity: 0,
+  flushTimeoutMillis: 10_000,
+  retryBufferMaxEvents: 10_000,
+  retryBufferMaxBytes: 32 * 1024 * 1024,
+  retryBufferMaxAgeMillis: 600_000,
+  spoolMaxBytes: 64 * 1024 * 1024,
+  deterministicUuids: false,
+  dryRun: false,
 };
 
 export interface ResolvedConfig {
@@ -60,6 +67,14 @@ export interface ResolvedConfig {
   exportTimeoutMillis: number;
   logRecords: 'events' | 'all';
   minSeverity: number;
+  flushTimeoutMillis: number;
+  retryBufferMaxEvents: number;
+  retryBufferMaxBytes: number;
+  retryBufferMaxAgeMillis: number;
+  spoolDir: string | undefined;
+  spoolMaxBytes: number;
+  deterministicUuids: boolean;
+  dryRun: boolean;
 }
 
 export interface Resolution {
@@ -86,7 +101,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     warnings.push(`${key} is ignored: expected a number from ${min} to ${max}, got ${describe(value)}.`);
     return DEFAULTS[key] as number;
   };
-  const flag = (key: 'disableGeoip' | 'historicalMigration' | 'debug'): boolean => {
+  const flag = (key: 'disableGeoip' | 'historicalMigration' | 'debug' | 'deterministicUuids' | 'dryRun'): boolean => {
     const value = pick(key);
     if (value === undefined) return DEFAULTS[key];
     if (typeof value === 'boolean') return value;
@@ -130,6 +145,14 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     exportTimeoutMillis: number('exportTimeoutMillis', 1),
     logRecords,
     minSeverity: number('minSeverity', 0, 24),
+    flushTimeoutMillis: number('flushTimeoutMillis', 1),
+    retryBufferMaxEvents: number('retryBufferMaxEvents', 0, Number.MAX_SAFE_INTEGER),
+    retryBufferMaxBytes: number('retryBufferMaxBytes', 0, Number.MAX_SAFE_INTEGER),
+    retryBufferMaxAgeMillis: number('retryBufferMaxAgeMillis', 0, Number.MAX_SAFE_INTEGER),
+    spoolDir: typeof pick('spoolDir') === 'string' && (pick('spoolDir') as string).trim() !== '' ? (pick('spoolDir') as string).trim() : undefined,
+    spoolMaxBytes: number('spoolMaxBytes', 1, Number.MAX_SAFE_INTEGER),
+    deterministicUuids: flag('deterministicUuids'),
+    dryRun: flag('dryRun'),
   };
 
   const host = normalizeHost(pick('host') ?? DEFAULT_HOST);

@@ -1,6 +1,7 @@
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { CaptureEvent, CaptureEventOptions } from '../capture/types.ts';
-import { canonicalUuid, uuidv7 } from '../capture/uuid.ts';
+import { createHash } from 'node:crypto';
+import { canonicalUuid, uuidFromHash, uuidv7 } from '../capture/uuid.ts';
 import type { ResourcePropertiesRule } from '../config/options.ts';
 import type { PostHogIdentity } from '../request-identity.ts';
 import {
@@ -28,6 +29,8 @@ export interface MappingSettings {
   resourceAttributes: ResourcePropertiesRule;
   /** Name of events made from plain log lines. */
   logEventName: string;
+  /** Derive uuids from trace id, span id, event name, time and index instead of drawing them. */
+  deterministicUuids?: boolean;
 }
 
 /** Extra facts a record can carry about where it came from (span events do). */
@@ -35,6 +38,8 @@ export interface RecordOrigin {
   spanName?: string;
   /** Identity from the context the record was emitted in (or its span was started in). */
   identity?: PostHogIdentity;
+  /** Position among the events of one span, for deterministic uuids. */
+  index?: number;
 }
 
 type Attributes = ReadableLogRecord['attributes'];
@@ -96,7 +101,7 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
 
   const captured: CaptureEvent = {
     event,
-    uuid: canonicalUuid(attributes[POSTHOG_UUID]) ?? uuidv7(timeMillis),
+    uuid: canonicalUuid(attributes[POSTHOG_UUID]) ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0) : uuidv7(timeMillis)),
     distinct_id: distinctId,
     timestamp: new Date(timeMillis).toISOString(),
     options,
@@ -107,6 +112,18 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
   const windowId = firstString(attributes, WINDOW_ID_KEYS) ?? identity?.windowId;
   if (windowId !== undefined) captured.window_id = windowId;
   return captured;
+}
+
+/**
+ * The same record always gets the same uuid, so exporting it twice (a retry after a crash, a
+ * replay) dedupes in PostHog. Two records alike in all of these would collide: the index tells
+ * apart events of one span.
+ */
+function deterministicUuid(record: ReadableLogRecord, eventName: string, index: number): string {
+  const sc = record.spanContext;
+  const t = record.hrTime;
+  const key = `${sc?.traceId ?? ''}|${sc?.spanId ?? ''}|${eventName}|${Array.isArray(t) ? `${t[0]}.${t[1]}` : ''}|${index}`;
+  return uuidFromHash(createHash('sha256').update(key).digest());
 }
 
 /** The record's time; the observed time when that is unusable; `now` when both are. */

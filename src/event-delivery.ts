@@ -1,0 +1,312 @@
+import type { CaptureClient } from './capture/capture-client.ts';
+import type { Clock } from './capture/clock.ts';
+import type { CaptureEvent, DropReason, DroppedEvent } from './capture/types.ts';
+import type { ExportCounters } from './delivery-stats.ts';
+import { RetryBuffer, type BufferedEvent, type RetryBufferLimits } from './retry-buffer.ts';
+import type { Spool } from './spool.ts';
+
+export interface EventDeliverySettings {
+  client: CaptureClient;
+  clock: Clock;
+  counters: ExportCounters;
+  /** Time budget of one delivery (an export, a timed resend). */
+  sendTimeoutMillis: number;
+  /** Time budget of a flush or shutdown when the caller gives none. */
+  flushTimeoutMillis: number;
+  maxAttempts: number;
+  retryInitialDelayMillis: number;
+  retryBuffer: RetryBufferLimits;
+  spool?: Spool;
+  /** Told of every event given up on, grouped by reason. */
+  onDrop: (reason: DropReason, events: readonly CaptureEvent[], details: string | undefined) => void;
+}
+
+/** A flush or shutdown in progress: sends end by its deadline, then in-flight requests are aborted. */
+interface FlushWindow {
+  deadline: number;
+  final: boolean;
+}
+
+/**
+ * Gets events to PostHog or accounts for them. Events the server did not reject but did not take
+ * yet (a `retry` verdict, 5xx, timeouts, a deadline) wait in a bounded retry buffer and go out
+ * again with later deliveries, on a timer, and at flush and shutdown. With a spool directory,
+ * buffered events are also written to disk, so an outage survives a restart.
+ */
+export class EventDelivery {
+  private readonly _s: EventDeliverySettings;
+  private readonly _buffer: RetryBuffer;
+  private _abort = new AbortController();
+  private _windows = new Set<FlushWindow>();
+  private _inFlight = new Set<Promise<unknown>>();
+  private _timer: NodeJS.Timeout | undefined;
+  private _closed = false;
+  /** Events each spool file still holds that are not settled; the file goes when this reaches zero. */
+  private readonly _spoolRefs = new Map<string, number>();
+  /** Events left on disk at shutdown: not delivered, not dropped, still pending for a later process. */
+  private _spooledAtShutdown = 0;
+  private readonly _recovery: Promise<void>;
+
+  constructor(settings: EventDeliverySettings) {
+    this._s = settings;
+    this._buffer = new RetryBuffer(settings.retryBuffer);
+    this._recovery = settings.spool ? this._recover(settings.spool) : Promise.resolve();
+  }
+
+  /** Events held for a later attempt (in memory), plus those left in the spool at shutdown. */
+  get waiting(): number {
+    return this._buffer.size + this._spooledAtShutdown;
+  }
+
+  /**
+   * Sends `events` (and whatever in the buffer is due) and settles every one of them. Resolves to
+   * the drops among `events` themselves, by reason: buffered events are not drops.
+   */
+  deliver(events: readonly CaptureEvent[]): Promise<Map<DropReason, number>> {
+    this._s.counters.received += events.length;
+    this._s.counters.inFlight += events.length;
+    const run = this._run(events, false);
+    return this._track(run);
+  }
+
+  /** Waits for deliveries in flight, then sends everything buffered, within the flush window or its own budget. */
+  async flush(): Promise<void> {
+    await this._recovery;
+    while (this._inFlight.size > 0) await Promise.allSettled([...this._inFlight]);
+    if (this._buffer.size > 0) await this._track(this._run([], true));
+  }
+
+  /**
+   * Opens a flush window: until it closes, deliveries end by `deadline`; at the deadline in-flight
+   * requests and backoff sleeps are aborted. A final window (shutdown) spools or drops leftovers
+   * instead of buffering them.
+   */
+  openWindow(timeoutMillis: number | undefined, final: boolean): () => void {
+    const window: FlushWindow = { deadline: this._s.clock.now() + (timeoutMillis ?? this._s.flushTimeoutMillis), final };
+    this._windows.add(window);
+    const controller = this._abort;
+    const timer = setTimeout(() => {
+      // Cut short whatever is still running; later deliveries get a fresh controller.
+      if (this._abort === controller) this._abort = new AbortController();
+      controller.abort('deadline');
+    }, Math.max(0, window.deadline - this._s.clock.now()));
+    timer.unref();
+    return () => {
+      clearTimeout(timer);
+      this._windows.delete(window);
+    };
+  }
+
+  /** Final flush, then leftovers go to the spool (or are dropped); no delivery runs afterwards. */
+  async shutdown(): Promise<void> {
+    const close = this._windows.size === 0 ? this.openWindow(undefined, true) : undefined;
+    try {
+      await this.flush();
+      this._closed = true;
+      if (this._timer) clearTimeout(this._timer);
+      const leftovers = this._buffer.takeDue(0, true);
+      if (leftovers.length > 0) await this._spoolOrDrop(leftovers, 'deadline', 'still undelivered at shutdown');
+    } finally {
+      close?.();
+    }
+  }
+
+  private _track<T>(promise: Promise<T>): Promise<T> {
+    this._inFlight.add(promise);
+    void promise.finally(() => this._inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+
+  private _window(): FlushWindow | undefined {
+    let earliest: FlushWindow | undefined;
+    for (const w of this._windows) if (earliest === undefined || w.deadline < earliest.deadline) earliest = w;
+    return earliest;
+  }
+
+  private async _run(fresh: readonly CaptureEvent[], everything: boolean): Promise<Map<DropReason, number>> {
+    const s = this._s;
+    const now = s.clock.now();
+    const ownDrops = new Map<DropReason, number>();
+    const own = new Set<string>();
+    for (const event of fresh) own.add(event.uuid);
+
+    const expired = this._buffer.expire(now);
+    if (expired.length > 0) this._dropBuffered(expired, 'deadline', 'waited longer than the retry buffer allows');
+    const resend = this._buffer.takeDue(now, everything || this._window() !== undefined);
+    const byUuid = new Map<string, BufferedEvent>();
+    for (const item of resend) {
+      byUuid.set(item.event.uuid, item);
+      s.counters.inFlight++;
+    }
+    const window = this._window();
+    const deadline = Math.min(now + s.sendTimeoutMillis, window?.deadline ?? Infinity);
+    const events = resend.length === 0 ? fresh : [...resend.map((b) => b.event), ...fresh];
+    if (events.length === 0) return ownDrops;
+
+    const report = await s.client.send(events, {
+      deadline,
+      signal: this._abort.signal,
+      ...(byUuid.size > 0 ? { priorAttempts: new Map([...byUuid].map(([uuid, b]) => [uuid, b.attempts])) } : {}),
+    });
+    s.counters.requests += report.requests;
+    s.counters.retries += report.retries;
+    s.counters.delivered += report.delivered;
+    s.counters.inFlight -= events.length;
+
+    const undelivered = new Set<string>();
+    const toBuffer: DroppedEvent[] = [];
+    const dropsByReason = new Map<DropReason, DroppedEvent[]>();
+    const finalWindow = this._closed || [...this._windows].some((w) => w.final);
+    for (const drop of report.dropped) {
+      undelivered.add(drop.event.uuid);
+      // Not rejected, only not yet accepted, with budget left: keep it for later.
+      const keep = (drop.reason === 'deadline' || drop.reason === 'shutdown') && drop.attempts < s.maxAttempts && !(drop.reason === 'shutdown' && this._closed);
+      if (keep) toBuffer.push(drop);
+      else push(dropsByReason, drop.reason, drop);
+    }
+    // Buffered events that got through release their spool files.
+    for (const [uuid, item] of byUuid) if (!undelivered.has(uuid)) this._releaseSpool(item);
+
+    if (toBuffer.length > 0) {
+      const items = toBuffer.map((drop) => this._bufferedFrom(drop, byUuid.get(drop.event.uuid), now));
+      if (finalWindow) {
+        await this._spoolOrDrop(items, 'deadline', 'the shutdown deadline passed before PostHog accepted it');
+      } else {
+        await this._admit(items);
+      }
+    }
+    for (const [reason, drops] of dropsByReason) {
+      this._settleDropped(drops.map((d) => ({ drop: d, buffered: byUuid.get(d.event.uuid) })), reason);
+      for (const d of drops) if (own.has(d.event.uuid)) ownDrops.set(reason, (ownDrops.get(reason) ?? 0) + 1);
+    }
+    this._schedule();
+    return ownDrops;
+  }
+
+  private _bufferedFrom(drop: DroppedEvent, previous: BufferedEvent | undefined, now: number): BufferedEvent {
+    const item: BufferedEvent = {
+      event: drop.event,
+      attempts: drop.attempts,
+      bytes: previous?.bytes ?? approximateBytes(drop.event),
+      bufferedAt: previous?.bufferedAt ?? now,
+      notBefore: drop.notBefore ?? now + this._s.retryInitialDelayMillis,
+    };
+    if (previous?.spoolFile !== undefined) item.spoolFile = previous.spoolFile;
+    return item;
+  }
+
+  /** Puts events in the buffer, writes new ones to the spool, and accounts for any the bounds push out. */
+  private async _admit(items: BufferedEvent[]): Promise<void> {
+    const spool = this._s.spool;
+    const unspooled = items.filter((item) => item.spoolFile === undefined);
+    if (spool && unspooled.length > 0) {
+      const file = await spool.write(unspooled.map((item) => ({ event: item.event, attempts: item.attempts })));
+      if (file !== undefined) {
+        for (const item of unspooled) item.spoolFile = file;
+        this._spoolRefs.set(file, (this._spoolRefs.get(file) ?? 0) + unspooled.length);
+      }
+    }
+    const evicted = this._buffer.add(items);
+    if (evicted.length > 0) this._dropBuffered(evicted, 'retry_buffer_full', `the retry buffer holds at most ${this._s.retryBuffer.maxEvents} events and ${this._s.retryBuffer.maxBytes} bytes`);
+  }
+
+  private async _spoolOrDrop(items: BufferedEvent[], reason: DropReason, details: string): Promise<void> {
+    const spool = this._s.spool;
+    const onDisk = items.filter((item) => item.spoolFile !== undefined);
+    const rest = items.filter((item) => item.spoolFile === undefined);
+    let written = 0;
+    if (spool && rest.length > 0) {
+      const file = await spool.write(rest.map((item) => ({ event: item.event, attempts: item.attempts })));
+      if (file !== undefined) written = rest.length;
+    }
+    // Spooled events stay pending: a later process with the same spool directory sends them.
+    this._spooledAtShutdown += onDisk.length + written;
+    if (written < rest.length) this._dropBuffered(rest, reason, details);
+  }
+
+  private _dropBuffered(items: readonly BufferedEvent[], reason: DropReason, details: string): void {
+    this._settleDropped(
+      items.map((item) => ({ drop: { event: item.event, reason, details, transient: true, attempts: item.attempts }, buffered: item })),
+      reason,
+    );
+  }
+
+  private _settleDropped(entries: ReadonlyArray<{ drop: DroppedEvent; buffered: BufferedEvent | undefined }>, reason: DropReason): void {
+    if (entries.length === 0) return;
+    this._s.counters.drop(reason, entries.length);
+    for (const { buffered } of entries) if (buffered) this._releaseSpool(buffered);
+    this._s.onDrop(
+      reason,
+      entries.map((e) => e.drop.event),
+      entries[0]!.drop.details,
+    );
+  }
+
+  private _releaseSpool(item: BufferedEvent): void {
+    const file = item.spoolFile;
+    if (file === undefined || this._s.spool === undefined) return;
+    const left = (this._spoolRefs.get(file) ?? 1) - 1;
+    if (left > 0) {
+      this._spoolRefs.set(file, left);
+      return;
+    }
+    this._spoolRefs.delete(file);
+    void this._s.spool.remove(file);
+  }
+
+  /** Resends buffered events when they fall due, even if no new records arrive. */
+  private _schedule(): void {
+    if (this._closed || this._timer !== undefined) return;
+    const due = this._buffer.nextDueAt();
+    if (due === undefined) return;
+    this._timer = setTimeout(
+      () => {
+        this._timer = undefined;
+        if (this._closed) return;
+        void this._track(this._run([], false)).catch(() => undefined);
+      },
+      Math.max(0, due - this._s.clock.now()),
+    );
+    // A pending resend must not keep the process alive; shutdown() sends or spools what is left.
+    this._timer.unref();
+  }
+
+  private async _recover(spool: Spool): Promise<void> {
+    try {
+      const recovery = await spool.claim();
+      const now = this._s.clock.now();
+      const items: BufferedEvent[] = recovery.events.map((e) => ({
+        event: e.event,
+        attempts: 0,
+        bytes: approximateBytes(e.event),
+        bufferedAt: now,
+        notBefore: now,
+        spoolFile: e.file,
+      }));
+      for (const item of items) this._spoolRefs.set(item.spoolFile!, (this._spoolRefs.get(item.spoolFile!) ?? 0) + 1);
+      this._s.counters.recovered += items.length;
+      this._s.counters.received += items.length;
+      this._s.counters.corruptSpoolFiles += recovery.corruptFiles;
+      // A new process gives recovered events a fresh attempt budget: the outage they waited out is over or not, we cannot know.
+      const evicted = this._buffer.add(items);
+      if (evicted.length > 0) this._dropBuffered(evicted, 'retry_buffer_full', 'the retry buffer is smaller than the recovered spool');
+      this._schedule();
+    } catch {
+      // claim() does not throw; a failure here only means nothing was recovered.
+    }
+  }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function approximateBytes(event: CaptureEvent): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(event));
+  } catch {
+    return 1024;
+  }
+}

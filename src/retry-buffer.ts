@@ -1,0 +1,91 @@
+import type { CaptureEvent } from './capture/types.ts';
+
+/** An event waiting for another try, with what it has used of its budget. */
+export interface BufferedEvent {
+  event: CaptureEvent;
+  /** Attempts already made for this event, across exports. */
+  attempts: number;
+  /** Serialised size, for the byte bound. */
+  bytes: number;
+  /** When it first entered the buffer. */
+  bufferedAt: number;
+  /** Not to be resent before this time (Retry-After or backoff). */
+  notBefore: number;
+  /** Spool file that holds a durable copy, if any. */
+  spoolFile?: string;
+}
+
+export interface RetryBufferLimits {
+  maxEvents: number;
+  maxBytes: number;
+  maxAgeMillis: number;
+}
+
+/**
+ * Events that were not rejected, only not accepted yet (server `retry`, 5xx, timeouts, an export
+ * deadline). Bounded by count, bytes and age; whatever a bound pushes out is returned to the
+ * caller to count, never forgotten silently. Oldest events leave first.
+ */
+export class RetryBuffer {
+  private _items: BufferedEvent[] = [];
+  private _bytes = 0;
+  readonly limits: RetryBufferLimits;
+
+  constructor(limits: RetryBufferLimits) {
+    this.limits = limits;
+  }
+
+  get size(): number {
+    return this._items.length;
+  }
+
+  get bytes(): number {
+    return this._bytes;
+  }
+
+  /** Adds events; returns those evicted to stay within the count and byte bounds (oldest first). */
+  add(items: readonly BufferedEvent[]): BufferedEvent[] {
+    for (const item of items) {
+      this._items.push(item);
+      this._bytes += item.bytes;
+    }
+    const evicted: BufferedEvent[] = [];
+    let drop = 0;
+    while (drop < this._items.length && (this._items.length - drop > this.limits.maxEvents || this._bytes > this.limits.maxBytes)) {
+      const item = this._items[drop++]!;
+      this._bytes -= item.bytes;
+      evicted.push(item);
+    }
+    if (drop > 0) this._items = this._items.slice(drop);
+    return evicted;
+  }
+
+  /** Removes and returns events older than the age bound. */
+  expire(now: number): BufferedEvent[] {
+    const cutoff = now - this.limits.maxAgeMillis;
+    return this._remove((item) => item.bufferedAt <= cutoff);
+  }
+
+  /** Removes and returns events due for a resend (all of them when `all`). */
+  takeDue(now: number, all = false): BufferedEvent[] {
+    return all ? this._remove(() => true) : this._remove((item) => item.notBefore <= now);
+  }
+
+  /** The earliest time an event becomes due, if any are buffered. */
+  nextDueAt(): number | undefined {
+    let next: number | undefined;
+    for (const item of this._items) if (next === undefined || item.notBefore < next) next = item.notBefore;
+    return next;
+  }
+
+  private _remove(predicate: (item: BufferedEvent) => boolean): BufferedEvent[] {
+    const taken: BufferedEvent[] = [];
+    const kept: BufferedEvent[] = [];
+    for (const item of this._items) (predicate(item) ? taken : kept).push(item);
+    if (taken.length > 0) {
+      this._items = kept;
+      for (const item of taken) this._bytes -= item.bytes;
+    }
+    return taken;
+  }
+}

@@ -1,0 +1,171 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CaptureEvent } from './capture/types.ts';
+import { canonicalUuid } from './capture/uuid.ts';
+
+/** One spooled event: the event exactly as it was (same uuid, so the server dedupes a resend) and its attempts. */
+export interface SpooledEvent {
+  event: CaptureEvent;
+  attempts: number;
+}
+
+export interface SpoolRecovery {
+  /** Events loaded, each with the file that holds it (now claimed by this process). */
+  events: Array<SpooledEvent & { file: string }>;
+  /** Files that could not be read or parsed; renamed aside with a `.corrupt` suffix. */
+  corruptFiles: number;
+}
+
+const FORMAT_VERSION = 1;
+const SUFFIX = '.spool.json';
+const CLAIM = '.claimed-';
+
+/**
+ * A directory of spool files: events that could not be delivered before shutdown, or that wait
+ * in the retry buffer during an outage. Each file is written to a temporary name and renamed, so
+ * a reader never sees half a file. A file's name says which process owns it; a process takes over
+ * only files whose owner is no longer running, so two processes can share the directory.
+ */
+export class Spool {
+  readonly dir: string;
+  readonly maxBytes: number;
+  private _ready: Promise<void> | undefined;
+  /** Bytes this process believes are on disk; refreshed by `claim()`. */
+  private _bytes = 0;
+
+  constructor(options: { dir: string; maxBytes: number }) {
+    this.dir = options.dir;
+    this.maxBytes = options.maxBytes;
+  }
+
+  private _ensureDir(): Promise<void> {
+    this._ready ??= mkdir(this.dir, { recursive: true }).then(() => undefined);
+    return this._ready;
+  }
+
+  /** Writes events as one file owned by this process. Resolves to its path, or undefined when over the bound or on error. */
+  async write(events: readonly SpooledEvent[]): Promise<string | undefined> {
+    if (events.length === 0) return undefined;
+    const body = JSON.stringify({ version: FORMAT_VERSION, events });
+    const size = Buffer.byteLength(body);
+    if (this._bytes + size > this.maxBytes) return undefined;
+    try {
+      await this._ensureDir();
+      const name = `ph-${Date.now()}-${randomBytes(6).toString('hex')}${SUFFIX}`;
+      const tmp = join(this.dir, `.tmp-${process.pid}-${name}`);
+      const final = join(this.dir, `${name}${CLAIM}${process.pid}`);
+      await writeFile(tmp, body, { flag: 'wx' });
+      await rename(tmp, final);
+      this._bytes += size;
+      return final;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Deletes a file once every event in it is settled. */
+  async remove(file: string): Promise<void> {
+    try {
+      const { size } = await stat(file);
+      await unlink(file);
+      this._bytes = Math.max(0, this._bytes - size);
+    } catch {
+      // Already gone (another owner cleaned up, or never written): nothing to do.
+    }
+  }
+
+  /** Takes over spool files whose owner is gone and returns their events. Never throws. */
+  async claim(): Promise<SpoolRecovery> {
+    const recovery: SpoolRecovery = { events: [], corruptFiles: 0 };
+    let names: string[];
+    try {
+      await this._ensureDir();
+      names = await readdir(this.dir);
+    } catch {
+      return recovery;
+    }
+    let bytes = 0;
+    for (const name of names) {
+      const path = join(this.dir, name);
+      if (name.startsWith('.tmp-')) {
+        // A write that never finished: its owner died between write and rename.
+        if (!isAlive(Number(name.split('-')[1]))) await unlink(path).catch(() => undefined);
+        continue;
+      }
+      const base = name.includes(CLAIM) ? name.slice(0, name.indexOf(CLAIM)) : name;
+      if (!base.endsWith(SUFFIX)) continue;
+      if (name.includes(CLAIM)) {
+        const owner = Number(name.slice(name.indexOf(CLAIM) + CLAIM.length));
+        if (owner === process.pid || isAlive(owner)) {
+          bytes += await sizeOf(path);
+          continue;
+        }
+      }
+      const claimed = join(this.dir, `${base}${CLAIM}${process.pid}`);
+      try {
+        await rename(path, claimed);
+      } catch {
+        continue; // another process claimed it first
+      }
+      const events = await readSpoolFile(claimed);
+      if (events === undefined) {
+        recovery.corruptFiles++;
+        await rename(claimed, join(this.dir, `${base}.corrupt`)).catch(() => undefined);
+        continue;
+      }
+      bytes += await sizeOf(claimed);
+      if (events.length === 0) {
+        await this.remove(claimed);
+        continue;
+      }
+      for (const item of events) recovery.events.push({ ...item, file: claimed });
+    }
+    this._bytes = bytes;
+    return recovery;
+  }
+}
+
+async function readSpoolFile(path: string): Promise<SpooledEvent[] | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as { version?: unknown; events?: unknown };
+    if (parsed.version !== FORMAT_VERSION || !Array.isArray(parsed.events)) return undefined;
+    const events: SpooledEvent[] = [];
+    for (const item of parsed.events as unknown[]) {
+      const spooled = validSpooledEvent(item);
+      if (spooled) events.push(spooled);
+    }
+    return events;
+  } catch {
+    return undefined;
+  }
+}
+
+function validSpooledEvent(item: unknown): SpooledEvent | undefined {
+  if (typeof item !== 'object' || item === null) return undefined;
+  const { event, attempts } = item as { event?: Record<string, unknown>; attempts?: unknown };
+  if (typeof event !== 'object' || event === null) return undefined;
+  const uuid = canonicalUuid(event.uuid);
+  if (uuid === undefined || typeof event.event !== 'string' || typeof event.distinct_id !== 'string' || typeof event.timestamp !== 'string') return undefined;
+  if (typeof event.properties !== 'object' || event.properties === null || typeof event.options !== 'object' || event.options === null) return undefined;
+  return { event: { ...(event as unknown as CaptureEvent), uuid }, attempts: typeof attempts === 'number' && attempts >= 0 ? attempts : 0 };
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
