@@ -12,3 +12,4 @@ export {
   identityFromHeaders,
   type PostHogIdentity,
 } from './request-identity.ts';
+export { withFlush, type Flushable } from './serverless.ts';

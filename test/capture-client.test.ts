@@ -186,7 +186,7 @@ describe('checklist §20: endpoint, headers, body', () => {
       const details = `HTTP 404: no route for POST /ingest${PATH}`;
       assert.deepEqual(report, {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'status_404', details, transient: false })),
+        dropped: events.map((event) => ({ event, reason: 'status_404', details, transient: false, attempts: 1 })),
         requests: 1,
         retries: 0,
       });
@@ -304,7 +304,7 @@ describe('status matrix (§10)', () => {
       const details = `HTTP ${status}: scripted ${status} response`;
       assert.deepEqual(report, {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: `status_${status}`, details, transient: false })),
+        dropped: events.map((event) => ({ event, reason: `status_${status}`, details, transient: false, attempts: 1 })),
         requests: 1,
         retries: 0,
       });
@@ -322,7 +322,7 @@ describe('status matrix (§10)', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'too_large', details: 'HTTP 413: scripted 413 response', transient: false }],
+      dropped: [{ event: events[0], reason: 'too_large', details: 'HTTP 413: scripted 413 response', transient: false, attempts: 1 }],
       requests: 1,
       retries: 0,
     });
@@ -342,8 +342,8 @@ describe('status matrix (§10)', () => {
       description: 'invalid project API token',
     });
     assert.deepEqual(
-      report.dropped.map((d) => [d.reason, d.details, d.transient]),
-      events.map(() => ['status_401', 'HTTP 401: invalid project API token', false]),
+      report.dropped.map((d) => [d.reason, d.details, d.transient, d.attempts]),
+      events.map(() => ['status_401', 'HTTP 401: invalid project API token', false, 1]),
     );
     assertAccounted(report, events, []);
   });
@@ -354,7 +354,7 @@ describe('status matrix (§10)', () => {
     const events = makeEvents(1);
     const report = await client.send(events, { deadline: far(clock) });
 
-    assert.deepEqual(report.dropped, [{ event: events[0], reason: 'status_400', details: 'HTTP 400', transient: false }]);
+    assert.deepEqual(report.dropped, [{ event: events[0], reason: 'status_400', details: 'HTTP 400', transient: false, attempts: 1 }]);
     assert.equal(report.requests, 1);
     assertAccounted(report, events, []);
   });
@@ -404,8 +404,8 @@ describe('partial retry (§8)', () => {
     assert.deepEqual(report, {
       delivered: 6,
       dropped: [
-        { event: dropped, reason: 'server_drop', details: 'exceptions_over_quota', transient: false },
-        { event: dropNoDetails, reason: 'server_drop', details: 'dropped by the server', transient: false },
+        { event: dropped, reason: 'server_drop', details: 'exceptions_over_quota', transient: false, attempts: 1 },
+        { event: dropNoDetails, reason: 'server_drop', details: 'dropped by the server', transient: false, attempts: 1 },
       ],
       requests: 2,
       retries: 1,
@@ -435,8 +435,8 @@ describe('partial retry (§8)', () => {
     assert.deepEqual(report, {
       delivered: 2,
       dropped: [
-        { event: a, reason: 'server_drop', details: 'event_restriction_drop', transient: false },
-        { event: c, reason: 'server_drop', details: 'event_too_big', transient: false },
+        { event: a, reason: 'server_drop', details: 'event_restriction_drop', transient: false, attempts: 1 },
+        { event: c, reason: 'server_drop', details: 'event_too_big', transient: false, attempts: 2 },
       ],
       requests: 3,
       retries: 2,
@@ -457,8 +457,8 @@ describe('partial retry (§8)', () => {
     assert.deepEqual(report, {
       delivered: 1,
       dropped: [
-        { event: gone, reason: 'server_drop', details: 'invalid_options', transient: false },
-        { event: stuck, reason: 'retry_exhausted', details: 'server asked to retry 1 event(s)', transient: true },
+        { event: gone, reason: 'server_drop', details: 'invalid_options', transient: false, attempts: 1 },
+        { event: stuck, reason: 'retry_exhausted', details: 'server asked to retry 1 event(s)', transient: true, attempts: 4 },
       ],
       requests: 4,
       retries: 3,
@@ -466,24 +466,33 @@ describe('partial retry (§8)', () => {
     assertAccounted(report, events, accepted(server));
   });
 
-  test('results are matched to events whatever the case (or padding) of the uuid the caller gave', async (t) => {
+  test('an upper-case or padded uuid is refused as invalid, without poisoning the rest of the send', async (t) => {
     const { server, client, clock } = await setup(t);
-    const retried = makeEvent({ uuid: uuidv7().toUpperCase() });
-    const dropped = makeEvent({ uuid: ` ${uuidv7()} ` });
-    const events = [retried, dropped];
-    // The server keys `results` by the canonical lower-case uuid.
+    // The server would accept these uuids, but keys `results` by the canonical form and rejects a whole
+    // batch on a case-insensitive duplicate: only canonical lower-case uuids are sent.
+    const upper = makeEvent({ uuid: uuidv7().toUpperCase() });
+    const padded = makeEvent({ uuid: ` ${uuidv7()} ` });
+    const retried = makeEvent();
+    const dropped = makeEvent();
+    const events = [upper, retried, padded, dropped];
     server.script({ results: { [retried.uuid]: { result: 'retry' }, [dropped.uuid]: { result: 'drop', details: 'missing_distinct_id' } }, headers: {} });
     const report = await client.send(events, { deadline: far(clock) });
 
-    assert.ok(Object.keys(request(server, 0).results ?? {}).every((k) => LOWER_UUID.test(k)));
+    assert.ok(server.requests.every((r) => r.validation.ok));
     assert.deepEqual(uuidsPerRequest(server), [[retried.uuid, dropped.uuid], [retried.uuid]]);
+    const details = 'the uuid is not a canonical lower-case UUID';
     assert.deepEqual(report, {
       delivered: 1,
-      dropped: [{ event: dropped, reason: 'server_drop', details: 'missing_distinct_id', transient: false }],
+      dropped: [
+        { event: upper, reason: 'invalid', details, transient: false, attempts: 0 },
+        { event: padded, reason: 'invalid', details, transient: false, attempts: 0 },
+        { event: dropped, reason: 'server_drop', details: 'missing_distinct_id', transient: false, attempts: 1 },
+      ],
       requests: 2,
       retries: 1,
     });
     assertAccounted(report, events, accepted(server));
+    assert.deepEqual(accepted(server), [retried.uuid]);
   });
 });
 
@@ -574,7 +583,7 @@ describe('attempt budget (§12)', () => {
     assert.deepEqual(clock.sleeps, [100, 200, 400]);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true })),
+      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 4 })),
       requests: 4,
       retries: 3,
     });
@@ -603,7 +612,7 @@ describe('attempt budget (§12)', () => {
       assert.deepEqual(clock.sleeps, [100, 200].slice(0, expected - 1));
       assert.deepEqual(report, {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true })),
+        dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true, attempts: expected })),
         requests: expected,
         retries: expected - 1,
       });
@@ -635,7 +644,7 @@ describe('malformed 2xx (§8): terminal, never looped', () => {
       assert.deepEqual(clock.sleeps, []);
       assert.deepEqual(report, {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'malformed_response', details: `HTTP ${status}: ${c.reason}`, transient: false })),
+        dropped: events.map((event) => ({ event, reason: 'malformed_response', details: `HTTP ${status}: ${c.reason}`, transient: false, attempts: 1 })),
         requests: 1,
         retries: 0,
       });
@@ -653,7 +662,7 @@ describe('malformed 2xx (§8): terminal, never looped', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'malformed_response', details: 'HTTP 200: response body too large', transient: false })),
+      dropped: events.map((event) => ({ event, reason: 'malformed_response', details: 'HTTP 200: response body too large', transient: false, attempts: 1 })),
       requests: 1,
       retries: 0,
     });
@@ -734,7 +743,7 @@ describe('request sizing', () => {
     assert.deepEqual(uuidsPerRequest(server), [[events[0]!.uuid, events[2]!.uuid, events[3]!.uuid]]);
     assert.deepEqual(report, {
       delivered: 3,
-      dropped: [{ event: big, reason: 'too_large', details: `event is ${bigBytes} bytes, over the 1000-byte limit`, transient: false }],
+      dropped: [{ event: big, reason: 'too_large', details: `event is ${bigBytes} bytes, over the 1000-byte limit`, transient: false, attempts: 0 }],
       requests: 1,
       retries: 0,
     });
@@ -756,8 +765,8 @@ describe('request sizing', () => {
     assert.deepEqual(report, {
       delivered: 1,
       dropped: [
-        { event: withBigInt, reason: 'invalid', details, transient: false },
-        { event: withCycle, reason: 'invalid', details, transient: false },
+        { event: withBigInt, reason: 'invalid', details, transient: false, attempts: 0 },
+        { event: withCycle, reason: 'invalid', details, transient: false, attempts: 0 },
       ],
       requests: 1,
       retries: 0,
@@ -813,7 +822,8 @@ describe('413 halving', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 2,
-      dropped: [{ event: poison, reason: 'too_large', details: 'HTTP 413: scripted 413 response', transient: false }],
+      // Every request that carried the event counts as an attempt for it, the 413s that split it included.
+      dropped: [{ event: poison, reason: 'too_large', details: 'HTTP 413: scripted 413 response', transient: false, attempts: 1 }],
       requests: 5,
       retries: 0,
     });
@@ -847,7 +857,7 @@ describe('network faults (§15)', () => {
     assert.deepEqual(clock.sleeps, [100, 200, 400]);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'request failed (ECONNREFUSED)', transient: true })),
+      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'request failed (ECONNREFUSED)', transient: true, attempts: 4 })),
       requests: 4,
       retries: 3,
     });
@@ -880,7 +890,7 @@ describe('network faults (§15)', () => {
     assert.deepEqual(clock.sleeps, [100]);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'retry_exhausted', details: 'request timed out', transient: true }],
+      dropped: [{ event: events[0], reason: 'retry_exhausted', details: 'request timed out', transient: true, attempts: 2 }],
       requests: 2,
       retries: 1,
     });
@@ -911,7 +921,7 @@ describe('deadlines and abort', () => {
       const report = await client.send(events, { deadline });
       assert.deepEqual(report, {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'deadline', transient: true })),
+        dropped: events.map((event) => ({ event, reason: 'deadline', transient: true, attempts: 0 })),
         requests: 0,
         retries: 0,
       });
@@ -931,7 +941,7 @@ describe('deadlines and abort', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true })),
+      dropped: events.map((event) => ({ event, reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 10_000 })),
       requests: 1,
       retries: 0,
     });
@@ -949,7 +959,7 @@ describe('deadlines and abort', () => {
     assert.deepEqual(clock.sleeps, [100, 200]);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'deadline', details: 'HTTP 500: scripted 500 response', transient: true }],
+      dropped: [{ event: events[0], reason: 'deadline', details: 'HTTP 500: scripted 500 response', transient: true, attempts: 3, notBefore: T0 + 300 + 400 }],
       requests: 3,
       retries: 2,
     });
@@ -966,7 +976,7 @@ describe('deadlines and abort', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 1,
-      dropped: [{ event: events[0], reason: 'deadline', details: 'server asked to retry 1 event(s)', transient: true }],
+      dropped: [{ event: events[0], reason: 'deadline', details: 'server asked to retry 1 event(s)', transient: true, attempts: 1, notBefore: T0 + 1000 }],
       requests: 1,
       retries: 0,
     });
@@ -986,7 +996,7 @@ describe('deadlines and abort', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'deadline', details: 'request timed out', transient: true }],
+      dropped: [{ event: events[0], reason: 'deadline', details: 'request timed out', transient: true, attempts: 1, notBefore: T0 + 100 }],
       requests: 1,
       retries: 0,
     });
@@ -1009,7 +1019,7 @@ describe('deadlines and abort', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'shutdown', details: 'request failed', transient: true })),
+      dropped: events.map((event) => ({ event, reason: 'shutdown', details: 'request failed', transient: true, attempts: 1, notBefore: T0 + 100 })),
       requests: 1,
       retries: 0,
     });
@@ -1026,7 +1036,7 @@ describe('deadlines and abort', () => {
     assert.equal(server.requests.length, 0);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'shutdown', transient: true })),
+      dropped: events.map((event) => ({ event, reason: 'shutdown', transient: true, attempts: 0 })),
       requests: 0,
       retries: 0,
     });
@@ -1044,7 +1054,7 @@ describe('deadlines and abort', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'shutdown', details: 'HTTP 503: scripted 503 response', transient: true })),
+      dropped: events.map((event) => ({ event, reason: 'shutdown', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 100 })),
       requests: 1,
       retries: 0,
     });
@@ -1067,9 +1077,203 @@ describe('deadlines and abort', () => {
 
     assert.equal(server.requests.length, 1);
     assert.deepEqual(clock.sleeps, [100]);
+    assert.deepEqual(
+      { ...report, dropped: report.dropped.map((d) => ({ ...d, notBefore: undefined })) },
+      {
+        delivered: 0,
+        dropped: [{ event: events[0], reason: 'shutdown', transient: true, attempts: 1, notBefore: undefined }],
+        requests: 1,
+        retries: 0,
+      },
+    );
+    assertAccounted(report, events, []);
+  });
+
+  test('an abort whose reason is the string "deadline" before the send: nothing is sent, everything is deadline', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const controller = new AbortController();
+    controller.abort('deadline');
+    const events = makeEvents(3);
+    const report = await client.send(events, { deadline: far(clock), signal: controller.signal, priorAttempts: new Map([[events[1]!.uuid, 2]]) });
+
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'shutdown', transient: true }],
+      dropped: events.map((event, i) => ({ event, reason: 'deadline', transient: true, attempts: i === 1 ? 2 : 0 })),
+      requests: 0,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('abort("deadline") during a hung request resolves promptly with deadline and notBefore', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.setDefault({ hang: true });
+    const controller = new AbortController();
+    const events = makeEvents(2);
+    const timer = setTimeout(() => controller.abort('deadline'), 50);
+    t.after(() => clearTimeout(timer));
+    const started = performance.now();
+    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
+    const elapsed = performance.now() - started;
+
+    assert.ok(elapsed >= 40 && elapsed < 1000, `took ${elapsed} ms`);
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: events.map((event) => ({ event, reason: 'deadline', details: 'request failed', transient: true, attempts: 1, notBefore: T0 + 100 })),
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('abort("deadline") between attempts: deadline with the last failure, the attempts and notBefore', async (t) => {
+    const controller = new AbortController();
+    const { server, client, clock } = await setup(t, { onAttempt: () => controller.abort('deadline') });
+    server.setDefault({ status: 503, headers: { 'retry-after': '2' } });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock), signal: controller.signal, priorAttempts: new Map([[events[0]!.uuid, 1]]) });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [
+        { event: events[0], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 2, notBefore: T0 + 2000 },
+        { event: events[1], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 2000 },
+      ],
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('abort("deadline") during a backoff sleep: the sleep ends, nothing more is sent, deadline', async (t) => {
+    const controller = new AbortController();
+    class AbortingClock extends InstantClock {
+      override async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+        controller.abort('deadline');
+        await super.sleep(ms, signal);
+      }
+    }
+    const clock = new AbortingClock();
+    const { server, client } = await setup(t, { clock });
+    server.setDefault({ status: 503 });
+    const events = makeEvents(1);
+    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, [100]);
+    assert.deepEqual(report.delivered, 0);
+    assert.deepEqual(report.dropped.map((d) => [d.event, d.reason, d.transient, d.attempts]), [[events[0], 'deadline', true, 1]]);
+    assert.deepEqual([report.requests, report.retries], [1, 0]);
+    assertAccounted(report, events, []);
+  });
+
+  test('an abort during a backoff sleep still reports notBefore (the retry it cut off was planned)', async (t) => {
+    const controller = new AbortController();
+    class AbortingClock extends InstantClock {
+      override async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+        controller.abort('deadline');
+        await super.sleep(ms, signal);
+      }
+    }
+    const clock = new AbortingClock();
+    const { server, client } = await setup(t, { clock });
+    server.setDefault({ status: 503 });
+    const events = makeEvents(1);
+    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
+    assert.deepEqual(report.dropped.map((d) => [d.reason, d.attempts, d.notBefore]), [['deadline', 1, T0 + 100]]);
+  });
+
+  for (const [name, reason] of [
+    ['no reason (an AbortError)', undefined],
+    ['an Error whose message is "deadline"', new Error('deadline')],
+    ['"Deadline" (another case)', 'Deadline'],
+    ['"shutdown"', 'shutdown'],
+    ['a timeout', 'timeout'],
+  ] as const) {
+    test(`an abort with ${name} as reason is shutdown, not deadline`, async (t) => {
+      const { server, client, clock } = await setup(t);
+      const controller = new AbortController();
+      controller.abort(reason);
+      const events = makeEvents(2);
+      const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
+
+      assert.equal(server.requests.length, 0);
+      assert.deepEqual(report, {
+        delivered: 0,
+        dropped: events.map((event) => ({ event, reason: 'shutdown', transient: true, attempts: 0 })),
+        requests: 0,
+        retries: 0,
+      });
+      assertAccounted(report, events, []);
+    });
+  }
+
+  test('a deadline stop reports transient, the attempts made and notBefore = now + the planned delay', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 6 });
+    server.setDefault({ status: 500 });
+    const seasoned = makeEvent();
+    const fresh = makeEvent();
+    const events = [seasoned, fresh];
+    // seasoned reaches 3 attempts with this one: the next would be its 4th, 100 * 2^2 = 400 ms away,
+    // and the backoff of a batch follows its most-tried event. 400 ms would cross the 300 ms deadline.
+    const report = await client.send(events, { deadline: clock.now() + 300, priorAttempts: new Map([[seasoned.uuid, 2]]) });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    const details = 'HTTP 500: scripted 500 response';
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [
+        { event: seasoned, reason: 'deadline', details, transient: true, attempts: 3, notBefore: T0 + 400 },
+        { event: fresh, reason: 'deadline', details, transient: true, attempts: 1, notBefore: T0 + 400 },
+      ],
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('notBefore is measured from the clock after earlier sleeps, with Retry-After as a floor', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.script({ status: 503, headers: {} }, { status: 503, headers: { 'retry-after': '5' } });
+    const events = makeEvents(1);
+    // Attempt 1 at T0, sleep 100, attempt 2 at T0+100: Retry-After 5 s is over the 200 ms backoff.
+    const report = await client.send(events, { deadline: clock.now() + 3000 });
+
+    assert.equal(server.requests.length, 2);
+    assert.deepEqual(clock.sleeps, [100]);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [{ event: events[0], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 2, notBefore: T0 + 100 + 5000 }],
+      requests: 2,
+      retries: 1,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('in one failed attempt, events out of attempts are retry_exhausted (no notBefore), the others deadline', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.setDefault({ status: 502 });
+    const spent = makeEvent();
+    const fresh = makeEvent();
+    const events = [spent, fresh];
+    const report = await client.send(events, { deadline: clock.now() + 50, priorAttempts: new Map([[spent.uuid, 3]]) });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, []);
+    const details = 'HTTP 502: scripted 502 response';
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [
+        { event: spent, reason: 'retry_exhausted', details, transient: true, attempts: 4 },
+        { event: fresh, reason: 'deadline', details, transient: true, attempts: 1, notBefore: T0 + 100 },
+      ],
       requests: 1,
       retries: 0,
     });
@@ -1176,5 +1380,323 @@ describe('concurrency', () => {
     assert.equal(server.requests.length, 8);
     assert.deepEqual(report, { delivered: 8, dropped: [], requests: 8, retries: 0 });
     assertAccounted(report, events, accepted(server));
+  });
+});
+
+describe('per-event attempt budget across sends (priorAttempts)', () => {
+  test('events with 3 prior attempts get exactly one more, then retry_exhausted with attempts 4; fresh events keep retrying', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 4 });
+    const [old1, fresh1, old2, fresh2] = makeEvents(4) as [CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent];
+    const events = [old1, fresh1, old2, fresh2];
+    const priorAttempts = new Map([[old1.uuid, 3], [old2.uuid, 3], [uuidv7(), 9]]);
+    const snapshot = new Map(priorAttempts);
+    server.script({ status: 503 }, { status: 503 });
+    const report = await client.send(events, { deadline: far(clock), priorAttempts });
+
+    assert.deepEqual(uuidsPerRequest(server), [events.map((e) => e.uuid), [fresh1.uuid, fresh2.uuid], [fresh1.uuid, fresh2.uuid]]);
+    assert.deepEqual(server.requests.map((r) => r.responseStatus), [503, 503, 200]);
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2', '3']);
+    assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 1);
+    // Once the spent events are gone, the backoff follows the fresh ones: 100 before their 2nd attempt, 200 before their 3rd.
+    assert.deepEqual(clock.sleeps, [100, 200]);
+    const details = 'HTTP 503: scripted 503 response';
+    assert.deepEqual(report, {
+      delivered: 2,
+      dropped: [
+        { event: old1, reason: 'retry_exhausted', details, transient: true, attempts: 4 },
+        { event: old2, reason: 'retry_exhausted', details, transient: true, attempts: 4 },
+      ],
+      requests: 3,
+      retries: 2,
+    });
+    assertAccounted(report, events, accepted(server));
+    assert.deepEqual(priorAttempts, snapshot, 'the caller’s map is not modified');
+  });
+
+  test('on a partial retry too: a `retry` result on the last attempt of a resent event is retry_exhausted', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const [old, fresh, fine] = makeEvents(3) as [CaptureEvent, CaptureEvent, CaptureEvent];
+    const events = [old, fresh, fine];
+    server.script({ results: { [old.uuid]: { result: 'retry' }, [fresh.uuid]: { result: 'retry' } }, headers: {} });
+    const report = await client.send(events, { deadline: far(clock), priorAttempts: new Map([[old.uuid, 3]]) });
+
+    assert.deepEqual(uuidsPerRequest(server), [[old.uuid, fresh.uuid, fine.uuid], [fresh.uuid]]);
+    assert.deepEqual(clock.sleeps, [100]);
+    assert.deepEqual(report, {
+      delivered: 2,
+      dropped: [{ event: old, reason: 'retry_exhausted', details: 'server asked to retry 2 event(s)', transient: true, attempts: 4 }],
+      requests: 2,
+      retries: 1,
+    });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('the backoff exponent follows the most-tried event still pending', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const [seasoned, fresh] = makeEvents(2) as [CaptureEvent, CaptureEvent];
+    const events = [seasoned, fresh];
+    server.script({ status: 500 }, { status: 500 });
+    const report = await client.send(events, { deadline: far(clock), priorAttempts: new Map([[seasoned.uuid, 2]]) });
+
+    // After attempt 1: seasoned has 3, so the next is its 4th: 100 * 2^2. After attempt 2 seasoned is
+    // spent (4) and fresh has 2: the next is its 3rd, 100 * 2.
+    assert.deepEqual(clock.sleeps, [400, 200]);
+    assert.deepEqual(uuidsPerRequest(server), [[seasoned.uuid, fresh.uuid], [seasoned.uuid, fresh.uuid], [fresh.uuid]]);
+    assert.deepEqual(report, {
+      delivered: 1,
+      dropped: [{ event: seasoned, reason: 'retry_exhausted', details: 'HTTP 500: scripted 500 response', transient: true, attempts: 4 }],
+      requests: 3,
+      retries: 2,
+    });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('prior attempts are reported on every drop, local refusals and terminal statuses included', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventBytes: 1000 });
+    const big = makeEvent({ properties: { blob: 'x'.repeat(5000) } });
+    const bad = { ...makeEvent(), distinct_id: 7 } as unknown as CaptureEvent;
+    const tried = makeEvent();
+    const untried = makeEvent();
+    const events = [big, bad, tried, untried];
+    const priorAttempts = new Map([[big.uuid, 2], [bad.uuid, 1], [tried.uuid, 1]]);
+    server.script({ status: 400 });
+    const report = await client.send(events, { deadline: far(clock), priorAttempts });
+
+    assert.deepEqual(uuidsPerRequest(server), [[tried.uuid, untried.uuid]]);
+    const bigBytes = Buffer.byteLength(JSON.stringify(big));
+    const details = 'HTTP 400: scripted 400 response';
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: [
+        { event: big, reason: 'too_large', details: `event is ${bigBytes} bytes, over the 1000-byte limit`, transient: false, attempts: 2 },
+        { event: bad, reason: 'invalid', details: 'distinct_id is not a string', transient: false, attempts: 1 },
+        { event: tried, reason: 'status_400', details, transient: false, attempts: 2 },
+        { event: untried, reason: 'status_400', details, transient: false, attempts: 1 },
+      ],
+      requests: 1,
+      retries: 0,
+    });
+    assertAccounted(report, events, []);
+
+    const late = await client.send([tried, untried], { deadline: clock.now(), priorAttempts: new Map([[tried.uuid, 3]]) });
+    assert.deepEqual(late, {
+      delivered: 0,
+      dropped: [
+        { event: tried, reason: 'deadline', transient: true, attempts: 3 },
+        { event: untried, reason: 'deadline', transient: true, attempts: 0 },
+      ],
+      requests: 0,
+      retries: 0,
+    });
+    assert.equal(server.requests.length, 1);
+  });
+
+  test('a delivered event with prior attempts is simply delivered, once', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock), priorAttempts: new Map(events.map((e) => [e.uuid, 3])) });
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1'], 'PostHog-Attempt counts the attempts of this batch');
+    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 1, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+});
+
+describe('events that would make the server reject the whole request are refused as invalid', () => {
+  const UUID_DETAILS = 'the uuid is not a canonical lower-case UUID';
+  /** A valid event with `field` set to `value`, or removed when `value` is `REMOVE`. */
+  const REMOVE = Symbol('remove');
+  function withField(field: string, value: unknown): unknown {
+    const event: Record<string, unknown> = { ...makeEvent() };
+    if (value === REMOVE) delete event[field];
+    else event[field] = value;
+    return event;
+  }
+  const cases: { name: string; make: () => unknown; details: string }[] = [
+    { name: 'null', make: () => null, details: 'the event is not an object' },
+    { name: 'undefined', make: () => undefined, details: 'the event is not an object' },
+    { name: 'a string', make: () => 'span_ended', details: 'the event is not an object' },
+    { name: 'a number', make: () => 42, details: 'the event is not an object' },
+    { name: 'an array', make: () => [makeEvent()], details: 'the event is not an object' },
+    { name: 'event as a number', make: () => withField('event', 42), details: 'the event name is not a string' },
+    { name: 'event null', make: () => withField('event', null), details: 'the event name is not a string' },
+    { name: 'no event', make: () => withField('event', REMOVE), details: 'the event name is not a string' },
+    { name: 'an upper-case uuid', make: () => withField('uuid', uuidv7().toUpperCase()), details: UUID_DETAILS },
+    { name: 'a uuid with surrounding spaces', make: () => withField('uuid', ` ${uuidv7()} `), details: UUID_DETAILS },
+    { name: 'a uuid in braces', make: () => withField('uuid', `{${uuidv7()}}`), details: UUID_DETAILS },
+    { name: 'a uuid without hyphens', make: () => withField('uuid', uuidv7().replaceAll('-', '')), details: UUID_DETAILS },
+    { name: 'a uuid that is not one', make: () => withField('uuid', 'not-a-uuid'), details: UUID_DETAILS },
+    { name: 'an empty uuid', make: () => withField('uuid', ''), details: UUID_DETAILS },
+    { name: 'a uuid as a number', make: () => withField('uuid', 42), details: UUID_DETAILS },
+    { name: 'no uuid', make: () => withField('uuid', REMOVE), details: UUID_DETAILS },
+    { name: 'distinct_id as a number', make: () => withField('distinct_id', 42), details: 'distinct_id is not a string' },
+    { name: 'distinct_id null', make: () => withField('distinct_id', null), details: 'distinct_id is not a string' },
+    { name: 'no distinct_id', make: () => withField('distinct_id', REMOVE), details: 'distinct_id is not a string' },
+    { name: 'timestamp as epoch millis', make: () => withField('timestamp', T0), details: 'timestamp is not a string' },
+    { name: 'no timestamp', make: () => withField('timestamp', REMOVE), details: 'timestamp is not a string' },
+    { name: 'properties null', make: () => withField('properties', null), details: 'properties is not an object' },
+    { name: 'properties an array', make: () => withField('properties', [1, 2]), details: 'properties is not an object' },
+    { name: 'properties a string', make: () => withField('properties', '{}'), details: 'properties is not an object' },
+    { name: 'no properties', make: () => withField('properties', REMOVE), details: 'properties is not an object' },
+    { name: 'options null', make: () => withField('options', null), details: 'options is not an object' },
+    { name: 'options an array', make: () => withField('options', []), details: 'options is not an object' },
+    { name: 'options a boolean', make: () => withField('options', true), details: 'options is not an object' },
+    { name: 'no options', make: () => withField('options', REMOVE), details: 'options is not an object' },
+    { name: 'session_id as a number', make: () => withField('session_id', 5), details: 'session_id is not a string' },
+    { name: 'session_id null', make: () => withField('session_id', null), details: 'session_id is not a string' },
+    { name: 'window_id as a number', make: () => withField('window_id', 5), details: 'window_id is not a string' },
+    { name: 'window_id an object', make: () => withField('window_id', {}), details: 'window_id is not a string' },
+  ];
+  for (const c of cases) {
+    test(`${c.name}: refused as invalid; the valid events of the send are delivered`, async (t) => {
+      const { server, client, clock } = await setup(t);
+      const before = makeEvent();
+      const bad = c.make() as CaptureEvent;
+      const after = makeEvent();
+      const report = await client.send([before, bad, after], { deadline: far(clock) });
+
+      assert.equal(server.requests.length, 1);
+      assert.deepEqual(request(server, 0).validation, { ok: true });
+      assert.deepEqual(request(server, 0).events, [before, after]);
+      assert.deepEqual(report, {
+        delivered: 2,
+        dropped: [{ event: bad, reason: 'invalid', details: c.details, transient: false, attempts: 0 }],
+        requests: 1,
+        retries: 0,
+      });
+      assert.deepEqual(accepted(server), [before.uuid, after.uuid]);
+    });
+  }
+
+  test('every case in one send: one valid request carrying only the valid events', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventsPerRequest: 3 });
+    const bad = cases.map((c) => c.make() as CaptureEvent);
+    const good = makeEvents(6);
+    const events = [...good.slice(0, 3), ...bad, ...good.slice(3)];
+    const report = await client.send(events, { deadline: far(clock) });
+
+    assert.ok(server.requests.every((r) => r.validation.ok && r.responseStatus === 200));
+    assert.deepEqual(uuidsPerRequest(server), [good.slice(0, 3), good.slice(3)].map((g) => g.map((e) => e.uuid)));
+    assert.deepEqual(report, {
+      delivered: 6,
+      dropped: bad.map((event, i) => ({ event, reason: 'invalid', details: cases[i]!.details, transient: false, attempts: 0 })),
+      requests: 2,
+      retries: 0,
+    });
+  });
+
+  test('only invalid events → no request at all', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = [withField('uuid', 'x'), withField('options', null)] as CaptureEvent[];
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(report.dropped.map((d) => [d.reason, d.details]), [['invalid', UUID_DETAILS], ['invalid', 'options is not an object']]);
+    assert.deepEqual([report.delivered, report.requests, report.retries], [0, 0, 0]);
+  });
+
+  test('valid shapes are not refused: a lower-case v4 uuid, string session_id/window_id, no session_id/window_id', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = [
+      makeEvent({ uuid: crypto.randomUUID() }),
+      makeEvent({ session_id: 'sess-1', window_id: 'win-1' }),
+      makeEvent({ session_id: '', window_id: '' }),
+      makeEvent({ properties: {}, options: { cookieless_mode: true } }),
+    ];
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.deepEqual(request(server, 0).events, events);
+    assert.deepEqual(report, { delivered: 4, dropped: [], requests: 1, retries: 0 });
+    assertAccounted(report, events, accepted(server));
+  });
+
+  test('a null event with priorAttempts is refused, not thrown', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const good = makeEvent();
+    const report = await client.send([null as unknown as CaptureEvent, good], { deadline: far(clock), priorAttempts: new Map([[good.uuid, 1]]) });
+    assert.deepEqual(report.dropped.map((d) => [d.event, d.reason, d.attempts]), [[null, 'invalid', 0]]);
+    assert.deepEqual(accepted(server), [good.uuid]);
+  });
+
+  for (const [field, value] of [['properties', new Date(T0)], ['options', { toJSON: () => 'x' }]] as const) {
+    test(`${field} serialising to a non-object is refused, not sent`, async (t) => {
+      const { server, client, clock } = await setup(t);
+      const good = makeEvent();
+      const bad = withField(field, value) as CaptureEvent;
+      const report = await client.send([bad, good], { deadline: far(clock) });
+      assert.ok(server.requests.every((r) => r.validation.ok));
+      assert.deepEqual(report.dropped.map((d) => [d.event, d.reason]), [[bad, 'invalid']]);
+      assert.deepEqual(accepted(server), [good.uuid]);
+    });
+  }
+});
+
+describe('duplicate uuids in one send', () => {
+  const DUPLICATE = 'another event in the same export has this uuid';
+
+  test('the first event with a uuid is sent; later ones are refused as invalid', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const a = makeEvent();
+    const b = makeEvent();
+    const copy1 = makeEvent({ uuid: a.uuid });
+    const copy2 = { ...a };
+    const events = [a, copy1, b, copy2];
+    const report = await client.send(events, { deadline: far(clock), priorAttempts: new Map([[a.uuid, 1]]) });
+
+    assert.equal(server.requests.length, 1);
+    assert.deepEqual(request(server, 0).validation, { ok: true });
+    assert.deepEqual(request(server, 0).events, [a, b]);
+    assert.deepEqual(report, {
+      delivered: 2,
+      dropped: [
+        { event: copy1, reason: 'invalid', details: DUPLICATE, transient: false, attempts: 1 },
+        { event: copy2, reason: 'invalid', details: DUPLICATE, transient: false, attempts: 1 },
+      ],
+      requests: 1,
+      retries: 0,
+    });
+    assert.deepEqual(accepted(server), [a.uuid, b.uuid]);
+  });
+
+  test('duplicates are found across the requests of a send, not only within one', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventsPerRequest: 1 });
+    const a = makeEvent();
+    const copy = makeEvent({ uuid: a.uuid });
+    const report = await client.send([a, copy], { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [[a.uuid]]);
+    assert.deepEqual(report, {
+      delivered: 1,
+      dropped: [{ event: copy, reason: 'invalid', details: DUPLICATE, transient: false, attempts: 0 }],
+      requests: 1,
+      retries: 0,
+    });
+  });
+
+  test('a first copy refused for another reason does not block a later valid one', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventBytes: 1000 });
+    const uuid = uuidv7();
+    const invalid = { ...makeEvent({ uuid }), distinct_id: null } as unknown as CaptureEvent;
+    const big = makeEvent({ uuid, properties: { blob: 'x'.repeat(5000) } });
+    const valid = makeEvent({ uuid });
+    const later = makeEvent({ uuid });
+    const report = await client.send([invalid, big, valid, later], { deadline: far(clock) });
+
+    assert.deepEqual(request(server, 0).events, [valid]);
+    assert.deepEqual(
+      report.dropped.map((d) => [d.event, d.reason, d.details]),
+      [
+        [invalid, 'invalid', 'distinct_id is not a string'],
+        [big, 'too_large', `event is ${Buffer.byteLength(JSON.stringify(big))} bytes, over the 1000-byte limit`],
+        [later, 'invalid', DUPLICATE],
+      ],
+    );
+    assert.deepEqual([report.delivered, report.requests], [1, 1]);
+    assert.deepEqual(accepted(server), [uuid]);
+  });
+
+  test('the same uuid in two separate sends is sent both times (dedup is per send)', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const a = makeEvent();
+    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, dropped: [], requests: 1, retries: 0 });
+    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, dropped: [], requests: 1, retries: 0 });
+    assert.deepEqual(uuidsPerRequest(server), [[a.uuid], [a.uuid]]);
   });
 });

@@ -128,7 +128,8 @@ export class CaptureClient {
     const sendable: SerializedEvent[] = [];
     const seen = new Set<string>();
     const refuse = (event: CaptureEvent, reason: 'invalid' | 'too_large', details: string): void => {
-      ctx.report.dropped.push({ event, reason, details, transient: false, attempts: options.priorAttempts?.get(event.uuid) ?? 0 });
+      const prior = typeof event === 'object' && event !== null ? options.priorAttempts?.get(event.uuid) : undefined;
+      ctx.report.dropped.push({ event, reason, details, transient: false, attempts: prior ?? 0 });
     };
     for (const event of events) {
       const problem = batchPoisoningProblem(event);

@@ -28,13 +28,13 @@ export function serializeEvent(event: CaptureEvent, attempts = 0): SerializedEve
  * must not take its batch down with it, so such events are refused before sending.
  */
 export function batchPoisoningProblem(event: CaptureEvent): string | undefined {
-  if (typeof event !== 'object' || event === null) return 'the event is not an object';
+  if (!isPlainObject(event)) return 'the event is not an object';
   if (typeof event.event !== 'string') return 'the event name is not a string';
   if (typeof event.uuid !== 'string' || !UUID.test(event.uuid)) return 'the uuid is not a canonical lower-case UUID';
   if (typeof event.distinct_id !== 'string') return 'distinct_id is not a string';
   if (typeof event.timestamp !== 'string') return 'timestamp is not a string';
-  if (!isObject(event.properties)) return 'properties is not an object';
-  if (!isObject(event.options)) return 'options is not an object';
+  if (!isPlainObject(event.properties)) return 'properties is not an object';
+  if (!isPlainObject(event.options)) return 'options is not an object';
   for (const key of ['session_id', 'window_id'] as const) {
     if (event[key] !== undefined && typeof event[key] !== 'string') return `${key} is not a string`;
   }
@@ -43,8 +43,11 @@ export function batchPoisoningProblem(event: CaptureEvent): string | undefined {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-function isObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** An object that serialises as itself: no class instance, no `toJSON` turning it into something else. */
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function';
 }
 
 export interface RequestLimits {

@@ -77,14 +77,20 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Pr
   const { clock } = ctx.settings;
   const identity: BatchIdentity = { requestId: uuidv7(clock.now()), createdAt: new Date(clock.now()).toISOString() };
   let pending = events;
+  /** When the next attempt was due, so a stop during the wait still tells when a resend may go. */
+  let nextDue: number | undefined;
   try {
     for (let attempt = 1; ; attempt++) {
       const stop = stopReason(ctx);
-      if (stop) return drop(ctx, pending, stop);
+      if (stop) return drop(ctx, pending, stop, undefined, nextDue);
 
       const verdict = await attemptOnce(ctx, identity, attempt, pending);
       if (verdict.kind === 'done') return;
-      if (verdict.kind === 'split') return await sendHalves(ctx, pending);
+      if (verdict.kind === 'split') {
+        // A 413 says the request was too big, not that the events failed: it costs them no attempt.
+        for (const item of pending) item.attempts--;
+        return await sendHalves(ctx, pending);
+      }
 
       // The attempt budget is per event: events resent from an earlier export arrive with attempts spent.
       const exhausted = verdict.pending.filter((item) => item.attempts >= ctx.settings.maxAttempts);
@@ -98,6 +104,7 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Pr
       // Sleeping past the deadline only to give up: stop now, while there is still time to report.
       const beforeSleep = stopReason(ctx, delay);
       if (beforeSleep) return drop(ctx, pending, beforeSleep, verdict.why, clock.now() + delay);
+      nextDue = clock.now() + delay;
       await clock.sleep(delay, ctx.signal);
     }
   } catch (error) {
