@@ -1,8 +1,32 @@
 import { diag, type DiagLogger } from '@opentelemetry/api';
 import type { DropReason } from './capture/types.ts';
 
-/** Our component logger: messages show up as `@opentelemetry/api` diag output, tagged with the package. */
-export const logger: DiagLogger = diag.createComponentLogger({ namespace: 'opentelemetry-exporter-posthog' });
+const component: DiagLogger = diag.createComponentLogger({ namespace: 'opentelemetry-exporter-posthog' });
+let echo = false;
+
+/**
+ * Our logger: messages go to OpenTelemetry's `diag` (visible once the app sets a diag logger, e.g.
+ * through `OTEL_LOG_LEVEL` with NodeSDK). In debug mode warnings and errors also go to the console,
+ * so a misconfiguration shows up without any diag setup.
+ */
+export const logger: DiagLogger = {
+  error: (message, ...args) => {
+    component.error(message, ...args);
+    if (echo) console.error(`[posthog-otel] error: ${message}`);
+  },
+  warn: (message, ...args) => {
+    component.warn(message, ...args);
+    if (echo) console.warn(`[posthog-otel] warning: ${message}`);
+  },
+  info: (message, ...args) => component.info(message, ...args),
+  debug: (message, ...args) => component.debug(message, ...args),
+  verbose: (message, ...args) => component.verbose(message, ...args),
+};
+
+/** Turns console echo of warnings and errors on (debug mode). It stays on for the process. */
+export function echoDiagnosticsToConsole(): void {
+  echo = true;
+}
 
 /** Replaces every occurrence of the API key, so a message can never leak it. */
 export function redact(text: string, apiKey: string): string {

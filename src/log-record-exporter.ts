@@ -9,7 +9,7 @@ import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
 import { ExportCounters, type PostHogStats } from './delivery-stats.ts';
-import { describeReason, DropWarnings, logger, redact } from './diagnostics.ts';
+import { describeReason, DropWarnings, echoDiagnosticsToConsole, logger, redact } from './diagnostics.ts';
 import { EventDelivery } from './event-delivery.ts';
 import { recordToEvent, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { recordIdentity } from './request-identity.ts';
@@ -298,6 +298,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
 /** Logs what configuration resolution found, once per pipeline. */
 export function reportResolution(resolution: Resolution): void {
+  if (resolution.config.debug) echoDiagnosticsToConsole();
   for (const warning of resolution.warnings) logger.warn(warning);
   for (const error of resolution.errors) logger.error(`disabled: ${error}`);
   if (resolution.errors.length === 0 && !resolution.config.enabled && resolution.config.disabledReason) {
