@@ -2,7 +2,7 @@ import type { CaptureClient } from './capture/capture-client.ts';
 import type { Clock } from './capture/clock.ts';
 import type { CaptureEvent, DropReason, DroppedEvent } from './capture/types.ts';
 import type { ExportCounters } from './delivery-stats.ts';
-import { RetryBuffer, type BufferedEvent, type RetryBufferLimits } from './retry-buffer.ts';
+import { RetryBuffer, type BufferedEvent, type DueMode, type RetryBufferLimits } from './retry-buffer.ts';
 import type { Spool } from './spool.ts';
 
 export interface EventDeliverySettings {
@@ -62,18 +62,39 @@ export class EventDelivery {
    * Sends `events` (and whatever in the buffer is due) and settles every one of them. Resolves to
    * the drops among `events` themselves, by reason: buffered events are not drops.
    */
-  deliver(events: readonly CaptureEvent[]): Promise<Map<DropReason, number>> {
+  deliver(events: readonly CaptureEvent[], startedAt = this._s.clock.now()): Promise<Map<DropReason, number>> {
     this._s.counters.received += events.length;
     this._s.counters.inFlight += events.length;
-    const run = this._run(events, false);
+    const run = this._run(events, 'scheduled', startedAt);
     return this._track(run);
   }
 
-  /** Waits for deliveries in flight, then sends everything buffered, within the flush window or its own budget. */
+  /**
+   * Waits for deliveries in flight, then sends what the buffer holds within the flush window.
+   * `Retry-After` and backoff still hold: an event not yet due is waited for when it falls due
+   * before the deadline. At shutdown, one not due before the deadline is spooled, or, without a
+   * spool, sent anyway: a last attempt is better than a certain loss.
+   */
   async flush(): Promise<void> {
     await this._recovery;
     while (this._inFlight.size > 0) await Promise.allSettled([...this._inFlight]);
-    if (this._buffer.size > 0) await this._track(this._run([], true));
+    for (;;) {
+      const window = this._window();
+      const now = this._s.clock.now();
+      const due = this._buffer.nextDueAt('flush');
+      if (due === undefined || window === undefined || now >= window.deadline) return;
+      if (due <= now) {
+        await this._track(this._run([], 'flush'));
+        continue;
+      }
+      if (due < window.deadline) {
+        await this._s.clock.sleep(due - now, this._abort.signal);
+        continue;
+      }
+      // Nothing falls due in time. A final flush gives spool-less events their last chance now.
+      if (window.final && this._s.spool === undefined) await this._track(this._run([], 'all'));
+      return;
+    }
   }
 
   /**
@@ -104,7 +125,7 @@ export class EventDelivery {
       await this.flush();
       this._closed = true;
       if (this._timer) clearTimeout(this._timer);
-      const leftovers = this._buffer.takeDue(0, true);
+      const leftovers = this._buffer.takeDue(0, 'all');
       if (leftovers.length > 0) await this._spoolOrDrop(leftovers, 'deadline', 'still undelivered at shutdown');
     } finally {
       close?.();
@@ -123,7 +144,7 @@ export class EventDelivery {
     return earliest;
   }
 
-  private async _run(fresh: readonly CaptureEvent[], everything: boolean): Promise<Map<DropReason, number>> {
+  private async _run(fresh: readonly CaptureEvent[], mode: DueMode, startedAt?: number): Promise<Map<DropReason, number>> {
     const s = this._s;
     const now = s.clock.now();
     const ownDrops = new Map<DropReason, number>();
@@ -132,14 +153,15 @@ export class EventDelivery {
 
     const expired = this._buffer.expire(now);
     if (expired.length > 0) this._dropBuffered(expired, 'deadline', 'waited longer than the retry buffer allows');
-    const resend = this._buffer.takeDue(now, everything || this._window() !== undefined);
+    const resend = this._buffer.takeDue(now, mode);
     const byUuid = new Map<string, BufferedEvent>();
     for (const item of resend) {
       byUuid.set(item.event.uuid, item);
       s.counters.inFlight++;
     }
     const window = this._window();
-    const deadline = Math.min(now + s.sendTimeoutMillis, window?.deadline ?? Infinity);
+    // An export's budget counts from when the exporter got it, mapping included.
+    const deadline = Math.min((startedAt ?? now) + s.sendTimeoutMillis, window?.deadline ?? Infinity);
     const events = resend.length === 0 ? fresh : [...resend.map((b) => b.event), ...fresh];
     if (events.length === 0) return ownDrops;
 
@@ -191,6 +213,7 @@ export class EventDelivery {
       bufferedAt: previous?.bufferedAt ?? now,
       notBefore: drop.notBefore ?? now + this._s.retryInitialDelayMillis,
     };
+    if (drop.retryAfterUntil !== undefined) item.retryAfterUntil = drop.retryAfterUntil;
     if (previous?.spoolFile !== undefined) item.spoolFile = previous.spoolFile;
     return item;
   }
@@ -263,7 +286,7 @@ export class EventDelivery {
       () => {
         this._timer = undefined;
         if (this._closed) return;
-        void this._track(this._run([], false)).catch(() => undefined);
+        void this._track(this._run([], 'scheduled')).catch(() => undefined);
       },
       Math.max(0, due - this._s.clock.now()),
     );

@@ -135,7 +135,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
         finish({ code: ExportResultCode.FAILED, error: new Error('PostHogLogRecordExporter is shut down') });
         return;
       }
-      if (!this._config.enabled) {
+      if (!this._config.enabled && !this._config.dryRun) {
         finish({ code: ExportResultCode.SUCCESS });
         return;
       }
@@ -177,7 +177,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       return { code: ExportResultCode.SUCCESS };
     }
     if (events.length > 0) {
-      for (const [reason, count] of await this._delivery.deliver(events)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
+      for (const [reason, count] of await this._delivery.deliver(events, now)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     }
     if (dropped.size === 0) return { code: ExportResultCode.SUCCESS };
     return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length) };

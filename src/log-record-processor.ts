@@ -51,13 +51,12 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
     try {
       this._emitted++;
-      if (!this._config.enabled || !isSelected(logRecord, this._selection)) return;
+      if (!(this._config.enabled || this._config.dryRun) || !isSelected(logRecord, this._selection)) return;
       this._selected++;
       if (this._shutdown) return this._dropLocally('shutdown');
       // The batch processor drops silently when full. Refusing one record earlier, by our own
       // count, makes every queue drop visible; the count can only overstate the queue.
-      const c = this.exporter.counters;
-      if (this._handedToBatch - (c.received - c.recovered) >= this._config.maxQueueSize) return this._dropLocally('queue_full');
+      if (this._handedToBatch - this._receivedFromBatch() >= this._config.maxQueueSize) return this._dropLocally('queue_full');
       this._handedToBatch++;
       const identity = getPostHogIdentity(context);
       if (identity !== undefined) rememberRecordIdentity(logRecord, identity);
@@ -65,6 +64,12 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     } catch (error) {
       logger.error(`onEmit failed: ${String(error)}`);
     }
+  }
+
+  /** Records the exporter has been handed by the batch processor. */
+  private _receivedFromBatch(): number {
+    const c = this.exporter.counters;
+    return c.received - c.recovered;
   }
 
   private _dropLocally(reason: DropReason): void {
@@ -98,8 +103,16 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
    */
   async forceFlush(): Promise<void> {
     const close = this.exporter.openFlushWindow(undefined, false);
+    const deadline = Date.now() + this._config.flushTimeoutMillis;
+    const target = this._handedToBatch;
     try {
       await this._batch.forceFlush();
+      // The batch processor returns at once from a flush called while another one runs. Wait until
+      // everything queued before this call has reached the exporter, or the flush time is up.
+      while (this._receivedFromBatch() < target && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await this._batch.forceFlush();
+      }
       await this.exporter.forceFlush();
     } catch (error) {
       logger.error(`forceFlush failed: ${String(error)}`);

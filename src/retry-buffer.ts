@@ -9,10 +9,18 @@ export interface BufferedEvent {
   bytes: number;
   /** When it first entered the buffer. */
   bufferedAt: number;
-  /** Not to be resent before this time (Retry-After or backoff). */
+  /** Not to be resent on schedule before this time (backoff, and Retry-After). */
   notBefore: number;
+  /** Not to be resent at all before this time: the server's Retry-After, which even a flush respects. */
+  retryAfterUntil?: number;
   /** Spool file that holds a durable copy, if any. */
   spoolFile?: string;
+}
+
+export type DueMode = 'scheduled' | 'flush' | 'all';
+
+function dueAt(item: BufferedEvent, mode: 'scheduled' | 'flush'): number {
+  return mode === 'scheduled' ? item.notBefore : (item.retryAfterUntil ?? -Infinity);
 }
 
 export interface RetryBufferLimits {
@@ -66,15 +74,22 @@ export class RetryBuffer {
     return this._remove((item) => item.bufferedAt <= cutoff);
   }
 
-  /** Removes and returns events due for a resend (all of them when `all`). */
-  takeDue(now: number, all = false): BufferedEvent[] {
-    return all ? this._remove(() => true) : this._remove((item) => item.notBefore <= now);
+  /**
+   * Removes and returns events due for a resend. `scheduled` follows the backoff; `flush` only the
+   * server's Retry-After (a flush does not wait out our own backoff); `all` takes everything.
+   */
+  takeDue(now: number, mode: DueMode = 'scheduled'): BufferedEvent[] {
+    if (mode === 'all') return this._remove(() => true);
+    return this._remove((item) => dueAt(item, mode) <= now);
   }
 
   /** The earliest time an event becomes due, if any are buffered. */
-  nextDueAt(): number | undefined {
+  nextDueAt(mode: Exclude<DueMode, 'all'> = 'scheduled'): number | undefined {
     let next: number | undefined;
-    for (const item of this._items) if (next === undefined || item.notBefore < next) next = item.notBefore;
+    for (const item of this._items) {
+      const at = dueAt(item, mode);
+      if (next === undefined || at < next) next = at;
+    }
     return next;
   }
 

@@ -941,7 +941,7 @@ describe('deadlines and abort', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 10_000 })),
+      dropped: events.map((event) => ({ event, reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 10_000, retryAfterUntil: T0 + 10_000 })),
       requests: 1,
       retries: 0,
     });
@@ -976,7 +976,7 @@ describe('deadlines and abort', () => {
     assert.deepEqual(clock.sleeps, []);
     assert.deepEqual(report, {
       delivered: 1,
-      dropped: [{ event: events[0], reason: 'deadline', details: 'server asked to retry 1 event(s)', transient: true, attempts: 1, notBefore: T0 + 1000 }],
+      dropped: [{ event: events[0], reason: 'deadline', details: 'server asked to retry 1 event(s)', transient: true, attempts: 1, notBefore: T0 + 1000, retryAfterUntil: T0 + 1000 }],
       requests: 1,
       retries: 0,
     });
@@ -1142,8 +1142,8 @@ describe('deadlines and abort', () => {
     assert.deepEqual(report, {
       delivered: 0,
       dropped: [
-        { event: events[0], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 2, notBefore: T0 + 2000 },
-        { event: events[1], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 2000 },
+        { event: events[0], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 2, notBefore: T0 + 2000, retryAfterUntil: T0 + 2000 },
+        { event: events[1], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 2000, retryAfterUntil: T0 + 2000 },
       ],
       requests: 1,
       retries: 0,
@@ -1250,7 +1250,7 @@ describe('deadlines and abort', () => {
     assert.deepEqual(clock.sleeps, [100]);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 2, notBefore: T0 + 100 + 5000 }],
+      dropped: [{ event: events[0], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 2, notBefore: T0 + 100 + 5000, retryAfterUntil: T0 + 100 + 5000 }],
       requests: 2,
       retries: 1,
     });

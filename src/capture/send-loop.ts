@@ -46,12 +46,18 @@ export interface SendContext {
 
 const TRANSIENT: ReadonlySet<DropReason> = new Set<DropReason>(['retry_exhausted', 'deadline', 'shutdown']);
 
-function drop(ctx: SendContext, events: readonly SerializedEvent[], reason: DropReason, details?: string, notBefore?: number): void {
+interface NextAttempt {
+  notBefore: number;
+  retryAfterUntil?: number;
+}
+
+function drop(ctx: SendContext, events: readonly SerializedEvent[], reason: DropReason, details?: string, next?: NextAttempt): void {
   const transient = TRANSIENT.has(reason);
   for (const item of events) {
     const dropped: DroppedEvent = { event: item.event, reason, transient, attempts: item.attempts };
     if (details !== undefined) dropped.details = details;
-    if (notBefore !== undefined) dropped.notBefore = notBefore;
+    if (next !== undefined) dropped.notBefore = next.notBefore;
+    if (next?.retryAfterUntil !== undefined) dropped.retryAfterUntil = next.retryAfterUntil;
     ctx.report.dropped.push(dropped);
   }
 }
@@ -78,7 +84,7 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Pr
   const identity: BatchIdentity = { requestId: uuidv7(clock.now()), createdAt: new Date(clock.now()).toISOString() };
   let pending = events;
   /** When the next attempt was due, so a stop during the wait still tells when a resend may go. */
-  let nextDue: number | undefined;
+  let nextDue: NextAttempt | undefined;
   try {
     for (let attempt = 1; ; attempt++) {
       const stop = stopReason(ctx);
@@ -99,12 +105,15 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Pr
       if (pending.length === 0) return;
       const nextAttempt = 1 + pending.reduce((most, item) => Math.max(most, item.attempts), 0);
       const delay = retryDelay(nextAttempt, ctx.settings.backoff, verdict.retryAfterMillis, ctx.settings.random);
+      const now = clock.now();
+      const next: NextAttempt = { notBefore: now + delay };
+      if (verdict.retryAfterMillis !== undefined) next.retryAfterUntil = now + Math.min(verdict.retryAfterMillis, ctx.settings.backoff.maxDelayMillis);
       const afterFailure = stopReason(ctx);
-      if (afterFailure) return drop(ctx, pending, afterFailure, verdict.why, clock.now() + delay);
+      if (afterFailure) return drop(ctx, pending, afterFailure, verdict.why, next);
       // Sleeping past the deadline only to give up: stop now, while there is still time to report.
       const beforeSleep = stopReason(ctx, delay);
-      if (beforeSleep) return drop(ctx, pending, beforeSleep, verdict.why, clock.now() + delay);
-      nextDue = clock.now() + delay;
+      if (beforeSleep) return drop(ctx, pending, beforeSleep, verdict.why, next);
+      nextDue = next;
       await clock.sleep(delay, ctx.signal);
     }
   } catch (error) {

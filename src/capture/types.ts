@@ -65,6 +65,8 @@ export interface DroppedEvent {
   attempts: number;
   /** For an event stopped by a deadline: the earliest time a resend would respect the backoff and Retry-After. */
   notBefore?: number;
+  /** When the server asked for a wait (`Retry-After`): the earliest time it allows a resend. */
+  retryAfterUntil?: number;
 }
 
 /** What became of every event handed to one send: `delivered + dropped.length === events.length`. */

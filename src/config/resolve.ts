@@ -160,7 +160,9 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   else config.host = host.host;
 
   const apiKey = typeof pick('apiKey') === 'string' ? (pick('apiKey') as string).trim() : '';
-  if (apiKey === '') {
+  if (apiKey === '' && config.dryRun) {
+    // A dry run sends nothing, so it needs no key: users can look before they have one.
+  } else if (apiKey === '') {
     config.enabled = false;
     config.disabledReason = 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events';
   } else if (apiKey.startsWith('phx_')) {

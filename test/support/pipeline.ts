@@ -3,6 +3,7 @@
 // providers feeding it. Nothing is mocked: records go through the SDK, the batch processor, the
 // mapping, the capture client and HTTP.
 
+import assert from 'node:assert/strict';
 import type { Logger, Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
@@ -10,6 +11,8 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import type { Environment } from '../../src/config/env.ts';
 import type { PostHogLogRecordProcessorOptions } from '../../src/config/options.ts';
+import { totalDropped, type PostHogStats } from '../../src/delivery-stats.ts';
+import type { ExporterInternals } from '../../src/log-record-exporter.ts';
 import { PostHogLogRecordProcessor } from '../../src/log-record-processor.ts';
 import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
 import { FakeCaptureServer, type RecordedRequest } from './fake-capture-server.ts';
@@ -27,6 +30,8 @@ export interface PipelineOptions {
   processorsAfter?: LogRecordProcessor[];
   /** Use this server instead of starting one; `close()` then leaves it running. */
   server?: FakeCaptureServer;
+  /** Extra seams for the processor (`print`, `clock`, `random`…); the env seam is built from `env` above. */
+  internals?: Omit<ExporterInternals, 'env'>;
 }
 
 export interface Pipeline {
@@ -53,6 +58,7 @@ export async function startPipeline(settings: PipelineOptions = {}): Promise<Pip
   const server = settings.server ?? (await FakeCaptureServer.start());
   const ownsServer = settings.server === undefined;
   const processor = new PostHogLogRecordProcessor(settings.options ?? {}, {
+    ...settings.internals,
     env: { POSTHOG_API_KEY: server.apiKey, POSTHOG_HOST: server.url, ...settings.env },
   });
   const spanProcessor = new PostHogSpanEventProcessor({ processor });
@@ -92,4 +98,12 @@ export async function startPipeline(settings: PipelineOptions = {}): Promise<Pip
       return closed;
     },
   };
+}
+
+/**
+ * The accounting identity of {@link PostHogStats}, which holds once a flush has completed:
+ * every selected record is delivered, dropped (for some reason) or still pending.
+ */
+export function assertIdentity(stats: PostHogStats, message = 'selected === delivered + sum(dropped) + pending'): void {
+  assert.equal(stats.selected, stats.delivered + totalDropped(stats) + stats.pending, `${message}: ${JSON.stringify(stats)}`);
 }
