@@ -1,4 +1,4 @@
-import type { AnyValue, Attributes, HrTime, SpanContext } from '@opentelemetry/api';
+import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import type { ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { ATTR_EVENT_NAME, EXCEPTION_EVENT_NAME, POSTHOG_EVENT } from './mapping/attribute-keys.ts';
 
@@ -37,7 +37,7 @@ export class SpanEventLogRecord implements ReadWriteLogRecord {
   readonly eventName: string;
   readonly severityNumber: number | undefined;
   readonly severityText: string | undefined;
-  readonly body: AnyValue = undefined;
+  readonly body: undefined = undefined;
   readonly droppedAttributesCount: number;
   /** Name of the span the event belonged to, kept as a property of the PostHog event. */
   readonly spanName: string;
