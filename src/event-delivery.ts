@@ -1,6 +1,6 @@
 import type { CaptureClient } from './capture/capture-client.ts';
 import type { Clock } from './capture/clock.ts';
-import type { CaptureEvent, DropReason, DroppedEvent } from './capture/types.ts';
+import type { CaptureEvent, DropReason, DroppedEvent, SendReport } from './capture/types.ts';
 import type { ExportCounters } from './delivery-stats.ts';
 import { RetryBuffer, type BufferedEvent, type DueMode, type RetryBufferLimits } from './retry-buffer.ts';
 import type { Spool } from './spool.ts';
@@ -165,11 +165,18 @@ export class EventDelivery {
     const events = resend.length === 0 ? fresh : [...resend.map((b) => b.event), ...fresh];
     if (events.length === 0) return ownDrops;
 
-    const report = await s.client.send(events, {
-      deadline,
-      signal: this._abort.signal,
-      ...(byUuid.size > 0 ? { priorAttempts: new Map([...byUuid].map(([uuid, b]) => [uuid, b.attempts])) } : {}),
-    });
+    let report: SendReport;
+    try {
+      report = await s.client.send(events, {
+        deadline,
+        signal: this._abort.signal,
+        ...(byUuid.size > 0 ? { priorAttempts: new Map([...byUuid].map(([uuid, b]) => [uuid, b.attempts])) } : {}),
+      });
+    } catch (error) {
+      // The client reports rather than throws; should that ever fail, its events are still accounted for.
+      const details = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+      report = { delivered: 0, requests: 0, retries: 0, dropped: events.map((event) => ({ event, reason: 'internal_error', details, transient: false, attempts: byUuid.get(event.uuid)?.attempts ?? 0 })) };
+    }
     s.counters.requests += report.requests;
     s.counters.retries += report.retries;
     s.counters.delivered += report.delivered;
