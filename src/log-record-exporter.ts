@@ -4,6 +4,7 @@ import { CaptureClient } from './capture/capture-client.ts';
 import { systemClock, type Clock } from './capture/clock.ts';
 import type { CaptureTransport } from './capture/transport.ts';
 import type { CaptureEvent, DropReason } from './capture/types.ts';
+import { TimeSlicer } from './capture/time-slice.ts';
 import { canonicalUuid } from './capture/uuid.ts';
 import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
@@ -157,7 +158,10 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
       this._reportDrop(reason, event ? [event] : [], details, 1);
     };
+    const slicer = new TimeSlicer();
     for (const record of records) {
+      const pause = slicer.pause();
+      if (pause) await pause;
       const event = this._map(record, now);
       if (event === undefined) {
         localDrop('invalid', undefined, 'a record could not be mapped');

@@ -165,8 +165,14 @@ function resourceProperties(resource: Resource, rule: ResourcePropertiesRule): R
   return nested ? structuredClone(properties) : { ...properties };
 }
 
-function isValidId(id: string | undefined, length: number): id is string {
-  return typeof id === 'string' && id.length === length && /^[0-9a-f]+$/.test(id) && !/^0+$/.test(id);
+const HEX_32 = /^[0-9a-f]{32}$/;
+const HEX_16 = /^[0-9a-f]{16}$/;
+
+/** A trace (32) or span (16) id that is lower-case hex and not all zeros, as OpenTelemetry defines valid. */
+function isValidId(id: string | undefined, length: 32 | 16): id is string {
+  if (typeof id !== 'string' || !(length === 32 ? HEX_32 : HEX_16).test(id)) return false;
+  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) !== 48) return true;
+  return false;
 }
 
 function isPlainJsonValue(value: unknown): boolean {

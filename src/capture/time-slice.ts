@@ -1,0 +1,24 @@
+/** How long a loop may hold the event loop before it lets other work run. */
+const SLICE_MILLIS = 2;
+/** Items between clock reads: reading the clock per item would cost more than it saves. */
+const CHECK_EVERY = 32;
+
+/**
+ * Cuts long synchronous loops (mapping and serialising hundreds of events) into slices of a few
+ * milliseconds, so timers and I/O of the host application are not held up while we export.
+ */
+export class TimeSlicer {
+  private _sliceStart = performance.now();
+  private _count = 0;
+
+  /** Call once per item; resolves at once, or after a turn of the event loop when the slice is used up. */
+  pause(): Promise<void> | undefined {
+    if (++this._count % CHECK_EVERY !== 0 || performance.now() - this._sliceStart < SLICE_MILLIS) return undefined;
+    return new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this._sliceStart = performance.now();
+        resolve();
+      }),
+    );
+  }
+}
