@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import { BatchLogRecordProcessor, type LogRecordProcessor, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { DropReason } from './capture/types.ts';
 import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.ts';
@@ -9,6 +9,7 @@ import { PostHogLogRecordExporter, reportResolution, type ExporterInternals } fr
 import { isSelected, type SelectionSettings } from './mapping/selection.ts';
 import { systemClock } from './capture/clock.ts';
 import { getPostHogIdentity, rememberRecordIdentity } from './request-identity.ts';
+import type { EmittedLogRecord } from './span-event-record.ts';
 
 /** Our own scope: records from it are never turned into events, so diagnostics cannot loop. */
 export const OWN_SCOPE_NAME = 'opentelemetry-exporter-posthog';
@@ -48,7 +49,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     this._dropWarnings = new DropWarnings(() => clock.now(), (message) => logger.warn(message));
   }
 
-  onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
+  onEmit(logRecord: EmittedLogRecord, context?: Context): void {
     try {
       this._emitted++;
       if (!(this._config.enabled || this._config.dryRun) || !isSelected(logRecord, this._selection)) return;

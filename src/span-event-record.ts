@@ -1,6 +1,12 @@
 import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
-import type { ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { ATTR_EVENT_NAME, EXCEPTION_EVENT_NAME, POSTHOG_EVENT } from './mapping/attribute-keys.ts';
+
+/**
+ * The record `LogRecordProcessor.onEmit` receives: `ReadWriteLogRecord` in sdk-logs 3.x and 0.222+,
+ * `SdkLogRecord` in 0.220 and 0.221. Named by where it is used, so that one build types against both.
+ */
+export type EmittedLogRecord = Parameters<LogRecordProcessor['onEmit']>[0];
 
 /** Event name for a span event whose name is empty. */
 export const UNNAMED_SPAN_EVENT = 'span_event';
@@ -27,7 +33,7 @@ const SEVERITY_ERROR = 17;
  * A span event presented as a log record, so it can share the log pipeline's queue and exporter.
  * It is complete when created; the setters exist for the interface and change nothing.
  */
-export class SpanEventLogRecord implements ReadWriteLogRecord {
+export class SpanEventLogRecord implements EmittedLogRecord {
   readonly hrTime: HrTime;
   readonly hrTimeObserved: HrTime;
   readonly spanContext: SpanContext;
