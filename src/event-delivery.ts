@@ -13,7 +13,6 @@ export interface EventDeliverySettings {
   sendTimeoutMillis: number;
   /** Time budget of a flush or shutdown when the caller gives none. */
   flushTimeoutMillis: number;
-  maxAttempts: number;
   retryInitialDelayMillis: number;
   retryBuffer: RetryBufferLimits;
   spool?: Spool;
@@ -45,6 +44,7 @@ export class EventDelivery {
   private readonly _spoolRefs = new Map<string, number>();
   /** Events left on disk at shutdown: not delivered, not dropped, still pending for a later process. */
   private _spooledAtShutdown = 0;
+  private readonly _removals = new Set<Promise<void>>();
   private readonly _recovery: Promise<void>;
 
   constructor(settings: EventDeliverySettings) {
@@ -78,13 +78,17 @@ export class EventDelivery {
   async flush(): Promise<void> {
     await this._recovery;
     while (this._inFlight.size > 0) await Promise.allSettled([...this._inFlight]);
+    // The first pass sends everything the server does not hold back; later passes follow the
+    // backoff, so a flush during an outage does not hammer the server until its deadline.
+    let mode: 'flush' | 'scheduled' = 'flush';
     for (;;) {
       const window = this._window();
       const now = this._s.clock.now();
-      const due = this._buffer.nextDueAt('flush');
-      if (due === undefined || window === undefined || now >= window.deadline) return;
+      const due = this._buffer.nextDueAt(mode);
+      if (due === undefined || window === undefined || now >= window.deadline) break;
       if (due <= now) {
-        await this._track(this._run([], 'flush'));
+        await this._track(this._run([], mode));
+        mode = 'scheduled';
         continue;
       }
       if (due < window.deadline) {
@@ -93,8 +97,10 @@ export class EventDelivery {
       }
       // Nothing falls due in time. A final flush gives spool-less events their last chance now.
       if (window.final && this._s.spool === undefined) await this._track(this._run([], 'all'));
-      return;
+      break;
     }
+    // Spool files of delivered events go before the flush ends, so a process exiting now leaves none.
+    await Promise.allSettled([...this._removals]);
   }
 
   /**
@@ -152,7 +158,7 @@ export class EventDelivery {
     for (const event of fresh) own.add(event.uuid);
 
     const expired = this._buffer.expire(now);
-    if (expired.length > 0) this._dropBuffered(expired, 'deadline', 'waited longer than the retry buffer allows');
+    if (expired.length > 0) this._dropBuffered(expired, 'retry_exhausted', `still undelivered after ${this._s.retryBuffer.maxAgeMillis} ms of retries`);
     const resend = this._buffer.takeDue(now, mode);
     const byUuid = new Map<string, BufferedEvent>();
     for (const item of resend) {
@@ -163,7 +169,10 @@ export class EventDelivery {
     // An export's budget counts from when the exporter got it, mapping included.
     const deadline = Math.min((startedAt ?? now) + s.sendTimeoutMillis, window?.deadline ?? Infinity);
     const events = resend.length === 0 ? fresh : [...resend.map((b) => b.event), ...fresh];
-    if (events.length === 0) return ownDrops;
+    if (events.length === 0) {
+      this._schedule();
+      return ownDrops;
+    }
 
     let report: SendReport;
     try {
@@ -188,8 +197,9 @@ export class EventDelivery {
     const finalWindow = this._closed || [...this._windows].some((w) => w.final);
     for (const drop of report.dropped) {
       undelivered.add(drop.event.uuid);
-      // Not rejected, only not yet accepted, with budget left: keep it for later.
-      const keep = (drop.reason === 'deadline' || drop.reason === 'shutdown') && drop.attempts < s.maxAttempts && !(drop.reason === 'shutdown' && this._closed);
+      // Not rejected, only not yet accepted: a delivery's time or attempts ran out. The buffer keeps
+      // it for later deliveries, where it gets one attempt each; its bounds decide when to give up.
+      const keep = drop.transient && this._s.retryBuffer.maxEvents > 0 && !this._closed;
       if (keep) toBuffer.push(drop);
       else push(dropsByReason, drop.reason, drop);
     }
@@ -281,7 +291,9 @@ export class EventDelivery {
       return;
     }
     this._spoolRefs.delete(file);
-    void this._s.spool.remove(file);
+    const removal = this._s.spool.remove(file);
+    this._removals.add(removal);
+    void removal.finally(() => this._removals.delete(removal));
   }
 
   /** Resends buffered events when they fall due, even if no new records arrive. */
@@ -295,7 +307,8 @@ export class EventDelivery {
         if (this._closed) return;
         void this._track(this._run([], 'scheduled')).catch(() => undefined);
       },
-      Math.max(0, due - this._s.clock.now()),
+      // Rounded up: a timer that fires a fraction of a millisecond early would find nothing due.
+      Math.max(0, Math.ceil(due - this._s.clock.now()) + 1),
     );
     // A pending resend must not keep the process alive; shutdown() sends or spools what is left.
     this._timer.unref();
@@ -314,9 +327,13 @@ export class EventDelivery {
         spoolFile: e.file,
       }));
       for (const item of items) this._spoolRefs.set(item.spoolFile!, (this._spoolRefs.get(item.spoolFile!) ?? 0) + 1);
-      this._s.counters.recovered += items.length;
-      this._s.counters.received += items.length;
+      this._s.counters.recovered += items.length + recovery.invalidEvents;
+      this._s.counters.received += items.length + recovery.invalidEvents;
       this._s.counters.corruptSpoolFiles += recovery.corruptFiles;
+      if (recovery.invalidEvents > 0) {
+        this._s.counters.drop('invalid', recovery.invalidEvents);
+        this._s.onDrop('invalid', [], 'a spool file held events that are not valid PostHog events');
+      }
       // A new process gives recovered events a fresh attempt budget: the outage they waited out is over or not, we cannot know.
       const evicted = this._buffer.add(items);
       if (evicted.length > 0) this._dropBuffered(evicted, 'retry_buffer_full', 'the retry buffer is smaller than the recovered spool');

@@ -104,7 +104,6 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       counters: this._counters,
       sendTimeoutMillis: this.exportDeadlineMillis,
       flushTimeoutMillis: c.flushTimeoutMillis,
-      maxAttempts: c.maxAttempts,
       retryInitialDelayMillis: c.retryInitialDelayMillis,
       retryBuffer: { maxEvents: c.retryBufferMaxEvents, maxBytes: c.retryBufferMaxBytes, maxAgeMillis: c.retryBufferMaxAgeMillis },
       ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes }) } : {}),

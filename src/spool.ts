@@ -15,6 +15,8 @@ export interface SpoolRecovery {
   events: Array<SpooledEvent & { file: string }>;
   /** Files that could not be read or parsed; renamed aside with a `.corrupt` suffix. */
   corruptFiles: number;
+  /** Events inside readable files that are not valid events; skipped. */
+  invalidEvents: number;
 }
 
 const FORMAT_VERSION = 1;
@@ -33,6 +35,8 @@ export class Spool {
   private _ready: Promise<void> | undefined;
   /** Bytes this process believes are on disk; refreshed by `claim()`. */
   private _bytes = 0;
+  /** Files this process wrote or took over: never claimed again by it. */
+  private readonly _written = new Set<string>();
 
   constructor(options: { dir: string; maxBytes: number }) {
     this.dir = options.dir;
@@ -57,6 +61,7 @@ export class Spool {
       const final = join(this.dir, `${name}${CLAIM}${process.pid}`);
       await writeFile(tmp, body, { flag: 'wx' });
       await rename(tmp, final);
+      this._written.add(final);
       this._bytes += size;
       return final;
     } catch {
@@ -69,6 +74,7 @@ export class Spool {
     try {
       const { size } = await stat(file);
       await unlink(file);
+      this._written.delete(file);
       this._bytes = Math.max(0, this._bytes - size);
     } catch {
       // Already gone (another owner cleaned up, or never written): nothing to do.
@@ -77,7 +83,7 @@ export class Spool {
 
   /** Takes over spool files whose owner is gone and returns their events. Never throws. */
   async claim(): Promise<SpoolRecovery> {
-    const recovery: SpoolRecovery = { events: [], corruptFiles: 0 };
+    const recovery: SpoolRecovery = { events: [], corruptFiles: 0, invalidEvents: 0 };
     let names: string[];
     try {
       await this._ensureDir();
@@ -97,7 +103,8 @@ export class Spool {
       if (!base.endsWith(SUFFIX)) continue;
       if (name.includes(CLAIM)) {
         const owner = Number(name.slice(name.indexOf(CLAIM) + CLAIM.length));
-        if (owner === process.pid || isAlive(owner)) {
+        // Our own pid on a file we did not write means an earlier process had it (a container restart reuses pids).
+        if (this._written.has(path) || (owner !== process.pid && isAlive(owner))) {
           bytes += await sizeOf(path);
           continue;
         }
@@ -108,7 +115,9 @@ export class Spool {
       } catch {
         continue; // another process claimed it first
       }
-      const events = await readSpoolFile(claimed);
+      const read = await readSpoolFile(claimed);
+      const events = read?.events;
+      if (read !== undefined) recovery.invalidEvents += read.invalid;
       if (events === undefined) {
         recovery.corruptFiles++;
         await rename(claimed, join(this.dir, `${base}.corrupt`)).catch(() => undefined);
@@ -119,6 +128,7 @@ export class Spool {
         await this.remove(claimed);
         continue;
       }
+      this._written.add(claimed);
       for (const item of events) recovery.events.push({ ...item, file: claimed });
     }
     this._bytes = bytes;
@@ -126,16 +136,18 @@ export class Spool {
   }
 }
 
-async function readSpoolFile(path: string): Promise<SpooledEvent[] | undefined> {
+async function readSpoolFile(path: string): Promise<{ events: SpooledEvent[]; invalid: number } | undefined> {
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as { version?: unknown; events?: unknown };
     if (parsed.version !== FORMAT_VERSION || !Array.isArray(parsed.events)) return undefined;
     const events: SpooledEvent[] = [];
+    let invalid = 0;
     for (const item of parsed.events as unknown[]) {
       const spooled = validSpooledEvent(item);
       if (spooled) events.push(spooled);
+      else invalid++;
     }
-    return events;
+    return { events, invalid };
   } catch {
     return undefined;
   }

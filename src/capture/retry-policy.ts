@@ -33,6 +33,14 @@ export function retryDelay(
 }
 
 const DELTA_SECONDS = /^\d+(\.\d+)?$/;
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+/** IMF-fixdate, RFC 850 and asctime (RFC 9110 §5.6.7). */
+const HTTP_DATE = [
+  new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$`),
+  new RegExp(`^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT$`),
+  new RegExp(`^${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4}$`),
+];
 
 /**
  * `Retry-After` as milliseconds from `now`: delta-seconds (fractions allowed) or an HTTP-date.
@@ -47,8 +55,8 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMillis:
     const ms = Number(text) * 1000;
     return Number.isFinite(ms) && ms > 0 ? ms : undefined;
   }
-  // HTTP-dates contain letters; bare numbers with signs or exponents are garbage, not dates.
-  if (!/[a-z]/i.test(text)) return undefined;
+  // Only the three forms RFC 9110 defines; Date.parse alone would also read "later 2099" as a date.
+  if (!HTTP_DATE.some((form) => form.test(text))) return undefined;
   const at = Date.parse(text);
   if (!Number.isFinite(at)) return undefined;
   const delta = at - nowMillis;

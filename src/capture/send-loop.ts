@@ -99,15 +99,12 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Pr
       }
 
       // The attempt budget is per event: events resent from an earlier export arrive with attempts spent.
+      // Exhausted events still say when a resend would be due, for a caller that keeps them for later.
       const exhausted = verdict.pending.filter((item) => item.attempts >= ctx.settings.maxAttempts);
       pending = exhausted.length === 0 ? verdict.pending : verdict.pending.filter((item) => item.attempts < ctx.settings.maxAttempts);
-      drop(ctx, exhausted, 'retry_exhausted', verdict.why);
+      if (exhausted.length > 0) drop(ctx, exhausted, 'retry_exhausted', verdict.why, nextAttempt(ctx, exhausted, verdict.retryAfterMillis).next);
       if (pending.length === 0) return;
-      const nextAttempt = 1 + pending.reduce((most, item) => Math.max(most, item.attempts), 0);
-      const delay = retryDelay(nextAttempt, ctx.settings.backoff, verdict.retryAfterMillis, ctx.settings.random);
-      const now = clock.now();
-      const next: NextAttempt = { notBefore: now + delay };
-      if (verdict.retryAfterMillis !== undefined) next.retryAfterUntil = now + Math.min(verdict.retryAfterMillis, ctx.settings.backoff.maxDelayMillis);
+      const { delay, next } = nextAttempt(ctx, pending, verdict.retryAfterMillis);
       const afterFailure = stopReason(ctx);
       if (afterFailure) return drop(ctx, pending, afterFailure, verdict.why, next);
       // Sleeping past the deadline only to give up: stop now, while there is still time to report.
@@ -120,6 +117,16 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Pr
     // Defensive: the loop itself should not throw, but if it does its events are still accounted for.
     drop(ctx, pending, 'internal_error', error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The wait before the next attempt of `items` (backoff from the most-tried of them, Retry-After as a floor). */
+function nextAttempt(ctx: SendContext, items: readonly SerializedEvent[], retryAfterMillis: number | undefined): { delay: number; next: NextAttempt } {
+  const attempt = 1 + items.reduce((most, item) => Math.max(most, item.attempts), 0);
+  const delay = retryDelay(attempt, ctx.settings.backoff, retryAfterMillis, ctx.settings.random);
+  const now = ctx.settings.clock.now();
+  const next: NextAttempt = { notBefore: now + delay };
+  if (retryAfterMillis !== undefined) next.retryAfterUntil = now + Math.min(retryAfterMillis, ctx.settings.backoff.maxDelayMillis);
+  return { delay, next };
 }
 
 /** A 413 on several events: each half becomes its own batch, down to single events. */

@@ -126,13 +126,15 @@ function deterministicUuid(record: ReadableLogRecord, eventName: string, index: 
   return uuidFromHash(createHash('sha256').update(key).digest());
 }
 
+const MAX_RFC3339_MILLIS = Date.UTC(10000, 0, 1);
+
 /** The record's time; the observed time when that is unusable; `now` when both are. */
 function recordTimeMillis(record: ReadableLogRecord, nowMillis: number): number {
   for (const time of [record.hrTime, record.hrTimeObserved]) {
     if (!Array.isArray(time)) continue;
     const millis = time[0] * 1000 + time[1] / 1e6;
-    // Date can represent ±8.64e15 ms; a zero time means "unset" to most producers.
-    if (Number.isFinite(millis) && millis > 0 && millis < 8.64e15) return millis;
+    // RFC 3339 years have four digits (before 10000-01-01); a zero time means "unset" to most producers.
+    if (Number.isFinite(millis) && millis > 0 && millis < MAX_RFC3339_MILLIS) return millis;
   }
   return nowMillis;
 }
