@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync, inflateSync, inflateRawSync } from 'node:zlib';
 import { encodeBody } from '../src/capture/compression.ts';
-import { serializeEvent, splitIntoRequests } from '../src/capture/request-batches.ts';
+import { batchArrayJson, serializeEvent, splitIntoRequests } from '../src/capture/request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from '../src/capture/response.ts';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import { canonicalUuid, uuidv7 } from '../src/capture/uuid.ts';
@@ -36,11 +36,14 @@ describe('request body and headers', () => {
   const identity = { requestId: uuidv7(), createdAt: '2026-11-22T12:00:00.000Z' };
   test('body is the envelope around cached event JSON, historical_migration only when true', () => {
     const items = [event(1, { a: [1, { b: 'x' }] }), event(2)].map((e) => serializeEvent(e)!);
-    const plain = JSON.parse(requestBodyJson(identity, false, items));
+    const plain = JSON.parse(requestBodyJson(identity, false, batchArrayJson(items)));
     assert.deepEqual(plain, { created_at: identity.createdAt, batch: items.map((i) => i.event) });
     assert.equal('historical_migration' in plain, false);
-    const historical = JSON.parse(requestBodyJson(identity, true, items));
+    const historical = JSON.parse(requestBodyJson(identity, true, batchArrayJson(items)));
     assert.equal(historical.historical_migration, true);
+    // Events serialised as a whole batch (no per-event JSON) give the same array.
+    const whole = items.map(({ event: e, bytes, attempts }) => ({ event: e, bytes, attempts }));
+    assert.equal(batchArrayJson(whole), batchArrayJson(items));
     for (const key of ['api_key', 'sent_at', 'token']) assert.equal(key in plain, false);
   });
   test('headers carry the protocol values; extra headers cannot override them', () => {
@@ -84,7 +87,7 @@ describe('splitting into requests', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     assert.equal(serializeEvent(event(1, cyclic)), undefined);
-    assert.equal(serializeEvent(event(1, { s: 'é' }))!.bytes, Buffer.byteLength(serializeEvent(event(1, { s: 'é' }))!.json));
+    assert.equal(serializeEvent(event(1, { s: 'é' }))!.bytes, Buffer.byteLength(serializeEvent(event(1, { s: 'é' }))!.json!));
   });
 });
 

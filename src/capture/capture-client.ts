@@ -127,8 +127,9 @@ export class CaptureClient {
       report: { delivered: 0, dropped: [], requests: 0, retries: 0 },
     };
 
-    const sendable: SerializedEvent[] = [];
+    const valid: CaptureEvent[] = [];
     const seen = new Set<string>();
+    let duplicates = false;
     const refuse = (event: CaptureEvent, reason: 'invalid' | 'too_large', details: string): void => {
       const prior = typeof event === 'object' && event !== null ? options.priorAttempts?.get(event.uuid) : undefined;
       ctx.report.dropped.push({ event, reason, details, transient: false, attempts: prior ?? 0 });
@@ -142,18 +143,37 @@ export class CaptureClient {
         refuse(event, 'invalid', problem);
         continue;
       }
-      if (seen.has(event.uuid)) {
-        // The server would reject the whole request; the first copy carries the event.
-        refuse(event, 'invalid', 'another event in the same export has this uuid');
-        continue;
-      }
-      const item = serializeEvent(event, options.priorAttempts?.get(event.uuid) ?? 0);
+      if (seen.has(event.uuid)) duplicates = true;
+      seen.add(event.uuid);
+      valid.push(event);
+    }
+    const attemptsOf = (event: CaptureEvent): number => options.priorAttempts?.get(event.uuid) ?? 0;
+
+    // Usual case: the whole batch fits one request, so one JSON.stringify serves sizing and body.
+    const whole = !duplicates && valid.length <= o.maxEventsPerRequest ? serializeTogether(valid, Math.min(o.maxEventBytes, o.maxRequestBytes)) : undefined;
+    if (whole !== undefined) {
+      const share = Math.ceil(whole.bytes / Math.max(1, valid.length));
+      const items = valid.map((event) => ({ event, bytes: share, attempts: attemptsOf(event) }));
+      if (items.length > 0) await sendBatch(ctx, items, whole.json);
+      return ctx.report;
+    }
+
+    // Otherwise each event on its own: sizes decide the splits, and a bad event stays alone.
+    const sendable: SerializedEvent[] = [];
+    const taken = new Set<string>();
+    for (const event of valid) {
+      const pause = slicer.pause();
+      if (pause) await pause;
+      const item = serializeEvent(event, attemptsOf(event));
       if (item === undefined) {
         refuse(event, 'invalid', 'event could not be serialised as JSON');
+      } else if (taken.has(event.uuid)) {
+        // The server would reject the whole request; the first copy carries the event.
+        refuse(event, 'invalid', 'another event in the same export has this uuid');
       } else if (item.bytes > o.maxEventBytes) {
         refuse(event, 'too_large', `event is ${item.bytes} bytes, over the ${o.maxEventBytes}-byte limit`);
       } else {
-        seen.add(event.uuid);
+        taken.add(event.uuid);
         sendable.push(item);
       }
     }
@@ -183,6 +203,18 @@ async function runLimited<T>(items: readonly T[], limit: number, run: (item: T) 
     while (next < items.length) await run(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** The JSON array of all events, when it serialises and stays within `maxBytes`; else undefined. */
+function serializeTogether(events: readonly CaptureEvent[], maxBytes: number): { json: string; bytes: number } | undefined {
+  try {
+    const json = JSON.stringify(events);
+    // UTF-8 takes at most three bytes per UTF-16 unit: short batches need no exact count.
+    const bytes = json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json, 'utf8');
+    return bytes <= maxBytes ? { json, bytes } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

@@ -3,7 +3,9 @@ import type { CaptureEvent } from './types.ts';
 /** An event serialised once; resends and splits reuse the same JSON text. */
 export interface SerializedEvent {
   event: CaptureEvent;
-  json: string;
+  /** The event's own JSON, when it was serialised on its own (batches that needed splitting). */
+  json?: string;
+  /** Serialised size; an even share of the batch when the batch was serialised as a whole. */
   bytes: number;
   /** Attempts made so far, this send's and earlier ones. */
   attempts: number;
@@ -21,6 +23,12 @@ export function serializeEvent(event: CaptureEvent, attempts = 0): SerializedEve
   } catch {
     return undefined;
   }
+}
+
+/** The JSON array of a batch's events, reusing each event's own JSON where it has one. */
+export function batchArrayJson(items: readonly SerializedEvent[]): string {
+  if (items.every((item) => item.json !== undefined)) return `[${items.map((item) => item.json).join(',')}]`;
+  return JSON.stringify(items.map((item) => item.event));
 }
 
 /**

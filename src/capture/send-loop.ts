@@ -1,6 +1,6 @@
 import type { Clock } from './clock.ts';
 import { encodeBody } from './compression.ts';
-import type { SerializedEvent } from './request-batches.ts';
+import { batchArrayJson, type SerializedEvent } from './request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from './response.ts';
 import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffSettings } from './retry-policy.ts';
 import type { CaptureTransport, TransportResponse } from './transport.ts';
@@ -79,7 +79,7 @@ type AttemptVerdict =
  * resending only what the server marked `retry` or what a transient failure left unsent.
  * Every event ends up counted in `ctx.report`, delivered or dropped with a reason.
  */
-export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Promise<void> {
+export async function sendBatch(ctx: SendContext, events: SerializedEvent[], batchJson?: string): Promise<void> {
   const { clock } = ctx.settings;
   const identity: BatchIdentity = { requestId: uuidv7(clock.now()), createdAt: new Date(clock.now()).toISOString() };
   let pending = events;
@@ -90,7 +90,9 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[]): Pr
       const stop = stopReason(ctx);
       if (stop) return drop(ctx, pending, stop, undefined, nextDue);
 
-      const verdict = await attemptOnce(ctx, identity, attempt, pending);
+      // The first attempt reuses the batch's JSON when the caller serialised it already.
+      const json = attempt === 1 && batchJson !== undefined ? batchJson : batchArrayJson(pending);
+      const verdict = await attemptOnce(ctx, identity, attempt, pending, json);
       if (verdict.kind === 'done') return;
       if (verdict.kind === 'split') {
         // A 413 says the request was too big, not that the events failed: it costs them no attempt.
@@ -136,9 +138,9 @@ async function sendHalves(ctx: SendContext, events: SerializedEvent[]): Promise<
   await sendBatch(ctx, events.slice(middle));
 }
 
-async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[]): Promise<AttemptVerdict> {
+async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[], batchJson: string): Promise<AttemptVerdict> {
   const s = ctx.settings;
-  const encoded = await encodeBody(requestBodyJson(identity, s.historicalMigration, pending), s.compression, s.onCompressionError);
+  const encoded = await encodeBody(requestBodyJson(identity, s.historicalMigration, batchJson), s.compression, s.onCompressionError);
   const now = s.clock.now();
   const headers = attemptHeaders({
     apiKey: s.apiKey,

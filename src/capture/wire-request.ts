@@ -1,4 +1,3 @@
-import type { SerializedEvent } from './request-batches.ts';
 
 export const CAPTURE_PATH = '/i/v1/analytics/events';
 
@@ -59,15 +58,10 @@ export function attemptHeaders(input: AttemptHeaderInput): Record<string, string
   return headers;
 }
 
-/** The JSON body, assembled from each event's cached JSON rather than re-serialising the batch. */
-export function requestBodyJson(identity: BatchIdentity, historicalMigration: boolean, events: readonly SerializedEvent[]): string {
+/** The JSON body around an already serialised `batch` array. */
+export function requestBodyJson(identity: BatchIdentity, historicalMigration: boolean, batchJson: string): string {
   const head = historicalMigration
-    ? `{"created_at":${JSON.stringify(identity.createdAt)},"historical_migration":true,"batch":[`
-    : `{"created_at":${JSON.stringify(identity.createdAt)},"batch":[`;
-  let body = head;
-  for (let i = 0; i < events.length; i++) {
-    if (i > 0) body += ',';
-    body += events[i]!.json;
-  }
-  return body + ']}';
+    ? `{"created_at":${JSON.stringify(identity.createdAt)},"historical_migration":true,"batch":`
+    : `{"created_at":${JSON.stringify(identity.createdAt)},"batch":`;
+  return `${head}${batchJson}}`;
 }
