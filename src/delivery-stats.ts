@@ -2,7 +2,8 @@ import type { DropReason } from './capture/types.ts';
 
 /**
  * Where every event stands. Once a flush completes, `selected === delivered + sum(dropped) + pending`
- * holds exactly: each count is kept where the event is, none is derived from the others.
+ * holds exactly. `pending` is counted where the events are (handed to the batch processor but not yet
+ * to the exporter, being exported, waiting for retry), not as the difference of the other counts.
  */
 export interface PostHogStats {
   /** Records offered to the processor (or, for an exporter on its own, records handed to export). */

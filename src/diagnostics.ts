@@ -10,18 +10,27 @@ let echo = false;
  * so a misconfiguration shows up without any diag setup.
  */
 export const logger: DiagLogger = {
-  error: (message, ...args) => {
+  error: (message, ...args) => safely(() => {
     component.error(message, ...args);
     if (echo) console.error(`[posthog-otel] error: ${message}`);
-  },
-  warn: (message, ...args) => {
+  }),
+  warn: (message, ...args) => safely(() => {
     component.warn(message, ...args);
     if (echo) console.warn(`[posthog-otel] warning: ${message}`);
-  },
-  info: (message, ...args) => component.info(message, ...args),
-  debug: (message, ...args) => component.debug(message, ...args),
-  verbose: (message, ...args) => component.verbose(message, ...args),
+  }),
+  info: (message, ...args) => safely(() => component.info(message, ...args)),
+  debug: (message, ...args) => safely(() => component.debug(message, ...args)),
+  verbose: (message, ...args) => safely(() => component.verbose(message, ...args)),
 };
+
+/** A diag logger the application installed may throw; reporting must never break delivery. */
+function safely(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // Nowhere left to report it.
+  }
+}
 
 /** Turns console echo of warnings and errors on (debug mode). It stays on for the process. */
 export function echoDiagnosticsToConsole(): void {

@@ -20,6 +20,9 @@ export interface EventDeliverySettings {
   onDrop: (reason: DropReason, events: readonly CaptureEvent[], details: string | undefined) => void;
 }
 
+/** Shortest wait before a buffered event is resent on schedule. */
+const MIN_RESEND_DELAY_MILLIS = 100;
+
 /** A flush or shutdown in progress: sends end by its deadline, then in-flight requests are aborted. */
 interface FlushWindow {
   deadline: number;
@@ -40,6 +43,7 @@ export class EventDelivery {
   private _inFlight = new Set<Promise<unknown>>();
   private _timer: NodeJS.Timeout | undefined;
   private _closed = false;
+  private _closing = false;
   /** Events each spool file still holds that are not settled; the file goes when this reaches zero. */
   private readonly _spoolRefs = new Map<string, number>();
   /** Events left on disk at shutdown: not delivered, not dropped, still pending for a later process. */
@@ -77,7 +81,7 @@ export class EventDelivery {
    */
   async flush(): Promise<void> {
     await this._recovery;
-    while (this._inFlight.size > 0) await Promise.allSettled([...this._inFlight]);
+    await this._settleInFlight();
     // The first pass sends everything the server does not hold back; later passes follow the
     // backoff, so a flush during an outage does not hammer the server until its deadline.
     let mode: 'flush' | 'scheduled' = 'flush';
@@ -99,8 +103,24 @@ export class EventDelivery {
       if (window.final && this._s.spool === undefined) await this._track(this._run([], 'all'));
       break;
     }
-    // Spool files of delivered events go before the flush ends, so a process exiting now leaves none.
+    // A timed resend may have started meanwhile; and spool files of delivered events go before the
+    // flush ends, so a process exiting now leaves none behind.
+    await this._settleInFlight();
     await Promise.allSettled([...this._removals]);
+  }
+
+  /** Waits until no delivery is running. */
+  async settleInFlight(): Promise<void> {
+    await this._settleInFlight();
+  }
+
+  /** True while a flush or shutdown window is open. */
+  get flushing(): boolean {
+    return this._windows.size > 0;
+  }
+
+  private async _settleInFlight(): Promise<void> {
+    while (this._inFlight.size > 0) await Promise.allSettled([...this._inFlight]);
   }
 
   /**
@@ -108,8 +128,8 @@ export class EventDelivery {
    * requests and backoff sleeps are aborted. A final window (shutdown) spools or drops leftovers
    * instead of buffering them.
    */
-  openWindow(timeoutMillis: number | undefined, final: boolean): () => void {
-    const window: FlushWindow = { deadline: this._s.clock.now() + (timeoutMillis ?? this._s.flushTimeoutMillis), final };
+  openWindow(timeoutMillis: number, final: boolean): () => void {
+    const window: FlushWindow = { deadline: this._s.clock.now() + timeoutMillis, final };
     this._windows.add(window);
     const controller = this._abort;
     const timer = setTimeout(() => {
@@ -126,13 +146,17 @@ export class EventDelivery {
 
   /** Final flush, then leftovers go to the spool (or are dropped); no delivery runs afterwards. */
   async shutdown(): Promise<void> {
-    const close = this._windows.size === 0 ? this.openWindow(undefined, true) : undefined;
+    const close = this._windows.size === 0 ? this.openWindow(this._s.flushTimeoutMillis, true) : undefined;
     try {
+      // No timed resend may start once shutdown begins: the final flush does the last sends.
+      this._closing = true;
+      if (this._timer) clearTimeout(this._timer);
+      this._timer = undefined;
       await this.flush();
       this._closed = true;
-      if (this._timer) clearTimeout(this._timer);
       const leftovers = this._buffer.takeDue(0, 'all');
-      if (leftovers.length > 0) await this._spoolOrDrop(leftovers, 'deadline', 'still undelivered at shutdown');
+      if (leftovers.length > 0) await this._spoolOrDrop(leftovers, 'deadline', 'still undelivered at shutdown (and not spooled)');
+      this._s.spool?.release();
     } finally {
       close?.();
     }
@@ -188,8 +212,6 @@ export class EventDelivery {
     }
     s.counters.requests += report.requests;
     s.counters.retries += report.retries;
-    s.counters.delivered += report.delivered;
-    s.counters.inFlight -= events.length;
 
     const undelivered = new Set<string>();
     const toBuffer: DroppedEvent[] = [];
@@ -203,20 +225,25 @@ export class EventDelivery {
       if (keep) toBuffer.push(drop);
       else push(dropsByReason, drop.reason, drop);
     }
+    // Delivered and terminally dropped events settle now; kept ones once they are in the buffer,
+    // so `pending` never misses them while the spool is written.
+    s.counters.delivered += report.delivered;
+    s.counters.inFlight -= events.length - toBuffer.length;
     // Buffered events that got through release their spool files.
     for (const [uuid, item] of byUuid) if (!undelivered.has(uuid)) this._releaseSpool(item);
 
-    if (toBuffer.length > 0) {
-      const items = toBuffer.map((drop) => this._bufferedFrom(drop, byUuid.get(drop.event.uuid), now));
-      if (finalWindow) {
-        await this._spoolOrDrop(items, 'deadline', 'the shutdown deadline passed before PostHog accepted it');
-      } else {
-        await this._admit(items);
-      }
-    }
     for (const [reason, drops] of dropsByReason) {
       this._settleDropped(drops.map((d) => ({ drop: d, buffered: byUuid.get(d.event.uuid) })), reason);
       for (const d of drops) if (own.has(d.event.uuid)) ownDrops.set(reason, (ownDrops.get(reason) ?? 0) + 1);
+    }
+    if (toBuffer.length > 0) {
+      const items = toBuffer.map((drop) => this._bufferedFrom(drop, byUuid.get(drop.event.uuid), now));
+      try {
+        if (finalWindow) await this._spoolOrDrop(items, 'deadline', 'the shutdown deadline passed before PostHog accepted it');
+        else await this._admit(items);
+      } finally {
+        s.counters.inFlight -= toBuffer.length;
+      }
     }
     this._schedule();
     return ownDrops;
@@ -228,7 +255,8 @@ export class EventDelivery {
       attempts: drop.attempts,
       bytes: previous?.bytes ?? approximateBytes(drop.event),
       bufferedAt: previous?.bufferedAt ?? now,
-      notBefore: drop.notBefore ?? now + this._s.retryInitialDelayMillis,
+      // Never sooner than MIN_RESEND_DELAY: with a zero initial delay an outage would become a busy loop.
+      notBefore: Math.max(drop.notBefore ?? 0, now + Math.max(this._s.retryInitialDelayMillis, MIN_RESEND_DELAY_MILLIS)),
     };
     if (drop.retryAfterUntil !== undefined) item.retryAfterUntil = drop.retryAfterUntil;
     if (previous?.spoolFile !== undefined) item.spoolFile = previous.spoolFile;
@@ -298,13 +326,13 @@ export class EventDelivery {
 
   /** Resends buffered events when they fall due, even if no new records arrive. */
   private _schedule(): void {
-    if (this._closed || this._timer !== undefined) return;
+    if (this._closing || this._timer !== undefined) return;
     const due = this._buffer.nextDueAt();
     if (due === undefined) return;
     this._timer = setTimeout(
       () => {
         this._timer = undefined;
-        if (this._closed) return;
+        if (this._closing) return;
         void this._track(this._run([], 'scheduled')).catch(() => undefined);
       },
       // Rounded up: a timer that fires a fraction of a millisecond early would find nothing due.

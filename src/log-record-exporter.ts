@@ -217,7 +217,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     // Hooks may write ids in any case; the server keys results by the canonical form.
     const uuid = canonicalUuid(result.uuid);
     if (uuid === undefined) return { dropped: 'beforeSend returned an event whose uuid is not a UUID' };
-    return { event: uuid === result.uuid ? result : { ...result, uuid } };
+    // `options` may be left out, as the protocol allows; the wire layer always sends an object.
+    const options = typeof result.options === 'object' && result.options !== null ? result.options : {};
+    return { event: uuid === result.uuid && options === result.options ? result : { ...result, uuid, options } };
   }
 
   private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = events.length): void {
@@ -267,15 +269,31 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     return this._counters;
   }
 
-  /** @internal Bounds the next flush or shutdown; see {@link EventDelivery.openWindow}. */
-  openFlushWindow(timeoutMillis: number | undefined, final: boolean): () => void {
-    return this._delivery?.openWindow(timeoutMillis ?? this._config.flushTimeoutMillis, final) ?? (() => undefined);
+  /** @internal Bounds the next flush or shutdown by `flushTimeoutMillis`; see {@link EventDelivery.openWindow}. */
+  openFlushWindow(final: boolean): () => void {
+    return this._delivery?.openWindow(this._config.flushTimeoutMillis, final) ?? (() => undefined);
   }
 
-  /** Waits for exports in flight and sends what the retry buffer holds, within `flushTimeoutMillis`. */
+  /**
+   * Waits for exports in flight. On its own it also resends what the retry buffer holds, within
+   * `flushTimeoutMillis`; inside a processor's flush (which calls this once per batch) the
+   * processor drains the buffer once at the end instead.
+   */
   async forceFlush(): Promise<void> {
+    const delivery = this._delivery;
+    if (delivery === undefined) return;
+    try {
+      if (delivery.flushing) return await delivery.settleInFlight();
+      await this.drainRetryBuffer();
+    } catch (error) {
+      logger.error(this._redact(`forceFlush failed: ${String(error)}`));
+    }
+  }
+
+  /** @internal Resends what the retry buffer holds, within `flushTimeoutMillis` (or the open flush window). */
+  async drainRetryBuffer(): Promise<void> {
     if (this._delivery === undefined) return;
-    const close = this.openFlushWindow(undefined, false);
+    const close = this.openFlushWindow(false);
     try {
       await this._delivery.flush();
     } finally {

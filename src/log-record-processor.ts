@@ -7,7 +7,7 @@ import type { PostHogStats } from './delivery-stats.ts';
 import { DropWarnings, logger } from './diagnostics.ts';
 import { PostHogLogRecordExporter, reportResolution, type ExporterInternals } from './log-record-exporter.ts';
 import { isSelected, type SelectionSettings } from './mapping/selection.ts';
-import { systemClock } from './capture/clock.ts';
+import { systemClock, type Clock } from './capture/clock.ts';
 import { getPostHogIdentity, rememberRecordIdentity } from './request-identity.ts';
 import type { EmittedLogRecord } from './span-event-record.ts';
 
@@ -25,6 +25,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   private readonly _batch: BatchLogRecordProcessor;
   private readonly _selection: SelectionSettings;
   private readonly _dropWarnings: DropWarnings;
+  private readonly _clock: Clock;
   private readonly _localDrops = new Map<DropReason, number>();
   private _emitted = 0;
   private _selected = 0;
@@ -45,8 +46,8 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
       exportTimeoutMillis: this._config.exportTimeoutMillis,
     });
     this._selection = { logRecords: this._config.logRecords, minSeverity: this._config.minSeverity, ignoredScopes: new Set([OWN_SCOPE_NAME]) };
-    const clock = internals.clock ?? systemClock;
-    this._dropWarnings = new DropWarnings(() => clock.now(), (message) => logger.warn(message));
+    this._clock = internals.clock ?? systemClock;
+    this._dropWarnings = new DropWarnings(() => this._clock.now(), (message) => logger.warn(message));
   }
 
   onEmit(logRecord: EmittedLogRecord, context?: Context): void {
@@ -65,6 +66,11 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     } catch (error) {
       logger.error(`onEmit failed: ${String(error)}`);
     }
+  }
+
+  /** @internal False when the pipeline is off (no key, or a configuration error): span events then build no records. */
+  get accepting(): boolean {
+    return this._config.enabled || this._config.dryRun;
   }
 
   /** Records the exporter has been handed by the batch processor. */
@@ -89,7 +95,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
       delivered: c.delivered,
       dropped: c.droppedRecord(this._localDrops),
       // Queued in the batch processor (handed over, not yet received by the exporter), plus the exporter's own.
-      pending: this._handedToBatch - (c.received - c.recovered) + own.pending,
+      pending: this._handedToBatch - this._receivedFromBatch() + own.pending,
       requests: c.requests,
       retries: c.retries,
       retryBuffered: own.retryBuffered,
@@ -103,18 +109,18 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
    * deadline requests in flight are aborted, and what is left stays pending for later.
    */
   async forceFlush(): Promise<void> {
-    const close = this.exporter.openFlushWindow(undefined, false);
-    const deadline = Date.now() + this._config.flushTimeoutMillis;
+    const close = this.exporter.openFlushWindow(false);
+    const deadline = this._clock.now() + this._config.flushTimeoutMillis;
     const target = this._handedToBatch;
     try {
       await this._batch.forceFlush();
       // The batch processor returns at once from a flush called while another one runs. Wait until
       // everything queued before this call has reached the exporter, or the flush time is up.
-      while (this._receivedFromBatch() < target && Date.now() < deadline) {
+      while (this._receivedFromBatch() < target && this._clock.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 5));
         await this._batch.forceFlush();
       }
-      await this.exporter.forceFlush();
+      await this.exporter.drainRetryBuffer();
     } catch (error) {
       logger.error(`forceFlush failed: ${String(error)}`);
     } finally {
@@ -128,7 +134,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
    */
   async shutdown(): Promise<void> {
     this._shutdown = true;
-    const close = this.exporter.openFlushWindow(undefined, true);
+    const close = this.exporter.openFlushWindow(true);
     try {
       await this._batch.shutdown();
     } catch (error) {

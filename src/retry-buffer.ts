@@ -58,6 +58,10 @@ export class RetryBuffer {
       this._bytes += item.bytes;
     }
     const evicted: BufferedEvent[] = [];
+    if (this._items.length > this.limits.maxEvents || this._bytes > this.limits.maxBytes) {
+      // Resent events come back at the end; order by age so the oldest really leave first.
+      this._items.sort((a, b) => a.bufferedAt - b.bufferedAt);
+    }
     let drop = 0;
     while (drop < this._items.length && (this._items.length - drop > this.limits.maxEvents || this._bytes > this.limits.maxBytes)) {
       const item = this._items[drop++]!;

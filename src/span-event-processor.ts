@@ -28,6 +28,7 @@ export class PostHogSpanEventProcessor {
 
   onStart(span: object, parentContext: Context): void {
     try {
+      if (!this.processor.accepting) return;
       const identity = getPostHogIdentity(parentContext);
       if (identity !== undefined) this._spanIdentities.set(span, identity);
     } catch (error) {
@@ -38,7 +39,7 @@ export class PostHogSpanEventProcessor {
   onEnd(span: EndedSpan): void {
     try {
       const events = span.events;
-      if (events.length === 0) return;
+      if (events.length === 0 || !this.processor.accepting) return;
       const spanContext = span.spanContext();
       const identity = this._spanIdentities.get(span);
       for (let i = 0; i < events.length; i++) {

@@ -35,12 +35,18 @@ export class Spool {
   private _ready: Promise<void> | undefined;
   /** Bytes this process believes are on disk; refreshed by `claim()`. */
   private _bytes = 0;
-  /** Files this process wrote or took over: never claimed again by it. */
-  private readonly _written = new Set<string>();
+  /** Names this instance's files: a pid alone is not enough, since instances in one process share it. */
+  private readonly _owner = `${process.pid}.${randomBytes(4).toString('hex')}`;
 
   constructor(options: { dir: string; maxBytes: number }) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
+    liveOwners.add(this._owner);
+  }
+
+  /** After shutdown: this instance's files may be taken over, even by another instance in this process. */
+  release(): void {
+    liveOwners.delete(this._owner);
   }
 
   private _ensureDir(): Promise<void> {
@@ -57,11 +63,10 @@ export class Spool {
     try {
       await this._ensureDir();
       const name = `ph-${Date.now()}-${randomBytes(6).toString('hex')}${SUFFIX}`;
-      const tmp = join(this.dir, `.tmp-${process.pid}-${name}`);
-      const final = join(this.dir, `${name}${CLAIM}${process.pid}`);
+      const tmp = join(this.dir, `.tmp-${this._owner}-${name}`);
+      const final = join(this.dir, `${name}${CLAIM}${this._owner}`);
       await writeFile(tmp, body, { flag: 'wx' });
       await rename(tmp, final);
-      this._written.add(final);
       this._bytes += size;
       return final;
     } catch {
@@ -74,7 +79,6 @@ export class Spool {
     try {
       const { size } = await stat(file);
       await unlink(file);
-      this._written.delete(file);
       this._bytes = Math.max(0, this._bytes - size);
     } catch {
       // Already gone (another owner cleaned up, or never written): nothing to do.
@@ -96,20 +100,16 @@ export class Spool {
       const path = join(this.dir, name);
       if (name.startsWith('.tmp-')) {
         // A write that never finished: its owner died between write and rename.
-        if (!isAlive(Number(name.split('-')[1]))) await unlink(path).catch(() => undefined);
+        if (!ownerIsLive(name.slice('.tmp-'.length).split('-')[0]!)) await unlink(path).catch(() => undefined);
         continue;
       }
       const base = name.includes(CLAIM) ? name.slice(0, name.indexOf(CLAIM)) : name;
       if (!base.endsWith(SUFFIX)) continue;
-      if (name.includes(CLAIM)) {
-        const owner = Number(name.slice(name.indexOf(CLAIM) + CLAIM.length));
-        // Our own pid on a file we did not write means an earlier process had it (a container restart reuses pids).
-        if (this._written.has(path) || (owner !== process.pid && isAlive(owner))) {
-          bytes += await sizeOf(path);
-          continue;
-        }
+      if (name.includes(CLAIM) && ownerIsLive(name.slice(name.indexOf(CLAIM) + CLAIM.length))) {
+        bytes += await sizeOf(path);
+        continue;
       }
-      const claimed = join(this.dir, `${base}${CLAIM}${process.pid}`);
+      const claimed = join(this.dir, `${base}${CLAIM}${this._owner}`);
       try {
         await rename(path, claimed);
       } catch {
@@ -128,7 +128,6 @@ export class Spool {
         await this.remove(claimed);
         continue;
       }
-      this._written.add(claimed);
       for (const item of events) recovery.events.push({ ...item, file: claimed });
     }
     this._bytes = bytes;
@@ -169,6 +168,20 @@ async function sizeOf(path: string): Promise<number> {
   } catch {
     return 0;
   }
+}
+
+/** Owners (`pid.token`) of the Spool instances running in this process. */
+const liveOwners = new Set<string>();
+
+/**
+ * Whether the owner named in a file is still running: another process that exists, or an instance
+ * of this process that has not shut down. Our pid with an unknown token is an earlier process
+ * (containers restart with the same pid) or a finished instance: its files are free to take.
+ */
+function ownerIsLive(owner: string): boolean {
+  const pid = Number(owner.split('.')[0]);
+  if (pid === process.pid) return liveOwners.has(owner);
+  return isAlive(pid);
 }
 
 function isAlive(pid: number): boolean {

@@ -99,10 +99,6 @@ export class CaptureClient {
       });
   }
 
-  get clock(): Clock {
-    return this._options.clock;
-  }
-
   /** Sends the events and reports every one of them. Never rejects. */
   async send(events: readonly CaptureEvent[], options: SendOptions): Promise<SendReport> {
     const o = this._options;

@@ -21,7 +21,7 @@ import {
   WINDOW_ID_KEYS,
 } from './attribute-keys.ts';
 import { buildExceptionList, exceptionLevelFromSeverity } from './exception-list.ts';
-import { toJsonSafe } from './json-safe.ts';
+import { isJsonPrimitive, toJsonSafe } from './json-safe.ts';
 import { explicitEventName, hasException } from './selection.ts';
 
 export interface MappingSettings {
@@ -72,7 +72,7 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
     if (exception && (key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE)) continue;
     const value = attributes[key];
     if (value === undefined) continue;
-    properties[key] = isPlainJsonValue(value) ? value : toJsonSafe(value);
+    properties[key] = isJsonPrimitive(value) ? value : toJsonSafe(value);
   }
   if (settings.disableGeoip && !('$geoip_disable' in properties)) properties.$geoip_disable = true;
 
@@ -93,15 +93,17 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
   const options = eventOptions(attributes);
   const identity = origin?.identity;
   let distinctId = firstId(attributes, DISTINCT_ID_KEYS) ?? identity?.distinctId ?? idValue(resourceAttributes[POSTHOG_DISTINCT_ID]);
+  const identified = distinctId !== undefined;
   if (distinctId === undefined) {
     // Personless: a fresh id per event, never a shared constant that would merge everyone into one person.
-    distinctId = uuidv7(timeMillis);
+    // With deterministic uuids it is derived too, since PostHog dedupes on uuid and distinct id together.
+    distinctId = settings.deterministicUuids ? deterministicUuid(record, `person:${event}`, origin?.index ?? 0, properties, '') : uuidv7(timeMillis);
     if (options.process_person_profile === undefined) options.process_person_profile = false;
   }
 
   const captured: CaptureEvent = {
     event,
-    uuid: canonicalUuid(attributes[POSTHOG_UUID]) ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0) : uuidv7(timeMillis)),
+    uuid: canonicalUuid(attributes[POSTHOG_UUID]) ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, properties, identified ? distinctId : '') : uuidv7(timeMillis)),
     distinct_id: distinctId,
     timestamp: new Date(timeMillis).toISOString(),
     options,
@@ -116,13 +118,14 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
 
 /**
  * The same record always gets the same uuid, so exporting it twice (a retry after a crash, a
- * replay) dedupes in PostHog. Two records alike in all of these would collide: the index tells
- * apart events of one span.
+ * replay) dedupes in PostHog. The key is the trace and span ids, the name, the time, the index
+ * among a span's events and the content (properties and distinct id): only records alike in all
+ * of these, which PostHog would count as the same event anyway, share a uuid.
  */
-function deterministicUuid(record: ReadableLogRecord, eventName: string, index: number): string {
+function deterministicUuid(record: ReadableLogRecord, eventName: string, index: number, properties: Record<string, unknown>, distinctId: string): string {
   const sc = record.spanContext;
   const t = record.hrTime;
-  const key = `${sc?.traceId ?? ''}|${sc?.spanId ?? ''}|${eventName}|${Array.isArray(t) ? `${t[0]}.${t[1]}` : ''}|${index}`;
+  const key = `${sc?.traceId ?? ''}|${sc?.spanId ?? ''}|${eventName}|${Array.isArray(t) ? `${t[0]}.${t[1]}` : ''}|${index}|${distinctId}|${JSON.stringify(properties)}`;
   return uuidFromHash(createHash('sha256').update(key).digest());
 }
 
@@ -175,11 +178,6 @@ function isValidId(id: string | undefined, length: 32 | 16): id is string {
   if (typeof id !== 'string' || !(length === 32 ? HEX_32 : HEX_16).test(id)) return false;
   for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) !== 48) return true;
   return false;
-}
-
-function isPlainJsonValue(value: unknown): boolean {
-  const type = typeof value;
-  return type === 'string' || type === 'boolean' || value === null || (type === 'number' && Number.isFinite(value) && !Object.is(value, -0));
 }
 
 function stringField<K extends string>(attributes: Attributes, key: string, as: K): Partial<Record<K, string>> {
