@@ -1,0 +1,67 @@
+// Scenario 2: the hot path of `logger.emit()`. Only the emit loop is timed: the inputs are built
+// beforehand, the queue holds every record (nothing drops), and the first export starts only after
+// the loop (the batch processor hands a batch to its exporter in a later microtask).
+// Contenders: ours, a stock BatchLogRecordProcessor with a no-op exporter, and the SDK with a
+// processor that does nothing (what emit costs before any processor runs: building the record).
+
+import type { LogRecord } from '@opentelemetry/api';
+import { median, sleep } from './harness.ts';
+import { blrpSettings, buildLogPipeline, plainStats } from './pipelines.ts';
+import { logRecord } from './workload.ts';
+import type { PostHogStats } from '../src/delivery-stats.ts';
+
+export type EmitContender = 'ours' | 'stock-noop' | 'noop-processor';
+
+export interface EmitCostJob {
+  contender: EmitContender;
+  records: number;
+  sinkUrl: string;
+  /** Measured rounds in this process (a fresh pipeline each); the median is reported. */
+  rounds: number;
+}
+
+export interface EmitCostResult {
+  contender: EmitContender;
+  records: number;
+  nsPerEmit: number;
+  roundsNsPerEmit: number[];
+  /** Records that reached the exporter (stock-noop) or PostHog (ours) after the flush, per round. */
+  exported: number[];
+  /** Ours: getStats() after the last round's flush. */
+  stats?: PostHogStats;
+}
+
+const WARMUP_RECORDS = 20_000;
+
+export async function runEmitCost(job: EmitCostJob): Promise<EmitCostResult> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const inputs: LogRecord[] = Array.from({ length: job.records }, (_, i) => logRecord(i));
+  const settings = blrpSettings(Math.max(job.records, WARMUP_RECORDS));
+
+  const warm = buildLogPipeline(job.contender, job.sinkUrl, settings);
+  for (let i = 0; i < WARMUP_RECORDS; i++) warm.logger.emit(inputs[i % inputs.length]!);
+  await warm.shutdown();
+
+  const rounds: number[] = [];
+  const exported: number[] = [];
+  let stats: PostHogStats | undefined;
+  for (let r = 0; r < job.rounds; r++) {
+    const pipeline = buildLogPipeline(job.contender, job.sinkUrl, settings);
+    const logger = pipeline.logger;
+    gc?.();
+    await sleep(20);
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < inputs.length; i++) logger.emit(inputs[i]!);
+    const t1 = process.hrtime.bigint();
+    rounds.push(Number(t1 - t0) / inputs.length);
+    await pipeline.flush();
+    if (pipeline.ours) {
+      stats = plainStats(pipeline.ours.getStats());
+      exported.push(stats.delivered);
+    } else if (pipeline.noopExported) {
+      exported.push(pipeline.noopExported());
+    }
+    await pipeline.shutdown();
+  }
+  return { contender: job.contender, records: job.records, nsPerEmit: median(rounds), roundsNsPerEmit: rounds, exported, ...(stats ? { stats } : {}) };
+}

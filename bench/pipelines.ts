@@ -1,0 +1,120 @@
+// The log pipelines under test, each an OpenTelemetry LoggerProvider with one processor:
+//   ours        PostHogLogRecordProcessor (its own BatchLogRecordProcessor + PostHogLogRecordExporter)
+//   otlp-http   BatchLogRecordProcessor + @opentelemetry/exporter-logs-otlp-http (http/json), gzip
+//   otlp-proto  BatchLogRecordProcessor + @opentelemetry/exporter-logs-otlp-proto, gzip
+//   stock-noop  BatchLogRecordProcessor + an exporter that does nothing (scenario 2's reference)
+//   noop-processor  a processor whose onEmit does nothing (the SDK's own cost of building the record)
+// Every batching pipeline gets the same BLRP settings.
+
+import type { Logger } from '@opentelemetry/api';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { OTLPLogExporter as OtlpHttpLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as OtlpProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import type { PostHogStats } from '../src/delivery-stats.ts';
+import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
+import { BATCH_SIZE, BENCH_API_KEY, SCOPE_NAME, benchResource } from './workload.ts';
+
+export type LogContender = 'ours' | 'otlp-http' | 'otlp-proto' | 'stock-noop' | 'noop-processor';
+
+export interface BlrpSettings {
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+}
+
+export function blrpSettings(maxQueueSize: number): BlrpSettings {
+  return { maxQueueSize, maxExportBatchSize: BATCH_SIZE, scheduledDelayMillis: 1_000, exportTimeoutMillis: 30_000 };
+}
+
+export interface LogPipeline {
+  logger: Logger;
+  provider: LoggerProvider;
+  /** Our processor, when the contender is ours. */
+  ours?: PostHogLogRecordProcessor;
+  /** Records the no-op exporter was handed (stock-noop only). */
+  noopExported?: () => number;
+  flush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** An exporter that accepts everything at once and only counts. */
+export class NoopLogExporter implements LogRecordExporter {
+  exported = 0;
+  export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
+    this.exported += records.length;
+    resultCallback({ code: ExportResultCode.SUCCESS });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Keeps the SDK emitting (a provider without processors skips building the record) and does nothing. */
+export class NoopLogProcessor implements LogRecordProcessor {
+  onEmit(_record: ReadWriteLogRecord): void {}
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export function oursProcessor(sinkUrl: string, options: Partial<BlrpSettings> = {}): PostHogLogRecordProcessor {
+  return new PostHogLogRecordProcessor(options, { env: { POSTHOG_API_KEY: BENCH_API_KEY, POSTHOG_HOST: sinkUrl } });
+}
+
+type OtlpConfig = NonNullable<ConstructorParameters<typeof OtlpHttpLogExporter>[0]>;
+
+function otlpConfig(sinkUrl: string): OtlpConfig {
+  // CompressionAlgorithm.GZIP is 'gzip'; the enum lives in a package we do not depend on directly.
+  return { url: `${sinkUrl}/v1/logs`, compression: 'gzip' } as OtlpConfig;
+}
+
+/** `settings` undefined: each processor's own defaults. */
+export function buildLogPipeline(contender: LogContender, sinkUrl: string, settings?: BlrpSettings): LogPipeline {
+  let processor: LogRecordProcessor | undefined;
+  let ours: PostHogLogRecordProcessor | undefined;
+  let noop: NoopLogExporter | undefined;
+  switch (contender) {
+    case 'ours':
+      ours = oursProcessor(sinkUrl, settings ?? {});
+      processor = ours;
+      break;
+    case 'otlp-http':
+      processor = new BatchLogRecordProcessor({ exporter: new OtlpHttpLogExporter(otlpConfig(sinkUrl)), ...(settings ?? {}) });
+      break;
+    case 'otlp-proto':
+      processor = new BatchLogRecordProcessor({ exporter: new OtlpProtoLogExporter(otlpConfig(sinkUrl)), ...(settings ?? {}) });
+      break;
+    case 'stock-noop':
+      noop = new NoopLogExporter();
+      processor = new BatchLogRecordProcessor({ exporter: noop, ...(settings ?? {}) });
+      break;
+    case 'noop-processor':
+      processor = new NoopLogProcessor();
+      break;
+  }
+  const provider = new LoggerProvider({ resource: benchResource(), processors: processor ? [processor] : [] });
+  const pipeline: LogPipeline = {
+    logger: provider.getLogger(SCOPE_NAME),
+    provider,
+    flush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+  if (ours) pipeline.ours = ours;
+  if (noop) {
+    const n = noop;
+    pipeline.noopExported = () => n.exported;
+  }
+  return pipeline;
+}
+
+export function plainStats(stats: PostHogStats): PostHogStats {
+  return JSON.parse(JSON.stringify(stats)) as PostHogStats;
+}

@@ -1,0 +1,203 @@
+// Scenario 1, one contender in this (fresh) process: emit → batch → map → serialize → gzip → POST,
+// end to end, timed from the first emit until everything is acknowledged by the sink.
+//
+// The producer emits one batch's worth of records (512), then yields to the event loop, so the
+// exporter runs alongside it as it would in an application. Queues are sized to the run, so no
+// contender drops for lack of room. A short warm-up through a throw-away instance of the same
+// pipeline comes first (JIT, connection pool); the sink's counters are reset after it.
+
+import { constants, gzipSync } from 'node:zlib';
+import { PostHog } from 'posthog-node';
+import { cpuMicros, sinkControl, timed, yieldToLoop, type Timing } from './harness.ts';
+import { blrpSettings, buildLogPipeline, plainStats, type LogContender } from './pipelines.ts';
+import type { SinkStats } from './sink.ts';
+import { BATCH_SIZE, BENCH_API_KEY, captureEvent, distinctId, eventName, eventProperties, logRecord } from './workload.ts';
+import type { PostHogStats } from '../src/delivery-stats.ts';
+
+export type ThroughputContender = 'ours' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor';
+
+export interface ThroughputJob {
+  contender: ThroughputContender;
+  records: number;
+  sinkUrl: string;
+}
+
+export interface ThroughputResult extends Timing {
+  contender: ThroughputContender;
+  records: number;
+  recordsPerSec: number;
+  cpuMicrosPerRecord: number;
+  /** Main JS thread's share of the CPU (the rest ran on libuv's pool and V8's helper threads). */
+  mainThreadCpuMicrosPerRecord?: number;
+  /** Events the sink counted during the measured part (the floor sends nothing: its own count). */
+  delivered: number;
+  sink?: SinkStats;
+  /** Ours only: the processor's getStats() after the flush. */
+  stats?: PostHogStats;
+  /** Floor only: CPU split between JSON.stringify and gzip, µs per record. */
+  floorSplit?: {
+    stringifyMicrosPerRecord: number;
+    gzipMicrosPerRecord: number;
+    wireBytes: number;
+    jsonBytes: number;
+    /** The same batches gzipped at level 1 (Z_BEST_SPEED), untimed pass after the measured one. */
+    gzipFastestMicrosPerRecord: number;
+    wireBytesFastest: number;
+  };
+  settings: Record<string, unknown>;
+  heapUsedAfterMiB: number;
+}
+
+const WARMUP_RECORDS = 2 * BATCH_SIZE;
+
+/** What a contender run measures; runThroughput derives the per-record figures. */
+type Outcome = Omit<ThroughputResult, 'contender' | 'records' | 'recordsPerSec' | 'cpuMicrosPerRecord' | 'mainThreadCpuMicrosPerRecord' | 'delivered' | 'heapUsedAfterMiB'>;
+
+/** Emits records [from, from + count), one batch at a time, yielding between batches. */
+async function emitLogs(emit: (i: number) => void, from: number, count: number): Promise<void> {
+  const end = from + count;
+  for (let i = from; i < end; ) {
+    const stop = Math.min(end, i + BATCH_SIZE);
+    for (; i < stop; i++) emit(i);
+    await yieldToLoop();
+  }
+}
+
+async function runLogContender(job: ThroughputJob, contender: LogContender): Promise<Outcome> {
+  const settings = blrpSettings(job.records + WARMUP_RECORDS);
+  // Warm-up on a throw-away pipeline: same code paths, its own connections.
+  const warm = buildLogPipeline(contender, job.sinkUrl, settings);
+  await emitLogs((i) => warm.logger.emit(logRecord(i)), job.records, WARMUP_RECORDS);
+  await warm.shutdown();
+  await sinkControl.reset(job.sinkUrl);
+
+  const pipeline = buildLogPipeline(contender, job.sinkUrl, settings);
+  const logger = pipeline.logger;
+  const timing = await timed(async () => {
+    await emitLogs((i) => logger.emit(logRecord(i)), 0, job.records);
+    await pipeline.flush();
+  });
+  const stats = pipeline.ours ? plainStats(pipeline.ours.getStats()) : undefined;
+  const sink = await sinkControl.stats(job.sinkUrl);
+  await pipeline.shutdown();
+  return { ...timing, sink, ...(stats ? { stats } : {}), settings: { ...settings, compression: 'gzip' } };
+}
+
+async function runPostHogNode(job: ThroughputJob): Promise<Outcome> {
+  process.env.POSTHOG_CAPTURE_MODE = 'v1';
+  const settings = {
+    host: job.sinkUrl,
+    flushAt: BATCH_SIZE,
+    maxBatchSize: BATCH_SIZE,
+    maxQueueSize: job.records + WARMUP_RECORDS,
+    flushInterval: 1_000,
+    requestTimeout: 10_000,
+    disableGeoip: true,
+    disableCompression: false,
+  };
+  const make = () => new PostHog(BENCH_API_KEY, settings);
+  const capture = (client: PostHog) => (i: number) =>
+    client.capture({ distinctId: distinctId(i), event: eventName(i), properties: eventProperties(i), timestamp: new Date() });
+
+  const warm = make();
+  await emitLogs(capture(warm), job.records, WARMUP_RECORDS);
+  await warm.shutdown(120_000);
+  await sinkControl.reset(job.sinkUrl);
+
+  const client = make();
+  const emit = capture(client);
+  const timing = await timed(async () => {
+    await emitLogs(emit, 0, job.records);
+    await client.shutdown(120_000);
+  });
+  const sink = await sinkControl.stats(job.sinkUrl);
+  return { ...timing, sink, settings: { ...settings, host: '(sink)', captureMode: process.env.POSTHOG_CAPTURE_MODE } };
+}
+
+/** The floor: JSON.stringify and gzip of the same v1 events in 512-event batches, nothing else. */
+async function runFloor(job: ThroughputJob): Promise<Outcome & { sent: number }> {
+  const now = Date.now();
+  const warmEvents = Array.from({ length: WARMUP_RECORDS }, (_, k) => captureEvent(job.records + k, now));
+  for (let i = 0; i < warmEvents.length; i += BATCH_SIZE) gzipSync(JSON.stringify({ created_at: new Date().toISOString(), batch: warmEvents.slice(i, i + BATCH_SIZE) }));
+  const events = Array.from({ length: job.records }, (_, i) => captureEvent(i, now));
+  let stringifyMicros = 0;
+  let gzipMicros = 0;
+  let wireBytes = 0;
+  let jsonBytes = 0;
+  let sent = 0;
+  const timing = await timed(async () => {
+    for (let i = 0; i < events.length; i += BATCH_SIZE) {
+      const batch = events.slice(i, i + BATCH_SIZE);
+      const c0 = cpuMicros();
+      const json = JSON.stringify({ created_at: new Date().toISOString(), batch });
+      const c1 = cpuMicros();
+      const body = gzipSync(json);
+      const c2 = cpuMicros();
+      stringifyMicros += c1 - c0;
+      gzipMicros += c2 - c1;
+      jsonBytes += json.length;
+      wireBytes += body.length;
+      sent += batch.length;
+    }
+  });
+  // For reference: the same batches at gzip level 1, outside the timed window.
+  let fastestMicros = 0;
+  let wireBytesFastest = 0;
+  for (let i = 0; i < events.length; i += BATCH_SIZE) {
+    const json = JSON.stringify({ created_at: new Date().toISOString(), batch: events.slice(i, i + BATCH_SIZE) });
+    const c0 = cpuMicros();
+    wireBytesFastest += gzipSync(json, { level: constants.Z_BEST_SPEED }).length;
+    fastestMicros += cpuMicros() - c0;
+  }
+  return {
+    ...timing,
+    sent,
+    floorSplit: {
+      stringifyMicrosPerRecord: stringifyMicros / job.records,
+      gzipMicrosPerRecord: gzipMicros / job.records,
+      wireBytes,
+      jsonBytes,
+      gzipFastestMicrosPerRecord: fastestMicros / job.records,
+      wireBytesFastest,
+    },
+    settings: { batchSize: BATCH_SIZE, gzip: 'zlib.gzipSync, default level (6)', post: false },
+  };
+}
+
+export async function runThroughput(job: ThroughputJob): Promise<ThroughputResult> {
+  let outcome: Outcome & { sent?: number };
+  let delivered: number;
+  switch (job.contender) {
+    case 'ours':
+    case 'otlp-http':
+    case 'otlp-proto':
+      outcome = await runLogContender(job, job.contender);
+      delivered = sumValues(outcome.sink?.events);
+      break;
+    case 'posthog-node':
+      outcome = await runPostHogNode(job);
+      delivered = sumValues(outcome.sink?.events);
+      break;
+    case 'floor':
+      outcome = await runFloor(job);
+      delivered = outcome.sent ?? 0;
+      break;
+  }
+  const { sent: _sent, ...rest } = outcome;
+  return {
+    contender: job.contender,
+    records: job.records,
+    recordsPerSec: job.records / (outcome.wallMs / 1000),
+    cpuMicrosPerRecord: (outcome.cpuMs * 1000) / job.records,
+    ...(outcome.mainThreadCpuMs !== undefined ? { mainThreadCpuMicrosPerRecord: (outcome.mainThreadCpuMs * 1000) / job.records } : {}),
+    delivered,
+    heapUsedAfterMiB: Math.round(process.memoryUsage().heapUsed / 1048576),
+    ...rest,
+  };
+}
+
+function sumValues(record: Record<string, number> | undefined): number {
+  let total = 0;
+  for (const v of Object.values(record ?? {})) total += v;
+  return total;
+}
