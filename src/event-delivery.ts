@@ -20,6 +20,9 @@ export interface EventDeliverySettings {
   onDrop: (reason: DropReason, events: readonly CaptureEvent[], details: string | undefined) => void;
 }
 
+/** Backoff an export may sleep in place before its events move to the retry buffer (one or two short retries). */
+const IN_PLACE_WAIT_MILLIS = 1_000;
+
 /** Shortest wait before a buffered event is resent on schedule. */
 const MIN_RESEND_DELAY_MILLIS = 100;
 
@@ -44,6 +47,8 @@ export class EventDelivery {
   private _timer: NodeJS.Timeout | undefined;
   private _closed = false;
   private _closing = false;
+  /** The last delivery got nothing through and had to keep events for later. */
+  private _outage = false;
   /** Events each spool file still holds that are not settled; the file goes when this reaches zero. */
   private readonly _spoolRefs = new Map<string, number>();
   /** Events left on disk at shutdown: not delivered, not dropped, still pending for a later process. */
@@ -203,6 +208,10 @@ export class EventDelivery {
       report = await s.client.send(events, {
         deadline,
         signal: this._abort.signal,
+        // Retry in place only briefly (a partial `retry`, a blip), and not at all while PostHog is
+        // down: waiting would hold the batch processor's only export slot, and its queue would
+        // overflow. Longer waits happen in the retry buffer.
+        maxWaitMillis: s.retryBuffer.maxEvents === 0 ? Infinity : this._outage ? 0 : IN_PLACE_WAIT_MILLIS,
         ...(byUuid.size > 0 ? { priorAttempts: new Map([...byUuid].map(([uuid, b]) => [uuid, b.attempts])) } : {}),
       });
     } catch (error) {
@@ -224,6 +233,19 @@ export class EventDelivery {
       const keep = drop.transient && this._s.retryBuffer.maxEvents > 0 && !this._closed;
       if (keep) toBuffer.push(drop);
       else push(dropsByReason, drop.reason, drop);
+    }
+    // A delivery that got nothing through but kept events is an outage; any success ends it, and
+    // then everything waiting goes out at once rather than at the end of its backoff.
+    if (report.delivered > 0) {
+      if (this._outage) {
+        this._buffer.recovered(now);
+        // The timer may be set for the end of a long backoff: set it again for now.
+        if (this._timer) clearTimeout(this._timer);
+        this._timer = undefined;
+      }
+      this._outage = false;
+    } else if (toBuffer.length > 0) {
+      this._outage = true;
     }
     // Delivered and terminally dropped events settle now; kept ones once they are in the buffer,
     // so `pending` never misses them while the spool is written.

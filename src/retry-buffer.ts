@@ -72,6 +72,13 @@ export class RetryBuffer {
     return evicted;
   }
 
+  /** PostHog took events again: everything not held back by its own Retry-After is due now. */
+  recovered(now: number): void {
+    for (const item of this._items) {
+      if ((item.retryAfterUntil ?? -Infinity) <= now && item.notBefore > now) item.notBefore = now;
+    }
+  }
+
   /** Removes and returns events older than the age bound. */
   expire(now: number): BufferedEvent[] {
     const cutoff = now - this.limits.maxAgeMillis;

@@ -65,6 +65,13 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Attempts already spent on some of the events (by uuid), in earlier sends. */
   priorAttempts?: ReadonlyMap<string, number>;
+  /** This send's attempt budget, instead of the client's `maxAttempts`. */
+  maxAttempts?: number;
+  /**
+   * Longest total backoff a batch may sleep in place; past it, the events come back as `deadline`
+   * with `notBefore` (for a caller that keeps them for later). Default: no bound but the deadline.
+   */
+  maxWaitMillis?: number;
 }
 
 /** A capture v1 client: events in, a report of what became of each of them out. */
@@ -109,7 +116,7 @@ export class CaptureClient {
         extraHeaders: this._headers,
         compression: o.compression,
         historicalMigration: o.historicalMigration,
-        maxAttempts: o.maxAttempts,
+        maxAttempts: Math.max(1, Math.floor(options.maxAttempts ?? o.maxAttempts)),
         backoff: { initialDelayMillis: o.retryInitialDelayMillis, maxDelayMillis: o.retryMaxDelayMillis },
         requestTimeoutMillis: o.requestTimeoutMillis,
         transport: this._transport,
@@ -119,6 +126,7 @@ export class CaptureClient {
         ...(this._onCompressionError ? { onCompressionError: this._onCompressionError } : {}),
       },
       deadline: options.deadline,
+      maxWaitMillis: options.maxWaitMillis ?? Infinity,
       signal: options.signal,
       report: { delivered: 0, dropped: [], requests: 0, retries: 0 },
     };

@@ -40,6 +40,8 @@ export interface SendLoopSettings {
 export interface SendContext {
   settings: SendLoopSettings;
   deadline: number;
+  /** Longest total backoff one batch may sleep before its events are handed back as `deadline`. */
+  maxWaitMillis: number;
   signal: AbortSignal | undefined;
   report: SendReport;
 }
@@ -85,6 +87,7 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[], bat
   let pending = events;
   /** When the next attempt was due, so a stop during the wait still tells when a resend may go. */
   let nextDue: NextAttempt | undefined;
+  let waited = 0;
   try {
     for (let attempt = 1; ; attempt++) {
       const stop = stopReason(ctx);
@@ -112,6 +115,9 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[], bat
       // Sleeping past the deadline only to give up: stop now, while there is still time to report.
       const beforeSleep = stopReason(ctx, delay);
       if (beforeSleep) return drop(ctx, pending, beforeSleep, verdict.why, next);
+      // A caller with somewhere to keep events may not want to wait long in place.
+      if (waited + delay > ctx.maxWaitMillis) return drop(ctx, pending, 'deadline', verdict.why, next);
+      waited += delay;
       nextDue = next;
       await clock.sleep(delay, ctx.signal);
     }
