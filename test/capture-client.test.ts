@@ -458,7 +458,8 @@ describe('partial retry (§8)', () => {
       delivered: 1,
       dropped: [
         { event: gone, reason: 'server_drop', details: 'invalid_options', transient: false, attempts: 1 },
-        { event: stuck, reason: 'retry_exhausted', details: 'server asked to retry 1 event(s)', transient: true, attempts: 4 },
+        // Stopped at T0 + 700 after 4 attempts: a resend would be its 5th, 100 * 2^3 = 800 ms later.
+        { event: stuck, reason: 'retry_exhausted', details: 'server asked to retry 1 event(s)', transient: true, attempts: 4, notBefore: T0 + 700 + 800 },
       ],
       requests: 4,
       retries: 3,
@@ -532,7 +533,7 @@ describe('Retry-After (§11)', () => {
     assert.deepEqual(await sleepsFor(t, (now) => new Date(now - 7000).toUTCString()), [100]);
   });
 
-  for (const hostile of ['-1', 'abc', '1e9', '0', '0x10', 'Infinity', '  ']) {
+  for (const hostile of ['-1', 'abc', '1e9', '0', '0x10', 'Infinity', '  ', 'later 2099', 'a 9999', 'May 3000']) {
     test(`hostile Retry-After ${JSON.stringify(hostile)} is ignored`, async (t) => {
       assert.deepEqual(await sleepsFor(t, hostile), [100]);
     });
@@ -583,7 +584,8 @@ describe('attempt budget (§12)', () => {
     assert.deepEqual(clock.sleeps, [100, 200, 400]);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 4 })),
+      // Exhausted at T0 + 700: a 5th attempt would respect a backoff of 100 * 2^3 = 800 ms.
+      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 4, notBefore: T0 + 700 + 800 })),
       requests: 4,
       retries: 3,
     });
@@ -597,8 +599,59 @@ describe('attempt budget (§12)', () => {
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(clock.sleeps, [100, 200, 400, 800, 1000]);
     assert.equal(server.requests.length, 6);
-    assert.deepEqual(report.dropped.map((d) => d.reason), ['retry_exhausted']);
+    // The resend a caller might make later is capped too: 100 * 2^5 = 3200 ms becomes 1000 ms.
+    assert.deepEqual(report.dropped.map((d) => [d.reason, d.attempts, d.notBefore, d.retryAfterUntil]), [['retry_exhausted', 6, T0 + 2500 + 1000, undefined]]);
     assertAccounted(report, events, []);
+  });
+
+  test('retry_exhausted after a Retry-After carries retryAfterUntil, and notBefore respects it as a floor', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 2 });
+    server.setDefault({ status: 503, headers: { 'retry-after': '2' } });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+
+    // Attempt 1 at T0, Retry-After 2 s over the 100 ms backoff; attempt 2 at T0 + 2000 is the last.
+    // A 3rd would wait 200 ms by backoff, but the server's 2 s is the floor.
+    assert.deepEqual(clock.sleeps, [2000]);
+    assert.deepEqual(report, {
+      delivered: 0,
+      dropped: events.map((event) => ({
+        event,
+        reason: 'retry_exhausted',
+        details: 'HTTP 503: scripted 503 response',
+        transient: true,
+        attempts: 2,
+        notBefore: T0 + 2000 + 2000,
+        retryAfterUntil: T0 + 2000 + 2000,
+      })),
+      requests: 2,
+      retries: 1,
+    });
+    assertAccounted(report, events, []);
+  });
+
+  test('retry_exhausted: a Retry-After shorter than the backoff bounds retryAfterUntil only; a huge one is capped', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 3, retryMaxDelayMillis: 5000 });
+    server.script({ status: 500, headers: {} }, { status: 500, headers: {} }, { status: 503, headers: { 'retry-after': '0.05' } });
+    const first = makeEvents(1);
+    const short = await client.send(first, { deadline: far(clock) });
+    // Sleeps 100 and 200; exhausted at T0 + 300. The 4th attempt's backoff (400 ms) beats the 50 ms floor.
+    assert.deepEqual(clock.sleeps, [100, 200]);
+    assert.deepEqual(
+      short.dropped.map((d) => [d.reason, d.attempts, d.notBefore, d.retryAfterUntil]),
+      [['retry_exhausted', 3, T0 + 300 + 400, T0 + 300 + 50]],
+    );
+
+    server.setDefault({ status: 503, headers: { 'retry-after': '999999' } });
+    const second = makeEvents(1);
+    const start = clock.now();
+    const huge = await client.send(second, { deadline: far(clock) });
+    // Every wait, the one a caller would make included, is capped at retryMaxDelayMillis.
+    assert.deepEqual(clock.sleeps.slice(2), [5000, 5000]);
+    assert.deepEqual(
+      huge.dropped.map((d) => [d.reason, d.attempts, d.notBefore, d.retryAfterUntil]),
+      [['retry_exhausted', 3, start + 10_000 + 5000, start + 10_000 + 5000]],
+    );
   });
 
   for (const [maxAttempts, expected] of [[1, 1], [0, 1], [-3, 1], [2.9, 2]] as const) {
@@ -610,9 +663,11 @@ describe('attempt budget (§12)', () => {
 
       assert.equal(server.requests.length, expected);
       assert.deepEqual(clock.sleeps, [100, 200].slice(0, expected - 1));
+      // Stopped after the sleeps so far; a resend would be attempt expected + 1: 100 * 2^(expected - 1) ms later.
+      const stoppedAt = T0 + [0, 100][expected - 1]!;
       assert.deepEqual(report, {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true, attempts: expected })),
+        dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true, attempts: expected, notBefore: stoppedAt + 100 * 2 ** (expected - 1) })),
         requests: expected,
         retries: expected - 1,
       });
@@ -857,7 +912,7 @@ describe('network faults (§15)', () => {
     assert.deepEqual(clock.sleeps, [100, 200, 400]);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'request failed (ECONNREFUSED)', transient: true, attempts: 4 })),
+      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'request failed (ECONNREFUSED)', transient: true, attempts: 4, notBefore: T0 + 700 + 800 })),
       requests: 4,
       retries: 3,
     });
@@ -890,7 +945,8 @@ describe('network faults (§15)', () => {
     assert.deepEqual(clock.sleeps, [100]);
     assert.deepEqual(report, {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'retry_exhausted', details: 'request timed out', transient: true, attempts: 2 }],
+      // The timeouts are real time; the InstantClock only moves with the 100 ms sleep. Next would be attempt 3: 200 ms.
+      dropped: [{ event: events[0], reason: 'retry_exhausted', details: 'request timed out', transient: true, attempts: 2, notBefore: T0 + 100 + 200 }],
       requests: 2,
       retries: 1,
     });
@@ -1257,7 +1313,7 @@ describe('deadlines and abort', () => {
     assertAccounted(report, events, []);
   });
 
-  test('in one failed attempt, events out of attempts are retry_exhausted (no notBefore), the others deadline', async (t) => {
+  test('in one failed attempt, events out of attempts are retry_exhausted with notBefore from their own attempts, the others deadline', async (t) => {
     const { server, client, clock } = await setup(t);
     server.setDefault({ status: 502 });
     const spent = makeEvent();
@@ -1271,7 +1327,8 @@ describe('deadlines and abort', () => {
     assert.deepEqual(report, {
       delivered: 0,
       dropped: [
-        { event: spent, reason: 'retry_exhausted', details, transient: true, attempts: 4 },
+        // spent would next make its 5th attempt (100 * 2^3), fresh its 2nd (100): each group's own backoff.
+        { event: spent, reason: 'retry_exhausted', details, transient: true, attempts: 4, notBefore: T0 + 800 },
         { event: fresh, reason: 'deadline', details, transient: true, attempts: 1, notBefore: T0 + 100 },
       ],
       requests: 1,
@@ -1403,8 +1460,8 @@ describe('per-event attempt budget across sends (priorAttempts)', () => {
     assert.deepEqual(report, {
       delivered: 2,
       dropped: [
-        { event: old1, reason: 'retry_exhausted', details, transient: true, attempts: 4 },
-        { event: old2, reason: 'retry_exhausted', details, transient: true, attempts: 4 },
+        { event: old1, reason: 'retry_exhausted', details, transient: true, attempts: 4, notBefore: T0 + 800 },
+        { event: old2, reason: 'retry_exhausted', details, transient: true, attempts: 4, notBefore: T0 + 800 },
       ],
       requests: 3,
       retries: 2,
@@ -1424,7 +1481,7 @@ describe('per-event attempt budget across sends (priorAttempts)', () => {
     assert.deepEqual(clock.sleeps, [100]);
     assert.deepEqual(report, {
       delivered: 2,
-      dropped: [{ event: old, reason: 'retry_exhausted', details: 'server asked to retry 2 event(s)', transient: true, attempts: 4 }],
+      dropped: [{ event: old, reason: 'retry_exhausted', details: 'server asked to retry 2 event(s)', transient: true, attempts: 4, notBefore: T0 + 800 }],
       requests: 2,
       retries: 1,
     });
@@ -1444,7 +1501,8 @@ describe('per-event attempt budget across sends (priorAttempts)', () => {
     assert.deepEqual(uuidsPerRequest(server), [[seasoned.uuid, fresh.uuid], [seasoned.uuid, fresh.uuid], [fresh.uuid]]);
     assert.deepEqual(report, {
       delivered: 1,
-      dropped: [{ event: seasoned, reason: 'retry_exhausted', details: 'HTTP 500: scripted 500 response', transient: true, attempts: 4 }],
+      // seasoned ran out on attempt 2, at T0 + 400: its 5th attempt would be 100 * 2^3 = 800 ms later.
+      dropped: [{ event: seasoned, reason: 'retry_exhausted', details: 'HTTP 500: scripted 500 response', transient: true, attempts: 4, notBefore: T0 + 400 + 800 }],
       requests: 3,
       retries: 2,
     });
@@ -1467,9 +1525,10 @@ describe('per-event attempt budget across sends (priorAttempts)', () => {
     const details = 'HTTP 400: scripted 400 response';
     assert.deepEqual(report, {
       delivered: 0,
+      // Every event's shape is checked before any is sized: the invalid one is refused first.
       dropped: [
-        { event: big, reason: 'too_large', details: `event is ${bigBytes} bytes, over the 1000-byte limit`, transient: false, attempts: 2 },
         { event: bad, reason: 'invalid', details: 'distinct_id is not a string', transient: false, attempts: 1 },
+        { event: big, reason: 'too_large', details: `event is ${bigBytes} bytes, over the 1000-byte limit`, transient: false, attempts: 2 },
         { event: tried, reason: 'status_400', details, transient: false, attempts: 2 },
         { event: untried, reason: 'status_400', details, transient: false, attempts: 1 },
       ],

@@ -642,14 +642,56 @@ describe('delivery', () => {
     });
   });
 
-  test('retries exhausted: the events are dropped as retry_exhausted and the identity still holds', async () => {
-    await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000 } }, async (p) => {
+  test('retries exhausted with the retry buffer off: the events are dropped as retry_exhausted at once and the identity still holds', async () => {
+    await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000, retryBufferMaxEvents: 0 } }, async (p) => {
       p.server.script({ status: 503 }, { status: 503 });
       emitEvents(p.logger(), 'lost', 2);
       await p.flush();
       const stats = p.processor.getStats();
       assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1 }));
       assertIdentity(stats);
+      assert.equal(p.requests().length, 2);
+    });
+  });
+
+  test('retries exhausted with the retry buffer on: the events wait, and the flush resends them in a new request, exactly once', async () => {
+    await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000 } }, async (p) => {
+      p.server.script({ status: 503 }, { status: 503 });
+      emitEvents(p.logger(), 'kept', 2);
+      await p.flush();
+      const requests = p.requests();
+      assert.deepEqual(
+        requests.map((r) => [r.responseStatus, r.headers['posthog-attempt']]),
+        [
+          [503, '1'],
+          [503, '2'],
+          [200, '1'],
+        ],
+      );
+      assert.equal(requests[0]!.headers['posthog-request-id'], requests[1]!.headers['posthog-request-id']);
+      assert.notEqual(requests[2]!.headers['posthog-request-id'], requests[0]!.headers['posthog-request-id']);
+      assertAcceptedOnce(p.server, 2);
+      const stats = p.processor.getStats();
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 1 }));
+      assertIdentity(stats);
+    });
+  });
+
+  test('retries exhausted and past retryBufferMaxAgeMillis: retry_exhausted, the details naming the age, no further request', async () => {
+    const drops: Array<[string, number, string | undefined]> = [];
+    const onDrop = (events: readonly unknown[], reason: string, details: string | undefined): void => {
+      drops.push([reason, events.length, details]);
+    };
+    // An age bound of 0: whatever is buffered is too old by the next delivery.
+    await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000, retryBufferMaxAgeMillis: 0, onDrop } }, async (p) => {
+      p.server.script({ status: 503 }, { status: 503 });
+      emitEvents(p.logger(), 'aged', 2);
+      await p.flush();
+      assert.equal(p.requests().length, 2);
+      const stats = p.processor.getStats();
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1 }));
+      assertIdentity(stats);
+      assert.deepEqual(drops, [['retry_exhausted', 2, 'still undelivered after 0 ms of retries']]);
     });
   });
 });
