@@ -17,7 +17,7 @@ export interface EventDeliverySettings {
   retryBuffer: RetryBufferLimits;
   spool?: Spool;
   /** Told of every event given up on, grouped by reason. */
-  onDrop: (reason: DropReason, events: readonly CaptureEvent[], details: string | undefined) => void;
+  onDrop: (reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count: number) => void;
 }
 
 /** Backoff an export may sleep in place before its events move to the retry buffer (one or two short retries). */
@@ -91,6 +91,8 @@ export class EventDelivery {
     // backoff, so a flush during an outage does not hammer the server until its deadline.
     let mode: 'flush' | 'scheduled' = 'flush';
     for (;;) {
+      // A timed resend may hold buffered events right now: let it finish before judging what is due.
+      await this._settleInFlight();
       const window = this._window();
       const now = this._s.clock.now();
       const due = this._buffer.nextDueAt(mode);
@@ -329,6 +331,7 @@ export class EventDelivery {
       reason,
       entries.map((e) => e.drop.event),
       entries[0]!.drop.details,
+      entries.length,
     );
   }
 
@@ -382,7 +385,7 @@ export class EventDelivery {
       this._s.counters.corruptSpoolFiles += recovery.corruptFiles;
       if (recovery.invalidEvents > 0) {
         this._s.counters.drop('invalid', recovery.invalidEvents);
-        this._s.onDrop('invalid', [], 'a spool file held events that are not valid PostHog events');
+        this._s.onDrop('invalid', [], 'a spool file held events that are not valid PostHog events', recovery.invalidEvents);
       }
       // A new process gives recovered events a fresh attempt budget: the outage they waited out is over or not, we cannot know.
       const evicted = this._buffer.add(items);

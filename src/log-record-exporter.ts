@@ -107,7 +107,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       retryInitialDelayMillis: c.retryInitialDelayMillis,
       retryBuffer: { maxEvents: c.retryBufferMaxEvents, maxBytes: c.retryBufferMaxBytes, maxAgeMillis: c.retryBufferMaxAgeMillis },
       ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes }) } : {}),
-      onDrop: (reason, events, details) => this._reportDrop(reason, events, details),
+      onDrop: (reason, events, details, count) => this._reportDrop(reason, events, details, count),
     });
   }
 

@@ -57,3 +57,24 @@ describe('parseRetryAfter', () => {
     assert.equal(retryDelay(2, settings, parseRetryAfter('999999999', now), noJitter), 30_000);
   });
 });
+
+describe('parseRetryAfter date forms', () => {
+  const now = Date.UTC(2026, 10, 22, 12, 0, 0);
+  test('the three RFC 9110 forms, all read as UTC whatever the local time zone', () => {
+    const saved = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      assert.equal(parseRetryAfter('Sun, 22 Nov 2026 12:00:07 GMT', now), 7000);
+      assert.equal(parseRetryAfter('Sunday, 22-Nov-26 12:00:07 GMT', now), 7000);
+      assert.equal(parseRetryAfter('Sun Nov 22 12:00:07 2026', now), 7000);
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+  test('other text that Date.parse would accept is not a date here', () => {
+    for (const value of ['later 2099', 'a 9999', 'May 3000', '2026-11-22T12:00:07Z', 'Sun, 22 Nov 2026 12:00:07']) {
+      assert.equal(parseRetryAfter(value, now), undefined, value);
+    }
+  });
+});

@@ -35,6 +35,7 @@ export function retryDelay(
 const DELTA_SECONDS = /^\d+(\.\d+)?$/;
 const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const ASCTIME = 2;
 /** IMF-fixdate, RFC 850 and asctime (RFC 9110 §5.6.7). */
 const HTTP_DATE = [
   new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT$`),
@@ -56,8 +57,10 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMillis:
     return Number.isFinite(ms) && ms > 0 ? ms : undefined;
   }
   // Only the three forms RFC 9110 defines; Date.parse alone would also read "later 2099" as a date.
-  if (!HTTP_DATE.some((form) => form.test(text))) return undefined;
-  const at = Date.parse(text);
+  const form = HTTP_DATE.findIndex((pattern) => pattern.test(text));
+  if (form === -1) return undefined;
+  // asctime carries no zone; HTTP dates are always UTC, and Date.parse would read it as local time.
+  const at = Date.parse(form === ASCTIME ? `${text} GMT` : text);
   if (!Number.isFinite(at)) return undefined;
   const delta = at - nowMillis;
   return delta > 0 ? delta : undefined;
