@@ -18,6 +18,7 @@ export function setPostHogIdentity(ctx: Context, identity: PostHogIdentity): Con
   return ctx.setValue(IDENTITY_KEY, clean);
 }
 
+/** The identity `ctx` carries, if any. */
 export function getPostHogIdentity(ctx: Context | undefined): PostHogIdentity | undefined {
   return ctx?.getValue(IDENTITY_KEY) as PostHogIdentity | undefined;
 }

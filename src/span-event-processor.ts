@@ -5,6 +5,7 @@ import { PostHogLogRecordProcessor } from './log-record-processor.ts';
 import { getPostHogIdentity, rememberRecordIdentity, type PostHogIdentity } from './request-identity.ts';
 import { SpanEventLogRecord, type EndedSpan } from './span-event-record.ts';
 
+/** Options of {@link PostHogSpanEventProcessor}: a processor to share, or options to build one. */
 export interface PostHogSpanEventProcessorOptions extends PostHogLogRecordProcessorOptions {
   /** The log pipeline to share. Without one, a processor is built from these options and the environment. */
   processor?: PostHogLogRecordProcessor;

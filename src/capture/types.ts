@@ -79,4 +79,5 @@ export interface SendReport {
   retries: number;
 }
 
+/** Request body encoding: gzip, zlib-wrapped deflate (RFC 1950), or plain JSON. */
 export type Compression = 'gzip' | 'deflate' | 'none';
