@@ -15,7 +15,7 @@ import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import type { StackFrame } from '../src/mapping/exception-list.ts';
-import { startPipeline } from './support/pipeline.ts';
+import { withPipeline } from './support/pipeline.ts';
 import type { Pipeline, PipelineOptions } from './support/pipeline.ts';
 
 const TIME = new Date('2025-01-02T03:04:05.678Z');
@@ -24,15 +24,6 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const THIS_FILE = fileURLToPath(import.meta.url);
 
-/** Starts a pipeline, runs the body, always shuts providers down and closes the server. */
-async function withPipeline(settings: PipelineOptions, body: (p: Pipeline) => Promise<void>): Promise<void> {
-  const pipeline = await startPipeline(settings);
-  try {
-    await body(pipeline);
-  } finally {
-    await pipeline.close();
-  }
-}
 
 /** Flushes, checks every request passed the server's validation and was answered 200, returns the accepted events. */
 async function flushValid(p: Pipeline): Promise<CaptureEvent[]> {

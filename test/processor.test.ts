@@ -30,8 +30,7 @@ import { PostHogSpanEventProcessor } from '../src/span-event-processor.ts';
 import type { EndedSpan } from '../src/span-event-record.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
 import type { RecordedRequest } from './support/fake-capture-server.ts';
-import { assertIdentity, startPipeline } from './support/pipeline.ts';
-import type { Pipeline, PipelineOptions } from './support/pipeline.ts';
+import { assertIdentity, withPipeline } from './support/pipeline.ts';
 
 const NAMESPACE = 'opentelemetry-exporter-posthog';
 
@@ -79,15 +78,6 @@ async function withDiag(body: (d: DiagCapture) => Promise<void>): Promise<void> 
   }
 }
 
-/** Starts a pipeline, runs the body, always shuts the providers down and closes the server. */
-async function withPipeline(settings: PipelineOptions, body: (p: Pipeline) => Promise<void>): Promise<void> {
-  const pipeline = await startPipeline(settings);
-  try {
-    await body(pipeline);
-  } finally {
-    await pipeline.close();
-  }
-}
 
 async function withServer(body: (server: FakeCaptureServer) => Promise<void>): Promise<void> {
   const server = await FakeCaptureServer.start();

@@ -100,6 +100,16 @@ export async function startPipeline(settings: PipelineOptions = {}): Promise<Pip
   };
 }
 
+/** Starts a pipeline, runs the body, always shuts the providers down and closes the server. */
+export async function withPipeline(settings: PipelineOptions, body: (p: Pipeline) => Promise<void>): Promise<void> {
+  const pipeline = await startPipeline(settings);
+  try {
+    await body(pipeline);
+  } finally {
+    await pipeline.close();
+  }
+}
+
 /**
  * The accounting identity of {@link PostHogStats}, which holds once a flush has completed:
  * every selected record is delivered, dropped (for some reason) or still pending.
