@@ -1,5 +1,6 @@
 import type { CaptureClient } from './capture/capture-client.ts';
 import type { Clock } from './capture/clock.ts';
+import type { TimeSlicer } from './capture/time-slice.ts';
 import type { CaptureEvent, DropReason, DroppedEvent, SendReport } from './capture/types.ts';
 import type { ExportCounters } from './delivery-stats.ts';
 import { RetryBuffer, type BufferedEvent, type DueMode, type RetryBufferLimits } from './retry-buffer.ts';
@@ -71,10 +72,10 @@ export class EventDelivery {
    * Sends `events` (and whatever in the buffer is due) and settles every one of them. Resolves to
    * the drops among `events` themselves, by reason: buffered events are not drops.
    */
-  deliver(events: readonly CaptureEvent[], startedAt = this._s.clock.now()): Promise<Map<DropReason, number>> {
+  deliver(events: readonly CaptureEvent[], startedAt = this._s.clock.now(), slicer?: TimeSlicer): Promise<Map<DropReason, number>> {
     this._s.counters.received += events.length;
     this._s.counters.inFlight += events.length;
-    const run = this._run(events, 'scheduled', startedAt);
+    const run = this._run(events, 'scheduled', startedAt, slicer);
     return this._track(run);
   }
 
@@ -181,7 +182,7 @@ export class EventDelivery {
     return earliest;
   }
 
-  private async _run(fresh: readonly CaptureEvent[], mode: DueMode, startedAt?: number): Promise<Map<DropReason, number>> {
+  private async _run(fresh: readonly CaptureEvent[], mode: DueMode, startedAt?: number, slicer?: TimeSlicer): Promise<Map<DropReason, number>> {
     const s = this._s;
     const now = s.clock.now();
     const ownDrops = new Map<DropReason, number>();
@@ -210,6 +211,7 @@ export class EventDelivery {
       report = await s.client.send(events, {
         deadline,
         signal: this._abort.signal,
+        ...(slicer ? { slicer } : {}),
         // Retry in place only briefly (a partial `retry`, a blip), and not at all while PostHog is
         // down: waiting would hold the batch processor's only export slot, and its queue would
         // overflow. Longer waits happen in the retry buffer.

@@ -180,7 +180,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       return { code: ExportResultCode.SUCCESS };
     }
     if (events.length > 0) {
-      for (const [reason, count] of await this._delivery.deliver(events, now)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
+      for (const [reason, count] of await this._delivery.deliver(events, now, slicer)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     }
     if (dropped.size === 0) return { code: ExportResultCode.SUCCESS };
     return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length) };

@@ -65,6 +65,8 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** Attempts already spent on some of the events (by uuid), in earlier sends. */
   priorAttempts?: ReadonlyMap<string, number>;
+  /** The caller's time slicer, so its own work and this send's share one slice. */
+  slicer?: TimeSlicer;
   /** This send's attempt budget, instead of the client's `maxAttempts`. */
   maxAttempts?: number;
   /**
@@ -138,7 +140,7 @@ export class CaptureClient {
       const prior = typeof event === 'object' && event !== null ? options.priorAttempts?.get(event.uuid) : undefined;
       ctx.report.dropped.push({ event, reason, details, transient: false, attempts: prior ?? 0 });
     };
-    const slicer = new TimeSlicer();
+    const slicer = options.slicer ?? new TimeSlicer();
     for (const event of events) {
       const pause = slicer.pause();
       if (pause) await pause;
@@ -154,6 +156,9 @@ export class CaptureClient {
     const attemptsOf = (event: CaptureEvent): number => options.priorAttempts?.get(event.uuid) ?? 0;
 
     // Usual case: the whole batch fits one request, so one JSON.stringify serves sizing and body.
+    // Serialising a batch is one block of work: start it with a fresh slice.
+    const beforeSerializing = slicer.pauseIfDue();
+    if (beforeSerializing) await beforeSerializing;
     const whole = !duplicates && valid.length <= o.maxEventsPerRequest ? serializeTogether(valid, Math.min(o.maxEventBytes, o.maxRequestBytes)) : undefined;
     if (whole !== undefined) {
       const share = Math.ceil(whole.bytes / Math.max(1, valid.length));

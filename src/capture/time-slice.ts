@@ -13,7 +13,13 @@ export class TimeSlicer {
 
   /** Call once per item; resolves at once, or after a turn of the event loop when the slice is used up. */
   pause(): Promise<void> | undefined {
-    if (++this._count % CHECK_EVERY !== 0 || performance.now() - this._sliceStart < SLICE_MILLIS) return undefined;
+    if (++this._count % CHECK_EVERY !== 0) return undefined;
+    return this.pauseIfDue();
+  }
+
+  /** Before a larger piece of work: yields when the slice is used up, whatever the item count. */
+  pauseIfDue(): Promise<void> | undefined {
+    if (performance.now() - this._sliceStart < SLICE_MILLIS) return undefined;
     return new Promise<void>((resolve) =>
       setImmediate(() => {
         this._sliceStart = performance.now();
