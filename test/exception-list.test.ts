@@ -160,9 +160,9 @@ test('Windows paths keep their drive letter', () => {
 });
 
 test('paths with parentheses and spaces, line without column, CRLF', () => {
-  const f = one('    at fn (/home/me/proj (copy)/a b.js:5:6)');
+  const f = one('    at fn (/srv/proj (copy)/a b.js:5:6)');
   assert.equal(f.function, 'fn');
-  assert.equal(f.filename, '/home/me/proj (copy)/a b.js');
+  assert.equal(f.filename, '/srv/proj (copy)/a b.js');
   const noCol = one('    at fn (/a.js:9)');
   assert.equal(noCol.lineno, 9);
   assert.equal(noCol.colno, undefined);
