@@ -9,8 +9,8 @@ export interface EnvironmentOptions {
   warnings: string[];
 }
 
-/** Node turns longer timer delays into 1 ms. */
-const MAX_TIMER_MILLIS = 2_147_483_647;
+/** Node turns longer timer delays into 1 ms, which would make every timeout fire at once. */
+export const MAX_TIMER_MILLIS = 2_147_483_647;
 
 const SEVERITY_NAMES: Record<string, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, WARNING: 13, ERROR: 17, FATAL: 21 };
 

@@ -1,8 +1,8 @@
 import type { Dispatcher } from 'undici';
-import type { Compression } from '../capture/types.ts';
-import { optionsFromEnvironment, type Environment } from './env.ts';
+import type { Compression, DropReason } from '../capture/types.ts';
+import { CAPTURE_CLIENT_DEFAULTS } from '../capture/capture-client.ts';
+import { MAX_TIMER_MILLIS, optionsFromEnvironment, type Environment } from './env.ts';
 import type { PostHogEvent, PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
-import type { DropReason } from '../capture/types.ts';
 
 export const DEFAULT_HOST = 'https://us.i.posthog.com';
 
@@ -15,11 +15,12 @@ const APP_HOSTS: Record<string, string> = {
 
 export const DEFAULTS = {
   host: DEFAULT_HOST,
-  compression: 'gzip' as Compression,
+  // The wire layer's defaults are the exporter's too.
+  compression: CAPTURE_CLIENT_DEFAULTS.compression,
   timeoutMillis: 10_000,
-  maxAttempts: 4,
-  retryInitialDelayMillis: 500,
-  retryMaxDelayMillis: 30_000,
+  maxAttempts: CAPTURE_CLIENT_DEFAULTS.maxAttempts,
+  retryInitialDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryInitialDelayMillis,
+  retryMaxDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryMaxDelayMillis,
   disableGeoip: true,
   historicalMigration: false,
   resourceAttributes: 'default' as ResourcePropertiesRule,
@@ -179,9 +180,6 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   }
   return { config, warnings, errors };
 }
-
-/** Node turns longer timer delays into 1 ms, which would make every timeout fire at once. */
-const MAX_TIMER_MILLIS = 2_147_483_647;
 
 /** Header names are case-insensitive: a code header replaces an environment one whatever the case. */
 function mergeHeaders(fromEnv: Record<string, string> | undefined, fromCode: Record<string, string> | undefined): Record<string, string> {
