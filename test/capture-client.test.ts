@@ -208,7 +208,7 @@ describe('checklist §20: endpoint, headers, body', () => {
     assert.equal(header(req, 'posthog-attempt'), '1');
     assert.match(header(req, 'posthog-request-id'), LOWER_UUID);
     assert.equal(header(req, 'posthog-request-timestamp'), '2026-11-22T12:00:00.000Z');
-    assert.equal(header(req, 'content-encoding'), 'gzip');
+    assert.equal(header(req, 'content-encoding'), 'zstd');
     assert.equal(report.delivered, 1);
     assertAccounted(report, events, accepted(server));
   });
@@ -732,8 +732,9 @@ describe('malformed 2xx (§8): terminal, never looped', () => {
 });
 
 describe('compression (§14)', () => {
-  const cases: { compression: 'gzip' | 'deflate' | 'none' | undefined; encoding: string | undefined; magic: number[] }[] = [
-    { compression: undefined, encoding: 'gzip', magic: [0x1f, 0x8b] },
+  const cases: { compression: 'zstd' | 'gzip' | 'deflate' | 'none' | undefined; encoding: string | undefined; magic: number[] }[] = [
+    { compression: undefined, encoding: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
+    { compression: 'zstd', encoding: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
     { compression: 'gzip', encoding: 'gzip', magic: [0x1f, 0x8b] },
     { compression: 'deflate', encoding: 'deflate', magic: [0x78] },
     { compression: 'none', encoding: undefined, magic: [0x7b] },
@@ -1369,7 +1370,7 @@ describe('extra headers', () => {
       assert.equal(header(req, 'posthog-attempt'), String(i + 1));
       assert.match(header(req, 'posthog-request-id'), LOWER_UUID);
       assert.equal(header(req, 'posthog-request-timestamp'), iso(T0 + (i === 0 ? 0 : 100)));
-      assert.equal(header(req, 'content-encoding'), 'gzip');
+      assert.equal(header(req, 'content-encoding'), 'zstd');
     }
     assert.deepEqual(report, { delivered: 1, dropped: [], requests: 2, retries: 1 });
     assertAccounted(report, events, accepted(server));

@@ -46,7 +46,7 @@ describe('defaults', () => {
       enabled: true,
       apiKey: 'phc_x',
       host: 'https://us.i.posthog.com',
-      compression: 'gzip',
+      compression: 'zstd',
       headers: {},
       timeoutMillis: 10_000,
       maxAttempts: 4,
@@ -414,7 +414,10 @@ describe('booleans', () => {
 });
 
 describe('enums', () => {
-  const compression: [string, 'gzip' | 'deflate' | 'none'][] = [
+  const compression: [string, 'zstd' | 'gzip' | 'deflate' | 'none'][] = [
+    ['zstd', 'zstd'],
+    ['ZSTD', 'zstd'],
+    [' Zstd ', 'zstd'],
     ['gzip', 'gzip'],
     ['GZIP', 'gzip'],
     [' Gzip ', 'gzip'],
@@ -431,20 +434,28 @@ describe('enums', () => {
       assert.equal(resolveWithKey({ POSTHOG_CAPTURE_COMPRESSION: raw }).config.compression, expected);
     });
   }
-  for (const raw of ['br', 'zstd', 'gzip,deflate', 'gz', 'true']) {
-    test(`POSTHOG_CAPTURE_COMPRESSION=${JSON.stringify(raw)} warns once and keeps gzip`, () => {
+  for (const raw of ['br', 'zst', 'zstd,gzip', 'gzip,deflate', 'gz', 'true']) {
+    test(`POSTHOG_CAPTURE_COMPRESSION=${JSON.stringify(raw)} warns once and keeps zstd`, () => {
       const r = resolveWithKey({ POSTHOG_CAPTURE_COMPRESSION: raw });
-      assert.equal(r.config.compression, 'gzip');
+      assert.equal(r.config.compression, 'zstd');
       assert.equal(r.warnings.length, 1);
       assert.ok(r.warnings[0]?.includes('POSTHOG_CAPTURE_COMPRESSION'), r.warnings[0]);
+      assert.ok(r.warnings[0]?.includes('zstd, gzip, deflate or none'), r.warnings[0]);
     });
   }
-  test('an unknown compression from code warns and keeps gzip', () => {
+  test('an unknown compression from code warns and keeps zstd', () => {
     const r = resolveWithKey({}, { compression: 'br' as 'gzip' });
-    assert.equal(r.config.compression, 'gzip');
+    assert.equal(r.config.compression, 'zstd');
     assert.equal(r.warnings.length, 1);
-    assert.match(r.warnings[0] ?? '', /compression/);
+    assert.match(r.warnings[0] ?? '', /^compression is ignored: expected zstd, gzip, deflate or none/);
   });
+  for (const value of ['zstd', 'gzip', 'deflate', 'none'] as const) {
+    test(`compression: '${value}' from code is taken without a warning`, () => {
+      const r = resolveWithKey({}, { compression: value });
+      assert.equal(r.config.compression, value);
+      assert.deepEqual(r.warnings, []);
+    });
+  }
 
   for (const [raw, expected] of [['events', 'events'], ['EVENTS', 'events'], ['all', 'all'], [' All ', 'all']] as const) {
     test(`POSTHOG_OTEL_LOG_RECORDS=${JSON.stringify(raw)} → ${expected}`, () => {
@@ -566,7 +577,8 @@ describe('precedence: code > environment > defaults, per option', () => {
     ['maxAttempts', 'POSTHOG_OTEL_MAX_ATTEMPTS', '2', 2, 7, 4],
     ['retryInitialDelayMillis', 'POSTHOG_OTEL_RETRY_INITIAL_DELAY', '700', 700, 0, 500],
     ['retryMaxDelayMillis', 'POSTHOG_OTEL_RETRY_MAX_DELAY', '0', 0, 9000, 30_000],
-    ['compression', 'POSTHOG_CAPTURE_COMPRESSION', 'deflate', 'deflate', 'none', 'gzip'],
+    ['compression', 'POSTHOG_CAPTURE_COMPRESSION', 'deflate', 'deflate', 'none', 'zstd'],
+    ['compression', 'POSTHOG_CAPTURE_COMPRESSION', 'gzip', 'gzip', 'zstd', 'zstd'],
     ['disableGeoip', 'POSTHOG_DISABLE_GEOIP', 'true', true, false, true],
     ['historicalMigration', 'POSTHOG_HISTORICAL_MIGRATION', 'true', true, false, false],
     ['debug', 'POSTHOG_OTEL_DEBUG', 'false', false, true, false],
@@ -602,7 +614,7 @@ describe('precedence: code > environment > defaults, per option', () => {
     assert.equal(r.config.maxExportBatchSize, 100);
     assert.equal(r.config.maxQueueSize, 4096);
     assert.equal(r.config.scheduledDelayMillis, 1_000);
-    assert.equal(r.config.compression, 'gzip');
+    assert.equal(r.config.compression, 'zstd');
     assert.deepEqual(r.warnings, []);
   });
 
@@ -709,7 +721,7 @@ describe('optionsFromEnvironment is pure', () => {
     const r = resolveConfig({}, { POSTHOG_API_KEY: 'phc_map' });
     assert.equal(r.config.apiKey, 'phc_map');
     assert.equal(r.config.host, 'https://us.i.posthog.com');
-    assert.equal(r.config.compression, 'gzip');
+    assert.equal(r.config.compression, 'zstd');
     assert.equal(r.config.timeoutMillis, 10_000);
     assert.deepEqual(r.config.headers, {});
     assert.equal(r.config.disableGeoip, true);
@@ -754,6 +766,7 @@ describe('never throws (fuzz)', () => {
     'NaN',
     '9'.repeat(400),
     'gzip',
+    'zstd',
     'identity',
     'all',
     'INFO',
@@ -833,7 +846,7 @@ describe('never throws (fuzz)', () => {
       assert.ok(!c.apiKey.startsWith('phx_'), context);
       assert.equal(c.apiKey, c.apiKey.trim(), context);
       assert.match(c.host, /^https?:\/\/[^/?#\s]+(\/[^?#]*[^/?#])?$/, context);
-      assert.ok(['gzip', 'deflate', 'none'].includes(c.compression), context);
+      assert.ok(['zstd', 'gzip', 'deflate', 'none'].includes(c.compression), context);
       assert.ok(c.logRecords === 'events' || c.logRecords === 'all', context);
       for (const n of [c.timeoutMillis, c.maxAttempts, c.maxExportBatchSize, c.maxQueueSize, c.exportTimeoutMillis, c.scheduledDelayMillis]) {
         assert.ok(Number.isSafeInteger(n) || Number.isInteger(n), context);
@@ -908,7 +921,7 @@ describe('edge cases found in review', () => {
   test('values whose conversion to text throws give a warning, not a throw', () => {
     const r = resolveConfig({ timeoutMillis: Object.create(null) as number, compression: Object.create(null) as 'gzip' }, key);
     assert.equal(r.config.timeoutMillis, 10_000);
-    assert.equal(r.config.compression, 'gzip');
+    assert.equal(r.config.compression, 'zstd');
     assert.equal(r.warnings.length, 2);
   });
   test('an empty string in code does not hide the environment', () => {

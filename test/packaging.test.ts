@@ -209,11 +209,11 @@ const n: number = withPostHogIdentity(identity, () => 1);
 const flushables: Flushable[] = [p, spans, provider];
 const handler: (event: { id: string }) => Promise<number> = withFlush(async (event: { id: string }) => event.id.length, ...flushables);
 const isExportError = (error: unknown): boolean => error instanceof PostHogExportError && error instanceof Error;
-const compression: Compression = 'deflate';
+const compression: Compression = 'zstd';
 const version: string = VERSION;
 console.log(exporter, delivered, fromContext, n, handler, isExportError, compression, version);
 
-// @ts-expect-error compression is 'gzip', 'deflate' or 'none'
+// @ts-expect-error compression is 'zstd', 'gzip', 'deflate' or 'none'
 new PostHogLogRecordProcessor({ compression: 'lz4' });
 // @ts-expect-error maxAttempts is a number
 new PostHogLogRecordProcessor({ maxAttempts: '4' });

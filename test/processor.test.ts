@@ -348,7 +348,7 @@ describe('configuration', () => {
         emitEvents(p.logger(), 'still_works', 3);
         const accepted = await p.flush();
         assert.equal(accepted.length, 3);
-        assert.equal(p.requests()[0]!.headers['content-encoding'], 'gzip', 'the bad compression fell back to the default');
+        assert.equal(p.requests()[0]!.headers['content-encoding'], 'zstd', 'the bad compression fell back to the default');
         assert.equal(p.processor.exporter.exportDeadlineMillis, 10_000, 'bad timeouts fell back to the defaults');
         assertIdentity(p.processor.getStats());
       });
@@ -393,6 +393,29 @@ describe('configuration', () => {
       },
     );
   });
+
+  const compressionCases: { name: string; settings: { env?: Environment; options?: PostHogLogRecordProcessorOptions }; encoding: string; magic: number[] }[] = [
+    { name: 'the default', settings: {}, encoding: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
+    { name: 'POSTHOG_CAPTURE_COMPRESSION=ZSTD', settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'ZSTD' } }, encoding: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
+    { name: 'POSTHOG_CAPTURE_COMPRESSION=gzip', settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'gzip' } }, encoding: 'gzip', magic: [0x1f, 0x8b] },
+    { name: 'compression: gzip in code over POSTHOG_CAPTURE_COMPRESSION=zstd', settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'zstd' }, options: { compression: 'gzip' } }, encoding: 'gzip', magic: [0x1f, 0x8b] },
+  ];
+  for (const c of compressionCases) {
+    test(`compression, ${c.name}: Content-Encoding ${c.encoding}, and the server decodes the exact events`, async () => {
+      await withPipeline({ env: c.settings.env, options: { scheduledDelayMillis: 60_000, ...c.settings.options } }, async (p) => {
+        emitEvents(p.logger(), 'compressed', 4);
+        const accepted = await p.flush();
+        assert.deepEqual(names(accepted), ['compressed_0', 'compressed_1', 'compressed_2', 'compressed_3']);
+        assert.equal(p.requests().length, 1);
+        const req = p.requests()[0]!;
+        assert.deepEqual(req.validation, { ok: true });
+        assert.equal(req.headers['content-encoding'], c.encoding);
+        assert.deepEqual([...req.rawBody.subarray(0, c.magic.length)], c.magic);
+        assert.deepEqual(req.events, accepted);
+        assertIdentity(p.processor.getStats());
+      });
+    });
+  }
 });
 
 // ---------------------------------------------------------------------------------------------

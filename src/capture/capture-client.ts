@@ -41,7 +41,7 @@ export interface CaptureClientOptions {
 }
 
 export const CAPTURE_CLIENT_DEFAULTS = {
-  compression: 'gzip' as Compression,
+  compression: 'zstd' as Compression,
   maxAttempts: 4,
   retryInitialDelayMillis: 500,
   retryMaxDelayMillis: 30_000,

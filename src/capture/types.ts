@@ -80,4 +80,4 @@ export interface SendReport {
 }
 
 /** Request body encoding: gzip, zlib-wrapped deflate (RFC 1950), or plain JSON. */
-export type Compression = 'gzip' | 'deflate' | 'none';
+export type Compression = 'zstd' | 'gzip' | 'deflate' | 'none';

@@ -60,9 +60,9 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
 
   const compression = text('POSTHOG_CAPTURE_COMPRESSION')?.toLowerCase();
   if (compression !== undefined) {
-    if (compression === 'gzip' || compression === 'deflate' || compression === 'none') options.compression = compression as Compression;
+    if (compression === 'zstd' || compression === 'gzip' || compression === 'deflate' || compression === 'none') options.compression = compression as Compression;
     else if (compression === 'identity') options.compression = 'none';
-    else ignored('POSTHOG_CAPTURE_COMPRESSION', 'gzip, deflate or none');
+    else ignored('POSTHOG_CAPTURE_COMPRESSION', 'zstd, gzip, deflate or none');
   }
 
   const headers = text('POSTHOG_OTEL_HEADERS');

@@ -13,7 +13,10 @@ export interface PostHogExporterOptions {
   apiKey?: string;
   /** Ingestion host. Env: `POSTHOG_HOST`. Default `https://us.i.posthog.com`. */
   host?: string;
-  /** Request body compression. Env: `POSTHOG_CAPTURE_COMPRESSION`. Default `gzip`. */
+  /**
+   * Request body compression: `zstd` (level 1), `gzip`, `deflate` or `none`.
+   * Env: `POSTHOG_CAPTURE_COMPRESSION` (`identity` means `none`). Default `zstd`.
+   */
   compression?: Compression;
   /** Extra request headers, for proxies and gateways. Env: `POSTHOG_OTEL_HEADERS` (`k=v,k2=v2`). */
   headers?: Record<string, string>;

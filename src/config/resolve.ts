@@ -111,8 +111,8 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   };
 
   let compression = pick('compression') ?? DEFAULTS.compression;
-  if (compression !== 'gzip' && compression !== 'deflate' && compression !== 'none') {
-    warnings.push(`compression is ignored: expected gzip, deflate or none, got ${describe(compression)}.`);
+  if (compression !== 'zstd' && compression !== 'gzip' && compression !== 'deflate' && compression !== 'none') {
+    warnings.push(`compression is ignored: expected zstd, gzip, deflate or none, got ${describe(compression)}.`);
     compression = DEFAULTS.compression;
   }
   let logRecords = pick('logRecords') ?? DEFAULTS.logRecords;
