@@ -1,4 +1,5 @@
 import type { CaptureClient } from './capture/capture-client.ts';
+import { eventJson } from './capture/encoded-event.ts';
 import type { Clock } from './capture/clock.ts';
 import type { TimeSlicer } from './capture/time-slice.ts';
 import type { CaptureEvent, DropReason, DroppedEvent, SendReport } from './capture/types.ts';
@@ -407,7 +408,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 function approximateBytes(event: CaptureEvent): number {
   try {
-    return Buffer.byteLength(JSON.stringify(event));
+    return Buffer.byteLength(eventJson(event) ?? '');
   } catch {
     return 1024;
   }

@@ -2,6 +2,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { CaptureClient } from './capture/capture-client.ts';
 import { systemClock, type Clock } from './capture/clock.ts';
+import { EncodedEvent, eventJson } from './capture/encoded-event.ts';
 import type { CaptureTransport } from './capture/transport.ts';
 import type { CaptureEvent, DropReason } from './capture/types.ts';
 import { TimeSlicer } from './capture/time-slice.ts';
@@ -171,7 +172,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       else events.push(final.event);
     }
     if (this._config.debug || this._config.dryRun) {
-      for (const event of events) this._debug(`event ${this._redact(JSON.stringify(event))}`);
+      for (const event of events) this._debug(`event ${this._redact(eventJson(event) ?? '')}`);
     }
     if (this._delivery === undefined) {
       // Dry run: mapped and printed, nothing sent; counted apart so getStats() still adds up.
@@ -207,7 +208,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     if (hook === undefined) return { event };
     let result: unknown;
     try {
-      result = hook(event);
+      // The hook gets a plain object of its own to change, not the encoded form.
+      result = hook(event instanceof EncodedEvent ? (JSON.parse(event.json) as CaptureEvent) : event);
     } catch (error) {
       // A failing hook may be a redaction step: sending the event unredacted would be worse than dropping it.
       return { dropped: `beforeSend threw: ${error instanceof Error ? error.message : String(error)}` };
@@ -228,7 +230,11 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     const onDrop = this._config.onDrop;
     if (onDrop === undefined || events.length === 0) return;
     try {
-      onDrop(events, reason, safeDetails);
+      onDrop(
+        events.map((event) => (event instanceof EncodedEvent ? event.toJSON() : event)),
+        reason,
+        safeDetails,
+      );
     } catch (error) {
       logger.warn(this._redact(`onDrop threw: ${String(error)}`));
     }

@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { context, INVALID_SPAN_CONTEXT, SeverityNumber, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
@@ -785,7 +786,60 @@ describe('properties', () => {
       assert.equal(only(events, 'user_true').properties.$geoip_disable, true);
     });
   });
+
+  test('an attribute named like a property the mapping sets replaces it: the later value, sent once', async () => {
+    const clashing = resourceFromAttributes({ 'service.name': 'svc', body: 'from resource', 'host.name': 'h1' });
+    await withPipeline({ resource: clashing, options: { resourceAttributes: 'all' } }, async (p) => {
+      const log = p.logger('app');
+      log.emit({ eventName: 'plain', body: 'the body', timestamp: TIME });
+      log.emit({
+        eventName: 'clash',
+        body: 'the body',
+        severityText: 'INFO',
+        timestamp: TIME,
+        attributes: { body: 'from attribute', service_name: 'attr-svc', severity_text: 'custom', 'host.name': 'h2', otel_scope_name: 'mine' },
+      });
+      log.emit({ timestamp: TIME, attributes: { 'exception.type': 'Boom', $exception_list: 'not a list', $exception_level: 'warning' } });
+      const events = await flushValid(p);
+      assert.deepEqual(only(events, 'plain').properties, { 'service.name': 'svc', body: 'the body', 'host.name': 'h1', service_name: 'svc', otel_scope_name: 'app', $geoip_disable: true });
+      assert.deepEqual(only(events, 'clash').properties, {
+        'service.name': 'svc',
+        body: 'from attribute',
+        'host.name': 'h2',
+        service_name: 'attr-svc',
+        severity_text: 'custom',
+        otel_scope_name: 'mine',
+        $geoip_disable: true,
+      });
+      const exception = only(events, '$exception');
+      assert.equal(exceptionList(exception)[0]!.type, 'Boom');
+      assert.equal(exception.properties.$exception_level, 'warning');
+      // The server reads the last of repeated keys, other readers the first: none may repeat.
+      for (const request of p.requests()) {
+        const text = decodedText(request.rawBody, request.headers['content-encoding']);
+        const sent = (JSON.parse(text) as { batch: CaptureEvent[] }).batch;
+        for (const key of ['body', 'service_name', 'severity_text', 'host.name', 'otel_scope_name', '$exception_list', '$exception_level']) {
+          const inText = text.split(`"${key}":`).length - 1;
+          assert.equal(inText, sent.filter((e) => key in e.properties).length, `"${key}" written once per event that has it`);
+        }
+      }
+    });
+  });
 });
+
+/** The request's JSON text, decompressed as its Content-Encoding says. */
+function decodedText(raw: Buffer, encoding: string | string[] | undefined): string {
+  switch (encoding) {
+    case 'gzip':
+      return zlib.gunzipSync(raw).toString('utf8');
+    case 'deflate':
+      return zlib.inflateSync(raw).toString('utf8');
+    case 'zstd':
+      return zlib.zstdDecompressSync(raw).toString('utf8');
+    default:
+      return raw.toString('utf8');
+  }
+}
 
 describe('values JSON cannot hold', () => {
   test('never break a batch: BigInt, NaN/Infinity, bytes, cycles and 10 000-deep nesting all arrive converted', async () => {

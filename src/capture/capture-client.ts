@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { systemClock, type Clock } from './clock.ts';
+import { EncodedEvent } from './encoded-event.ts';
 import { batchPoisoningProblem, serializeEvent, splitIntoRequests, type SerializedEvent } from './request-batches.ts';
 import { sendBatch, type AttemptSummary, type SendContext } from './send-loop.ts';
 import { TimeSlicer } from './time-slice.ts';
@@ -217,7 +218,7 @@ async function runLimited<T>(items: readonly T[], limit: number, run: (item: T) 
 /** The JSON array of all events, when it serialises and stays within `maxBytes`; else undefined. */
 function serializeTogether(events: readonly CaptureEvent[], maxBytes: number): { json: string; bytes: number } | undefined {
   try {
-    const json = JSON.stringify(events);
+    const json = events.every((event) => event instanceof EncodedEvent) ? `[${events.map((event) => event.json).join(',')}]` : JSON.stringify(events);
     // UTF-8 takes at most three bytes per UTF-16 unit: short batches need no exact count.
     const bytes = json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json, 'utf8');
     return bytes <= maxBytes ? { json, bytes } : undefined;

@@ -1,5 +1,6 @@
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { CaptureEvent, CaptureEventOptions } from '../capture/types.ts';
+import { EncodedEvent, type EncodedEventFields } from '../capture/encoded-event.ts';
+import type { CaptureEventOptions } from '../capture/types.ts';
 import { createHash } from 'node:crypto';
 import { canonicalUuid, uuidFromHash, uuidv7 } from '../capture/uuid.ts';
 import type { ResourcePropertiesRule } from '../config/options.ts';
@@ -21,7 +22,7 @@ import {
   WINDOW_ID_KEYS,
 } from './attribute-keys.ts';
 import { buildExceptionList, exceptionLevelFromSeverity } from './exception-list.ts';
-import { isJsonPrimitive, toJsonSafe } from './json-safe.ts';
+import { toJsonSafe } from './json-safe.ts';
 import { explicitEventName, hasException } from './selection.ts';
 
 export interface MappingSettings {
@@ -46,40 +47,59 @@ type Attributes = ReadableLogRecord['attributes'];
 type Resource = ReadableLogRecord['resource'];
 
 /**
- * Maps one OpenTelemetry log record to a PostHog event (README "Mapping" documents each rule).
- * Never throws for any attribute values; values JSON cannot hold are converted.
+ * Maps one OpenTelemetry log record to a PostHog event (README "Mapping" documents each rule),
+ * writing the event's JSON directly. Never throws for any attribute values; values JSON cannot
+ * hold are converted.
+ *
+ * Properties are written in the order an object built by assignment would have them: resource,
+ * then what the mapping sets itself, then the attributes. An attribute may carry the name of a
+ * property set before it (`body`, a resource key); then the later value wins, in the earlier place.
  */
-export function recordToEvent(record: ReadableLogRecord, settings: MappingSettings, nowMillis: number, origin?: RecordOrigin): CaptureEvent {
+export function recordToEvent(record: ReadableLogRecord, settings: MappingSettings, nowMillis: number, origin?: RecordOrigin): EncodedEvent {
   const attributes = record.attributes;
   const resourceAttributes = record.resource.attributes;
   const timeMillis = recordTimeMillis(record, nowMillis);
   const exception = hasException(attributes);
+  const resource = resourceProperties(record.resource, settings.resourceAttributes);
 
-  const properties = resourceProperties(record.resource, settings.resourceAttributes);
+  let text = resource.json;
+  let repeated = resource.repeatsMappedKey;
+  const add = (key: string, json: string | undefined): void => {
+    if (json !== undefined) text += (text === '' ? '' : ',') + keyJson(key) + json;
+  };
   const spanContext = record.spanContext;
-  if (spanContext && isValidId(spanContext.traceId, 32) && isValidId(spanContext.spanId, 16)) {
-    properties.$trace_id = spanContext.traceId;
-    properties.$span_id = spanContext.spanId;
+  if (spanContext && hasValidIds(spanContext)) {
+    // Valid ids are lower-case hex: no escaping needed.
+    add('$trace_id', `"${spanContext.traceId}"`);
+    add('$span_id', `"${spanContext.spanId}"`);
   }
-  if (record.severityNumber !== undefined && record.severityNumber > 0) properties.severity_number = record.severityNumber;
-  if (typeof record.severityText === 'string' && record.severityText !== '') properties.severity_text = record.severityText;
-  if (typeof record.body === 'string') properties.body = record.body;
-  properties.otel_scope_name = record.instrumentationScope.name;
-  if (origin?.spanName !== undefined) properties.otel_span_name = origin.spanName;
+  if (record.severityNumber !== undefined && record.severityNumber > 0) add('severity_number', valueJson(record.severityNumber));
+  if (typeof record.severityText === 'string' && record.severityText !== '') add('severity_text', nameJson(record.severityText));
+  if (typeof record.body === 'string') add('body', JSON.stringify(record.body));
+  const scopeName = record.instrumentationScope.name;
+  add('otel_scope_name', typeof scopeName === 'string' ? nameJson(scopeName) : valueJson(scopeName));
+  if (origin?.spanName !== undefined) add('otel_span_name', JSON.stringify(origin.spanName));
 
+  let geoipSet = resource.keys.has(GEOIP_DISABLE);
+  let levelSet = resource.keys.has(EXCEPTION_LEVEL);
   for (const key in attributes) {
     if (key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key)) continue;
-    if (exception && (key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE)) continue;
+    if (exception && (key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST)) continue;
     const value = attributes[key];
     if (value === undefined) continue;
-    properties[key] = isJsonPrimitive(value) ? value : toJsonSafe(value);
+    const json = valueJson(value);
+    if (json === undefined) continue;
+    if (resource.mappedAndOwnKeys.has(key)) repeated = true;
+    else if (key === GEOIP_DISABLE) geoipSet = true;
+    else if (key === EXCEPTION_LEVEL) levelSet = true;
+    add(key, json);
   }
-  if (settings.disableGeoip && !('$geoip_disable' in properties)) properties.$geoip_disable = true;
+  if (settings.disableGeoip && !geoipSet) add(GEOIP_DISABLE, 'true');
 
   let event = explicitEventName(record) ?? settings.logEventName;
   if (exception) {
     event = '$exception';
-    properties.$exception_list = buildExceptionList(
+    const list = buildExceptionList(
       {
         ...stringField(attributes, ATTR_EXCEPTION_TYPE, 'type'),
         ...stringField(attributes, ATTR_EXCEPTION_MESSAGE, 'message'),
@@ -87,8 +107,12 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
       },
       attributes[ATTR_EXCEPTION_ESCAPED] !== true,
     );
-    if (!('$exception_level' in properties)) properties.$exception_level = exceptionLevelFromSeverity(record.severityNumber);
+    add(EXCEPTION_LIST, JSON.stringify(list));
+    if (!levelSet) add(EXCEPTION_LEVEL, JSON.stringify(exceptionLevelFromSeverity(record.severityNumber)));
   }
+  // A key written twice: JSON.parse keeps the first place and the last value, as assignment does.
+  if (repeated) text = JSON.stringify(JSON.parse(`{${text}}`)).slice(1, -1);
+  const properties = `{${text}}`;
 
   const options = eventOptions(attributes);
   const identity = origin?.identity;
@@ -101,19 +125,92 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
     if (options.process_person_profile === undefined) options.process_person_profile = false;
   }
 
-  const captured: CaptureEvent = {
+  const fields: EncodedEventFields = {
     event,
     uuid: canonicalUuid(attributes[POSTHOG_UUID]) ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, properties, identified ? distinctId : '') : uuidv7(timeMillis)),
     distinct_id: distinctId,
     timestamp: isoTimestamp(timeMillis),
-    options,
-    properties,
   };
+  // uuid and timestamp are generated or canonical: plain ASCII, nothing to escape.
+  let json = `{"event":${nameJson(fields.event)},"uuid":"${fields.uuid}","distinct_id":${JSON.stringify(distinctId)},"timestamp":"${fields.timestamp}","options":${optionsJson(options)},"properties":${properties}`;
   const sessionId = firstString(attributes, SESSION_ID_KEYS) ?? identity?.sessionId;
-  if (sessionId !== undefined) captured.session_id = sessionId;
+  if (sessionId !== undefined) {
+    fields.session_id = sessionId;
+    json += `,"session_id":${JSON.stringify(sessionId)}`;
+  }
   const windowId = firstString(attributes, WINDOW_ID_KEYS) ?? identity?.windowId;
-  if (windowId !== undefined) captured.window_id = windowId;
-  return captured;
+  if (windowId !== undefined) {
+    fields.window_id = windowId;
+    json += `,"window_id":${JSON.stringify(windowId)}`;
+  }
+  return new EncodedEvent(fields, `${json}}`);
+}
+
+const GEOIP_DISABLE = '$geoip_disable';
+const EXCEPTION_LIST = '$exception_list';
+const EXCEPTION_LEVEL = '$exception_level';
+/** Properties the mapping sets from the record itself, before the attributes. */
+const MAPPED_KEYS: ReadonlySet<string> = new Set(['$trace_id', '$span_id', 'severity_number', 'severity_text', 'body', 'otel_scope_name', 'otel_span_name']);
+
+/** JSON text of an attribute value, made JSON-safe first when it is not a plain primitive; undefined when JSON has no value for it. */
+function valueJson(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      // String(-0) is "0", as JSON writes it; non-finite numbers go through toJsonSafe.
+      if (Number.isFinite(value)) return String(value);
+      break;
+    case 'object':
+      // OpenTelemetry's array values: JSON writes arrays of plain primitives as toJsonSafe would leave them.
+      if (Array.isArray(value) && isPrimitiveArray(value)) return JSON.stringify(value);
+      break;
+  }
+  return JSON.stringify(toJsonSafe(value)) as string | undefined;
+}
+
+function isPrimitiveArray(values: readonly unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value !== null && typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value))) return false;
+  }
+  return true;
+}
+
+/** `"key":` for property keys, cached: the same attribute names come back in record after record. */
+const keyJsonCache = new Map<string, string>();
+const KEY_CACHE_LIMIT = 4096;
+
+function keyJson(key: string): string {
+  return cachedJson(keyJsonCache, key, `:`);
+}
+
+/** JSON of strings that name things (event names, severity texts, scopes): few distinct values, cached. */
+const nameJsonCache = new Map<string, string>();
+
+function nameJson(name: string): string {
+  return cachedJson(nameJsonCache, name, '');
+}
+
+function cachedJson(cache: Map<string, string>, text: string, suffix: string): string {
+  let json = cache.get(text);
+  if (json === undefined) {
+    json = JSON.stringify(text) + suffix;
+    // Bounded: names made from data (ids in attribute names) must not grow it without end.
+    if (cache.size < KEY_CACHE_LIMIT) cache.set(text, json);
+  }
+  return json;
+}
+
+function optionsJson(options: CaptureEventOptions): string {
+  let json = '';
+  for (const key in options) {
+    const value = options[key as keyof CaptureEventOptions];
+    if (value !== undefined) json += `${json === '' ? '' : ','}"${key}":${JSON.stringify(value)}`;
+  }
+  return `{${json}}`;
 }
 
 /**
@@ -122,10 +219,10 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
  * among a span's events and the content (properties and distinct id): only records alike in all
  * of these, which PostHog would count as the same event anyway, share a uuid.
  */
-function deterministicUuid(record: ReadableLogRecord, eventName: string, index: number, properties: Record<string, unknown>, distinctId: string): string {
+function deterministicUuid(record: ReadableLogRecord, eventName: string, index: number, propertiesJson: string, distinctId: string): string {
   const sc = record.spanContext;
   const t = record.hrTime;
-  const key = `${sc?.traceId ?? ''}|${sc?.spanId ?? ''}|${eventName}|${Array.isArray(t) ? `${t[0]}.${t[1]}` : ''}|${index}|${distinctId}|${JSON.stringify(properties)}`;
+  const key = `${sc?.traceId ?? ''}|${sc?.spanId ?? ''}|${eventName}|${Array.isArray(t) ? `${t[0]}.${t[1]}` : ''}|${index}|${distinctId}|${propertiesJson}`;
   return uuidFromHash(createHash('sha256').update(key).digest());
 }
 
@@ -150,45 +247,75 @@ export function isoTimestamp(millis: number): string {
 
 /** The record's time; the observed time when that is unusable; `now` when both are. */
 function recordTimeMillis(record: ReadableLogRecord, nowMillis: number): number {
-  for (const time of [record.hrTime, record.hrTimeObserved]) {
-    if (!Array.isArray(time)) continue;
-    const millis = time[0] * 1000 + time[1] / 1e6;
-    // RFC 3339 years have four digits (before 10000-01-01); a zero time means "unset" to most producers.
-    if (Number.isFinite(millis) && millis > 0 && millis < MAX_RFC3339_MILLIS) return millis;
-  }
-  return nowMillis;
+  return usableMillis(record.hrTime) ?? usableMillis(record.hrTimeObserved) ?? nowMillis;
 }
 
-const resourceCache = new WeakMap<Resource, { rule: ResourcePropertiesRule; properties: Record<string, unknown>; nested: boolean }>();
+function usableMillis(time: ReadableLogRecord['hrTime'] | undefined): number | undefined {
+  if (!Array.isArray(time)) return undefined;
+  const millis = time[0] * 1000 + time[1] / 1e6;
+  // RFC 3339 years have four digits (before 10000-01-01); a zero time means "unset" to most producers.
+  return Number.isFinite(millis) && millis > 0 && millis < MAX_RFC3339_MILLIS ? millis : undefined;
+}
 
-/**
- * Resource-derived properties, computed once per resource object (records share it). Each event
- * gets its own copy, deep when a value is an object, so changing one event never changes another.
- */
-function resourceProperties(resource: Resource, rule: ResourcePropertiesRule): Record<string, unknown> {
+interface ResourceProperties {
+  rule: ResourcePropertiesRule;
+  /** The properties as JSON object members, without the braces. */
+  json: string;
+  keys: ReadonlySet<string>;
+  /** These keys and the ones the mapping sets before the attributes: an attribute named like one repeats it. */
+  mappedAndOwnKeys: ReadonlySet<string>;
+  /** A resource key is also a property the mapping sets, so the event's text may repeat it. */
+  repeatsMappedKey: boolean;
+}
+
+const resourceCache = new WeakMap<Resource, ResourceProperties>();
+
+/** Resource-derived properties, written once per resource object (records share it). */
+function resourceProperties(resource: Resource, rule: ResourcePropertiesRule): ResourceProperties {
   // Async resource attributes settle before export; cache only settled ones.
   const cacheable = !resource.asyncAttributesPending;
   const cached = cacheable ? resourceCache.get(resource) : undefined;
-  if (cached && cached.rule === rule) return cached.nested ? structuredClone(cached.properties) : { ...cached.properties };
+  if (cached && cached.rule === rule) return cached;
   const attributes = resource.attributes;
-  const properties: Record<string, unknown> = {};
+  const members = new Map<string, string>();
   if (rule !== 'none') {
     const keys = rule === 'all' ? Object.keys(attributes) : rule === 'default' ? DEFAULT_RESOURCE_KEYS : rule;
     for (const key of keys) {
       if (key.startsWith(POSTHOG_PREFIX)) continue;
-      const value = attributes[key];
-      if (value !== undefined) properties[key] = toJsonSafe(value);
+      const json = attributes[key] === undefined ? undefined : valueJson(attributes[key]);
+      if (json !== undefined) members.set(key, json);
     }
     const serviceName = attributes[ATTR_SERVICE_NAME];
-    if (typeof serviceName === 'string') properties.service_name = serviceName;
+    if (typeof serviceName === 'string') members.set('service_name', JSON.stringify(serviceName));
   }
-  const nested = Object.values(properties).some((value) => typeof value === 'object' && value !== null);
-  if (cacheable) resourceCache.set(resource, { rule, properties, nested });
-  return nested ? structuredClone(properties) : { ...properties };
+  const keys = new Set(members.keys());
+  const properties: ResourceProperties = {
+    rule,
+    json: [...members].map(([key, json]) => keyJson(key) + json).join(','),
+    keys,
+    mappedAndOwnKeys: new Set([...MAPPED_KEYS, ...keys]),
+    repeatsMappedKey: [...keys].some((key) => MAPPED_KEYS.has(key) || key === EXCEPTION_LIST),
+  };
+  if (cacheable) resourceCache.set(resource, properties);
+  return properties;
 }
 
-/** A trace (32) or span (16) id that is lower-case hex and not all zeros, as OpenTelemetry defines valid. */
-function isValidId(id: string | undefined, length: 32 | 16): id is string {
+const checkedSpanContexts = new WeakMap<object, boolean>();
+
+/**
+ * Trace and span ids that are lower-case hex and not all zeros, as OpenTelemetry defines valid.
+ * Records of one span share their span context object, so each is checked once.
+ */
+function hasValidIds(spanContext: NonNullable<ReadableLogRecord['spanContext']>): boolean {
+  let valid = checkedSpanContexts.get(spanContext);
+  if (valid === undefined) {
+    valid = isValidId(spanContext.traceId, 32) && isValidId(spanContext.spanId, 16);
+    checkedSpanContexts.set(spanContext, valid);
+  }
+  return valid;
+}
+
+function isValidId(id: string | undefined, length: 32 | 16): boolean {
   if (typeof id !== 'string' || id.length !== length) return false;
   let nonZero = false;
   for (let i = 0; i < length; i++) {

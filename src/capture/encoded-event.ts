@@ -1,0 +1,60 @@
+import type { CaptureEvent, CaptureEventOptions } from './types.ts';
+
+/** The fields of an event the wire layer and diagnostics read without parsing its JSON. */
+export interface EncodedEventFields {
+  event: string;
+  uuid: string;
+  distinct_id: string;
+  timestamp: string;
+  session_id?: string;
+  window_id?: string;
+}
+
+/**
+ * An event whose JSON text the mapping wrote directly, without building the event object (that
+ * object's properties were the largest cost of an export). Requests carry the text as it is;
+ * `options` and `properties` are parsed from it only when something reads them, such as an
+ * `onDrop` hook.
+ *
+ * The mapping guarantees what `batchPoisoningProblem` checks for other events: a canonical uuid,
+ * string fields, and text that is one valid JSON object.
+ */
+export class EncodedEvent implements CaptureEvent {
+  readonly event: string;
+  readonly uuid: string;
+  readonly distinct_id: string;
+  readonly timestamp: string;
+  readonly session_id?: string;
+  readonly window_id?: string;
+  /** The event as JSON, exactly as it goes into a request's `batch`. */
+  readonly json: string;
+  private _parsed: CaptureEvent | undefined;
+
+  constructor(fields: EncodedEventFields, json: string) {
+    this.event = fields.event;
+    this.uuid = fields.uuid;
+    this.distinct_id = fields.distinct_id;
+    this.timestamp = fields.timestamp;
+    if (fields.session_id !== undefined) this.session_id = fields.session_id;
+    if (fields.window_id !== undefined) this.window_id = fields.window_id;
+    this.json = json;
+  }
+
+  get options(): CaptureEventOptions {
+    return this.toJSON().options;
+  }
+
+  get properties(): Record<string, unknown> {
+    return this.toJSON().properties;
+  }
+
+  /** The event as a plain object (parsed once); `JSON.stringify` of this instance gives its text back. */
+  toJSON(): CaptureEvent {
+    return (this._parsed ??= JSON.parse(this.json) as CaptureEvent);
+  }
+}
+
+/** An event's JSON text: the written text of an encoded event, `JSON.stringify` of any other. */
+export function eventJson(event: CaptureEvent): string | undefined {
+  return event instanceof EncodedEvent ? event.json : (JSON.stringify(event) as string | undefined);
+}
