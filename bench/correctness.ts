@@ -14,13 +14,23 @@ export interface CorrectnessJob {
 
 export interface CorrectnessResult {
   records: number;
-  ours: { requests: number; invalid: number; accepted: number; gzip: boolean };
-  posthogNode: { requests: number; invalid: number; accepted: number; gzip: boolean; firstInvalid?: string };
+  /** `encodings`: requests by Content-Encoding ('identity' when absent). */
+  ours: { requests: number; invalid: number; accepted: number; encodings: Record<string, number> };
+  posthogNode: { requests: number; invalid: number; accepted: number; encodings: Record<string, number>; firstInvalid?: string };
   /** Property keys of record 0: the same set for ours, posthog-node (less its own $lib-style additions) and the floor. */
   propertyKeys: { ours: string[]; posthogNodeExtra: string[]; posthogNodeMissing: string[]; floorExtra: string[]; floorMissing: string[] };
   /** Same event name, distinct_id and property values for record 0 across the three. */
   sameValues: boolean;
   ok: boolean;
+}
+
+function countEncodings(values: (string | string[] | undefined)[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) {
+    const encoding = (Array.isArray(value) ? value.join(',') : value) || 'identity';
+    counts[encoding] = (counts[encoding] ?? 0) + 1;
+  }
+  return counts;
 }
 
 function summarize(server: FakeCaptureServer) {
@@ -29,7 +39,7 @@ function summarize(server: FakeCaptureServer) {
     requests: server.requests.length,
     invalid: invalid.length,
     accepted: server.acceptedEvents().length,
-    gzip: server.requests.length > 0 && server.requests.every((r) => r.headers['content-encoding'] === 'gzip'),
+    encodings: countEncodings(server.requests.map((r) => r.headers['content-encoding'])),
     ...(invalid[0] && invalid[0].validation.ok === false ? { firstInvalid: invalid[0].validation.description } : {}),
   };
 }

@@ -1,4 +1,5 @@
-// Scenario 5: our pipeline, with its default settings, through a capture outage under steady load.
+// Scenario 5: our pipeline, with its default settings (zstd included), through a capture outage under
+// steady load.
 //   healthy  `warmSeconds` at `rate` records/s against a sink that answers 200
 //   outage   `outageSeconds` more at the same rate while the sink answers 503 to everything
 //   recovery the sink answers 200 again and the producer stops; we time how long until nothing
@@ -165,6 +166,7 @@ export async function runOutage(job: OutageJob): Promise<OutageResult> {
     samples,
     settings: {
       processor: `defaults (maxQueueSize ${DEFAULTS.maxQueueSize}, maxExportBatchSize ${DEFAULTS.maxExportBatchSize}, scheduledDelayMillis ${DEFAULTS.scheduledDelayMillis}, retry buffer ${DEFAULTS.retryBufferMaxEvents} events, exporter retry defaults)`,
+      compression: 'default (zstd level 1)',
       sink503: 'every capture request, no Retry-After',
     },
   };

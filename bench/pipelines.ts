@@ -1,5 +1,7 @@
 // The log pipelines under test, each an OpenTelemetry LoggerProvider with one processor:
-//   ours        PostHogLogRecordProcessor (its own BatchLogRecordProcessor + PostHogLogRecordExporter)
+//   ours        PostHogLogRecordProcessor (its own BatchLogRecordProcessor + PostHogLogRecordExporter),
+//               default compression (zstd level 1)
+//   ours-gzip   the same with POSTHOG_CAPTURE_COMPRESSION=gzip (level 1), to compare with the gzip contenders
 //   otlp-http   BatchLogRecordProcessor + @opentelemetry/exporter-logs-otlp-http (http/json), gzip
 //   otlp-proto  BatchLogRecordProcessor + @opentelemetry/exporter-logs-otlp-proto, gzip
 //   stock-noop  BatchLogRecordProcessor + an exporter that does nothing (scenario 2's reference)
@@ -15,7 +17,7 @@ import type { PostHogStats } from '../src/delivery-stats.ts';
 import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
 import { BATCH_SIZE, BENCH_API_KEY, SCOPE_NAME, benchResource } from './workload.ts';
 
-export type LogContender = 'ours' | 'otlp-http' | 'otlp-proto' | 'stock-noop' | 'noop-processor';
+export type LogContender = 'ours' | 'ours-gzip' | 'otlp-http' | 'otlp-proto' | 'stock-noop' | 'noop-processor';
 
 export interface BlrpSettings {
   maxQueueSize: number;
@@ -65,8 +67,14 @@ export class NoopLogProcessor implements LogRecordProcessor {
   }
 }
 
-export function oursProcessor(sinkUrl: string, options: Partial<BlrpSettings> = {}): PostHogLogRecordProcessor {
-  return new PostHogLogRecordProcessor(options, { env: { POSTHOG_API_KEY: BENCH_API_KEY, POSTHOG_HOST: sinkUrl } });
+/** Our codecs, as POSTHOG_CAPTURE_COMPRESSION takes them. */
+export type OursCompression = 'zstd' | 'gzip' | 'deflate' | 'none';
+
+/** `compression` undefined: the processor's default. Set through the env seam, as a user would. */
+export function oursProcessor(sinkUrl: string, options: Partial<BlrpSettings> = {}, compression?: OursCompression): PostHogLogRecordProcessor {
+  const env: Record<string, string> = { POSTHOG_API_KEY: BENCH_API_KEY, POSTHOG_HOST: sinkUrl };
+  if (compression !== undefined) env.POSTHOG_CAPTURE_COMPRESSION = compression;
+  return new PostHogLogRecordProcessor(options, { env });
 }
 
 type OtlpConfig = NonNullable<ConstructorParameters<typeof OtlpHttpLogExporter>[0]>;
@@ -84,6 +92,10 @@ export function buildLogPipeline(contender: LogContender, sinkUrl: string, setti
   switch (contender) {
     case 'ours':
       ours = oursProcessor(sinkUrl, settings ?? {});
+      processor = ours;
+      break;
+    case 'ours-gzip':
+      ours = oursProcessor(sinkUrl, settings ?? {}, 'gzip');
       processor = ours;
       break;
     case 'otlp-http':

@@ -19,6 +19,7 @@ import type { EmitContender, EmitCostResult } from './emit-cost.ts';
 import { max, median, min } from './harness.ts';
 import type { LoopDelayContender, LoopDelayResult } from './loop-delay.ts';
 import type { OutageResult } from './outage.ts';
+import type { SinkStats } from './sink.ts';
 import { runChild, startSink } from './processes.ts';
 import { renderMarkdown, type BenchResults, type Goal } from './report.ts';
 import type { SpanContender, SpanCostResult } from './span-cost.ts';
@@ -114,10 +115,11 @@ async function main(): Promise<void> {
     log('correctness: ours and posthog-node (v1) against the strict fake capture server…');
     const correctness = await runChild<CorrectnessResult>({ scenario: 'correctness', records: 2_000 });
     results.correctness = correctness;
-    log(`  ${correctness.ok ? 'ok' : 'PROBLEM'}: ours ${correctness.ours.accepted}/${correctness.records} accepted, ${correctness.ours.invalid} invalid requests; posthog-node ${correctness.posthogNode.accepted}/${correctness.records}, ${correctness.posthogNode.invalid} invalid; same event values: ${correctness.sameValues}`);
+    const encodings = (counts: Record<string, number>) => Object.keys(counts).join('/') || 'none';
+    log(`  ${correctness.ok ? 'ok' : 'PROBLEM'}: ours ${correctness.ours.accepted}/${correctness.records} accepted (${encodings(correctness.ours.encodings)}), ${correctness.ours.invalid} invalid requests; posthog-node ${correctness.posthogNode.accepted}/${correctness.records} (${encodings(correctness.posthogNode.encodings)}), ${correctness.posthogNode.invalid} invalid; same event values: ${correctness.sameValues}`);
 
     if (config.only.has(1)) {
-      const contenders: ThroughputContender[] = ['ours', 'otlp-http', 'otlp-proto', 'posthog-node', 'floor'];
+      const contenders: ThroughputContender[] = ['ours', 'ours-gzip', 'otlp-http', 'otlp-proto', 'posthog-node', 'floor'];
       const runs: ThroughputResult[][] = [];
       for (let r = 0; r < config.runs; r++) {
         const order = orderFor(contenders, r);
@@ -126,7 +128,8 @@ async function main(): Promise<void> {
           const result = await runChild<ThroughputResult>({ scenario: 'throughput', contender, records: config.records, sinkUrl });
           run.push(result);
           const lost = result.delivered === config.records ? '' : `  DELIVERED ${result.delivered}/${config.records}`;
-          log(`  s1 run ${r + 1}/${config.runs} ${contender.padEnd(14)} ${fmt(result.recordsPerSec, 0).padStart(8)} rec/s  ${fmt(result.cpuMicrosPerRecord, 2).padStart(7)} µs CPU/rec${lost}`);
+          const encoding = result.sink ? `  ${encodingLabel([result.sink])}` : '';
+          log(`  s1 run ${r + 1}/${config.runs} ${contender.padEnd(14)} ${fmt(result.recordsPerSec, 0).padStart(8)} rec/s  ${fmt(result.cpuMicrosPerRecord, 2).padStart(7)} µs CPU/rec${encoding}${lost}`);
         }
         runs.push(run);
       }
@@ -164,7 +167,8 @@ async function main(): Promise<void> {
     }
 
     if (config.only.has(4)) {
-      const contenders: LoopDelayContender[] = ['ours', 'otlp-http', 'noop-processor'];
+      // ours-gzip is the goal's row (the issue asks for gzip batches); ours shows the default codec.
+      const contenders: LoopDelayContender[] = ['ours-gzip', 'ours', 'otlp-http', 'noop-processor'];
       const runs: LoopDelayResult[][] = [];
       for (let r = 0; r < config.runs; r++) {
         const run: LoopDelayResult[] = [];
@@ -193,7 +197,8 @@ async function main(): Promise<void> {
         ['--expose-gc'],
       );
       results.outage = outage;
-      log(`  s5 emitted ${outage.emitted}, delivered ${outage.statsFinal.delivered}, dropped ${JSON.stringify(outage.statsFinal.dropped)}, drain ${outage.drainMs === undefined ? 'n/a' : `${fmt(outage.drainMs, 0)} ms`}, max heap ${outage.memory.outageMaxHeapMiB} MiB`);
+      const sinkEvents = Object.values(outage.sink.events).reduce((a, b) => a + b, 0);
+      log(`  s5 emitted ${outage.emitted}, delivered ${outage.statsFinal.delivered} (sink accepted ${sinkEvents}, ${encodingLabel([outage.sink])}), dropped ${JSON.stringify(outage.statsFinal.dropped)}, drain ${outage.drainMs === undefined ? 'n/a' : `${fmt(outage.drainMs, 0)} ms`}, max heap ${outage.memory.outageMaxHeapMiB} MiB`);
     }
   } finally {
     sink.child.disconnect();
@@ -214,8 +219,30 @@ async function main(): Promise<void> {
   }
 }
 
+/** Content encodings the sink saw, summed over its readings: 'zstd', or 'gzip 195 / identity 1' when mixed. */
+function encodingLabel(sinks: readonly SinkStats[]): string {
+  const counts: Record<string, number> = {};
+  for (const sink of sinks) {
+    for (const byEncoding of Object.values(sink.encodings ?? {})) {
+      for (const [encoding, n] of Object.entries(byEncoding)) counts[encoding] = (counts[encoding] ?? 0) + n;
+    }
+  }
+  const entries = Object.entries(counts);
+  if (entries.length === 0) return 'none';
+  if (entries.length === 1) return entries[0]![0];
+  return entries.map(([encoding, n]) => `${encoding} ${n}`).join(' / ');
+}
+
+/** The most frequent value. */
+function mode(values: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+}
+
 function summarizeThroughput(runs: ThroughputResult[][], contenders: ThroughputContender[]): NonNullable<BenchResults['throughput']> {
   const get = (run: ThroughputResult[], c: ThroughputContender) => run.find((x) => x.contender === c)!;
+  // "The fastest alternative" is what a user would pick instead: never our own rows, nor the floor.
   const alternatives: ThroughputContender[] = ['otlp-http', 'otlp-proto', 'posthog-node'];
   const perContender = Object.fromEntries(
     contenders.map((c) => {
@@ -234,20 +261,33 @@ function summarizeThroughput(runs: ThroughputResult[][], contenders: ThroughputC
           sinkCpuMs: median(rs.map((x) => x.sink?.cpuMs ?? 0)),
           requests: median(rs.map((x) => Object.values(x.sink?.requests ?? {}).reduce((a, b) => a + b, 0))),
           wireBytesPerRecord: median(rs.map((x) => (x.sink?.wireBytes ?? x.floorSplit?.wireBytes ?? 0) / x.records)),
+          encoding: c === 'floor' ? 'gzip (level 6, not sent)' : encodingLabel(rs.map((x) => x.sink).filter((x) => x !== undefined)),
         },
       ];
     }),
   );
   const ratioRuns = runs.map((run) => {
     const ours = get(run, 'ours');
+    const oursGzip = get(run, 'ours-gzip');
+    const floor = get(run, 'floor');
     const fastest = alternatives.map((c) => get(run, c)).reduce((a, b) => (b.recordsPerSec > a.recordsPerSec ? b : a));
+    // The goal's ratios use ours with its default codec; ours-gzip's are for information.
     const ratios: Record<string, number> = {
       oursVsFastestAlternativeThroughput: ours.recordsPerSec / fastest.recordsPerSec,
-      oursVsFloorCpu: ours.cpuMicrosPerRecord / get(run, 'floor').cpuMicrosPerRecord,
+      oursVsFloorCpu: ours.cpuMicrosPerRecord / floor.cpuMicrosPerRecord,
+      oursGzipVsFastestAlternativeThroughput: oursGzip.recordsPerSec / fastest.recordsPerSec,
+      oursGzipVsFloorCpu: oursGzip.cpuMicrosPerRecord / floor.cpuMicrosPerRecord,
     };
-    const split = get(run, 'floor').floorSplit;
-    if (split) ratios.oursVsFloorFastestGzipCpu = ours.cpuMicrosPerRecord / (split.stringifyMicrosPerRecord + split.gzipFastestMicrosPerRecord);
-    for (const c of alternatives) {
+    const split = floor.floorSplit;
+    if (split) {
+      const floorGzip1 = split.stringifyMicrosPerRecord + split.gzipFastestMicrosPerRecord;
+      const floorZstd1 = split.stringifyMicrosPerRecord + split.zstdMicrosPerRecord;
+      ratios.oursVsFloorFastestGzipCpu = ours.cpuMicrosPerRecord / floorGzip1;
+      ratios.oursGzipVsFloorFastestGzipCpu = oursGzip.cpuMicrosPerRecord / floorGzip1;
+      ratios.oursVsFloorZstdCpu = ours.cpuMicrosPerRecord / floorZstd1;
+    }
+    // Per-row "ours ÷ it": every alternative, and ours-gzip (what the default codec gains over gzip).
+    for (const c of [...alternatives, 'ours-gzip' as const]) {
       ratios[`oursVs_${c}_throughput`] = ours.recordsPerSec / get(run, c).recordsPerSec;
       ratios[`oursVs_${c}_cpu`] = ours.cpuMicrosPerRecord / get(run, c).cpuMicrosPerRecord;
     }
@@ -262,11 +302,15 @@ function summarizeThroughput(runs: ThroughputResult[][], contenders: ThroughputC
           stringifyMicrosPerRecord: median(floors.map((x) => x.stringifyMicrosPerRecord)),
           gzipMicrosPerRecord: median(floors.map((x) => x.gzipMicrosPerRecord)),
           gzipFastestMicrosPerRecord: median(floors.map((x) => x.gzipFastestMicrosPerRecord)),
+          zstdMicrosPerRecord: median(floors.map((x) => x.zstdMicrosPerRecord)),
           wireBytesPerRecord: median(floors.map((x) => x.wireBytes / runs[0]![0]!.records)),
           wireBytesFastestPerRecord: median(floors.map((x) => x.wireBytesFastest / runs[0]![0]!.records)),
+          wireBytesZstdPerRecord: median(floors.map((x) => x.wireBytesZstd / runs[0]![0]!.records)),
         }
       : undefined;
-  return { runs, perContender, ...(floorSplit ? { floorSplit } : {}), ratioRuns, ratios };
+  const fastestAlternative = mode(ratioRuns.map((r) => r.fastestAlternative));
+  const fastestAlternativeRuns = ratioRuns.filter((r) => r.fastestAlternative === fastestAlternative).length;
+  return { runs, perContender, ...(floorSplit ? { floorSplit } : {}), ratioRuns, ratios, fastestAlternative, fastestAlternativeRuns };
 }
 
 function summarizeEmitCost(runs: EmitCostResult[][], contenders: EmitContender[]): NonNullable<BenchResults['emitCost']> {
@@ -329,16 +373,17 @@ function summarizeLoopDelay(runs: LoopDelayResult[][], contenders: LoopDelayCont
       ];
     }),
   );
+  const steady = (run: LoopDelayResult[], c: LoopDelayContender) => get(run, c).steady.p99Ms;
+  const backlog = (run: LoopDelayResult[], c: LoopDelayContender) => get(run, c).backlog?.p99Ms ?? Number.NaN;
   const ratioRuns = runs.map((run) => ({
-    oursVsOtlpSteadyP99: get(run, 'ours').steady.p99Ms / get(run, 'otlp-http').steady.p99Ms,
-    oursVsOtlpBacklogP99: (get(run, 'ours').backlog?.p99Ms ?? Number.NaN) / (get(run, 'otlp-http').backlog?.p99Ms ?? Number.NaN),
+    oursGzipVsOtlpSteadyP99: steady(run, 'ours-gzip') / steady(run, 'otlp-http'),
+    oursGzipVsOtlpBacklogP99: backlog(run, 'ours-gzip') / backlog(run, 'otlp-http'),
+    oursVsOtlpSteadyP99: steady(run, 'ours') / steady(run, 'otlp-http'),
+    oursVsOtlpBacklogP99: backlog(run, 'ours') / backlog(run, 'otlp-http'),
   }));
-  return {
-    runs,
-    perContender,
-    ratioRuns,
-    ratios: { oursVsOtlpSteadyP99: median(ratioRuns.map((r) => r.oursVsOtlpSteadyP99)), oursVsOtlpBacklogP99: median(ratioRuns.map((r) => r.oursVsOtlpBacklogP99)) },
-  };
+  const ratioKeys = ['oursGzipVsOtlpSteadyP99', 'oursGzipVsOtlpBacklogP99', 'oursVsOtlpSteadyP99', 'oursVsOtlpBacklogP99'] as const;
+  const ratios = Object.fromEntries(ratioKeys.map((k) => [k, median(ratioRuns.map((r) => r[k]))])) as Record<(typeof ratioKeys)[number], number>;
+  return { runs, perContender, ratioRuns, ratios };
 }
 
 function evaluateGoals(results: BenchResults, records: number): Goal[] {
@@ -346,9 +391,9 @@ function evaluateGoals(results: BenchResults, records: number): Goal[] {
   const t = results.throughput;
   if (t) {
     const x = t.ratios.oursVsFastestAlternativeThroughput!;
-    goals.push({ scenario: 1, goal: 'records/s ≥ 1.5 × the fastest alternative', measured: `${fmt(x, 2)}×`, met: x >= 1.5 });
+    goals.push({ scenario: 1, goal: 'records/s ≥ 1.5 × the fastest alternative (ours with its default zstd)', measured: `${fmt(x, 2)}×`, met: x >= 1.5 });
     const c = t.ratios.oursVsFloorCpu!;
-    goals.push({ scenario: 1, goal: 'CPU per record ≤ 1.3 × the floor', measured: `${fmt(c, 2)}×`, met: c <= 1.3 });
+    goals.push({ scenario: 1, goal: 'CPU per record ≤ 1.3 × the floor (stringify + gzip level 6; ours with its default zstd)', measured: `${fmt(c, 2)}×`, met: c <= 1.3 });
     const lost = Object.entries(t.perContender).filter(([, v]) => !v.allDelivered).map(([k]) => k);
     goals.push({ scenario: 1, goal: `every contender delivers all ${records} records`, measured: lost.length === 0 ? 'all delivered' : `not delivered: ${lost.join(', ')}`, met: lost.length === 0 });
   }
@@ -356,8 +401,8 @@ function evaluateGoals(results: BenchResults, records: number): Goal[] {
   if (e) goals.push({ scenario: 2, goal: 'ns per emit ≤ 1.1 × stock BatchLogRecordProcessor', measured: `${fmt(e.ratios.oursVsStock, 2)}×`, met: e.ratios.oursVsStock <= 1.1 });
   const l = results.loopDelay;
   if (l) {
-    const p99 = l.perContender.ours?.steadyP99Ms ?? Number.NaN;
-    goals.push({ scenario: 4, goal: 'p99 event-loop delay ≤ 5 ms (steady export)', measured: `${fmt(p99, 2)} ms`, met: p99 <= 5 });
+    const p99 = l.perContender['ours-gzip']?.steadyP99Ms ?? Number.NaN;
+    goals.push({ scenario: 4, goal: 'p99 event-loop delay ≤ 5 ms (steady export, ours with gzip batches)', measured: `${fmt(p99, 2)} ms`, met: p99 <= 5 });
   }
   const o = results.outage;
   if (o) {

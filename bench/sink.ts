@@ -1,5 +1,6 @@
 // A loopback sink that answers at once, run in its own process (forked by bench/run.ts) so its CPU
-// is not charged to the exporter being measured. It drains and decompresses every body, counts
+// is not charged to the exporter being measured. It drains and decompresses every body (zstd, gzip,
+// deflate, br or none), counts requests per Content-Encoding, counts
 // the events in it (that is how delivery is verified), and answers:
 //   POST /i/v1/analytics/events  → 200 {"results":{}}   (capture v1: absent uuids count as accepted)
 //   POST /v1/logs                → 200 {} (JSON) or an empty protobuf ExportLogsServiceResponse
@@ -8,16 +9,16 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync, inflateSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, inflateSync, zstdDecompressSync } from 'node:zlib';
 
 export interface SinkStats {
   /** Requests answered 2xx, by protocol. */
   requests: Record<string, number>;
   /** Events (v1 batch entries or OTLP log records) in 2xx-answered requests, by protocol. */
   events: Record<string, number>;
-  /** Requests whose body arrived gzip-compressed, by protocol. */
-  gzipRequests: Record<string, number>;
-  /** Compressed and decompressed body bytes of 2xx-answered requests. */
+  /** 2xx-answered requests by protocol, then by Content-Encoding ('identity' when absent). */
+  encodings: Record<string, Record<string, number>>;
+  /** Body bytes of 2xx-answered requests as sent (wire) and after decoding. */
   wireBytes: number;
   decodedBytes: number;
   /** Requests answered 503 during an outage. */
@@ -37,7 +38,7 @@ let resetAt = performance.now();
 let outage = false;
 
 function reset(): void {
-  stats = { requests: {}, events: {}, gzipRequests: {}, wireBytes: 0, decodedBytes: 0, rejected503: 0, errors: 0 };
+  stats = { requests: {}, events: {}, encodings: {}, wireBytes: 0, decodedBytes: 0, rejected503: 0, errors: 0 };
   cpuAtReset = process.cpuUsage();
   resetAt = performance.now();
 }
@@ -102,11 +103,29 @@ function countJsonLogRecords(body: unknown): number {
   return count;
 }
 
-function decode(req: IncomingMessage, raw: Buffer): Buffer {
-  const encoding = req.headers['content-encoding'];
-  if (encoding === 'gzip') return gunzipSync(raw);
-  if (encoding === 'deflate') return inflateSync(raw);
-  return raw;
+/** The body's Content-Encoding, lower-cased; 'identity' when there is none. */
+function encodingOf(req: IncomingMessage): string {
+  const value = req.headers['content-encoding']?.trim().toLowerCase();
+  return value === undefined || value === '' ? 'identity' : value;
+}
+
+function decode(encoding: string, raw: Buffer): Buffer {
+  switch (encoding) {
+    case 'identity':
+      return raw;
+    case 'zstd':
+      return zstdDecompressSync(raw);
+    case 'gzip':
+    case 'x-gzip':
+      return gunzipSync(raw);
+    case 'deflate':
+      return inflateSync(raw);
+    case 'br':
+      return brotliDecompressSync(raw);
+    default:
+      // An encoding the sink cannot read must not pass as delivered.
+      throw new Error(`unsupported content-encoding ${encoding}`);
+  }
 }
 
 function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
@@ -140,15 +159,16 @@ function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
   }
   const proto = isOtlp && (req.headers['content-type'] ?? '').startsWith('application/x-protobuf');
   const protocol = isV1 ? 'v1' : proto ? 'otlp-proto' : 'otlp-json';
+  const encoding = encodingOf(req);
   try {
-    const decoded = decode(req, raw);
+    const decoded = decode(encoding, raw);
     let events: number;
     if (isV1) events = (JSON.parse(decoded.toString('utf8')) as { batch: unknown[] }).batch.length;
     else if (proto) events = countProtobufLogRecords(decoded);
     else events = countJsonLogRecords(JSON.parse(decoded.toString('utf8')));
     bump(stats.requests, protocol);
     bump(stats.events, protocol, events);
-    if (req.headers['content-encoding'] === 'gzip') bump(stats.gzipRequests, protocol);
+    bump((stats.encodings[protocol] ??= {}), encoding);
     stats.wireBytes += raw.length;
     stats.decodedBytes += decoded.length;
   } catch (error) {

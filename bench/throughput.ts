@@ -1,12 +1,13 @@
-// Scenario 1, one contender in this (fresh) process: emit → batch → map → serialize → gzip → POST,
-// end to end, timed from the first emit until everything is acknowledged by the sink.
+// Scenario 1, one contender in this (fresh) process: emit → batch → map → serialize → compress →
+// POST, end to end, timed from the first emit until everything is acknowledged by the sink.
+// Compression: ours with its default (zstd level 1), ours-gzip (gzip level 1), every alternative gzip.
 //
 // The producer emits one batch's worth of records (512), then yields to the event loop, so the
 // exporter runs alongside it as it would in an application. Queues are sized to the run, so no
 // contender drops for lack of room. A short warm-up through a throw-away instance of the same
 // pipeline comes first (JIT, connection pool); the sink's counters are reset after it.
 
-import { constants, gzipSync } from 'node:zlib';
+import { constants, gzipSync, zstdCompressSync, type ZstdOptions } from 'node:zlib';
 import { PostHog } from 'posthog-node';
 import { cpuMicros, sinkControl, timed, yieldToLoop, type Timing } from './harness.ts';
 import { blrpSettings, buildLogPipeline, plainStats, type LogContender } from './pipelines.ts';
@@ -14,7 +15,7 @@ import type { SinkStats } from './sink.ts';
 import { BATCH_SIZE, BENCH_API_KEY, captureEvent, distinctId, eventName, eventProperties, logRecord } from './workload.ts';
 import type { PostHogStats } from '../src/delivery-stats.ts';
 
-export type ThroughputContender = 'ours' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor';
+export type ThroughputContender = 'ours' | 'ours-gzip' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor';
 
 export interface ThroughputJob {
   contender: ThroughputContender;
@@ -43,12 +44,27 @@ export interface ThroughputResult extends Timing {
     /** The same batches gzipped at level 1 (Z_BEST_SPEED), untimed pass after the measured one. */
     gzipFastestMicrosPerRecord: number;
     wireBytesFastest: number;
+    /** The same batches through zstd level 1 (our default codec), untimed pass after the measured one. */
+    zstdMicrosPerRecord: number;
+    wireBytesZstd: number;
   };
   settings: Record<string, unknown>;
   heapUsedAfterMiB: number;
 }
 
 const WARMUP_RECORDS = 2 * BATCH_SIZE;
+
+const ZSTD_LEVEL_1: ZstdOptions = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
+
+/** What each contender is configured to send (the sink's per-encoding counts show what it did send). */
+const COMPRESSION: Record<ThroughputContender, string> = {
+  ours: 'default: zstd level 1',
+  'ours-gzip': 'gzip level 1 (POSTHOG_CAPTURE_COMPRESSION=gzip)',
+  'otlp-http': "gzip (compression: 'gzip', zlib default level)",
+  'otlp-proto': "gzip (compression: 'gzip', zlib default level)",
+  'posthog-node': 'gzip (disableCompression: false)',
+  floor: 'zlib.gzipSync, default level (6); not sent',
+};
 
 /** What a contender run measures; runThroughput derives the per-record figures. */
 type Outcome = Omit<ThroughputResult, 'contender' | 'records' | 'recordsPerSec' | 'cpuMicrosPerRecord' | 'mainThreadCpuMicrosPerRecord' | 'delivered' | 'heapUsedAfterMiB'>;
@@ -80,7 +96,7 @@ async function runLogContender(job: ThroughputJob, contender: LogContender): Pro
   const stats = pipeline.ours ? plainStats(pipeline.ours.getStats()) : undefined;
   const sink = await sinkControl.stats(job.sinkUrl);
   await pipeline.shutdown();
-  return { ...timing, sink, ...(stats ? { stats } : {}), settings: { ...settings, compression: 'gzip' } };
+  return { ...timing, sink, ...(stats ? { stats } : {}), settings: { ...settings, compression: COMPRESSION[job.contender] } };
 }
 
 async function runPostHogNode(job: ThroughputJob): Promise<Outcome> {
@@ -111,14 +127,22 @@ async function runPostHogNode(job: ThroughputJob): Promise<Outcome> {
     await client.shutdown(120_000);
   });
   const sink = await sinkControl.stats(job.sinkUrl);
-  return { ...timing, sink, settings: { ...settings, host: '(sink)', captureMode: process.env.POSTHOG_CAPTURE_MODE } };
+  return { ...timing, sink, settings: { ...settings, host: '(sink)', captureMode: process.env.POSTHOG_CAPTURE_MODE, compression: COMPRESSION['posthog-node'] } };
 }
 
-/** The floor: JSON.stringify and gzip of the same v1 events in 512-event batches, nothing else. */
+/**
+ * The floor: JSON.stringify and gzip (default level, as the issue defines it) of the same v1 events
+ * in 512-event batches, nothing else. Untimed reference passes follow: gzip level 1 and zstd level 1.
+ */
 async function runFloor(job: ThroughputJob): Promise<Outcome & { sent: number }> {
   const now = Date.now();
   const warmEvents = Array.from({ length: WARMUP_RECORDS }, (_, k) => captureEvent(job.records + k, now));
-  for (let i = 0; i < warmEvents.length; i += BATCH_SIZE) gzipSync(JSON.stringify({ created_at: new Date().toISOString(), batch: warmEvents.slice(i, i + BATCH_SIZE) }));
+  for (let i = 0; i < warmEvents.length; i += BATCH_SIZE) {
+    const json = JSON.stringify({ created_at: new Date().toISOString(), batch: warmEvents.slice(i, i + BATCH_SIZE) });
+    gzipSync(json);
+    gzipSync(json, { level: constants.Z_BEST_SPEED });
+    zstdCompressSync(json, ZSTD_LEVEL_1);
+  }
   const events = Array.from({ length: job.records }, (_, i) => captureEvent(i, now));
   let stringifyMicros = 0;
   let gzipMicros = 0;
@@ -140,14 +164,21 @@ async function runFloor(job: ThroughputJob): Promise<Outcome & { sent: number }>
       sent += batch.length;
     }
   });
-  // For reference: the same batches at gzip level 1, outside the timed window.
+  // For reference, outside the timed window: the same batches at gzip level 1 and at zstd level 1,
+  // the levels our exporter uses.
   let fastestMicros = 0;
   let wireBytesFastest = 0;
+  let zstdMicros = 0;
+  let wireBytesZstd = 0;
   for (let i = 0; i < events.length; i += BATCH_SIZE) {
     const json = JSON.stringify({ created_at: new Date().toISOString(), batch: events.slice(i, i + BATCH_SIZE) });
     const c0 = cpuMicros();
     wireBytesFastest += gzipSync(json, { level: constants.Z_BEST_SPEED }).length;
-    fastestMicros += cpuMicros() - c0;
+    const c1 = cpuMicros();
+    wireBytesZstd += zstdCompressSync(json, ZSTD_LEVEL_1).length;
+    const c2 = cpuMicros();
+    fastestMicros += c1 - c0;
+    zstdMicros += c2 - c1;
   }
   return {
     ...timing,
@@ -159,8 +190,10 @@ async function runFloor(job: ThroughputJob): Promise<Outcome & { sent: number }>
       jsonBytes,
       gzipFastestMicrosPerRecord: fastestMicros / job.records,
       wireBytesFastest,
+      zstdMicrosPerRecord: zstdMicros / job.records,
+      wireBytesZstd,
     },
-    settings: { batchSize: BATCH_SIZE, gzip: 'zlib.gzipSync, default level (6)', post: false },
+    settings: { batchSize: BATCH_SIZE, compression: COMPRESSION.floor, references: 'gzip level 1 and zstd level 1, untimed', post: false },
   };
 }
 
@@ -169,6 +202,7 @@ export async function runThroughput(job: ThroughputJob): Promise<ThroughputResul
   let delivered: number;
   switch (job.contender) {
     case 'ours':
+    case 'ours-gzip':
     case 'otlp-http':
     case 'otlp-proto':
       outcome = await runLogContender(job, job.contender);
