@@ -187,8 +187,6 @@ export class EventDelivery {
     const s = this._s;
     const now = s.clock.now();
     const ownDrops = new Map<DropReason, number>();
-    const own = new Set<string>();
-    for (const event of fresh) own.add(event.uuid);
 
     const expired = this._buffer.expire(now);
     if (expired.length > 0) this._dropBuffered(expired, 'retry_exhausted', `still undelivered after ${this._s.retryBuffer.maxAgeMillis} ms of retries`);
@@ -259,9 +257,11 @@ export class EventDelivery {
     // Buffered events that got through release their spool files.
     for (const [uuid, item] of byUuid) if (!undelivered.has(uuid)) this._releaseSpool(item);
 
+    // Which drops were this delivery's own events (not buffered ones): asked only when something dropped.
+    const own = dropsByReason.size > 0 ? new Set(fresh.map((event) => event.uuid)) : undefined;
     for (const [reason, drops] of dropsByReason) {
       this._settleDropped(drops.map((d) => ({ drop: d, buffered: byUuid.get(d.event.uuid) })), reason);
-      for (const d of drops) if (own.has(d.event.uuid)) ownDrops.set(reason, (ownDrops.get(reason) ?? 0) + 1);
+      for (const d of drops) if (own!.has(d.event.uuid)) ownDrops.set(reason, (ownDrops.get(reason) ?? 0) + 1);
     }
     if (toBuffer.length > 0) {
       const items = toBuffer.map((drop) => this._bufferedFrom(drop, byUuid.get(drop.event.uuid), now));

@@ -203,9 +203,11 @@ function classifyResults(ctx: SendContext, identity: BatchIdentity, attempt: num
   const retry: SerializedEvent[] = [];
   let delivered = 0;
   let dropped = 0;
+  // No entry means accepted: a response without any (the usual one) needs no lookups.
+  const results = parsed.results.size > 0 ? parsed.results : undefined;
   for (const item of pending) {
-    // The server keys results by the canonical (trimmed, lower-case) uuid; parseSuccessBody lower-cases the keys.
-    const result = parsed.results.get(item.event.uuid.trim().toLowerCase());
+    // Sent uuids are canonical (lower case, checked before sending), as are the keys parseSuccessBody returns.
+    const result = results?.get(item.event.uuid);
     if (result?.result === 'retry') {
       retry.push(item);
     } else if (result?.result === 'drop') {
