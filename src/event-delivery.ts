@@ -17,6 +17,8 @@ export interface EventDeliverySettings {
   flushTimeoutMillis: number;
   retryInitialDelayMillis: number;
   retryBuffer: RetryBufferLimits;
+  /** The owner's time slicer: timed resends and exports share its slices. */
+  slicer?: TimeSlicer;
   spool?: Spool;
   /** Told of every event given up on, grouped by reason. */
   onDrop: (reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count: number) => void;
@@ -210,7 +212,7 @@ export class EventDelivery {
       report = await s.client.send(events, {
         deadline,
         signal: this._abort.signal,
-        ...(slicer ? { slicer } : {}),
+        ...((slicer ?? s.slicer) ? { slicer: slicer ?? s.slicer } : {}),
         // Retry in place only briefly (a partial `retry`, a blip), and not at all while PostHog is
         // down: waiting would hold the batch processor's only export slot, and its queue would
         // overflow. Longer waits happen in the retry buffer.

@@ -73,6 +73,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _print: (line: string) => void;
   private _shutdownPromise: Promise<void> | undefined;
   private readonly _exportsAheadLimit: number;
+  /** One slicer for every export and resend: concurrent ones hold the event loop one slice at a time. */
+  private readonly _slicer = new TimeSlicer();
   private _exportsAhead = 0;
 
   constructor(options: PostHogExporterOptions = {}, internals: ExporterInternals = {}) {
@@ -119,6 +121,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       flushTimeoutMillis: c.flushTimeoutMillis,
       retryInitialDelayMillis: c.retryInitialDelayMillis,
       retryBuffer: { maxEvents: c.retryBufferMaxEvents, maxBytes: c.retryBufferMaxBytes, maxAgeMillis: c.retryBufferMaxAgeMillis },
+      slicer: this._slicer,
       ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes }) } : {}),
       onDrop: (reason, events, details, count) => this._reportDrop(reason, events, details, count),
     });
@@ -170,7 +173,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
       this._reportDrop(reason, event ? [event] : [], details, 1);
     };
-    const slicer = new TimeSlicer();
+    const slicer = this._slicer;
     for (const record of records) {
       const pause = slicer.pause();
       if (pause) await pause;

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { CaptureClient } from '../src/capture/capture-client.ts';
+import { EncodedEvent } from '../src/capture/encoded-event.ts';
 import type { CaptureClientOptions } from '../src/capture/capture-client.ts';
 import type { CaptureEvent, CaptureRequestBody, SendReport } from '../src/capture/types.ts';
 import { uuidv7 } from '../src/capture/uuid.ts';
@@ -804,6 +805,35 @@ describe('request sizing', () => {
       retries: 0,
     });
     assertAccounted(report, events, accepted(server));
+  });
+
+  test('encoded events (the mapping writes their JSON) go out as written; one that may be over maxEventBytes is sized on its own', async (t) => {
+    const { server, client, clock } = await setup(t, { maxEventBytes: 1000 });
+    const encode = (event: CaptureEvent): EncodedEvent => new EncodedEvent(event, JSON.stringify(event));
+    // Three-byte characters: by its length alone the event could be over the limit; by its real size it is not.
+    const nearLimit = encode(makeEvent({ properties: { text: '€'.repeat(200) } }));
+    const big = encode(makeEvent({ properties: { blob: 'x'.repeat(5000) } }));
+    const events = [encode(makeEvent()), nearLimit, big, encode(makeEvent({ properties: { text: 'ünïcødé' } }))];
+    const report = await client.send(events, { deadline: far(clock) });
+
+    const bigBytes = Buffer.byteLength(big.json);
+    assert.ok(Buffer.byteLength(nearLimit.json) < 1000 && nearLimit.json.length * 3 > 1000, 'the near-limit event fits only by its real size');
+    assert.deepEqual(uuidsPerRequest(server), [[events[0]!.uuid, nearLimit.uuid, events[3]!.uuid]]);
+    assert.deepEqual(
+      report.dropped.map((d) => [d.event.uuid, d.reason, d.details]),
+      [[big.uuid, 'too_large', `event is ${bigBytes} bytes, over the 1000-byte limit`]],
+    );
+    assert.equal(report.delivered, 3);
+    assert.deepEqual(server.acceptedEvents(), [events[0]!, nearLimit, events[3]!].map((e) => JSON.parse(e.json) as unknown));
+  });
+
+  test('a batch of encoded events is one request with the events exactly as written', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(5).map((event) => new EncodedEvent(event, JSON.stringify(event)));
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.deepEqual(report, { delivered: 5, dropped: [], requests: 1, retries: 0 });
+    const batch = (server.requests[0]!.decodedBody as CaptureRequestBody).batch;
+    assert.deepEqual(batch, events.map((e) => JSON.parse(e.json)));
   });
 
   test('events that cannot be serialised (BigInt, cycle) are dropped as invalid', async (t) => {

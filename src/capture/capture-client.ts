@@ -85,6 +85,8 @@ export class CaptureClient {
   private readonly _transport: CaptureTransport;
   private readonly _onAttempt: CaptureClientOptions['onAttempt'];
   private readonly _onCompressionError: CaptureClientOptions['onCompressionError'];
+  /** Shared by all sends without a slicer of their own, so together they hold the event loop one slice at a time. */
+  private readonly _slicer = new TimeSlicer();
 
   constructor(options: CaptureClientOptions) {
     this.endpoint = captureEndpoint(options.host);
@@ -141,7 +143,7 @@ export class CaptureClient {
       const prior = typeof event === 'object' && event !== null ? options.priorAttempts?.get(event.uuid) : undefined;
       ctx.report.dropped.push({ event, reason, details, transient: false, attempts: prior ?? 0 });
     };
-    const slicer = options.slicer ?? new TimeSlicer();
+    const slicer = options.slicer ?? this._slicer;
     for (const event of events) {
       const pause = slicer.pause();
       if (pause) await pause;
@@ -160,7 +162,7 @@ export class CaptureClient {
     // Serialising a batch is one block of work: start it with a fresh slice.
     const beforeSerializing = slicer.pauseIfDue();
     if (beforeSerializing) await beforeSerializing;
-    const whole = !duplicates && valid.length <= o.maxEventsPerRequest ? serializeTogether(valid, Math.min(o.maxEventBytes, o.maxRequestBytes)) : undefined;
+    const whole = !duplicates && valid.length <= o.maxEventsPerRequest ? serializeTogether(valid, o.maxEventBytes, o.maxRequestBytes) : undefined;
     if (whole !== undefined) {
       const share = Math.ceil(whole.bytes / Math.max(1, valid.length));
       const items = valid.map((event) => ({ event, bytes: share, attempts: attemptsOf(event) }));
@@ -215,11 +217,24 @@ async function runLimited<T>(items: readonly T[], limit: number, run: (item: T) 
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-/** The JSON array of all events, when it serialises and stays within `maxBytes`; else undefined. */
-function serializeTogether(events: readonly CaptureEvent[], maxBytes: number): { json: string; bytes: number } | undefined {
+/**
+ * The JSON array of all events, when it serialises, fits `maxRequestBytes`, and no event can be
+ * over `maxEventBytes`; else undefined (the caller then sizes each event on its own).
+ */
+function serializeTogether(events: readonly CaptureEvent[], maxEventBytes: number, maxRequestBytes: number): { json: string; bytes: number } | undefined {
   try {
-    const json = events.every((event) => event instanceof EncodedEvent) ? `[${events.map((event) => event.json).join(',')}]` : JSON.stringify(events);
-    // UTF-8 takes at most three bytes per UTF-16 unit: short batches need no exact count.
+    let json: string;
+    let maxBytes: number;
+    if (events.every((event) => event instanceof EncodedEvent)) {
+      // UTF-8 takes at most three bytes per UTF-16 unit: lengths alone show that no event is too large.
+      if (events.some((event) => event.json.length * 3 > maxEventBytes)) return undefined;
+      json = `[${events.map((event) => event.json).join(',')}]`;
+      maxBytes = maxRequestBytes;
+    } else {
+      json = JSON.stringify(events);
+      // A whole batch within the event limit has no event over it.
+      maxBytes = Math.min(maxEventBytes, maxRequestBytes);
+    }
     const bytes = json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json, 'utf8');
     return bytes <= maxBytes ? { json, bytes } : undefined;
   } catch {

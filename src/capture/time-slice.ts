@@ -10,6 +10,8 @@ const CHECK_EVERY = 32;
 export class TimeSlicer {
   private _sliceStart = performance.now();
   private _count = 0;
+  /** The turn every paused loop waits for: one slice per turn, however many loops share the slicer. */
+  private _nextTurn: Promise<void> | undefined;
 
   /** Call once per item; resolves at once, or after a turn of the event loop when the slice is used up. */
   pause(): Promise<void> | undefined {
@@ -20,11 +22,15 @@ export class TimeSlicer {
   /** Before a larger piece of work: yields when the slice is used up, whatever the item count. */
   pauseIfDue(): Promise<void> | undefined {
     if (performance.now() - this._sliceStart < SLICE_MILLIS) return undefined;
-    return new Promise<void>((resolve) =>
+    // Concurrent exports share the slicer: each waiting on its own setImmediate would get a fresh
+    // slice each, all in one turn of the event loop.
+    this._nextTurn ??= new Promise<void>((resolve) =>
       setImmediate(() => {
+        this._nextTurn = undefined;
         this._sliceStart = performance.now();
         resolve();
       }),
     );
+    return this._nextTurn;
   }
 }
