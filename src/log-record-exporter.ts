@@ -30,12 +30,6 @@ export interface ExporterInternals {
   transport?: CaptureTransport;
   /** Where debug and dry-run lines go; console.log by default. */
   print?: (line: string) => void;
-  /**
-   * Exports that may be acknowledged as soon as their events are handed to delivery, while the
-   * requests still run, so the batch processor maps the next batch meanwhile. Only for an exporter
-   * whose owner accounts for drops itself and waits for delivery at flush (the processor). Default 0.
-   */
-  exportsAheadOfDelivery?: number;
 }
 
 /** The error an export reports when some of its events were dropped. */
@@ -56,9 +50,6 @@ export class PostHogExportError extends Error {
  * dropped, FAILED (with a {@link PostHogExportError} that counts the drops by reason) otherwise.
  * Events the server has not taken yet but did not reject wait in the retry buffer and are not
  * failures: they are still owned by the exporter, counted as `pending`, and resent later.
- * Inside {@link PostHogLogRecordProcessor} an export is acknowledged (SUCCESS) once its events
- * are handed to delivery, so the next batch is mapped while requests run; drops then show in
- * `getStats()`, the warnings and `onDrop`, and the processor's flush waits for the requests.
  * Exports may overlap (the batch processor starts a new one when an old one times out); each
  * runs under its own deadline, shorter than the batch processor's export timeout.
  */
@@ -72,17 +63,14 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _dropWarnings: DropWarnings;
   private readonly _print: (line: string) => void;
   private _shutdownPromise: Promise<void> | undefined;
-  private readonly _exportsAheadLimit: number;
   /** One slicer for every export and resend: concurrent ones hold the event loop one slice at a time. */
   private readonly _slicer = new TimeSlicer();
-  private _exportsAhead = 0;
 
   constructor(options: PostHogExporterOptions = {}, internals: ExporterInternals = {}) {
     const resolution = internals.resolution ?? resolveConfig(options, internals.env);
     this._config = resolution.config;
     this._clock = internals.clock ?? systemClock;
     this._print = internals.print ?? ((line) => console.log(line));
-    this._exportsAheadLimit = internals.exportsAheadOfDelivery ?? 0;
     if (internals.resolution === undefined) reportResolution(resolution);
     const c = this._config;
     this._mapping = { disableGeoip: c.disableGeoip, resourceAttributes: c.resourceAttributes, logEventName: c.logEventName, deterministicUuids: c.deterministicUuids };
@@ -155,7 +143,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
         finish({ code: ExportResultCode.SUCCESS });
         return;
       }
-      this._export(records, finish).then(finish, (error: unknown) =>
+      this._export(records).then(finish, (error: unknown) =>
         finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) }),
       );
     } catch (error) {
@@ -163,7 +151,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
   }
 
-  private async _export(records: readonly ReadableLogRecord[], acknowledge: (result: ExportResult) => void): Promise<ExportResult> {
+  private async _export(records: readonly ReadableLogRecord[]): Promise<ExportResult> {
     const now = this._clock.now();
     const events: CaptureEvent[] = [];
     const dropped = new Map<DropReason, number>();
@@ -196,18 +184,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       return { code: ExportResultCode.SUCCESS };
     }
     if (events.length > 0) {
-      // Handed over: the events are counted as pending from here, and every drop still reaches the
-      // statistics, the warnings and onDrop, so the owner may move on before the requests end.
-      const ahead = this._exportsAhead < this._exportsAheadLimit;
-      if (ahead) {
-        this._exportsAhead++;
-        acknowledge({ code: ExportResultCode.SUCCESS });
-      }
-      try {
-        for (const [reason, count] of await this._delivery.deliver(events, now, slicer)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
-      } finally {
-        if (ahead) this._exportsAhead--;
-      }
+      for (const [reason, count] of await this._delivery.deliver(events, now, slicer)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     }
     if (dropped.size === 0) return { code: ExportResultCode.SUCCESS };
     return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length) };
@@ -315,8 +292,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     const delivery = this._delivery;
     if (delivery === undefined) return;
     try {
-      // The owner of an exporter that acknowledges early waits for delivery at the end of its flush.
-      if (delivery.flushing) return this._exportsAheadLimit > 0 ? undefined : await delivery.settleInFlight();
+      if (delivery.flushing) return await delivery.settleInFlight();
       await this.drainRetryBuffer();
     } catch (error) {
       logger.error(this._redact(`forceFlush failed: ${String(error)}`));

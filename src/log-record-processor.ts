@@ -11,9 +11,6 @@ import { systemClock, type Clock } from './capture/clock.ts';
 import { getPostHogIdentity, rememberRecordIdentity } from './request-identity.ts';
 import type { EmittedLogRecord } from './span-event-record.ts';
 
-/** Batches whose requests may still run while the batch processor hands over the next one. */
-const EXPORTS_AHEAD_OF_DELIVERY = 2;
-
 /** Our own scope: records from it are never turned into events, so diagnostics cannot loop. */
 export const OWN_SCOPE_NAME = 'opentelemetry-exporter-posthog';
 
@@ -40,9 +37,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     const resolution = internals.resolution ?? resolveConfig(options, internals.env);
     reportResolution(resolution);
     this._config = resolution.config;
-    // Exports are acknowledged once handed to delivery, so mapping the next batch overlaps the
-    // previous one's compression and request; this processor reports drops and waits at flush.
-    this.exporter = new PostHogLogRecordExporter(options, { exportsAheadOfDelivery: EXPORTS_AHEAD_OF_DELIVERY, ...internals, resolution });
+    this.exporter = new PostHogLogRecordExporter(options, { ...internals, resolution });
     this._batch = new BatchLogRecordProcessor({
       exporter: this.exporter,
       maxExportBatchSize: Math.min(this._config.maxExportBatchSize, this._config.maxQueueSize),
