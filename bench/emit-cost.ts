@@ -2,7 +2,8 @@
 // beforehand, the queue holds every record (nothing drops), and the first export starts only after
 // the loop (the batch processor hands a batch to its exporter in a later microtask).
 // Contenders: ours, a stock BatchLogRecordProcessor with a no-op exporter, and the SDK with a
-// processor that does nothing (what emit costs before any processor runs: building the record).
+// processor that does nothing (what emit costs before any processor runs: building the record),
+// measured by turns in one process.
 
 import type { LogRecord } from '@opentelemetry/api';
 import { median, sleep } from './harness.ts';
@@ -13,10 +14,11 @@ import type { PostHogStats } from '../src/delivery-stats.ts';
 export type EmitContender = 'ours' | 'stock-noop' | 'noop-processor';
 
 export interface EmitCostJob {
-  contender: EmitContender;
+  /** Measured side by side in this one process, round after round, in an order that rotates. */
+  contenders: EmitContender[];
   records: number;
   sinkUrl: string;
-  /** Measured rounds in this process (a fresh pipeline each); the median is reported. */
+  /** Measured rounds per contender (a fresh pipeline each); the median is reported. */
   rounds: number;
 }
 
@@ -33,35 +35,47 @@ export interface EmitCostResult {
 
 const WARMUP_RECORDS = 20_000;
 
-export async function runEmitCost(job: EmitCostJob): Promise<EmitCostResult> {
+/**
+ * One process, every contender: a round of each, then the next round in a rotated order. On a
+ * shared machine the load changes from second to second; contenders measured moments apart see
+ * the same load, where separate processes minutes apart do not.
+ */
+export async function runEmitCost(job: EmitCostJob): Promise<EmitCostResult[]> {
   const gc = (globalThis as { gc?: () => void }).gc;
   const inputs: LogRecord[] = Array.from({ length: job.records }, (_, i) => logRecord(i));
   const settings = blrpSettings(Math.max(job.records, WARMUP_RECORDS));
 
-  const warm = buildLogPipeline(job.contender, job.sinkUrl, settings);
-  for (let i = 0; i < WARMUP_RECORDS; i++) warm.logger.emit(inputs[i % inputs.length]!);
-  await warm.shutdown();
-
-  const rounds: number[] = [];
-  const exported: number[] = [];
-  let stats: PostHogStats | undefined;
-  for (let r = 0; r < job.rounds; r++) {
-    const pipeline = buildLogPipeline(job.contender, job.sinkUrl, settings);
-    const logger = pipeline.logger;
-    gc?.();
-    await sleep(20);
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < inputs.length; i++) logger.emit(inputs[i]!);
-    const t1 = process.hrtime.bigint();
-    rounds.push(Number(t1 - t0) / inputs.length);
-    await pipeline.flush();
-    if (pipeline.ours) {
-      stats = plainStats(pipeline.ours.getStats());
-      exported.push(stats.delivered);
-    } else if (pipeline.noopExported) {
-      exported.push(pipeline.noopExported());
-    }
-    await pipeline.shutdown();
+  for (const contender of job.contenders) {
+    const warm = buildLogPipeline(contender, job.sinkUrl, settings);
+    for (let i = 0; i < WARMUP_RECORDS; i++) warm.logger.emit(inputs[i % inputs.length]!);
+    await warm.shutdown();
   }
-  return { contender: job.contender, records: job.records, nsPerEmit: median(rounds), roundsNsPerEmit: rounds, exported, ...(stats ? { stats } : {}) };
+
+  const results = new Map<EmitContender, EmitCostResult>(
+    job.contenders.map((contender) => [contender, { contender, records: job.records, nsPerEmit: 0, roundsNsPerEmit: [], exported: [] }]),
+  );
+  for (let r = 0; r < job.rounds; r++) {
+    for (let k = 0; k < job.contenders.length; k++) {
+      const contender = job.contenders[(k + r) % job.contenders.length]!;
+      const result = results.get(contender)!;
+      const pipeline = buildLogPipeline(contender, job.sinkUrl, settings);
+      const logger = pipeline.logger;
+      gc?.();
+      await sleep(20);
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < inputs.length; i++) logger.emit(inputs[i]!);
+      const t1 = process.hrtime.bigint();
+      result.roundsNsPerEmit.push(Number(t1 - t0) / inputs.length);
+      await pipeline.flush();
+      if (pipeline.ours) {
+        result.stats = plainStats(pipeline.ours.getStats());
+        result.exported.push(result.stats.delivered);
+      } else if (pipeline.noopExported) {
+        result.exported.push(pipeline.noopExported());
+      }
+      await pipeline.shutdown();
+    }
+  }
+  for (const result of results.values()) result.nsPerEmit = median(result.roundsNsPerEmit);
+  return [...results.values()];
 }

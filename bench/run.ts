@@ -50,7 +50,7 @@ const config = {
   outageSeconds: Number(args.outage ?? (quick ? 5 : 60)),
   outageWarmSeconds: quick ? 2 : 5,
   outageRate: 2_000,
-  emitRounds: quick ? 2 : 3,
+  emitRounds: quick ? 2 : 5,
   steadySeconds: quick ? 2 : 5,
   steadyRate: Number(args.rate ?? 10_000),
   only: new Set((args.only ?? '1,2,3,4,5').split(',').map((s) => Number(s.trim()))),
@@ -140,12 +140,9 @@ async function main(): Promise<void> {
       const contenders: EmitContender[] = ['ours', 'stock-noop', 'noop-processor'];
       const runs: EmitCostResult[][] = [];
       for (let r = 0; r < config.runs; r++) {
-        const run: EmitCostResult[] = [];
-        for (const contender of orderFor(contenders, r)) {
-          const result = await runChild<EmitCostResult>({ scenario: 'emit-cost', contender, records: config.records, sinkUrl, rounds: config.emitRounds }, ['--expose-gc']);
-          run.push(result);
-          log(`  s2 run ${r + 1}/${config.runs} ${contender.padEnd(14)} ${fmt(result.nsPerEmit, 0).padStart(6)} ns/emit`);
-        }
+        // One process per run, the contenders taking turns inside it (see emit-cost.ts).
+        const run = await runChild<EmitCostResult[]>({ scenario: 'emit-cost', contenders: orderFor(contenders, r), records: config.records, sinkUrl, rounds: config.emitRounds }, ['--expose-gc']);
+        for (const result of run) log(`  s2 run ${r + 1}/${config.runs} ${result.contender.padEnd(14)} ${fmt(result.nsPerEmit, 0).padStart(6)} ns/emit`);
         runs.push(run);
       }
       results.emitCost = summarizeEmitCost(runs, contenders);
