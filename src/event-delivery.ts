@@ -207,12 +207,13 @@ export class EventDelivery {
       return ownDrops;
     }
 
+    const sendSlicer = slicer ?? s.slicer;
     let report: SendReport;
     try {
       report = await s.client.send(events, {
         deadline,
         signal: this._abort.signal,
-        ...((slicer ?? s.slicer) ? { slicer: slicer ?? s.slicer } : {}),
+        ...(sendSlicer ? { slicer: sendSlicer } : {}),
         // Retry in place only briefly (a partial `retry`, a blip), and not at all while PostHog is
         // down: waiting would hold the batch processor's only export slot, and its queue would
         // overflow. Longer waits happen in the retry buffer.
@@ -410,7 +411,8 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 
 function approximateBytes(event: CaptureEvent): number {
   try {
-    return Buffer.byteLength(eventJson(event) ?? '');
+    const json = eventJson(event);
+    return json === undefined ? 1024 : Buffer.byteLength(json);
   } catch {
     return 1024;
   }

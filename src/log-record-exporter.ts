@@ -233,8 +233,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     const onDrop = this._config.onDrop;
     if (onDrop === undefined || events.length === 0) return;
     try {
+      // Plain objects of the hook's own: changing them cannot reach anything we still hold.
       onDrop(
-        events.map((event) => (event instanceof EncodedEvent ? event.toJSON() : event)),
+        events.map((event) => (event instanceof EncodedEvent ? (JSON.parse(event.json) as CaptureEvent) : event)),
         reason,
         safeDetails,
       );

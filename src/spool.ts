@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { eventJson } from './capture/encoded-event.ts';
 import type { CaptureEvent } from './capture/types.ts';
 import { canonicalUuid } from './capture/uuid.ts';
 
@@ -57,7 +58,9 @@ export class Spool {
   /** Writes events as one file owned by this process. Resolves to its path, or undefined when over the bound or on error. */
   async write(events: readonly SpooledEvent[]): Promise<string | undefined> {
     if (events.length === 0) return undefined;
-    const body = JSON.stringify({ version: FORMAT_VERSION, events });
+    // Encoded events go in as their text: parsing them only to write them again would cost an outage CPU.
+    const entries = events.map((e) => `{"event":${eventJson(e.event) ?? 'null'},"attempts":${JSON.stringify(e.attempts)}}`);
+    const body = `{"version":${FORMAT_VERSION},"events":[${entries.join(',')}]}`;
     const size = Buffer.byteLength(body);
     if (this._bytes + size > this.maxBytes) return undefined;
     try {

@@ -5,6 +5,7 @@
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
 import { CaptureClient } from '../src/capture/capture-client.ts';
 import { EncodedEvent } from '../src/capture/encoded-event.ts';
 import type { CaptureClientOptions } from '../src/capture/capture-client.ts';
@@ -834,6 +835,23 @@ describe('request sizing', () => {
     assert.deepEqual(report, { delivered: 5, dropped: [], requests: 1, retries: 0 });
     const batch = (server.requests[0]!.decodedBody as CaptureRequestBody).batch;
     assert.deepEqual(batch, events.map((e) => JSON.parse(e.json)));
+  });
+
+  test('a resend of encoded events carries their text as written, not a re-serialised copy', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.script({ status: 503 });
+    // Written with a non-integer key before an integer-like one: an object would put "10" first.
+    const events = makeEvents(3).map((event) => {
+      const json = JSON.stringify(event).replace('"properties":{', '"properties":{"b":1,"10":2,');
+      return new EncodedEvent(event, json);
+    });
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.equal(report.delivered, 3);
+    assert.equal(server.requests.length, 2);
+    for (const request of server.requests) {
+      const text = zlib.zstdDecompressSync(request.rawBody).toString('utf8');
+      for (const event of events) assert.ok(text.includes(event.json), `attempt ${String(request.headers['posthog-attempt'])} carries the written text`);
+    }
   });
 
   test('events that cannot be serialised (BigInt, cycle) are dropped as invalid', async (t) => {

@@ -802,7 +802,8 @@ describe('properties', () => {
       log.emit({ timestamp: TIME, attributes: { 'exception.type': 'Boom', $exception_list: 'not a list', $exception_level: 'warning' } });
       const events = await flushValid(p);
       assert.deepEqual(only(events, 'plain').properties, { 'service.name': 'svc', body: 'the body', 'host.name': 'h1', service_name: 'svc', otel_scope_name: 'app', $geoip_disable: true });
-      assert.deepEqual(only(events, 'clash').properties, {
+      const clash = only(events, 'clash').properties;
+      assert.deepEqual(clash, {
         'service.name': 'svc',
         body: 'from attribute',
         'host.name': 'h2',
@@ -811,6 +812,8 @@ describe('properties', () => {
         otel_scope_name: 'mine',
         $geoip_disable: true,
       });
+      // The later value takes the earlier place, as assignment to an object would.
+      assert.deepEqual(Object.keys(clash), ['service.name', 'body', 'host.name', 'service_name', 'severity_text', 'otel_scope_name', '$geoip_disable']);
       const exception = only(events, '$exception');
       assert.equal(exceptionList(exception)[0]!.type, 'Boom');
       assert.equal(exception.properties.$exception_level, 'warning');

@@ -819,10 +819,14 @@ describe('dry run and onDrop', () => {
 
   test('onDrop is called with the events and the reason, for beforeSend drops and server drops', async () => {
     const calls: Array<{ reason: DropReason; events: string[]; details: string | undefined }> = [];
+    const dropped: CaptureEvent[] = [];
     const options: PostHogLogRecordProcessorOptions = {
       scheduledDelayMillis: 60_000,
       beforeSend: (e) => (e.event === 'blocked' ? null : e),
-      onDrop: (events, reason, details) => calls.push({ reason, events: events.map((e) => e.event), details }),
+      onDrop: (events, reason, details) => {
+        calls.push({ reason, events: events.map((e) => e.event), details });
+        dropped.push(...events);
+      },
     };
     await withPipeline({ options }, async (p) => {
       p.server.script({ results: (events) => Object.fromEntries(events.filter((e) => e.event === 'refused').map((e) => [e.uuid, { result: 'drop', details: 'event_too_big' }])) });
@@ -832,6 +836,13 @@ describe('dry run and onDrop', () => {
         { reason: 'before_send', events: ['blocked'], details: 'beforeSend returned null' },
         { reason: 'server_drop', events: ['refused'], details: 'event_too_big' },
       ]);
+      // Plain objects, complete even when spread: the hook may keep or change them freely.
+      for (const event of dropped) {
+        assert.equal(Object.getPrototypeOf(event), Object.prototype);
+        const copy = { ...event };
+        assert.deepEqual(copy.options, { process_person_profile: false });
+        assert.equal(copy.properties.otel_scope_name, 'test');
+      }
       assert.deepEqual(names(p.server.acceptedEvents()), ['fine']);
       const stats = p.processor.getStats();
       assert.deepEqual(stats.dropped, { before_send: 1, server_drop: 1 });

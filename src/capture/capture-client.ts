@@ -158,14 +158,15 @@ export class CaptureClient {
     }
     const attemptsOf = (event: CaptureEvent): number => options.priorAttempts?.get(event.uuid) ?? 0;
 
-    // Usual case: the whole batch fits one request, so one JSON.stringify serves sizing and body.
+    // Usual case: the whole batch fits one request, so one text serves sizing and body.
     // Serialising a batch is one block of work: start it with a fresh slice.
     const beforeSerializing = slicer.pauseIfDue();
     if (beforeSerializing) await beforeSerializing;
     const whole = !duplicates && valid.length <= o.maxEventsPerRequest ? serializeTogether(valid, o.maxEventBytes, o.maxRequestBytes) : undefined;
     if (whole !== undefined) {
       const share = Math.ceil(whole.bytes / Math.max(1, valid.length));
-      const items = valid.map((event) => ({ event, bytes: share, attempts: attemptsOf(event) }));
+      // Encoded events keep their text for resends and splits; other events are serialised again then.
+      const items: SerializedEvent[] = valid.map((event) => (event instanceof EncodedEvent ? { event, json: event.json, bytes: share, attempts: attemptsOf(event) } : { event, bytes: share, attempts: attemptsOf(event) }));
       if (items.length > 0) await sendBatch(ctx, items, whole.json);
       return ctx.report;
     }

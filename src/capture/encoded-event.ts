@@ -12,9 +12,11 @@ export interface EncodedEventFields {
 
 /**
  * An event whose JSON text the mapping wrote directly, without building the event object (that
- * object's properties were the largest cost of an export). Requests carry the text as it is;
- * `options` and `properties` are parsed from it only when something reads them, such as an
- * `onDrop` hook.
+ * object's properties were the largest cost of an export). Requests, resends and the spool carry
+ * the text as it is; `options` and `properties` are parsed from it only when something reads them.
+ * Spreading or cloning an instance loses those two (they are getters): use `toJSON()` for a plain object.
+ *
+ * @internal
  *
  * The mapping guarantees what `batchPoisoningProblem` checks for other events: a canonical uuid,
  * string fields, and text that is one valid JSON object.
@@ -24,19 +26,20 @@ export class EncodedEvent implements CaptureEvent {
   readonly uuid: string;
   readonly distinct_id: string;
   readonly timestamp: string;
-  readonly session_id?: string;
-  readonly window_id?: string;
+  // Declared only: an event without a session has no session_id key at all, as in its JSON.
+  declare readonly session_id?: string;
+  declare readonly window_id?: string;
   /** The event as JSON, exactly as it goes into a request's `batch`. */
   readonly json: string;
-  private _parsed: CaptureEvent | undefined;
+  #parsed: CaptureEvent | undefined;
 
   constructor(fields: EncodedEventFields, json: string) {
     this.event = fields.event;
     this.uuid = fields.uuid;
     this.distinct_id = fields.distinct_id;
     this.timestamp = fields.timestamp;
-    if (fields.session_id !== undefined) this.session_id = fields.session_id;
-    if (fields.window_id !== undefined) this.window_id = fields.window_id;
+    if (fields.session_id !== undefined) (this as { session_id?: string }).session_id = fields.session_id;
+    if (fields.window_id !== undefined) (this as { window_id?: string }).window_id = fields.window_id;
     this.json = json;
   }
 
@@ -48,9 +51,12 @@ export class EncodedEvent implements CaptureEvent {
     return this.toJSON().properties;
   }
 
-  /** The event as a plain object (parsed once); `JSON.stringify` of this instance gives its text back. */
+  /**
+   * The event as a plain object, parsed once and shared by the getters. The wire layer never
+   * serialises it: it sends `json`. Callers that hand the object on (to a hook) should parse a copy.
+   */
   toJSON(): CaptureEvent {
-    return (this._parsed ??= JSON.parse(this.json) as CaptureEvent);
+    return (this.#parsed ??= JSON.parse(this.json) as CaptureEvent);
   }
 }
 

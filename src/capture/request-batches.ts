@@ -4,7 +4,7 @@ import type { CaptureEvent } from './types.ts';
 /** An event serialised once; resends and splits reuse the same JSON text. */
 export interface SerializedEvent {
   event: CaptureEvent;
-  /** The event's own JSON, when it was serialised on its own (batches that needed splitting). */
+  /** The event's own JSON: always for encoded events, and for others serialised on their own (batches that needed splitting). */
   json?: string;
   /** Serialised size; an even share of the batch when the batch was serialised as a whole. */
   bytes: number;
@@ -13,8 +13,8 @@ export interface SerializedEvent {
 }
 
 /**
- * `JSON.stringify` of an event, or undefined when it cannot be serialised. The mapping layer makes
- * values JSON-safe, so this is a guard against objects handed to the client directly.
+ * The event's JSON (an encoded event's own text), or undefined when it cannot be serialised. The
+ * mapping layer makes values JSON-safe, so this is a guard against objects handed to the client directly.
  */
 export function serializeEvent(event: CaptureEvent, attempts = 0): SerializedEvent | undefined {
   try {
@@ -28,8 +28,14 @@ export function serializeEvent(event: CaptureEvent, attempts = 0): SerializedEve
 
 /** The JSON array of a batch's events, reusing each event's own JSON where it has one. */
 export function batchArrayJson(items: readonly SerializedEvent[]): string {
-  if (items.every((item) => item.json !== undefined)) return `[${items.map((item) => item.json).join(',')}]`;
-  return JSON.stringify(items.map((item) => item.event));
+  return `[${items.map(jsonOf).join(',')}]`;
+}
+
+function jsonOf(item: SerializedEvent): string {
+  const json = item.json ?? eventJson(item.event);
+  // Every item serialised once already; should one not now, failing the send beats a broken batch.
+  if (json === undefined) throw new Error('an event no longer serialises as JSON');
+  return json;
 }
 
 /**

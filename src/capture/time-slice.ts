@@ -22,8 +22,9 @@ export class TimeSlicer {
   /** Before a larger piece of work: yields when the slice is used up, whatever the item count. */
   pauseIfDue(): Promise<void> | undefined {
     if (performance.now() - this._sliceStart < SLICE_MILLIS) return undefined;
-    // Concurrent exports share the slicer: each waiting on its own setImmediate would get a fresh
-    // slice each, all in one turn of the event loop.
+    // Loops running at once share the slicer (an export and a timed resend, exports overlapping
+    // after a batch timeout): each waiting on its own setImmediate would get a fresh slice each,
+    // all in one turn of the event loop.
     this._nextTurn ??= new Promise<void>((resolve) =>
       setImmediate(() => {
         this._nextTurn = undefined;

@@ -79,5 +79,5 @@ export interface SendReport {
   retries: number;
 }
 
-/** Request body encoding: gzip, zlib-wrapped deflate (RFC 1950), or plain JSON. */
+/** Request body encoding: zstd, gzip, zlib-wrapped deflate (RFC 1950), or plain JSON. */
 export type Compression = 'zstd' | 'gzip' | 'deflate' | 'none';

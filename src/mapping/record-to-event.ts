@@ -51,9 +51,10 @@ type Resource = ReadableLogRecord['resource'];
  * writing the event's JSON directly. Never throws for any attribute values; values JSON cannot
  * hold are converted.
  *
- * Properties are written in the order an object built by assignment would have them: resource,
- * then what the mapping sets itself, then the attributes. An attribute may carry the name of a
- * property set before it (`body`, a resource key); then the later value wins, in the earlier place.
+ * Properties are written in the order they are set: resource, then what the mapping sets itself,
+ * then the attributes. An attribute may carry the name of a property set before it (`body`, a
+ * resource key); then the later value wins, in the earlier place, as with object assignment.
+ * (Unlike an object, integer-like keys are not moved first; PostHog does not mind the order.)
  */
 export function recordToEvent(record: ReadableLogRecord, settings: MappingSettings, nowMillis: number, origin?: RecordOrigin): EncodedEvent {
   const attributes = record.attributes;
@@ -307,6 +308,8 @@ const checkedSpanContexts = new WeakMap<object, boolean>();
  * Records of one span share their span context object, so each is checked once.
  */
 function hasValidIds(spanContext: NonNullable<ReadableLogRecord['spanContext']>): boolean {
+  // Hand-built records may carry anything here; a WeakMap takes objects only.
+  if (typeof spanContext !== 'object') return false;
   let valid = checkedSpanContexts.get(spanContext);
   if (valid === undefined) {
     valid = isValidId(spanContext.traceId, 32) && isValidId(spanContext.spanId, 16);
