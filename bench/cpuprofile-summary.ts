@@ -66,7 +66,7 @@ export function areaOf(frame: CallFrame): string {
   if (url.includes('@opentelemetry/')) return 'otel api/core/resources';
   if (url.includes('/bench/')) return 'bench: workload generation';
   if (url.startsWith('node:internal/streams') || url.startsWith('node:stream')) return 'node: streams';
-  if (url.startsWith('node:zlib') || url.startsWith('node:internal/zlib')) return 'node: zlib (async gzip: stream set-up, hand-off, result)';
+  if (url.startsWith('node:zlib') || url.startsWith('node:internal/zlib')) return 'node: zlib (async compression: stream set-up, hand-off, result)';
   if (url.startsWith('node:internal/modules') || url.includes('amaro') || url.startsWith('node:internal/bootstrap')) return 'node: module loading, type stripping';
   if (url.startsWith('wasm://')) return 'wasm (undici llhttp parser, amaro)';
   if (url.startsWith('node:_http') || url.startsWith('node:http')) return 'node: http';
