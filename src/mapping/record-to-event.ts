@@ -66,7 +66,7 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
   let text = resource.json;
   let repeated = resource.repeatsMappedKey;
   const add = (key: string, json: string | undefined): void => {
-    if (json !== undefined) text += (text === '' ? '' : ',') + keyJson(key) + json;
+    if (json !== undefined) text += (text === '' ? keyJson(key) : commaKeyJson(key)) + json;
   };
   const spanContext = record.spanContext;
   if (spanContext && hasValidIds(spanContext)) {
@@ -185,7 +185,19 @@ const keyJsonCache = new Map<string, string>();
 const KEY_CACHE_LIMIT = 4096;
 
 function keyJson(key: string): string {
-  return cachedJson(keyJsonCache, key, `:`);
+  return cachedJson(keyJsonCache, key, ':');
+}
+
+/** `,"key":`, cached like keyJson. */
+const commaKeyJsonCache = new Map<string, string>();
+
+function commaKeyJson(key: string): string {
+  let json = commaKeyJsonCache.get(key);
+  if (json === undefined) {
+    json = `,${keyJson(key)}`;
+    if (commaKeyJsonCache.size < KEY_CACHE_LIMIT) commaKeyJsonCache.set(key, json);
+  }
+  return json;
 }
 
 /** JSON of strings that name things (event names, severity texts, scopes): few distinct values, cached. */
