@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
 import { constants, gunzipSync, inflateSync, inflateRawSync, zstdCompress, zstdDecompressSync } from 'node:zlib';
 import { encodeBody } from '../src/capture/compression.ts';
-import { batchArrayJson, serializeEvent, splitIntoRequests } from '../src/capture/request-batches.ts';
+import { batchMembersJson, serializeEvent, splitIntoRequests } from '../src/capture/request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from '../src/capture/response.ts';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import { canonicalUuid, uuidv7 } from '../src/capture/uuid.ts';
-import { attemptHeaders, extraHeadersWithoutProtocolOnes, requestBodyJson } from '../src/capture/wire-request.ts';
+import { attemptHeaders, extraHeadersWithoutProtocolOnes, requestBody } from '../src/capture/wire-request.ts';
 
 function event(i: number, props: Record<string, unknown> = {}): CaptureEvent {
   return { event: `e${i}`, uuid: uuidv7(), distinct_id: 'd', timestamp: '2026-11-22T12:00:00.000Z', options: {}, properties: props };
@@ -37,14 +37,14 @@ describe('request body and headers', () => {
   const identity = { requestId: uuidv7(), createdAt: '2026-11-22T12:00:00.000Z' };
   test('body is the envelope around cached event JSON, historical_migration only when true', () => {
     const items = [event(1, { a: [1, { b: 'x' }] }), event(2)].map((e) => serializeEvent(e)!);
-    const plain = JSON.parse(requestBodyJson(identity, false, batchArrayJson(items)));
+    const plain = JSON.parse(requestBody(identity, false, batchMembersJson(items)).toString('utf8'));
     assert.deepEqual(plain, { created_at: identity.createdAt, batch: items.map((i) => i.event) });
     assert.equal('historical_migration' in plain, false);
-    const historical = JSON.parse(requestBodyJson(identity, true, batchArrayJson(items)));
+    const historical = JSON.parse(requestBody(identity, true, batchMembersJson(items)).toString('utf8'));
     assert.equal(historical.historical_migration, true);
     // Events serialised as a whole batch (no per-event JSON) give the same array.
     const whole = items.map(({ event: e, bytes, attempts }) => ({ event: e, bytes, attempts }));
-    assert.equal(batchArrayJson(whole), batchArrayJson(items));
+    assert.equal(batchMembersJson(whole), batchMembersJson(items));
     for (const key of ['api_key', 'sent_at', 'token']) assert.equal(key in plain, false);
   });
   test('headers carry the protocol values; extra headers cannot override them', () => {
@@ -95,7 +95,7 @@ describe('splitting into requests', () => {
 describe('compression', () => {
   const json = JSON.stringify({ batch: Array.from({ length: 50 }, (_, i) => ({ i, s: 'hello world' })) });
   test('zstd round-trips', async () => {
-    const e = await encodeBody(json, 'zstd');
+    const e = await encodeBody(Buffer.from(json), 'zstd');
     assert.equal(e.encoding, 'zstd');
     assert.deepEqual([...e.body.subarray(0, 4)], [0x28, 0xb5, 0x2f, 0xfd]);
     assert.equal(zstdDecompressSync(e.body).toString(), json);
@@ -107,25 +107,25 @@ describe('compression', () => {
     const varied = JSON.stringify({ batch: Array.from({ length: 2000 }, (_, i) => ({ i, s: `event ${(i * 7919) % 1000}`, t: new Date(1.7e12 + i * 1013).toISOString() })) });
     const zstdAsync = promisify(zstdCompress);
     const level = (n: number): Promise<Buffer> => zstdAsync(Buffer.from(varied), { params: { [constants.ZSTD_c_compressionLevel]: n } });
-    const e = await encodeBody(varied, 'zstd');
+    const e = await encodeBody(Buffer.from(varied), 'zstd');
     assert.ok(!(await level(1)).equals(await level(3)));
     assert.ok(e.body.equals(await level(1)), `${e.body.length} bytes`);
     assert.equal(zstdDecompressSync(e.body).toString(), varied);
   });
   test('gzip round-trips', async () => {
-    const e = await encodeBody(json, 'gzip');
+    const e = await encodeBody(Buffer.from(json), 'gzip');
     assert.equal(e.encoding, 'gzip');
     assert.equal(gunzipSync(e.body).toString(), json);
   });
   test('deflate is zlib-wrapped (RFC 1950), not raw', async () => {
-    const e = await encodeBody(json, 'deflate');
+    const e = await encodeBody(Buffer.from(json), 'deflate');
     assert.equal(e.encoding, 'deflate');
     assert.equal(e.body[0], 0x78);
     assert.equal(inflateSync(e.body).toString(), json);
     assert.throws(() => inflateRawSync(e.body));
   });
   test('none sends plain JSON without an encoding', async () => {
-    const e = await encodeBody(json, 'none');
+    const e = await encodeBody(Buffer.from(json), 'none');
     assert.equal(e.encoding, undefined);
     assert.equal(e.body.toString(), json);
   });

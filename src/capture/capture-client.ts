@@ -167,7 +167,7 @@ export class CaptureClient {
       const share = Math.ceil(whole.bytes / Math.max(1, valid.length));
       // Encoded events keep their text for resends and splits; other events are serialised again then.
       const items: SerializedEvent[] = valid.map((event) => (event instanceof EncodedEvent ? { event, json: event.json, bytes: share, attempts: attemptsOf(event) } : { event, bytes: share, attempts: attemptsOf(event) }));
-      if (items.length > 0) await sendBatch(ctx, items, whole.json);
+      if (items.length > 0) await sendBatch(ctx, items, whole.members);
       return ctx.report;
     }
 
@@ -219,25 +219,30 @@ async function runLimited<T>(items: readonly T[], limit: number, run: (item: T) 
 }
 
 /**
- * The JSON array of all events, when it serialises, fits `maxRequestBytes`, and no event can be
- * over `maxEventBytes`; else undefined (the caller then sizes each event on its own).
+ * The members of the events' JSON array (see batchMembersJson), when they serialise, fit
+ * `maxRequestBytes`, and no event can be over `maxEventBytes`; else undefined (the caller then
+ * sizes each event on its own).
  */
-function serializeTogether(events: readonly CaptureEvent[], maxEventBytes: number, maxRequestBytes: number): { json: string; bytes: number } | undefined {
+function serializeTogether(events: readonly CaptureEvent[], maxEventBytes: number, maxRequestBytes: number): { members: string; bytes: number } | undefined {
   try {
-    let json: string;
+    let members: string;
     let maxBytes: number;
     if (events.every((event) => event instanceof EncodedEvent)) {
       // UTF-8 takes at most three bytes per UTF-16 unit: lengths alone show that no event is too large.
       if (events.some((event) => event.json.length * 3 > maxEventBytes)) return undefined;
-      json = `[${events.map((event) => event.json).join(',')}]`;
+      members = events.map((event) => event.json).join(',');
       maxBytes = maxRequestBytes;
     } else {
-      json = JSON.stringify(events);
+      const json = JSON.stringify(events);
+      if (typeof json !== 'string') return undefined;
+      members = json.slice(1, -1);
       // A whole batch within the event limit has no event over it.
       maxBytes = Math.min(maxEventBytes, maxRequestBytes);
     }
-    const bytes = json.length * 3 <= maxBytes ? json.length : Buffer.byteLength(json, 'utf8');
-    return bytes <= maxBytes ? { json, bytes } : undefined;
+    // The brackets count too.
+    const length = members.length + 2;
+    const bytes = length * 3 <= maxBytes ? length : Buffer.byteLength(members, 'utf8') + 2;
+    return bytes <= maxBytes ? { members, bytes } : undefined;
   } catch {
     return undefined;
   }

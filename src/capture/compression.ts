@@ -31,8 +31,7 @@ export interface EncodedBody {
  * Compresses on libuv's thread pool, off the event loop. `deflate` is the zlib-wrapped format
  * (RFC 1950) the server sniffs for. If compression fails the body goes out uncompressed.
  */
-export async function encodeBody(json: string, compression: Compression, onError?: (error: unknown) => void): Promise<EncodedBody> {
-  const raw = Buffer.from(json, 'utf8');
+export async function encodeBody(raw: Buffer, compression: Compression, onError?: (error: unknown) => void): Promise<EncodedBody> {
   if (compression === 'none') return { body: raw };
   try {
     if (compression === 'zstd' && zstdAsync) return { body: await zstdAsync(raw, ZSTD_OPTIONS), encoding: 'zstd' };

@@ -1,12 +1,12 @@
 import type { Clock } from './clock.ts';
 import { encodeBody } from './compression.ts';
-import { batchArrayJson, type SerializedEvent } from './request-batches.ts';
+import { batchMembersJson, type SerializedEvent } from './request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from './response.ts';
 import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffSettings } from './retry-policy.ts';
 import type { CaptureTransport, TransportResponse } from './transport.ts';
 import type { Compression, DropReason, DroppedEvent, SendReport } from './types.ts';
 import { uuidv7 } from './uuid.ts';
-import { attemptHeaders, requestBodyJson, type BatchIdentity } from './wire-request.ts';
+import { attemptHeaders, requestBody, type BatchIdentity } from './wire-request.ts';
 
 /** One line of what happened to one attempt, for debug output and diagnostics. */
 export interface AttemptSummary {
@@ -81,7 +81,7 @@ type AttemptVerdict =
  * resending only what the server marked `retry` or what a transient failure left unsent.
  * Every event ends up counted in `ctx.report`, delivered or dropped with a reason.
  */
-export async function sendBatch(ctx: SendContext, events: SerializedEvent[], batchJson?: string): Promise<void> {
+export async function sendBatch(ctx: SendContext, events: SerializedEvent[], batchMembers?: string): Promise<void> {
   const { clock } = ctx.settings;
   const identity: BatchIdentity = { requestId: uuidv7(clock.now()), createdAt: new Date(clock.now()).toISOString() };
   let pending = events;
@@ -94,8 +94,8 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[], bat
       if (stop) return drop(ctx, pending, stop, undefined, nextDue);
 
       // The first attempt reuses the batch's JSON when the caller serialised it already.
-      const json = attempt === 1 && batchJson !== undefined ? batchJson : batchArrayJson(pending);
-      const verdict = await attemptOnce(ctx, identity, attempt, pending, json);
+      const members = attempt === 1 && batchMembers !== undefined ? batchMembers : batchMembersJson(pending);
+      const verdict = await attemptOnce(ctx, identity, attempt, pending, members);
       if (verdict.kind === 'done') return;
       if (verdict.kind === 'split') {
         // A 413 says the request was too big, not that the events failed: it costs them no attempt.
@@ -144,9 +144,9 @@ async function sendHalves(ctx: SendContext, events: SerializedEvent[]): Promise<
   await sendBatch(ctx, events.slice(middle));
 }
 
-async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[], batchJson: string): Promise<AttemptVerdict> {
+async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[], batchMembers: string): Promise<AttemptVerdict> {
   const s = ctx.settings;
-  const encoded = await encodeBody(requestBodyJson(identity, s.historicalMigration, batchJson), s.compression, s.onCompressionError);
+  const encoded = await encodeBody(requestBody(identity, s.historicalMigration, batchMembers), s.compression, s.onCompressionError);
   const now = s.clock.now();
   const headers = attemptHeaders({
     apiKey: s.apiKey,

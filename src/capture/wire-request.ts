@@ -59,9 +59,12 @@ export function attemptHeaders(input: AttemptHeaderInput): Record<string, string
 }
 
 /** The JSON body around an already serialised `batch` array. */
-export function requestBodyJson(identity: BatchIdentity, historicalMigration: boolean, batchJson: string): string {
+export function requestBody(identity: BatchIdentity, historicalMigration: boolean, batchMembers: string): Buffer {
   const head = historicalMigration
-    ? `{"created_at":${JSON.stringify(identity.createdAt)},"historical_migration":true,"batch":`
-    : `{"created_at":${JSON.stringify(identity.createdAt)},"batch":`;
-  return `${head}${batchJson}}`;
+    ? `{"created_at":${JSON.stringify(identity.createdAt)},"historical_migration":true,"batch":[`
+    : `{"created_at":${JSON.stringify(identity.createdAt)},"batch":[`;
+  // Encoded piece by piece: concatenating the strings first would copy the whole batch once more.
+  return Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from(batchMembers, 'utf8'), BODY_END]);
 }
+
+const BODY_END = Buffer.from(']}', 'utf8');
