@@ -63,23 +63,21 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
   const exception = hasException(attributes);
   const resource = resourceProperties(record.resource, settings.resourceAttributes);
 
+  // The members of the properties object, written one after another.
   let text = resource.json;
   let repeated = resource.repeatsMappedKey;
-  const add = (key: string, json: string | undefined): void => {
-    if (json !== undefined) text += (text === '' ? keyJson(key) : commaKeyJson(key)) + json;
-  };
   const spanContext = record.spanContext;
   if (spanContext && hasValidIds(spanContext)) {
     // Valid ids are lower-case hex: no escaping needed.
-    add('$trace_id', `"${spanContext.traceId}"`);
-    add('$span_id', `"${spanContext.spanId}"`);
+    text = withMember(text, '$trace_id', `"${spanContext.traceId}"`);
+    text = withMember(text, '$span_id', `"${spanContext.spanId}"`);
   }
-  if (record.severityNumber !== undefined && record.severityNumber > 0) add('severity_number', valueJson(record.severityNumber));
-  if (typeof record.severityText === 'string' && record.severityText !== '') add('severity_text', nameJson(record.severityText));
-  if (typeof record.body === 'string') add('body', JSON.stringify(record.body));
+  if (record.severityNumber !== undefined && record.severityNumber > 0) text = withMember(text, 'severity_number', valueJson(record.severityNumber));
+  if (typeof record.severityText === 'string' && record.severityText !== '') text = withMember(text, 'severity_text', nameJson(record.severityText));
+  if (typeof record.body === 'string') text = withMember(text, 'body', JSON.stringify(record.body));
   const scopeName = record.instrumentationScope.name;
-  add('otel_scope_name', typeof scopeName === 'string' ? nameJson(scopeName) : valueJson(scopeName));
-  if (origin?.spanName !== undefined) add('otel_span_name', JSON.stringify(origin.spanName));
+  text = withMember(text, 'otel_scope_name', typeof scopeName === 'string' ? nameJson(scopeName) : valueJson(scopeName));
+  if (origin?.spanName !== undefined) text = withMember(text, 'otel_span_name', JSON.stringify(origin.spanName));
 
   let geoipSet = resource.keys.has(GEOIP_DISABLE);
   let levelSet = resource.keys.has(EXCEPTION_LEVEL);
@@ -93,9 +91,9 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
     if (resource.mappedAndOwnKeys.has(key)) repeated = true;
     else if (key === GEOIP_DISABLE) geoipSet = true;
     else if (key === EXCEPTION_LEVEL) levelSet = true;
-    add(key, json);
+    text = withMember(text, key, json);
   }
-  if (settings.disableGeoip && !geoipSet) add(GEOIP_DISABLE, 'true');
+  if (settings.disableGeoip && !geoipSet) text = withMember(text, GEOIP_DISABLE, 'true');
 
   let event = explicitEventName(record) ?? settings.logEventName;
   if (exception) {
@@ -108,12 +106,11 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
       },
       attributes[ATTR_EXCEPTION_ESCAPED] !== true,
     );
-    add(EXCEPTION_LIST, JSON.stringify(list));
-    if (!levelSet) add(EXCEPTION_LEVEL, JSON.stringify(exceptionLevelFromSeverity(record.severityNumber)));
+    text = withMember(text, EXCEPTION_LIST, JSON.stringify(list));
+    if (!levelSet) text = withMember(text, EXCEPTION_LEVEL, JSON.stringify(exceptionLevelFromSeverity(record.severityNumber)));
   }
   // A key written twice: JSON.parse keeps the first place and the last value, as assignment does.
   if (repeated) text = JSON.stringify(JSON.parse(`{${text}}`)).slice(1, -1);
-  const properties = `{${text}}`;
 
   const options = eventOptions(attributes);
   const identity = origin?.identity;
@@ -122,18 +119,18 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
   if (distinctId === undefined) {
     // Personless: a fresh id per event, never a shared constant that would merge everyone into one person.
     // With deterministic uuids it is derived too, since PostHog dedupes on uuid and distinct id together.
-    distinctId = settings.deterministicUuids ? deterministicUuid(record, `person:${event}`, origin?.index ?? 0, properties, '') : uuidv7(timeMillis);
+    distinctId = settings.deterministicUuids ? deterministicUuid(record, `person:${event}`, origin?.index ?? 0, `{${text}}`, '') : uuidv7(timeMillis);
     if (options.process_person_profile === undefined) options.process_person_profile = false;
   }
 
   const fields: EncodedEventFields = {
     event,
-    uuid: canonicalUuid(attributes[POSTHOG_UUID]) ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, properties, identified ? distinctId : '') : uuidv7(timeMillis)),
+    uuid: canonicalUuid(attributes[POSTHOG_UUID]) ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, identified ? distinctId : '') : uuidv7(timeMillis)),
     distinct_id: distinctId,
     timestamp: isoTimestamp(timeMillis),
   };
   // uuid and timestamp are generated or canonical: plain ASCII, nothing to escape.
-  let json = `{"event":${nameJson(fields.event)},"uuid":"${fields.uuid}","distinct_id":${JSON.stringify(distinctId)},"timestamp":"${fields.timestamp}","options":${optionsJson(options)},"properties":${properties}`;
+  let json = `{"event":${nameJson(fields.event)},"uuid":"${fields.uuid}","distinct_id":${JSON.stringify(distinctId)},"timestamp":"${fields.timestamp}","options":${optionsJson(options)},"properties":{${text}}`;
   const sessionId = firstString(attributes, SESSION_ID_KEYS) ?? identity?.sessionId;
   if (sessionId !== undefined) {
     fields.session_id = sessionId;
@@ -145,6 +142,12 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
     json += `,"window_id":${JSON.stringify(windowId)}`;
   }
   return new EncodedEvent(fields, `${json}}`);
+}
+
+/** `text` with one more member, `"key":json`; unchanged when JSON has no value for it. */
+function withMember(text: string, key: string, json: string | undefined): string {
+  if (json === undefined) return text;
+  return text === '' ? keyJson(key) + json : text + (commaKeyJson(key) + json);
 }
 
 const GEOIP_DISABLE = '$geoip_disable';
