@@ -607,6 +607,25 @@ describe('properties', () => {
     'process.pid': 4321,
   });
 
+  test('attributes are written the same whether one needs leaving out or converting, or none does', async () => {
+    const attributes = { plan: 'pro', 'cart.items': 3, 'cart.value': 19.5, returning: true, flags: ['a', 'b'], nothing: null, quote: 'say "hi"\n', '10': 'ten' };
+    await withPipeline({}, async (p) => {
+      const log = p.logger('app');
+      // Written as a whole (nothing to leave out or convert), then member by member (a control
+      // attribute to leave out; a value to convert).
+      log.emit({ eventName: 'whole', timestamp: TIME, attributes });
+      log.emit({ eventName: 'one_by_one', timestamp: TIME, attributes: { ...attributes, 'posthog.distinct_id': 'u1' } });
+      log.emit({ eventName: 'converted', timestamp: TIME, attributes: { ...attributes, ratio: Number.NaN } });
+      const events = await flushValid(p);
+      const whole = only(events, 'whole').properties;
+      assert.deepEqual(whole, { otel_scope_name: 'app', ...attributes, $geoip_disable: true });
+      assert.deepEqual(Object.entries(only(events, 'one_by_one').properties), Object.entries(whole));
+      const { ratio, ...rest } = only(events, 'converted').properties;
+      assert.equal(ratio, 'NaN');
+      assert.deepEqual(Object.entries(rest), Object.entries(whole));
+    });
+  });
+
   test('attributes keep keys and JSON shape; posthog.* removed; $set/$set_once/$groups pass through; $lib stripped', async () => {
     await withPipeline({ resource }, async (p) => {
       p.logger('shop').emit({

@@ -81,17 +81,30 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
 
   let geoipSet = resource.keys.has(GEOIP_DISABLE);
   let levelSet = resource.keys.has(EXCEPTION_LEVEL);
+  // Usually every attribute goes in, with a value JSON writes as it is: then one JSON.stringify of
+  // the whole map writes them all, where one by one would cost a string per value and per join.
+  let asIs = true;
   for (const key in attributes) {
-    if (key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key)) continue;
-    if (exception && (key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST)) continue;
     const value = attributes[key];
     if (value === undefined) continue;
-    const json = valueJson(value);
-    if (json === undefined) continue;
+    if (isLeftOut(key, exception)) {
+      asIs = false;
+      continue;
+    }
+    if (asIs && !isPlainJson(value)) asIs = false;
     if (resource.mappedAndOwnKeys.has(key)) repeated = true;
     else if (key === GEOIP_DISABLE) geoipSet = true;
     else if (key === EXCEPTION_LEVEL) levelSet = true;
-    text = withMember(text, key, json);
+  }
+  if (asIs) {
+    const members = JSON.stringify(attributes).slice(1, -1);
+    if (members !== '') text = text === '' ? members : `${text},${members}`;
+  } else {
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (value === undefined || isLeftOut(key, exception)) continue;
+      text = withMember(text, key, valueJson(value));
+    }
   }
   if (settings.disableGeoip && !geoipSet) text = withMember(text, GEOIP_DISABLE, 'true');
 
@@ -155,6 +168,27 @@ const EXCEPTION_LIST = '$exception_list';
 const EXCEPTION_LEVEL = '$exception_level';
 /** Properties the mapping sets from the record itself, before the attributes. */
 const MAPPED_KEYS: ReadonlySet<string> = new Set(['$trace_id', '$span_id', 'severity_number', 'severity_text', 'body', 'otel_scope_name', 'otel_span_name']);
+
+/** Attributes that never become properties: PostHog's control attributes, and the exception ones an exception event turns into its list. */
+function isLeftOut(key: string, exception: boolean): boolean {
+  if (key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key)) return true;
+  return exception && (key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST);
+}
+
+/** A value JSON.stringify writes as toJsonSafe would leave it: a string, boolean, finite number, null, or an array of those. */
+function isPlainJson(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      return value === null || (Array.isArray(value) && isPrimitiveArray(value));
+    default:
+      return false;
+  }
+}
 
 /** JSON text of an attribute value, made JSON-safe first when it is not a plain primitive; undefined when JSON has no value for it. */
 function valueJson(value: unknown): string | undefined {
