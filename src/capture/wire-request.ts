@@ -63,8 +63,11 @@ export function requestBody(identity: BatchIdentity, historicalMigration: boolea
   const head = historicalMigration
     ? `{"created_at":${JSON.stringify(identity.createdAt)},"historical_migration":true,"batch":[`
     : `{"created_at":${JSON.stringify(identity.createdAt)},"batch":[`;
-  // Encoded piece by piece: concatenating the strings first would copy the whole batch once more.
-  return Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from(batchMembers, 'utf8'), BODY_END]);
+  // Written piece by piece into one buffer sized for the worst case (three UTF-8 bytes per UTF-16
+  // unit): concatenating the strings, or the encoded pieces, would copy the whole batch once more.
+  const body = Buffer.allocUnsafe(3 * (head.length + batchMembers.length) + 2);
+  let length = body.write(head, 0, 'utf8');
+  length += body.write(batchMembers, length, 'utf8');
+  length += body.write(']}', length, 'latin1');
+  return body.subarray(0, length);
 }
-
-const BODY_END = Buffer.from(']}', 'utf8');
