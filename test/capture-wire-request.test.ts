@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
 import { constants, gunzipSync, inflateSync, inflateRawSync, zstdCompress, zstdDecompressSync } from 'node:zlib';
 import { encodeBody } from '../src/capture/compression.ts';
-import { batchMembersJson, serializeEvent, splitIntoRequests } from '../src/capture/request-batches.ts';
+import { batchMembers, serializeEvent, splitIntoRequests } from '../src/capture/request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from '../src/capture/response.ts';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import { canonicalUuid, uuidv7 } from '../src/capture/uuid.ts';
@@ -37,15 +37,22 @@ describe('request body and headers', () => {
   const identity = { requestId: uuidv7(), createdAt: '2026-11-22T12:00:00.000Z' };
   test('body is the envelope around cached event JSON, historical_migration only when true', () => {
     const items = [event(1, { a: [1, { b: 'x' }] }), event(2)].map((e) => serializeEvent(e)!);
-    const plain = JSON.parse(requestBody(identity, false, batchMembersJson(items)).toString('utf8'));
+    const plain = JSON.parse(requestBody(identity, false, batchMembers(items)).toString('utf8'));
     assert.deepEqual(plain, { created_at: identity.createdAt, batch: items.map((i) => i.event) });
     assert.equal('historical_migration' in plain, false);
-    const historical = JSON.parse(requestBody(identity, true, batchMembersJson(items)).toString('utf8'));
+    const historical = JSON.parse(requestBody(identity, true, batchMembers(items)).toString('utf8'));
     assert.equal(historical.historical_migration, true);
     // Events serialised as a whole batch (no per-event JSON) give the same array.
     const whole = items.map(({ event: e, bytes, attempts }) => ({ event: e, bytes, attempts }));
-    assert.equal(batchMembersJson(whole), batchMembersJson(items));
+    assert.deepEqual(batchMembers(whole), batchMembers(items));
     for (const key of ['api_key', 'sent_at', 'token']) assert.equal(key in plain, false);
+  });
+  test('body members are written one after another, multi-byte characters included, and exactly sized', () => {
+    const members = ['{"a":"€😀"}', '{"b":"ü"}', '{"c":1}'];
+    const body = requestBody(identity, false, members);
+    assert.deepEqual(JSON.parse(body.toString('utf8')).batch, [{ a: '€😀' }, { b: 'ü' }, { c: 1 }]);
+    assert.equal(body.length, Buffer.byteLength(`{"created_at":"${identity.createdAt}","batch":[${members.join(',')}]}`));
+    assert.deepEqual(JSON.parse(requestBody(identity, false, []).toString('utf8')).batch, []);
   });
   test('headers carry the protocol values; extra headers cannot override them', () => {
     const extra = extraHeadersWithoutProtocolOnes({ 'X-Proxy': 'p', Authorization: 'Basic evil', 'POSTHOG-ATTEMPT': '99', 'content-type': 'text/plain' });

@@ -219,29 +219,33 @@ async function runLimited<T>(items: readonly T[], limit: number, run: (item: T) 
 }
 
 /**
- * The members of the events' JSON array (see batchMembersJson), when they serialise, fit
+ * The members of the events' JSON array (see batchMembers), when they serialise, fit
  * `maxRequestBytes`, and no event can be over `maxEventBytes`; else undefined (the caller then
  * sizes each event on its own).
  */
-function serializeTogether(events: readonly CaptureEvent[], maxEventBytes: number, maxRequestBytes: number): { members: string; bytes: number } | undefined {
+function serializeTogether(events: readonly CaptureEvent[], maxEventBytes: number, maxRequestBytes: number): { members: string[]; bytes: number } | undefined {
   try {
-    let members: string;
+    let members: string[];
     let maxBytes: number;
     if (events.every((event) => event instanceof EncodedEvent)) {
       // UTF-8 takes at most three bytes per UTF-16 unit: lengths alone show that no event is too large.
       if (events.some((event) => event.json.length * 3 > maxEventBytes)) return undefined;
-      members = events.map((event) => event.json).join(',');
+      members = events.map((event) => event.json);
       maxBytes = maxRequestBytes;
     } else {
       const json = JSON.stringify(events);
       if (typeof json !== 'string') return undefined;
-      members = json.slice(1, -1);
+      // One member holding them all: the body writes it as it is.
+      members = [json.slice(1, -1)];
       // A whole batch within the event limit has no event over it.
       maxBytes = Math.min(maxEventBytes, maxRequestBytes);
     }
-    // The brackets count too.
-    const length = members.length + 2;
-    const bytes = length * 3 <= maxBytes ? length : Buffer.byteLength(members, 'utf8') + 2;
+    // Brackets and commas count too.
+    let length = members.length + 1;
+    for (const member of members) length += member.length;
+    if (length * 3 <= maxBytes) return { members, bytes: length };
+    let bytes = members.length + 1;
+    for (const member of members) bytes += Buffer.byteLength(member, 'utf8');
     return bytes <= maxBytes ? { members, bytes } : undefined;
   } catch {
     return undefined;

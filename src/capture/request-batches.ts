@@ -27,12 +27,11 @@ export function serializeEvent(event: CaptureEvent, attempts = 0): SerializedEve
 }
 
 /**
- * The members of a batch's JSON array (the events' JSON joined by commas, without the brackets),
- * reusing each event's own JSON where it has one. One join gives one flat string, which the body
- * encodes without copying it first.
+ * The members of a batch's JSON array, in order: each event's JSON, its own text where it has
+ * one. The body writes them one by one; joining them first would copy every event once more.
  */
-export function batchMembersJson(items: readonly SerializedEvent[]): string {
-  return items.map(jsonOf).join(',');
+export function batchMembers(items: readonly SerializedEvent[]): string[] {
+  return items.map(jsonOf);
 }
 
 function jsonOf(item: SerializedEvent): string {

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.ts';
 import { encodeBody } from './compression.ts';
-import { batchMembersJson, type SerializedEvent } from './request-batches.ts';
+import { batchMembers as membersOf, type SerializedEvent } from './request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from './response.ts';
 import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffSettings } from './retry-policy.ts';
 import type { CaptureTransport, TransportResponse } from './transport.ts';
@@ -81,7 +81,7 @@ type AttemptVerdict =
  * resending only what the server marked `retry` or what a transient failure left unsent.
  * Every event ends up counted in `ctx.report`, delivered or dropped with a reason.
  */
-export async function sendBatch(ctx: SendContext, events: SerializedEvent[], batchMembers?: string): Promise<void> {
+export async function sendBatch(ctx: SendContext, events: SerializedEvent[], batchMembers?: readonly string[]): Promise<void> {
   const { clock } = ctx.settings;
   const identity: BatchIdentity = { requestId: uuidv7(clock.now()), createdAt: new Date(clock.now()).toISOString() };
   let pending = events;
@@ -94,7 +94,7 @@ export async function sendBatch(ctx: SendContext, events: SerializedEvent[], bat
       if (stop) return drop(ctx, pending, stop, undefined, nextDue);
 
       // The first attempt reuses the batch's JSON when the caller serialised it already.
-      const members = attempt === 1 && batchMembers !== undefined ? batchMembers : batchMembersJson(pending);
+      const members = attempt === 1 && batchMembers !== undefined ? batchMembers : membersOf(pending);
       const verdict = await attemptOnce(ctx, identity, attempt, pending, members);
       if (verdict.kind === 'done') return;
       if (verdict.kind === 'split') {
@@ -144,7 +144,7 @@ async function sendHalves(ctx: SendContext, events: SerializedEvent[]): Promise<
   await sendBatch(ctx, events.slice(middle));
 }
 
-async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[], batchMembers: string): Promise<AttemptVerdict> {
+async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[], batchMembers: readonly string[]): Promise<AttemptVerdict> {
   const s = ctx.settings;
   const encoded = await encodeBody(requestBody(identity, s.historicalMigration, batchMembers), s.compression, s.onCompressionError);
   const now = s.clock.now();

@@ -59,15 +59,20 @@ export function attemptHeaders(input: AttemptHeaderInput): Record<string, string
 }
 
 /** The JSON body around an already serialised `batch` array. */
-export function requestBody(identity: BatchIdentity, historicalMigration: boolean, batchMembers: string): Buffer {
+export function requestBody(identity: BatchIdentity, historicalMigration: boolean, batchMembers: readonly string[]): Buffer {
   const head = historicalMigration
     ? `{"created_at":${JSON.stringify(identity.createdAt)},"historical_migration":true,"batch":[`
     : `{"created_at":${JSON.stringify(identity.createdAt)},"batch":[`;
+  let units = head.length + batchMembers.length + 2;
+  for (const member of batchMembers) units += member.length;
   // Written piece by piece into one buffer sized for the worst case (three UTF-8 bytes per UTF-16
   // unit): concatenating the strings, or the encoded pieces, would copy the whole batch once more.
-  const body = Buffer.allocUnsafe(3 * (head.length + batchMembers.length) + 2);
+  const body = Buffer.allocUnsafe(3 * units);
   let length = body.write(head, 0, 'utf8');
-  length += body.write(batchMembers, length, 'utf8');
+  for (let i = 0; i < batchMembers.length; i++) {
+    if (i > 0) length += body.write(',', length, 'latin1');
+    length += body.write(batchMembers[i]!, length, 'utf8');
+  }
   length += body.write(']}', length, 'latin1');
   return body.subarray(0, length);
 }
