@@ -170,7 +170,11 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
         localDrop('invalid', undefined, 'a record could not be mapped');
         continue;
       }
-      const final = this._beforeSend(event);
+      if (this._config.beforeSend === undefined) {
+        events.push(event);
+        continue;
+      }
+      const final = this._beforeSend(this._config.beforeSend, event);
       if ('dropped' in final) localDrop('before_send', event, final.dropped);
       else events.push(final.event);
     }
@@ -192,10 +196,13 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   private _map(record: ReadableLogRecord, nowMillis: number): CaptureEvent | undefined {
     try {
-      const origin: RecordOrigin = {};
       const identity = recordIdentity(record);
+      const spanEvent = record instanceof SpanEventLogRecord;
+      // Most records are neither: no origin to describe.
+      if (identity === undefined && !spanEvent) return recordToEvent(record, this._mapping, nowMillis);
+      const origin: RecordOrigin = {};
       if (identity !== undefined) origin.identity = identity;
-      if (record instanceof SpanEventLogRecord) {
+      if (spanEvent) {
         origin.spanName = record.spanName;
         origin.index = record.index;
       }
@@ -206,9 +213,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
   }
 
-  private _beforeSend(event: CaptureEvent): { event: CaptureEvent } | { dropped: string } {
-    const hook = this._config.beforeSend;
-    if (hook === undefined) return { event };
+  private _beforeSend(hook: NonNullable<ResolvedConfig['beforeSend']>, event: CaptureEvent): { event: CaptureEvent } | { dropped: string } {
     let result: unknown;
     try {
       // The hook gets a plain object of its own to change, not the encoded form.
