@@ -4,7 +4,7 @@ import {
   CIRCULAR,
   TRUNCATED,
   UNSERIALIZABLE,
-  isJsonPrimitive,
+  isPlainJson,
   toJsonSafe,
   toJsonSafeProperties,
 } from '../src/mapping/json-safe.ts';
@@ -404,9 +404,14 @@ test('JSON.stringify never throws on the output and the output round-trips', () 
   }
 });
 
-test('isJsonPrimitive', () => {
-  for (const v of ['', 'a', 0, 1.5, true, false, null]) assert.equal(isJsonPrimitive(v), true, String(v));
-  for (const v of [undefined, NaN, Infinity, -0, 1n, {}, [], Symbol('x'), () => 1]) {
-    assert.equal(isJsonPrimitive(v), false, typeof v);
+test('isPlainJson: values JSON.stringify writes as it writes their toJsonSafe form; anything else takes the walk', () => {
+  for (const v of ['', 'a', 0, -0, 1.5, true, false, null, [], ['a', 1, true, null]]) {
+    assert.equal(isPlainJson(v), true, String(v));
+    assert.equal(JSON.stringify(v), JSON.stringify(toJsonSafe(v)), String(v));
+  }
+  // Holes are read as undefined: such an array is walked, which also writes them as null.
+  const withHole = Object.assign(new Array<number>(3), { 0: 1, 2: 3 });
+  for (const v of [undefined, NaN, Infinity, 1n, {}, [NaN], [{}], [[1]], [1n], withHole, Symbol('x'), () => 1, new Date(0), Buffer.from('x')]) {
+    assert.equal(isPlainJson(v), false, typeof v);
   }
 });

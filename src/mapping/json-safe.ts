@@ -16,18 +16,30 @@ const DEFAULT_MAX_DEPTH = 10;
 // Recursion depth follows container depth, so this cap is what keeps us clear of the call stack limit.
 const MAX_DEPTH_CAP = 100;
 
-/** Values JSON.stringify writes as themselves and JSON.parse reads back identically. */
-export function isJsonPrimitive(value: unknown): value is string | number | boolean | null {
+/**
+ * Values `JSON.stringify` writes exactly as it writes `toJsonSafe(value)`: strings, booleans, finite
+ * numbers, null, and arrays of those (OpenTelemetry's attribute values). Such a value needs no walk.
+ */
+export function isPlainJson(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return true;
     case 'number':
-      // -0 would come back as 0.
-      return Number.isFinite(value) && !Object.is(value, -0);
+      return Number.isFinite(value);
+    case 'object':
+      return value === null || (Array.isArray(value) && isPrimitiveArray(value));
     default:
-      return value === null;
+      return false;
   }
+}
+
+function isPrimitiveArray(values: readonly unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (value !== null && typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value))) return false;
+  }
+  return true;
 }
 
 /** Returns a value JSON.stringify can serialise losslessly enough for analytics, never throws. */

@@ -22,7 +22,7 @@ import {
   WINDOW_ID_KEYS,
 } from './attribute-keys.ts';
 import { buildExceptionList, exceptionLevelFromSeverity } from './exception-list.ts';
-import { toJsonSafe } from './json-safe.ts';
+import { isPlainJson, toJsonSafe } from './json-safe.ts';
 import { explicitEventName, hasException } from './selection.ts';
 
 export interface MappingSettings {
@@ -175,21 +175,6 @@ function isLeftOut(key: string, exception: boolean): boolean {
   return exception && (key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST);
 }
 
-/** A value JSON.stringify writes as toJsonSafe would leave it: a string, boolean, finite number, null, or an array of those. */
-function isPlainJson(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value);
-    case 'object':
-      return value === null || (Array.isArray(value) && isPrimitiveArray(value));
-    default:
-      return false;
-  }
-}
-
 /** JSON text of an attribute value, made JSON-safe first when it is not a plain primitive; undefined when JSON has no value for it. */
 function valueJson(value: unknown): string | undefined {
   switch (typeof value) {
@@ -202,20 +187,13 @@ function valueJson(value: unknown): string | undefined {
       if (Number.isFinite(value)) return String(value);
       break;
     case 'object':
-      // OpenTelemetry's array values: JSON writes arrays of plain primitives as toJsonSafe would leave them.
-      if (Array.isArray(value) && isPrimitiveArray(value)) return JSON.stringify(value);
+      // OpenTelemetry's array values need no walk.
+      if (isPlainJson(value)) return JSON.stringify(value);
       break;
   }
   return JSON.stringify(toJsonSafe(value)) as string | undefined;
 }
 
-function isPrimitiveArray(values: readonly unknown[]): boolean {
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    if (value !== null && typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value))) return false;
-  }
-  return true;
-}
 
 /** `"key":` for property keys, cached: the same attribute names come back in record after record. */
 const keyJsonCache = new Map<string, string>();
