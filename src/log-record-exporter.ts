@@ -91,6 +91,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       retryMaxDelayMillis: c.retryMaxDelayMillis,
       clock: this._clock,
       onCompressionError: (error) => logger.warn(this._redact(`compression failed, sending uncompressed: ${String(error)}`)),
+      onCompressionFallback: () =>
+        logger.warn('a zstd-compressed request was refused with HTTP 415 (by a proxy in front of PostHog?); sending gzip from now on. Set compression: "gzip" (POSTHOG_CAPTURE_COMPRESSION=gzip) to start with it.'),
       ...(c.dispatcher ? { dispatcher: c.dispatcher } : {}),
       ...(internals.transport ? { transport: internals.transport } : {}),
       ...(internals.random ? { random: internals.random } : {}),

@@ -294,7 +294,8 @@ describe('status matrix (§10)', () => {
 
   for (const status of [400, 401, 402, 403, 404, 415, 429, 501, 505]) {
     test(`${status} is terminal after one request: status_${status}`, async (t) => {
-      const { server, client, clock } = await setup(t);
+      // A 415 on a zstd body is the one exception (a gzip resend, tested below), so this one sends gzip.
+      const { server, client, clock } = await setup(t, status === 415 ? { compression: 'gzip' } : {});
       // 429 carries Retry-After on the real server; it is still terminal in v1.
       server.script(status === 429 ? { status, headers: { 'retry-after': '1' } } : { status });
       const events = makeEvents(2);
@@ -852,6 +853,34 @@ describe('request sizing', () => {
       const text = zlib.zstdDecompressSync(request.rawBody).toString('utf8');
       for (const event of events) assert.ok(text.includes(event.json), `attempt ${String(request.headers['posthog-attempt'])} carries the written text`);
     }
+  });
+
+  test('a 415 on a zstd body: the batch goes again as gzip, with the same request id, and later sends start with gzip', async (t) => {
+    let fallbacks = 0;
+    const { server, client, clock } = await setup(t, { onCompressionFallback: () => fallbacks++ });
+    server.script({ status: 415 });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assert.deepEqual(headersOf(server, 'content-encoding'), ['zstd', 'gzip']);
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
+    assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
+    assert.deepEqual(request(server, 1).events, events);
+    assert.equal(fallbacks, 1);
+
+    await client.send(makeEvents(1), { deadline: far(clock) });
+    assert.deepEqual(headersOf(server, 'content-encoding'), ['zstd', 'gzip', 'gzip']);
+    assert.equal(fallbacks, 1);
+  });
+
+  test('a 415 on the gzip resend too is terminal: status_415 after two requests', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.script({ status: 415 }, { status: 415 });
+    const events = makeEvents(2);
+    const report = await client.send(events, { deadline: far(clock) });
+    assert.deepEqual(headersOf(server, 'content-encoding'), ['zstd', 'gzip']);
+    assert.deepEqual(report.dropped.map((d) => [d.reason, d.attempts]), [['status_415', 2], ['status_415', 2]]);
+    assert.equal(report.delivered, 0);
   });
 
   test('events that cannot be serialised (BigInt, cycle) are dropped as invalid', async (t) => {

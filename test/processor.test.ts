@@ -418,6 +418,28 @@ describe('configuration', () => {
   }
 });
 
+describe('compression refused', () => {
+  test('a proxy refusing zstd (415): one warning, the events go as gzip, and so do later requests', async () => {
+    await withDiag(async (d) => {
+      await withPipeline({ options: { scheduledDelayMillis: 60_000 } }, async (p) => {
+        p.server.script({ status: 415 });
+        emitEvents(p.logger(), 'refused', 2);
+        await p.flush();
+        emitEvents(p.logger(), 'later', 1);
+        await p.flush();
+        assert.deepEqual(p.requests().map((r) => r.headers['content-encoding']), ['zstd', 'gzip', 'gzip']);
+        assert.deepEqual(names(p.server.acceptedEvents()).sort(), ['later_0', 'refused_0', 'refused_1']);
+        const stats = p.processor.getStats();
+        assert.deepEqual(stats.dropped, {});
+        assertIdentity(stats);
+        const warnings = d.ours('warn').filter((w) => w.includes('415'));
+        assert.equal(warnings.length, 1, warnings.join('\n'));
+        assert.match(warnings[0]!, /gzip/);
+      });
+    });
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // 7. The exporter on its own: the export callback contract
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,8 @@ export interface CaptureClientOptions {
   random?: () => number;
   onAttempt?: (summary: AttemptSummary) => void;
   onCompressionError?: (error: unknown) => void;
+  /** Told once when a 415 refused a zstd body; the client sends gzip from then on. */
+  onCompressionFallback?: () => void;
 }
 
 export const CAPTURE_CLIENT_DEFAULTS = {
@@ -80,11 +82,12 @@ export interface SendOptions {
 /** A capture v1 client: events in, a report of what became of each of them out. */
 export class CaptureClient {
   readonly endpoint: URL;
-  private readonly _options: Required<Omit<CaptureClientOptions, 'dispatcher' | 'transport' | 'onAttempt' | 'onCompressionError' | 'headers'>>;
+  private readonly _options: Required<Omit<CaptureClientOptions, 'dispatcher' | 'transport' | 'onAttempt' | 'onCompressionError' | 'onCompressionFallback' | 'headers'>>;
   private readonly _headers: Record<string, string>;
   private readonly _transport: CaptureTransport;
   private readonly _onAttempt: CaptureClientOptions['onAttempt'];
   private readonly _onCompressionError: CaptureClientOptions['onCompressionError'];
+  private readonly _onCompressionFallback: CaptureClientOptions['onCompressionFallback'];
   /** Shared by all sends without a slicer of their own, so together they hold the event loop one slice at a time. */
   private readonly _slicer = new TimeSlicer();
 
@@ -101,6 +104,7 @@ export class CaptureClient {
     this._headers = extraHeadersWithoutProtocolOnes(options.headers ?? {});
     this._onAttempt = options.onAttempt;
     this._onCompressionError = options.onCompressionError;
+    this._onCompressionFallback = options.onCompressionFallback;
     this._transport =
       options.transport ??
       new UndiciTransport({
@@ -129,6 +133,7 @@ export class CaptureClient {
         random: o.random,
         ...(this._onAttempt ? { onAttempt: this._onAttempt } : {}),
         ...(this._onCompressionError ? { onCompressionError: this._onCompressionError } : {}),
+        onZstdRefused: () => this._fallBackToGzip(),
       },
       deadline: options.deadline,
       maxWaitMillis: options.maxWaitMillis ?? Infinity,
@@ -193,6 +198,16 @@ export class CaptureClient {
     const groups = splitIntoRequests(sendable, { maxEvents: o.maxEventsPerRequest, maxBytes: o.maxRequestBytes });
     await runLimited(groups, o.maxConcurrentRequests, (group) => sendBatch(ctx, group));
     return ctx.report;
+  }
+
+  private _fallBackToGzip(): void {
+    if (this._options.compression !== 'zstd') return;
+    this._options.compression = 'gzip';
+    try {
+      this._onCompressionFallback?.();
+    } catch {
+      // An observer's failure must not change what happens to the events.
+    }
   }
 
   /** Closes the connection pool (unless the dispatcher was supplied). */

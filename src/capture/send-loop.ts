@@ -34,6 +34,8 @@ export interface SendLoopSettings {
   random: () => number;
   onAttempt?: (summary: AttemptSummary) => void;
   onCompressionError?: (error: unknown) => void;
+  /** A zstd body was refused with 415: this send goes on with gzip, and the caller may keep to it. */
+  onZstdRefused?: () => void;
 }
 
 /** State shared by the requests of one send. */
@@ -181,6 +183,12 @@ async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: n
   const message = errorMessageFromBody(response.body);
   const why = message ? `HTTP ${status}: ${message}` : `HTTP ${status}`;
   summarize(ctx, identity, attempt, pending.length, { status, error: why });
+  if (status === 415 && encoded.encoding === 'zstd') {
+    // PostHog takes zstd; a proxy in front of it may not. The same batch goes again as gzip.
+    s.compression = 'gzip';
+    s.onZstdRefused?.();
+    return { kind: 'retry', pending, retryAfterMillis: undefined, why };
+  }
   if (status === 413) {
     if (pending.length > 1) return { kind: 'split' };
     drop(ctx, pending, 'too_large', why);
