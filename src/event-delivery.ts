@@ -1,5 +1,5 @@
 import type { CaptureClient } from './capture/capture-client.ts';
-import { eventJson } from './capture/encoded-event.ts';
+import { serializeEvent } from './capture/request-batches.ts';
 import type { Clock } from './capture/clock.ts';
 import type { TimeSlicer } from './capture/time-slice.ts';
 import type { CaptureEvent, DropReason, DroppedEvent, SendReport } from './capture/types.ts';
@@ -409,11 +409,7 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   else map.set(key, [value]);
 }
 
+/** The event's serialised size; 1 KiB for one that does not serialise, so the byte bound still counts it. */
 function approximateBytes(event: CaptureEvent): number {
-  try {
-    const json = eventJson(event);
-    return json === undefined ? 1024 : Buffer.byteLength(json);
-  } catch {
-    return 1024;
-  }
+  return serializeEvent(event)?.bytes ?? 1024;
 }

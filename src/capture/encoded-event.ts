@@ -1,14 +1,7 @@
 import type { CaptureEvent, CaptureEventOptions } from './types.ts';
 
 /** The fields of an event the wire layer and diagnostics read without parsing its JSON. */
-export interface EncodedEventFields {
-  event: string;
-  uuid: string;
-  distinct_id: string;
-  timestamp: string;
-  session_id?: string;
-  window_id?: string;
-}
+export type EncodedEventFields = Pick<CaptureEvent, 'event' | 'uuid' | 'distinct_id' | 'timestamp' | 'session_id' | 'window_id'>;
 
 /**
  * An event whose JSON text the mapping wrote directly, without building the event object (that

@@ -200,32 +200,27 @@ const keyJsonCache = new Map<string, string>();
 const KEY_CACHE_LIMIT = 4096;
 
 function keyJson(key: string): string {
-  return cachedJson(keyJsonCache, key, ':');
+  return cachedJson(keyJsonCache, key, '', ':');
 }
 
 /** `,"key":`, cached like keyJson. */
 const commaKeyJsonCache = new Map<string, string>();
 
 function commaKeyJson(key: string): string {
-  let json = commaKeyJsonCache.get(key);
-  if (json === undefined) {
-    json = `,${keyJson(key)}`;
-    if (commaKeyJsonCache.size < KEY_CACHE_LIMIT) commaKeyJsonCache.set(key, json);
-  }
-  return json;
+  return cachedJson(commaKeyJsonCache, key, ',', ':');
 }
 
 /** JSON of strings that name things (event names, severity texts, scopes): few distinct values, cached. */
 const nameJsonCache = new Map<string, string>();
 
 function nameJson(name: string): string {
-  return cachedJson(nameJsonCache, name, '');
+  return cachedJson(nameJsonCache, name, '', '');
 }
 
-function cachedJson(cache: Map<string, string>, text: string, suffix: string): string {
+function cachedJson(cache: Map<string, string>, text: string, prefix: string, suffix: string): string {
   let json = cache.get(text);
   if (json === undefined) {
-    json = JSON.stringify(text) + suffix;
+    json = prefix + JSON.stringify(text) + suffix;
     // Bounded: names made from data (ids in attribute names) must not grow it without end.
     if (cache.size < KEY_CACHE_LIMIT) cache.set(text, json);
   }
