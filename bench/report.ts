@@ -18,6 +18,10 @@ export interface ThroughputSummary {
   recordsPerSec: number;
   cpuMicrosPerRecord: number;
   mainThreadCpuMicrosPerRecord: number;
+  /** V8's helper threads (parallel and concurrent GC, background compilation), µs/record; NaN off Linux. */
+  v8HelpersCpuMicrosPerRecord: number;
+  /** libuv's thread pool (zlib and zstd compression), µs/record; NaN off Linux. */
+  libuvPoolCpuMicrosPerRecord: number;
   wallMs: number;
   minRecordsPerSec: number;
   maxRecordsPerSec: number;
@@ -169,6 +173,8 @@ export function renderMarkdown(r: BenchResults): string {
         `${f(s.minRecordsPerSec, 0)}–${f(s.maxRecordsPerSec, 0)}`,
         f(s.cpuMicrosPerRecord, 2),
         f(s.mainThreadCpuMicrosPerRecord, 2),
+        f(s.v8HelpersCpuMicrosPerRecord, 2),
+        f(s.libuvPoolCpuMicrosPerRecord, 2),
         tr,
         cr,
         c === 'floor' ? '–' : f(s.requests, 0),
@@ -177,7 +183,7 @@ export function renderMarkdown(r: BenchResults): string {
         s.allDelivered ? 'all' : s.delivered.join('/'),
       ];
     });
-    out.push(table(['contender', 'records/s', 'range', 'CPU µs/record', 'of which main thread', 'ours ÷ it (records/s)', 'ours ÷ it (CPU/record)', 'requests', 'encoding', 'wire bytes/record', 'delivered'], rows, 'lrrrrrrrlrr'));
+    out.push(table(['contender', 'records/s', 'range', 'CPU µs/record', 'of which main thread', 'V8 helpers', 'libuv pool', 'ours ÷ it (records/s)', 'ours ÷ it (CPU/record)', 'requests', 'encoding', 'wire bytes/record', 'delivered'], rows, 'lrrrrrrrrrlrr'));
     out.push('\n"ours" is our processor with its defaults (zstd level 1); "ours with gzip" sets POSTHOG_CAPTURE_COMPRESSION=gzip (level 1); every alternative sends gzip. The *ours ÷ it* columns compare the default.');
     const fastest = t.fastestAlternative === undefined ? 'the fastest alternative' : `the fastest alternative (${label(t.fastestAlternative)}, fastest in ${t.fastestAlternativeRuns} of ${t.runs.length} runs)`;
     if (ours) out.push(`\nOurs (default zstd) vs ${fastest}: **${f(t.ratios.oursVsFastestAlternativeThroughput, 2)}×** the records/s; CPU per record **${f(t.ratios.oursVsFloorCpu, 2)}×** the floor.`);

@@ -250,6 +250,8 @@ function summarizeThroughput(runs: ThroughputResult[][], contenders: ThroughputC
           recordsPerSec: median(rs.map((x) => x.recordsPerSec)),
           cpuMicrosPerRecord: median(rs.map((x) => x.cpuMicrosPerRecord)),
           mainThreadCpuMicrosPerRecord: median(rs.map((x) => x.mainThreadCpuMicrosPerRecord ?? Number.NaN)),
+          v8HelpersCpuMicrosPerRecord: median(rs.map((x) => ((x.threadGroupCpuMs?.v8Helpers ?? Number.NaN) * 1000) / x.records)),
+          libuvPoolCpuMicrosPerRecord: median(rs.map((x) => ((x.threadGroupCpuMs?.libuvPool ?? Number.NaN) * 1000) / x.records)),
           wallMs: median(rs.map((x) => x.wallMs)),
           minRecordsPerSec: min(rs.map((x) => x.recordsPerSec)),
           maxRecordsPerSec: max(rs.map((x) => x.recordsPerSec)),

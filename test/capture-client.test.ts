@@ -1470,6 +1470,24 @@ describe('concurrency', () => {
     assertAccounted(report, events, accepted(server));
   });
 
+  for (const compression of ['zstd', 'none'] as const) {
+    test(`bodies written into reused buffers: concurrent requests each carry exactly their own events (${compression})`, async (t) => {
+      const { server, client, clock } = await setup(t, { compression, maxEventsPerRequest: 7, maxConcurrentRequests: 4 });
+      // Bodies of different lengths: a body written over a longer one shows any leftover bytes.
+      const events = Array.from({ length: 140 }, (_, i) => makeEvent({ properties: { i, text: 'x'.repeat((i * 37) % 900) } }));
+      const report = await client.send(events, { deadline: far(clock) });
+
+      assert.equal(server.requests.length, 20);
+      for (const req of server.requests) assert.deepEqual(req.validation, { ok: true });
+      const byUuid = new Map(events.map((e) => [e.uuid, e]));
+      for (const req of server.requests) {
+        for (const received of req.events) assert.deepEqual(received, byUuid.get(received.uuid));
+      }
+      assert.deepEqual(report, { delivered: 140, dropped: [], requests: 20, retries: 0 });
+      assertAccounted(report, events, accepted(server));
+    });
+  }
+
   test('partial retries under concurrency: retried events are resent only within their own batch', async (t) => {
     const { server, client, clock } = await setup(t, { maxEventsPerRequest: 10, maxConcurrentRequests: 4 });
     const events = makeEvents(100);

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { BodyBuffers } from './body-buffers.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { EncodedEvent } from './encoded-event.ts';
 import { batchPoisoningProblem, serializeEvent, splitIntoRequests, type SerializedEvent } from './request-batches.ts';
@@ -90,6 +91,7 @@ export class CaptureClient {
   private readonly _onCompressionFallback: CaptureClientOptions['onCompressionFallback'];
   /** Shared by all sends without a slicer of their own, so together they hold the event loop one slice at a time. */
   private readonly _slicer = new TimeSlicer();
+  private readonly _bodyBuffers = new BodyBuffers();
 
   constructor(options: CaptureClientOptions) {
     this.endpoint = captureEndpoint(options.host);
@@ -129,6 +131,7 @@ export class CaptureClient {
         backoff: { initialDelayMillis: o.retryInitialDelayMillis, maxDelayMillis: o.retryMaxDelayMillis },
         requestTimeoutMillis: o.requestTimeoutMillis,
         transport: this._transport,
+        bodyBuffers: this._bodyBuffers,
         clock: o.clock,
         random: o.random,
         ...(this._onAttempt ? { onAttempt: this._onAttempt } : {}),

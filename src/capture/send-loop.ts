@@ -1,5 +1,6 @@
 import type { Clock } from './clock.ts';
-import { encodeBody } from './compression.ts';
+import type { BodyBuffers } from './body-buffers.ts';
+import { encodeBody, type EncodedBody } from './compression.ts';
 import { batchMembers as membersOf, type SerializedEvent } from './request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from './response.ts';
 import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffSettings } from './retry-policy.ts';
@@ -30,6 +31,8 @@ export interface SendLoopSettings {
   backoff: BackoffSettings;
   requestTimeoutMillis: number;
   transport: CaptureTransport;
+  /** Where request bodies are written before compression. */
+  bodyBuffers: BodyBuffers;
   clock: Clock;
   random: () => number;
   onAttempt?: (summary: AttemptSummary) => void;
@@ -146,9 +149,21 @@ async function sendHalves(ctx: SendContext, events: SerializedEvent[]): Promise<
   await sendBatch(ctx, events.slice(middle));
 }
 
+/** The body of one attempt, compressed; the buffer it was written into goes back for the next. */
+async function encodedRequestBody(s: SendLoopSettings, identity: BatchIdentity, batchMembers: readonly string[]): Promise<EncodedBody> {
+  const raw = requestBody(identity, s.historicalMigration, batchMembers, (bytes) => s.bodyBuffers.take(bytes));
+  try {
+    const encoded = await encodeBody(raw, s.compression, s.onCompressionError);
+    // Sent uncompressed, the body needs memory of its own: the buffer is reused once this returns.
+    return encoded.body === raw ? { body: Buffer.from(raw) } : encoded;
+  } finally {
+    s.bodyBuffers.give(raw);
+  }
+}
+
 async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[], batchMembers: readonly string[]): Promise<AttemptVerdict> {
   const s = ctx.settings;
-  const encoded = await encodeBody(requestBody(identity, s.historicalMigration, batchMembers), s.compression, s.onCompressionError);
+  const encoded = await encodedRequestBody(s, identity, batchMembers);
   const now = s.clock.now();
   const headers = attemptHeaders({
     apiKey: s.apiKey,

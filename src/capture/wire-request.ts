@@ -58,8 +58,16 @@ export function attemptHeaders(input: AttemptHeaderInput): Record<string, string
   return headers;
 }
 
-/** The JSON body around an already serialised `batch` array. */
-export function requestBody(identity: BatchIdentity, historicalMigration: boolean, batchMembers: readonly string[]): Buffer {
+/**
+ * The JSON body around an already serialised `batch` array, written into a buffer from `allocate`
+ * (a view of it is returned).
+ */
+export function requestBody(
+  identity: BatchIdentity,
+  historicalMigration: boolean,
+  batchMembers: readonly string[],
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
+): Buffer {
   const head = historicalMigration
     ? `{"created_at":${JSON.stringify(identity.createdAt)},"historical_migration":true,"batch":[`
     : `{"created_at":${JSON.stringify(identity.createdAt)},"batch":[`;
@@ -67,7 +75,7 @@ export function requestBody(identity: BatchIdentity, historicalMigration: boolea
   for (const member of batchMembers) units += member.length;
   // Written piece by piece into one buffer sized for the worst case (three UTF-8 bytes per UTF-16
   // unit): concatenating the strings, or the encoded pieces, would copy the whole batch once more.
-  const body = Buffer.allocUnsafe(3 * units);
+  const body = allocate(3 * units);
   let length = body.write(head, 0, 'utf8');
   for (let i = 0; i < batchMembers.length; i++) {
     if (i > 0) length += body.write(',', length, 'latin1');
