@@ -177,14 +177,21 @@ export function renderMarkdown(r: BenchResults): string {
         f(s.libuvPoolCpuMicrosPerRecord, 2),
         tr,
         cr,
-        c === 'floor' ? '–' : f(s.requests, 0),
+        c === 'floor' || c === 'stock-noop' ? '–' : f(s.requests, 0),
         s.encoding ?? 'n/a',
-        f(s.wireBytesPerRecord, 1),
+        c === 'stock-noop' ? '–' : f(s.wireBytesPerRecord, 1),
         s.allDelivered ? 'all' : s.delivered.join('/'),
       ];
     });
     out.push(table(['contender', 'records/s', 'range', 'CPU µs/record', 'of which main thread', 'V8 helpers', 'libuv pool', 'ours ÷ it (records/s)', 'ours ÷ it (CPU/record)', 'requests', 'encoding', 'wire bytes/record', 'delivered'], rows, 'lrrrrrrrrrlrr'));
     out.push('\n"ours" is our processor with its defaults (zstd level 1); "ours with gzip" sets POSTHOG_CAPTURE_COMPRESSION=gzip (level 1); every alternative sends gzip. The *ours ÷ it* columns compare the default.');
+    const sdk = t.perContender['stock-noop'];
+    const floorRow = t.perContender.floor;
+    if (sdk && floorRow && ours) {
+      out.push(
+        `\n"stock BLRP + no-op exporter" is the SDK and its batch processor with an exporter that discards each batch: what any exporter behind them pays before doing anything. It takes ${f(sdk.cpuMicrosPerRecord, 2)} µs CPU/record (${f(sdk.cpuMicrosPerRecord / floorRow.cpuMicrosPerRecord, 2)}× the floor's ${f(floorRow.cpuMicrosPerRecord, 2)}), and runs at ${f(sdk.recordsPerSec, 0)} records/s with nothing sent. Ours spends ${f(ours.cpuMicrosPerRecord - sdk.cpuMicrosPerRecord, 2)} µs/record above it (medians).`,
+      );
+    }
     const fastest = t.fastestAlternative === undefined ? 'the fastest alternative' : `the fastest alternative (${label(t.fastestAlternative)}, fastest in ${t.fastestAlternativeRuns} of ${t.runs.length} runs)`;
     if (ours) out.push(`\nOurs (default zstd) vs ${fastest}: **${f(t.ratios.oursVsFastestAlternativeThroughput, 2)}×** the records/s; CPU per record **${f(t.ratios.oursVsFloorCpu, 2)}×** the floor.`);
     if (t.perContender['ours-gzip']) out.push(`For information, ours with gzip: ${f(t.ratios.oursGzipVsFastestAlternativeThroughput, 2)}× the fastest alternative's records/s; CPU per record ${f(t.ratios.oursGzipVsFloorCpu, 2)}× the floor.`);

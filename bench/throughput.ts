@@ -15,7 +15,7 @@ import type { SinkStats } from './sink.ts';
 import { BATCH_SIZE, BENCH_API_KEY, captureEvent, distinctId, eventName, eventProperties, logRecord } from './workload.ts';
 import type { PostHogStats } from '../src/delivery-stats.ts';
 
-export type ThroughputContender = 'ours' | 'ours-gzip' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor';
+export type ThroughputContender = 'ours' | 'ours-gzip' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor' | 'stock-noop';
 
 export interface ThroughputJob {
   contender: ThroughputContender;
@@ -64,6 +64,7 @@ const COMPRESSION: Record<ThroughputContender, string> = {
   'otlp-proto': "gzip (compression: 'gzip', zlib default level)",
   'posthog-node': 'gzip (disableCompression: false)',
   floor: 'zlib.gzipSync, default level (6); not sent',
+  'stock-noop': 'none: the exporter discards each batch',
 };
 
 /** What a contender run measures; runThroughput derives the per-record figures. */
@@ -79,7 +80,7 @@ async function emitLogs(emit: (i: number) => void, from: number, count: number):
   }
 }
 
-async function runLogContender(job: ThroughputJob, contender: LogContender): Promise<Outcome> {
+async function runLogContender(job: ThroughputJob, contender: LogContender): Promise<Outcome & { sent?: number }> {
   const settings = blrpSettings(job.records + WARMUP_RECORDS);
   // Warm-up on a throw-away pipeline: same code paths, its own connections.
   const warm = buildLogPipeline(contender, job.sinkUrl, settings);
@@ -95,8 +96,15 @@ async function runLogContender(job: ThroughputJob, contender: LogContender): Pro
   });
   const stats = pipeline.ours ? plainStats(pipeline.ours.getStats()) : undefined;
   const sink = await sinkControl.stats(job.sinkUrl);
+  const discarded = pipeline.noopExported?.();
   await pipeline.shutdown();
-  return { ...timing, sink, ...(stats ? { stats } : {}), settings: { ...settings, compression: COMPRESSION[job.contender] } };
+  return {
+    ...timing,
+    sink,
+    ...(stats ? { stats } : {}),
+    ...(discarded !== undefined ? { sent: discarded } : {}),
+    settings: { ...settings, compression: COMPRESSION[job.contender] },
+  };
 }
 
 async function runPostHogNode(job: ThroughputJob): Promise<Outcome> {
@@ -207,6 +215,10 @@ export async function runThroughput(job: ThroughputJob): Promise<ThroughputResul
     case 'otlp-proto':
       outcome = await runLogContender(job, job.contender);
       delivered = sumValues(outcome.sink?.events);
+      break;
+    case 'stock-noop':
+      outcome = await runLogContender(job, job.contender);
+      delivered = outcome.sent ?? 0;
       break;
     case 'posthog-node':
       outcome = await runPostHogNode(job);
