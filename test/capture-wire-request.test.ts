@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
-import { constants, gunzipSync, inflateSync, inflateRawSync, zstdCompress, zstdDecompressSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync, inflateSync, inflateRawSync, zstdCompress, zstdDecompressSync } from 'node:zlib';
 import { encodeBody } from '../src/capture/compression.ts';
 import { batchMembers, serializeEvent, splitIntoRequests } from '../src/capture/request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from '../src/capture/response.ts';
@@ -131,10 +131,27 @@ describe('compression', () => {
     assert.equal(inflateSync(e.body).toString(), json);
     assert.throws(() => inflateRawSync(e.body));
   });
-  test('none sends plain JSON without an encoding', async () => {
-    const e = await encodeBody(Buffer.from(json), 'none');
+  test('none sends plain JSON without an encoding, in memory of its own (the input buffer is reused)', async () => {
+    const raw = Buffer.from(json);
+    const e = await encodeBody(raw, 'none');
     assert.equal(e.encoding, undefined);
+    raw.fill(0);
     assert.equal(e.body.toString(), json);
+  });
+  test('a compressor that fails: reported, and the body goes out uncompressed, in memory of its own', async () => {
+    const raw = Buffer.from(json);
+    const errors: unknown[] = [];
+    const broken = new Error('compressor broke');
+    const e = await encodeBody(raw, 'zstd', (error) => errors.push(error), { zstd: () => Promise.reject(broken) });
+    assert.deepEqual(errors, [broken]);
+    assert.equal(e.encoding, undefined);
+    raw.fill(0);
+    assert.equal(e.body.toString(), json);
+  });
+  test('zstd without a zstd compressor (Node before 22.15) sends gzip', async () => {
+    const e = await encodeBody(Buffer.from(json), 'zstd', undefined, { gzip: (raw) => Promise.resolve(gzipSync(raw)) });
+    assert.equal(e.encoding, 'gzip');
+    assert.equal(gunzipSync(e.body).toString(), json);
   });
 });
 

@@ -1,7 +1,10 @@
 /** Free buffers kept: one per request being compressed at once, which is rarely more than two. */
 const KEEP = 2;
-/** A buffer above this (a batch of unusually large events) is left to the garbage collector. */
-const KEEP_MAX_BYTES = 16 * 1024 * 1024;
+/**
+ * A buffer above this is left to the garbage collector: it serves batches of 1,000 events of
+ * about 1.3 KB, and bounds what a client keeps between requests to 2 × 4 MiB.
+ */
+const KEEP_MAX_BYTES = 4 * 1024 * 1024;
 const MIN_BYTES = 64 * 1024;
 
 /**

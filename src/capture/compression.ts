@@ -27,18 +27,29 @@ export interface EncodedBody {
   encoding?: 'zstd' | 'gzip' | 'deflate';
 }
 
+type Codec = Exclude<Compression, 'none'>;
+
+/** One compressor per codec; a missing one (zstd before Node 22.15) means gzip. */
+export type Compressors = Partial<Record<Codec, (raw: Buffer) => Promise<Buffer>>>;
+
+const NODE_COMPRESSORS: Compressors = {
+  ...(zstdAsync ? { zstd: (raw: Buffer) => zstdAsync(raw, ZSTD_OPTIONS) } : {}),
+  gzip: (raw) => gzipAsync(raw, ZLIB_OPTIONS),
+  deflate: (raw) => deflateAsync(raw, ZLIB_OPTIONS),
+};
+
 /**
  * Compresses on libuv's thread pool, off the event loop. `deflate` is the zlib-wrapped format
  * (RFC 1950) the server sniffs for. If compression fails the body goes out uncompressed.
+ * The body returned never shares memory with `raw`: the caller reuses raw's buffer once this returns.
  */
-export async function encodeBody(raw: Buffer, compression: Compression, onError?: (error: unknown) => void): Promise<EncodedBody> {
-  if (compression === 'none') return { body: raw };
+export async function encodeBody(raw: Buffer, compression: Compression, onError?: (error: unknown) => void, compressors = NODE_COMPRESSORS): Promise<EncodedBody> {
+  if (compression === 'none') return { body: Buffer.from(raw) };
+  const codec: Codec = compression === 'zstd' && compressors.zstd === undefined ? 'gzip' : compression;
   try {
-    if (compression === 'zstd' && zstdAsync) return { body: await zstdAsync(raw, ZSTD_OPTIONS), encoding: 'zstd' };
-    if (compression === 'deflate') return { body: await deflateAsync(raw, ZLIB_OPTIONS), encoding: 'deflate' };
-    return { body: await gzipAsync(raw, ZLIB_OPTIONS), encoding: 'gzip' };
+    return { body: await compressors[codec]!(raw), encoding: codec };
   } catch (error) {
     onError?.(error);
-    return { body: raw };
+    return { body: Buffer.from(raw) };
   }
 }

@@ -153,9 +153,7 @@ async function sendHalves(ctx: SendContext, events: SerializedEvent[]): Promise<
 async function encodedRequestBody(s: SendLoopSettings, identity: BatchIdentity, batchMembers: readonly string[]): Promise<EncodedBody> {
   const raw = requestBody(identity, s.historicalMigration, batchMembers, (bytes) => s.bodyBuffers.take(bytes));
   try {
-    const encoded = await encodeBody(raw, s.compression, s.onCompressionError);
-    // Sent uncompressed, the body needs memory of its own: the buffer is reused once this returns.
-    return encoded.body === raw ? { body: Buffer.from(raw) } : encoded;
+    return await encodeBody(raw, s.compression, s.onCompressionError);
   } finally {
     s.bodyBuffers.give(raw);
   }
