@@ -11,6 +11,8 @@ const OURS = '#1d4aff';
 const OURS_GZIP = '#8fa5ff';
 const OTHER = '#9aa4b5';
 const FLOOR = '#2f9e6e';
+/** Reference rows that are no alternative (the SDK with a no-op exporter). */
+const REFERENCE = '#d5d9e0';
 const GOAL = '#e0452b';
 const INK = '#1f2430';
 const MUTED = '#6b7280';
@@ -138,8 +140,11 @@ export function renderChart(r: BenchResults): string {
 
   const t = r.throughput;
   if (t) {
-    const entries = Object.entries(t.perContender);
-    const h = barsHeight(entries.length);
+    // The SDK-only row sends nothing: it is no alternative, and at five times the others' rate it
+    // would flatten their bars. It stays in the CPU panel, in a colour of its own.
+    const entries = Object.entries(t.perContender).filter(([c]) => c !== 'stock-noop');
+    const cpuEntries = Object.entries(t.perContender);
+    const h = barsHeight(cpuEntries.length);
     const p0 = place(0);
     panels.push(
       barPanel(p0.x, p0.y, panelW, h, '1. Throughput, end to end (records/s, higher is better)', `${num(r.meta.records)} records, median of ${r.meta.runs} runs; ours (zstd) = ${num(t.ratios.oursVsFastestAlternativeThroughput ?? Number.NaN, 2)}× the fastest alternative`,
@@ -149,7 +154,7 @@ export function renderChart(r: BenchResults): string {
     const floor = t.perContender.floor?.cpuMicrosPerRecord;
     panels.push(
       barPanel(p1.x, p1.y, panelW, h, '1. CPU per record (µs, lower is better)', `process.cpuUsage() user+system; ours (zstd) = ${num(t.ratios.oursVsFloorCpu ?? Number.NaN, 2)}× the floor (goal ≤ 1.3×)`,
-        entries.map(([c, s]) => ({ label: label(c), value: s.cpuMicrosPerRecord, color: colorOf(c), text: num(s.cpuMicrosPerRecord, 1) })),
+        cpuEntries.map(([c, s]) => ({ label: c === 'stock-noop' ? 'SDK alone (no-op export)' : label(c), value: s.cpuMicrosPerRecord, color: c === 'stock-noop' ? REFERENCE : colorOf(c), text: num(s.cpuMicrosPerRecord, 1) })),
         floor === undefined ? undefined : { value: floor * 1.3, label: '1.3 × floor' }),
     );
     nextRow(h);

@@ -75,29 +75,45 @@ export interface ThreadGroupCpu {
 
 type ThreadCpuUsage = () => NodeJS.CpuUsage;
 
-/** Nanoseconds each thread of this process has run, by kind, from /proc (undefined elsewhere). */
-function threadGroupNanos(): ThreadGroupCpu | undefined {
-  let tasks: string[];
+type ThreadGroup = keyof ThreadGroupCpu;
+/** Per thread id: its kind and the nanoseconds it has run. */
+type ThreadTimes = Map<string, { group: ThreadGroup; ns: number }>;
+
+/** Nanoseconds each thread of this process has run, with its kind, from /proc (undefined where it cannot be read). */
+function threadNanos(): ThreadTimes | undefined {
+  const threads: ThreadTimes = new Map();
   try {
-    tasks = readdirSync('/proc/self/task');
+    for (const task of readdirSync('/proc/self/task')) {
+      let ns: number;
+      let name: string;
+      try {
+        ns = Number(readFileSync(`/proc/self/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+        name = readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim();
+      } catch (error) {
+        // Ended between listing and reading: it is left out of both readings' difference.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') continue;
+        throw error;
+      }
+      if (!Number.isFinite(ns)) return undefined;
+      const group: ThreadGroup = task === String(process.pid) ? 'main' : name.startsWith('V8') ? 'v8Helpers' : name.startsWith('libuv-worker') ? 'libuvPool' : 'other';
+      threads.set(task, { group, ns });
+    }
   } catch {
     return undefined;
   }
+  return threads;
+}
+
+/** CPU by kind of thread between two readings, in ms; threads missing from either reading count for nothing. */
+function threadGroupCpuMs(before: ThreadTimes, after: ThreadTimes): ThreadGroupCpu {
   const sums: ThreadGroupCpu = { main: 0, v8Helpers: 0, libuvPool: 0, other: 0 };
-  for (const task of tasks) {
-    try {
-      const ns = Number(readFileSync(`/proc/self/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-      const name = readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim();
-      if (task === String(process.pid)) sums.main += ns;
-      else if (name.startsWith('V8')) sums.v8Helpers += ns;
-      else if (name.startsWith('libuv-worker')) sums.libuvPool += ns;
-      else sums.other += ns;
-    } catch {
-      // The thread ended between listing and reading: its time is lost to both readings alike.
-    }
+  for (const [task, end] of after) {
+    const start = before.get(task);
+    if (start !== undefined) sums[end.group] += (end.ns - start.ns) / 1e6;
   }
   return sums;
 }
+
 const threadCpuUsage = (process as unknown as { threadCpuUsage?: ThreadCpuUsage }).threadCpuUsage?.bind(process);
 
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
@@ -105,7 +121,7 @@ const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 /** Runs `fn` and returns its wall time and the CPU it took. */
 export async function timed(fn: () => Promise<void>): Promise<Timing> {
   const thread0 = threadCpuUsage?.();
-  const groups0 = threadGroupNanos();
+  const threads0 = threadNanos();
   const cpu0 = process.cpuUsage();
   const w0 = monotonicMicros();
   const t0 = performance.now();
@@ -114,13 +130,10 @@ export async function timed(fn: () => Promise<void>): Promise<Timing> {
   const w1 = monotonicMicros();
   const cpuMs = cpuMicros(cpu0) / 1000;
   const thread1 = threadCpuUsage?.();
-  const groups1 = threadGroupNanos();
+  const threads1 = threadNanos();
   const timing: Timing = { wallMs, cpuMs, windowMicros: [w0, w1] };
   if (thread0 && thread1) timing.mainThreadCpuMs = (thread1.user + thread1.system - thread0.user - thread0.system) / 1000;
-  if (groups0 && groups1) {
-    const ms = (k: keyof ThreadGroupCpu) => (groups1[k] - groups0[k]) / 1e6;
-    timing.threadGroupCpuMs = { main: ms('main'), v8Helpers: ms('v8Helpers'), libuvPool: ms('libuvPool'), other: ms('other') };
-  }
+  if (threads0 && threads1) timing.threadGroupCpuMs = threadGroupCpuMs(threads0, threads1);
   return timing;
 }
 

@@ -253,7 +253,7 @@ export function renderMarkdown(r: BenchResults): string {
           ['heapUsed max: healthy / outage / final (after GC)', `${o.memory.healthyMaxHeapMiB} / ${o.memory.outageMaxHeapMiB} / ${o.memory.finalHeapMiB} (${o.memory.finalHeapAfterGcMiB}) MiB`],
           ['rss max: healthy / outage / final', `${o.memory.healthyMaxRssMiB} / ${o.memory.outageMaxRssMiB} / ${o.memory.finalRssMiB} MiB`],
           ['heapUsed max, outage 1st half → 2nd half', `${o.memory.outageFirstHalfMaxHeapMiB} → ${o.memory.outageSecondHalfMaxHeapMiB} MiB`],
-          ['live heap (after a full GC, every 5 s of the outage)', o.memory.outageLiveHeapMiB.map((x) => x.heapMiB).join(', ') + ' MiB'],
+          [`live heap (after a full GC, every ${f(o.memory.outageLiveIntervalMs / 1000, 2).replace(/\.?0+$/, '')} s of the outage)`, o.memory.outageLiveHeapMiB.map((x) => x.heapMiB).join(', ') + ' MiB'],
           ['pending: max during the run / at recovery / default cap', `${o.maxPending.toLocaleString('en-US')} / ${o.statsAtRecovery.pending.toLocaleString('en-US')} / ${o.pendingCap.toLocaleString('en-US')}`],
           ['retry buffer at recovery (getStats().retryBuffered)', String((o.statsAtRecovery as { retryBuffered?: number }).retryBuffered ?? 'n/a')],
           ['time to drain after recovery', o.drainMs === undefined ? 'did not drain' : `${f(o.drainMs, 0)} ms`],
