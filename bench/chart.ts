@@ -26,10 +26,11 @@ interface Bar {
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const colorOf = (c: string) => (c === 'ours' ? OURS : c === 'ours-gzip' ? OURS_GZIP : c === 'floor' ? FLOOR : OTHER);
+const colorOf = (c: string) => (c === 'ours' ? OURS : c === 'ours-gzip' || c === 'ours-before-send' ? OURS_GZIP : c === 'floor' ? FLOOR : OTHER);
 const SHORT_LABELS: Record<string, string> = {
   ours: 'ours (default zstd)',
   'ours-gzip': 'ours with gzip',
+  'ours-before-send': 'ours + beforeSend',
   'otlp-http': 'OTLP http/json',
   'otlp-proto': 'OTLP http/protobuf',
   'posthog-node': 'posthog-node (v1)',

@@ -2,6 +2,7 @@
 //   ours        PostHogLogRecordProcessor (its own BatchLogRecordProcessor + PostHogLogRecordExporter),
 //               default compression (zstd level 1)
 //   ours-gzip   the same with POSTHOG_CAPTURE_COMPRESSION=gzip (level 1), to compare with the gzip contenders
+//   ours-before-send  ours with a beforeSend hook that blanks one property (what a redaction costs)
 //   otlp-http   BatchLogRecordProcessor + @opentelemetry/exporter-logs-otlp-http (http/json), gzip
 //   otlp-proto  BatchLogRecordProcessor + @opentelemetry/exporter-logs-otlp-proto, gzip
 //   stock-noop  BatchLogRecordProcessor + an exporter that does nothing (scenario 2's reference)
@@ -15,9 +16,10 @@ import { OTLPLogExporter as OtlpProtoLogExporter } from '@opentelemetry/exporter
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { PostHogStats } from '../src/delivery-stats.ts';
 import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
+import type { PostHogEvent, PostHogLogRecordProcessorOptions } from '../src/index.ts';
 import { BATCH_SIZE, BENCH_API_KEY, SCOPE_NAME, benchResource } from './workload.ts';
 
-export type LogContender = 'ours' | 'ours-gzip' | 'otlp-http' | 'otlp-proto' | 'stock-noop' | 'noop-processor';
+export type LogContender = 'ours' | 'ours-gzip' | 'ours-before-send' | 'otlp-http' | 'otlp-proto' | 'stock-noop' | 'noop-processor';
 
 export interface BlrpSettings {
   maxQueueSize: number;
@@ -67,11 +69,17 @@ export class NoopLogProcessor implements LogRecordProcessor {
   }
 }
 
+/** A typical redaction hook, written as the README advises: one property set to undefined, which JSON leaves out. */
+function redactRequestId(event: PostHogEvent): PostHogEvent {
+  event.properties['request.id'] = undefined;
+  return event;
+}
+
 /** Our codecs, as POSTHOG_CAPTURE_COMPRESSION takes them. */
 export type OursCompression = 'zstd' | 'gzip' | 'deflate' | 'none';
 
 /** `compression` undefined: the processor's default. Set through the env seam, as a user would. */
-export function oursProcessor(sinkUrl: string, options: Partial<BlrpSettings> = {}, compression?: OursCompression): PostHogLogRecordProcessor {
+export function oursProcessor(sinkUrl: string, options: Partial<BlrpSettings> & Pick<PostHogLogRecordProcessorOptions, 'beforeSend'> = {}, compression?: OursCompression): PostHogLogRecordProcessor {
   const env: Record<string, string> = { POSTHOG_API_KEY: BENCH_API_KEY, POSTHOG_HOST: sinkUrl };
   if (compression !== undefined) env.POSTHOG_CAPTURE_COMPRESSION = compression;
   return new PostHogLogRecordProcessor(options, { env });
@@ -96,6 +104,10 @@ export function buildLogPipeline(contender: LogContender, sinkUrl: string, setti
       break;
     case 'ours-gzip':
       ours = oursProcessor(sinkUrl, settings ?? {}, 'gzip');
+      processor = ours;
+      break;
+    case 'ours-before-send':
+      ours = oursProcessor(sinkUrl, { ...(settings ?? {}), beforeSend: redactRequestId });
       processor = ours;
       break;
     case 'otlp-http':

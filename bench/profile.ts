@@ -1,5 +1,5 @@
 // Profiles our contender of scenario 1 with `node --cpu-prof` and summarises where the time goes.
-//   node bench/profile.ts [--quick] [--records N] [--contender ours|ours-gzip|otlp-http|otlp-proto|posthog-node]
+//   node bench/profile.ts [--quick] [--records N] [--contender ours|ours-gzip|ours-before-send|otlp-http|otlp-proto|posthog-node]
 //   node bench/profile.ts --resummarize [--contender …]   (re-reads the last profile and its window)
 // Writes bench/results/<contender>-throughput.cpuprofile (gitignored) and
 // bench/results/profile-<contender>.json + .md (the summary).

@@ -15,7 +15,7 @@ import type { SinkStats } from './sink.ts';
 import { BATCH_SIZE, BENCH_API_KEY, captureEvent, distinctId, eventName, eventProperties, logRecord } from './workload.ts';
 import type { PostHogStats } from '../src/delivery-stats.ts';
 
-export type ThroughputContender = 'ours' | 'ours-gzip' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor' | 'stock-noop';
+export type ThroughputContender = 'ours' | 'ours-gzip' | 'ours-before-send' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor' | 'stock-noop';
 
 export interface ThroughputJob {
   contender: ThroughputContender;
@@ -60,6 +60,7 @@ const ZSTD_LEVEL_1: ZstdOptions = { params: { [constants.ZSTD_c_compressionLevel
 const COMPRESSION: Record<ThroughputContender, string> = {
   ours: 'default: zstd level 1',
   'ours-gzip': 'gzip level 1 (POSTHOG_CAPTURE_COMPRESSION=gzip)',
+  'ours-before-send': 'default: zstd level 1',
   'otlp-http': "gzip (compression: 'gzip', zlib default level)",
   'otlp-proto': "gzip (compression: 'gzip', zlib default level)",
   'posthog-node': 'gzip (disableCompression: false)',
@@ -211,6 +212,7 @@ export async function runThroughput(job: ThroughputJob): Promise<ThroughputResul
   switch (job.contender) {
     case 'ours':
     case 'ours-gzip':
+    case 'ours-before-send':
     case 'otlp-http':
     case 'otlp-proto':
       outcome = await runLogContender(job, job.contender);

@@ -872,6 +872,27 @@ describe('dry run and onDrop', () => {
     });
   });
 
+  test('beforeSend redaction: a property set to undefined or deleted is not sent; the rest is', async () => {
+    const options: PostHogLogRecordProcessorOptions = {
+      scheduledDelayMillis: 60_000,
+      beforeSend: (e) => {
+        e.properties['user.email'] = undefined;
+        delete e.properties['card.last4'];
+        return e;
+      },
+    };
+    await withPipeline({ options }, async (p) => {
+      p.logger().emit({ eventName: 'signed_up', attributes: { 'user.email': 'a@example.com', 'card.last4': '4242', plan: 'pro' } });
+      await p.flush();
+      const [event] = p.server.acceptedEvents();
+      assert.ok(event);
+      assert.equal(event.properties.plan, 'pro');
+      assert.ok(!('user.email' in event.properties), 'undefined is left out of the JSON');
+      assert.ok(!('card.last4' in event.properties));
+      assert.deepEqual(p.processor.getStats().dropped, {});
+    });
+  });
+
   test('a throwing onDrop is reported and changes nothing', async () => {
     await withDiag(async (d) => {
       let calls = 0;
