@@ -2,7 +2,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { CaptureClient } from './capture/capture-client.ts';
 import { systemClock, type Clock } from './capture/clock.ts';
-import { EncodedEvent, eventJson } from './capture/encoded-event.ts';
+import { eventJson, plainEvent } from './capture/encoded-event.ts';
 import type { CaptureTransport } from './capture/transport.ts';
 import type { CaptureEvent, DropReason } from './capture/types.ts';
 import { TimeSlicer } from './capture/time-slice.ts';
@@ -219,7 +219,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     let result: unknown;
     try {
       // The hook gets a plain object of its own to change, not the encoded form.
-      result = hook(event instanceof EncodedEvent ? (JSON.parse(event.json) as CaptureEvent) : event);
+      result = hook(plainEvent(event));
     } catch (error) {
       // A failing hook may be a redaction step: sending the event unredacted would be worse than dropping it.
       return { dropped: `beforeSend threw: ${error instanceof Error ? error.message : String(error)}` };
@@ -241,11 +241,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     if (onDrop === undefined || events.length === 0) return;
     try {
       // Plain objects of the hook's own: changing them cannot reach anything we still hold.
-      onDrop(
-        events.map((event) => (event instanceof EncodedEvent ? (JSON.parse(event.json) as CaptureEvent) : event)),
-        reason,
-        safeDetails,
-      );
+      onDrop(events.map(plainEvent), reason, safeDetails);
     } catch (error) {
       logger.warn(this._redact(`onDrop threw: ${String(error)}`));
     }

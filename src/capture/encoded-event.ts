@@ -57,3 +57,8 @@ export class EncodedEvent implements CaptureEvent {
 export function eventJson(event: CaptureEvent): string | undefined {
   return event instanceof EncodedEvent ? event.json : (JSON.stringify(event) as string | undefined);
 }
+
+/** An event as a plain object for a hook: a fresh parse of an encoded event's text (its own to change); any other event as it is. */
+export function plainEvent(event: CaptureEvent): CaptureEvent {
+  return event instanceof EncodedEvent ? (JSON.parse(event.json) as CaptureEvent) : event;
+}

@@ -194,7 +194,6 @@ function valueJson(value: unknown): string | undefined {
   return JSON.stringify(toJsonSafe(value)) as string | undefined;
 }
 
-
 /** `"key":` for property keys, cached: the same attribute names come back in record after record. */
 const keyJsonCache = new Map<string, string>();
 const KEY_CACHE_LIMIT = 4096;
