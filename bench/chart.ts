@@ -26,7 +26,7 @@ interface Bar {
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const colorOf = (c: string) => (c === 'ours' ? OURS : c === 'ours-gzip' || c === 'ours-before-send' ? OURS_GZIP : c === 'floor' ? FLOOR : OTHER);
+const colorOf = (c: string) => (c === 'ours' ? OURS : c === 'ours-gzip' || c === 'ours-before-send' ? OURS_GZIP : c === 'floor' ? FLOOR : c === 'stock-noop' || c === 'bound' ? REFERENCE : OTHER);
 const SHORT_LABELS: Record<string, string> = {
   ours: 'ours (default zstd)',
   'ours-gzip': 'ours with gzip',
@@ -36,6 +36,7 @@ const SHORT_LABELS: Record<string, string> = {
   'posthog-node': 'posthog-node (v1)',
   floor: 'floor: stringify + gzip',
   'stock-noop': 'stock BLRP, no-op export',
+  bound: 'bound: mapping + POST',
   'noop-processor': 'SDK + no-op processor',
   none: 'no span processor',
 };
@@ -155,7 +156,7 @@ export function renderChart(r: BenchResults): string {
     const floor = t.perContender.floor?.cpuMicrosPerRecord;
     panels.push(
       barPanel(p1.x, p1.y, panelW, h, '1. CPU per record (µs, lower is better)', `process.cpuUsage() user+system; ours (zstd) = ${num(t.ratios.oursVsFloorCpu ?? Number.NaN, 2)}× the floor (goal ≤ 1.3×)`,
-        cpuEntries.map(([c, s]) => ({ label: c === 'stock-noop' ? 'SDK alone (no-op export)' : label(c), value: s.cpuMicrosPerRecord, color: c === 'stock-noop' ? REFERENCE : colorOf(c), text: num(s.cpuMicrosPerRecord, 1) })),
+        cpuEntries.map(([c, s]) => ({ label: c === 'stock-noop' ? 'SDK alone (no-op export)' : label(c), value: s.cpuMicrosPerRecord, color: colorOf(c), text: num(s.cpuMicrosPerRecord, 1) })),
         floor === undefined ? undefined : { value: floor * 1.3, label: '1.3 × floor' }),
     );
     nextRow(h);

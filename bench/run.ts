@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     log(`  ${correctness.ok ? 'ok' : 'PROBLEM'}: ours ${correctness.ours.accepted}/${correctness.records} accepted (${encodings(correctness.ours.encodings)}), ${correctness.ours.invalid} invalid requests; posthog-node ${correctness.posthogNode.accepted}/${correctness.records} (${encodings(correctness.posthogNode.encodings)}), ${correctness.posthogNode.invalid} invalid; same event values: ${correctness.sameValues}`);
 
     if (config.only.has(1)) {
-      const contenders: ThroughputContender[] = ['ours', 'ours-gzip', 'ours-before-send', 'otlp-http', 'otlp-proto', 'posthog-node', 'floor', 'stock-noop'];
+      const contenders: ThroughputContender[] = ['ours', 'ours-gzip', 'ours-before-send', 'otlp-http', 'otlp-proto', 'posthog-node', 'floor', 'stock-noop', 'bound'];
       const runs: ThroughputResult[][] = [];
       for (let r = 0; r < config.runs; r++) {
         const order = orderFor(contenders, r);
@@ -286,7 +286,7 @@ function summarizeThroughput(runs: ThroughputResult[][], contenders: ThroughputC
       ratios.oursVsFloorZstdCpu = ours.cpuMicrosPerRecord / floorZstd1;
     }
     // Per-row "ours ÷ it": every alternative, and ours-gzip (what the default codec gains over gzip).
-    for (const c of [...alternatives, 'ours-gzip' as const, 'ours-before-send' as const, 'stock-noop' as const]) {
+    for (const c of [...alternatives, 'ours-gzip' as const, 'ours-before-send' as const, 'stock-noop' as const, 'bound' as const]) {
       ratios[`oursVs_${c}_throughput`] = ours.recordsPerSec / get(run, c).recordsPerSec;
       ratios[`oursVs_${c}_cpu`] = ours.cpuMicrosPerRecord / get(run, c).cpuMicrosPerRecord;
     }
