@@ -36,7 +36,7 @@ const SHORT_LABELS: Record<string, string> = {
   'posthog-node': 'posthog-node (v1)',
   floor: 'floor: stringify + gzip',
   'stock-noop': 'stock BLRP, no-op export',
-  bound: 'bound: mapping + POST',
+  bound: 'bound: map, zstd, POST',
   'noop-processor': 'SDK + no-op processor',
   none: 'no span processor',
 };

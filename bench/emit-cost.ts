@@ -70,8 +70,8 @@ export async function runEmitCost(job: EmitCostJob): Promise<EmitCostResult[]> {
       if (pipeline.ours) {
         result.stats = plainStats(pipeline.ours.getStats());
         result.exported.push(result.stats.delivered);
-      } else if (pipeline.referenceExported) {
-        result.exported.push(pipeline.referenceExported());
+      } else if (pipeline.noopExported) {
+        result.exported.push(pipeline.noopExported());
       }
       await pipeline.shutdown();
     }

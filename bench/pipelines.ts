@@ -6,17 +6,17 @@
 //   otlp-http   BatchLogRecordProcessor + @opentelemetry/exporter-logs-otlp-http (http/json), gzip
 //   otlp-proto  BatchLogRecordProcessor + @opentelemetry/exporter-logs-otlp-proto, gzip
 //   stock-noop  BatchLogRecordProcessor + an exporter that does nothing (scenario 2's reference)
-//   bound       BatchLogRecordProcessor + an exporter that only maps, writes the body and POSTs a ready
-//               body per batch: how far ours could go with compression and delivery bookkeeping free
+//   bound       BatchLogRecordProcessor + an exporter that only maps, writes the body, compresses it and
+//               POSTs it, one request per batch: how far ours could go with delivery bookkeeping free
 //   noop-processor  a processor whose onEmit does nothing (the SDK's own cost of building the record)
 // Every batching pipeline gets the same BLRP settings.
 
-import { constants as zlibConstants, zstdCompressSync } from 'node:zlib';
 import type { Logger } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter as OtlpHttpLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as OtlpProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type LogRecordProcessor, type ReadableLogRecord, type ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { encodeBody } from '../src/capture/compression.ts';
 import { UndiciTransport } from '../src/capture/transport.ts';
 import { requestBody } from '../src/capture/wire-request.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
@@ -24,7 +24,7 @@ import type { PostHogStats } from '../src/delivery-stats.ts';
 import { recordToEvent, type MappingSettings } from '../src/mapping/record-to-event.ts';
 import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
 import type { PostHogEvent, PostHogLogRecordProcessorOptions } from '../src/index.ts';
-import { BATCH_SIZE, BENCH_API_KEY, SCOPE_NAME, benchResource, captureEvent } from './workload.ts';
+import { BATCH_SIZE, BENCH_API_KEY, SCOPE_NAME, benchResource } from './workload.ts';
 
 export type LogContender = 'ours' | 'ours-gzip' | 'ours-before-send' | 'otlp-http' | 'otlp-proto' | 'stock-noop' | 'bound' | 'noop-processor';
 
@@ -44,8 +44,8 @@ export interface LogPipeline {
   provider: LoggerProvider;
   /** Our processor, when the contender is ours. */
   ours?: PostHogLogRecordProcessor;
-  /** Records a reference exporter was handed (stock-noop, bound): they report no delivery of their own. */
-  referenceExported?: () => number;
+  /** Records the no-op exporter was handed (stock-noop only). */
+  noopExported?: () => number;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -67,34 +67,29 @@ export class NoopLogExporter implements LogRecordExporter {
 
 /**
  * A bound, not an alternative: the part of our exporter that no design of it can skip (our mapping,
- * the request body written into one buffer, one POST per batch, acknowledged when the sink answers),
- * and nothing else. It posts the same ready-made zstd body every time, compressed before timing, and
- * keeps no per-event results, retries or counters. Ours divided by it is what compression and
- * delivery bookkeeping cost.
+ * the request body written into one buffer, compressed with our codec, one POST per batch,
+ * acknowledged when the sink answers), and nothing else: no per-event results, retries or counters.
+ * Ours divided by it is what delivery bookkeeping costs.
  */
 export class MapAndPostExporter implements LogRecordExporter {
-  exported = 0;
   private readonly _mapping: MappingSettings;
   private readonly _transport: UndiciTransport;
-  private readonly _readyBody: Buffer;
   private readonly _bodyBuffer = Buffer.allocUnsafeSlow(4 * 1024 * 1024);
 
   constructor(sinkUrl: string) {
     const c = oursResolution(sinkUrl).config;
     this._mapping = { disableGeoip: c.disableGeoip, resourceAttributes: c.resourceAttributes, logEventName: c.logEventName };
     this._transport = new UndiciTransport({ url: new URL(`${sinkUrl}/i/v1/analytics/events`), connectTimeoutMillis: 5_000, maxResponseBytes: 1024 * 1024 });
-    const now = Date.now();
-    const batch = Array.from({ length: BATCH_SIZE }, (_, i) => captureEvent(i, now));
-    this._readyBody = zstdCompressSync(JSON.stringify({ created_at: new Date(now).toISOString(), batch }), { params: { [zlibConstants.ZSTD_c_compressionLevel]: 1 } });
   }
 
   export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
-    this.exported += records.length;
     const now = Date.now();
     const members = records.map((record) => recordToEvent(record, this._mapping, now).json);
-    requestBody({ requestId: '', createdAt: new Date(now).toISOString() }, false, members, () => this._bodyBuffer);
+    const raw = requestBody({ requestId: '', createdAt: new Date(now).toISOString() }, false, members, () => this._bodyBuffer);
     const headers = { 'content-type': 'application/json', 'content-encoding': 'zstd', authorization: `Bearer ${BENCH_API_KEY}` };
-    this._transport.post({ headers, body: this._readyBody, timeoutMillis: 10_000 }).then(
+    encodeBody(raw, 'zstd')
+      .then(({ body }) => this._transport.post({ headers, body, timeoutMillis: 10_000 }))
+      .then(
       (response) => resultCallback(response.status === 200 ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(`HTTP ${response.status}`) }),
       (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
     );
@@ -156,7 +151,7 @@ function otlpConfig(sinkUrl: string): OtlpConfig {
 export function buildLogPipeline(contender: LogContender, sinkUrl: string, settings?: BlrpSettings): LogPipeline {
   let processor: LogRecordProcessor | undefined;
   let ours: PostHogLogRecordProcessor | undefined;
-  let reference: { exported: number } | undefined;
+  let noop: NoopLogExporter | undefined;
   switch (contender) {
     case 'ours':
       ours = oursProcessor(sinkUrl, settings ?? {});
@@ -176,18 +171,13 @@ export function buildLogPipeline(contender: LogContender, sinkUrl: string, setti
     case 'otlp-proto':
       processor = new BatchLogRecordProcessor({ exporter: new OtlpProtoLogExporter(otlpConfig(sinkUrl)), ...(settings ?? {}) });
       break;
-    case 'stock-noop': {
-      const exporter = new NoopLogExporter();
-      reference = exporter;
-      processor = new BatchLogRecordProcessor({ exporter, ...(settings ?? {}) });
+    case 'stock-noop':
+      noop = new NoopLogExporter();
+      processor = new BatchLogRecordProcessor({ exporter: noop, ...(settings ?? {}) });
       break;
-    }
-    case 'bound': {
-      const exporter = new MapAndPostExporter(sinkUrl);
-      reference = exporter;
-      processor = new BatchLogRecordProcessor({ exporter, ...(settings ?? {}) });
+    case 'bound':
+      processor = new BatchLogRecordProcessor({ exporter: new MapAndPostExporter(sinkUrl), ...(settings ?? {}) });
       break;
-    }
     case 'noop-processor':
       processor = new NoopLogProcessor();
       break;
@@ -200,9 +190,9 @@ export function buildLogPipeline(contender: LogContender, sinkUrl: string, setti
     shutdown: () => provider.shutdown(),
   };
   if (ours) pipeline.ours = ours;
-  if (reference) {
-    const r = reference;
-    pipeline.referenceExported = () => r.exported;
+  if (noop) {
+    const n = noop;
+    pipeline.noopExported = () => n.exported;
   }
   return pipeline;
 }

@@ -260,6 +260,16 @@ function summarizeThroughput(runs: ThroughputResult[][], contenders: ThroughputC
           sinkCpuMs: median(rs.map((x) => x.sink?.cpuMs ?? 0)),
           requests: median(rs.map((x) => Object.values(x.sink?.requests ?? {}).reduce((a, b) => a + b, 0))),
           wireBytesPerRecord: median(rs.map((x) => (x.sink?.wireBytes ?? x.floorSplit?.wireBytes ?? 0) / x.records)),
+          ...(rs.every((x) => x.phases !== undefined)
+            ? {
+                phases: {
+                  emittingMs: median(rs.map((x) => x.phases!.emitting.wallMs)),
+                  emittingBusy: median(rs.map((x) => x.phases!.emitting.mainThreadBusy)),
+                  flushingMs: median(rs.map((x) => x.phases!.flushing.wallMs)),
+                  flushingBusy: median(rs.map((x) => x.phases!.flushing.mainThreadBusy)),
+                },
+              }
+            : {}),
           encoding: c === 'floor' ? 'gzip (level 6, not sent)' : c === 'stock-noop' ? 'none (not sent)' : encodingLabel(rs.map((x) => x.sink).filter((x) => x !== undefined)),
         },
       ];
