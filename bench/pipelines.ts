@@ -77,7 +77,8 @@ export class MapAndPostExporter implements LogRecordExporter {
   private readonly _bodyBuffer = Buffer.allocUnsafeSlow(4 * 1024 * 1024);
 
   constructor(sinkUrl: string) {
-    const c = oursResolution(sinkUrl).config;
+    // The same settings as ours: the configuration the bench gives our processor.
+    const c = resolveConfig({}, oursEnv(sinkUrl)).config;
     this._mapping = { disableGeoip: c.disableGeoip, resourceAttributes: c.resourceAttributes, logEventName: c.logEventName };
     this._transport = new UndiciTransport({ url: new URL(`${sinkUrl}/i/v1/analytics/events`), connectTimeoutMillis: 5_000, maxResponseBytes: 1024 * 1024 });
   }
@@ -90,9 +91,9 @@ export class MapAndPostExporter implements LogRecordExporter {
     encodeBody(raw, 'zstd')
       .then(({ body }) => this._transport.post({ headers, body, timeoutMillis: 10_000 }))
       .then(
-      (response) => resultCallback(response.status === 200 ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(`HTTP ${response.status}`) }),
-      (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
-    );
+        (response) => resultCallback(response.status === 200 ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(`HTTP ${response.status}`) }),
+        (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
+      );
   }
 
   shutdown(): Promise<void> {
@@ -135,10 +136,6 @@ function oursEnv(sinkUrl: string, compression?: OursCompression): Record<string,
   return env;
 }
 
-/** Our configuration as the bench sets it: the bound maps with the same settings. */
-function oursResolution(sinkUrl: string): ReturnType<typeof resolveConfig> {
-  return resolveConfig({}, oursEnv(sinkUrl));
-}
 
 type OtlpConfig = NonNullable<ConstructorParameters<typeof OtlpHttpLogExporter>[0]>;
 
