@@ -32,6 +32,8 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   /** Records given to the batch processor; minus those the exporter received, an upper bound of its queue. */
   private _handedToBatch = 0;
   private _shutdown = false;
+  /** forceFlush() calls running now: shutdown waits for them (see shutdown()). */
+  private readonly _flushes = new Set<Promise<void>>();
 
   constructor(options: PostHogLogRecordProcessorOptions = {}, internals: ExporterInternals = {}) {
     const resolution = internals.resolution ?? resolveConfig(options, internals.env);
@@ -79,9 +81,9 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     return c.received - c.recovered;
   }
 
-  private _dropLocally(reason: DropReason): void {
-    this._localDrops.set(reason, (this._localDrops.get(reason) ?? 0) + 1);
-    this._dropWarnings.record(reason, 1, undefined);
+  private _dropLocally(reason: DropReason, count = 1): void {
+    this._localDrops.set(reason, (this._localDrops.get(reason) ?? 0) + count);
+    this._dropWarnings.record(reason, count, undefined);
   }
 
   /** Where every record stands; see {@link PostHogStats} for the identity that holds after a flush. */
@@ -108,7 +110,14 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
    * Exports everything queued and resends what waits for retry, within `flushTimeoutMillis`: at the
    * deadline requests in flight are aborted, and what is left stays pending for later.
    */
-  async forceFlush(): Promise<void> {
+  forceFlush(): Promise<void> {
+    const flush = this._forceFlush();
+    this._flushes.add(flush);
+    void flush.finally(() => this._flushes.delete(flush));
+    return flush;
+  }
+
+  private async _forceFlush(): Promise<void> {
     const close = this.exporter.openFlushWindow(false);
     const deadline = this._clock.now() + this._config.flushTimeoutMillis;
     const target = this._handedToBatch;
@@ -136,11 +145,20 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     this._shutdown = true;
     const close = this.exporter.openFlushWindow(true);
     try {
+      // The batch processor skips its final flush while one of its flushes runs, and records queued
+      // since that flush began would then stay in its queue for good: let running flushes end first.
+      await Promise.allSettled([...this._flushes]);
       await this._batch.shutdown();
     } catch (error) {
       logger.error(`shutdown failed: ${String(error)}`);
     } finally {
       close();
+      // Whatever the batch processor still holds now will never reach the exporter: count it.
+      const stranded = this._handedToBatch - this._receivedFromBatch();
+      if (stranded > 0) {
+        this._handedToBatch -= stranded;
+        this._dropLocally('shutdown', stranded);
+      }
     }
   }
 }

@@ -633,6 +633,36 @@ describe('delivery', () => {
     });
   });
 
+  test('shutdown while a forceFlush runs still exports what arrived during that flush', async () => {
+    await withServer(async (server) => {
+      server.setDefault({ delayMs: 200 });
+      const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000 }, { env: envFor(server) });
+      const provider = newProvider(processor);
+      const logger = provider.getLogger('app');
+      try {
+        emitEvents(logger, 'before_flush', 1);
+        // A flush at the end of an invocation, racing the process's shutdown.
+        const flush = processor.forceFlush();
+        await sleep(50);
+        emitEvents(logger, 'during_flush', 1);
+        await processor.shutdown();
+        await flush;
+        assert.deepEqual(
+          server.acceptedEvents().map((e) => e.event),
+          ['before_flush_0', 'during_flush_0'],
+        );
+        const stats = processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 2 }));
+        assertIdentity(stats);
+        const start = performance.now();
+        await processor.forceFlush();
+        assert.ok(performance.now() - start < 1000, 'a flush after shutdown returns at once');
+      } finally {
+        await provider.shutdown();
+      }
+    });
+  });
+
   test('a 503 is retried within the export and the events are delivered exactly once', async () => {
     await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000 } }, async (p) => {
       p.server.script({ status: 503 });
