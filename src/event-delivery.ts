@@ -231,7 +231,6 @@ export class EventDelivery {
     const undelivered = new Set<string>();
     const toBuffer: DroppedEvent[] = [];
     const dropsByReason = new Map<DropReason, DroppedEvent[]>();
-    const finalWindow = this._closed || [...this._windows].some((w) => w.final);
     for (const drop of report.dropped) {
       undelivered.add(drop.event.uuid);
       // Not rejected, only not yet accepted: a delivery's time or attempts ran out. The buffer keeps
@@ -269,7 +268,9 @@ export class EventDelivery {
     if (toBuffer.length > 0) {
       const items = toBuffer.map((drop) => this._bufferedFrom(drop, byUuid.get(drop.event.uuid), now));
       try {
-        if (finalWindow) await this._spoolOrDrop(items, 'deadline', 'the shutdown deadline passed before PostHog accepted it');
+        // During shutdown too: its flush resends them while its window lasts, with backoff and
+        // Retry-After, and only then spools or drops what is left. Once closed, nothing would.
+        if (this._closed) await this._spoolOrDrop(items, 'deadline', 'the shutdown deadline passed before PostHog accepted it');
         else await this._admit(items);
       } finally {
         s.counters.inFlight -= toBuffer.length;

@@ -633,6 +633,24 @@ describe('delivery', () => {
     });
   });
 
+  test('shutdown keeps resending within its window: Retry-After is honoured, and the events are delivered', async () => {
+    await withPipeline({ options: { flushTimeoutMillis: 10_000, retryInitialDelayMillis: 300, scheduledDelayMillis: 60_000 } }, async (p) => {
+      // Two failures put the next attempt past the short wait an export takes in place.
+      p.server.script({ status: 503 }, { status: 503, headers: { 'retry-after': '1' } });
+      emitEvents(p.logger(), 'last_words', 2);
+      const start = performance.now();
+      await p.processor.shutdown();
+      const elapsed = performance.now() - start;
+      assert.deepEqual(p.server.requests.map((r) => r.responseStatus), [503, 503, 200]);
+      assert.ok(elapsed >= 1000, `the third attempt waited for Retry-After (${elapsed.toFixed(0)} ms)`);
+      assertAcceptedOnce(p.server, 2);
+      const stats = p.processor.getStats();
+      // The third attempt is a resend from the retry buffer: a request of its own, not a retry of one.
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 1 }));
+      assertIdentity(stats);
+    });
+  });
+
   test('shutdown while a forceFlush runs still exports what arrived during that flush', async () => {
     await withServer(async (server) => {
       server.setDefault({ delayMs: 200 });
