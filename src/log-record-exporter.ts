@@ -181,7 +181,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       else events.push(final.event);
     }
     if (this._config.debug || this._config.dryRun) {
-      for (const event of events) this._debug(`event ${this._redact(eventJson(event) ?? '')}`);
+      for (const event of events) this._debug(`event ${debugJson(event)}`);
     }
     if (this._delivery === undefined) {
       // Dry run: mapped and printed, nothing sent; counted apart so getStats() still adds up.
@@ -350,6 +350,15 @@ function exportError(dropped: ReadonlyMap<DropReason, number>, total: number): P
     parts.push(`${n} ${reason} (${describeReason(reason)})`);
   }
   return new PostHogExportError(`${count} of ${total} PostHog event(s) not delivered: ${parts.join(', ')}`, record);
+}
+
+/** An event's JSON for debug output. Never throws: a hook may return values JSON cannot hold, and the send refuses those events. */
+function debugJson(event: CaptureEvent): string {
+  try {
+    return eventJson(event) ?? '(no JSON)';
+  } catch (error) {
+    return `(not serialisable as JSON: ${error instanceof Error ? error.message : String(error)})`;
+  }
 }
 
 function isEventShape(value: unknown): value is CaptureEvent {

@@ -1149,6 +1149,23 @@ describe('known bugs', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('debug output', () => {
+  test('debug: an event a hook made unserialisable is printed as such, refused alone, and the rest of its batch delivered', async () => {
+    const lines: string[] = [];
+    const beforeSend = (event: CaptureEvent): CaptureEvent => {
+      if (event.event === 'bad') event.properties.row_id = 42n;
+      return event;
+    };
+    await withPipeline({ options: { debug: true, beforeSend, scheduledDelayMillis: 60_000 }, internals: { print: (l) => lines.push(l) } }, async (p) => {
+      for (const name of ['good', 'bad', 'good_too']) p.logger().emit({ eventName: name });
+      await p.flush();
+      assert.deepEqual(names(p.server.acceptedEvents()).sort(), ['good', 'good_too']);
+      assert.equal(lines.filter((l) => l.startsWith('[posthog-otel] event (not serialisable as JSON: ')).length, 1, JSON.stringify(lines));
+      const stats = p.processor.getStats();
+      assert.deepEqual(stats, zeroStats({ emitted: 3, selected: 3, delivered: 2, dropped: { invalid: 1 }, requests: 1 }));
+      assertIdentity(stats);
+    });
+  });
+
   test('debug: a JSON line per event and a line per request attempt, never the API key', async () => {
     const lines: string[] = [];
     await withPipeline({ options: { debug: true, maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000 }, internals: { print: (l) => lines.push(l) } }, async (p) => {
