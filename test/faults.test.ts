@@ -453,6 +453,31 @@ describe('server faults', () => {
     clean();
   });
 
+  test('a response cut off after its status: a 400 is still terminal; a 2xx cannot say which events it took, so they are resent', async (t) => {
+    const clean = guardProcess(t);
+    const rig = await startRig(t, { options: { maxAttempts: 3, retryInitialDelayMillis: 0 } });
+    rig.server.script({ status: 400, cutBody: true });
+    rig.emit(2, 'refused');
+    await rig.flush();
+    assert.equal(rig.server.requests.length, 1, 'a 400 is not retried, whatever happens to its body');
+    assert.deepEqual(rig.stats().dropped, { status_400: 2 });
+
+    rig.server.script({ status: 200, cutBody: true });
+    rig.emit(2, 'unconfirmed');
+    await rig.flush();
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.equal(stats.delivered, 2);
+    assert.deepEqual(stats.dropped, { status_400: 2 });
+    assert.equal(rig.server.requests.length, 3);
+    assert.deepEqual(
+      rig.server.requests.slice(1).map((r) => r.headers['posthog-request-id']),
+      [rig.server.requests[1]!.headers['posthog-request-id'], rig.server.requests[1]!.headers['posthog-request-id']],
+      'the resend is the same request: same id',
+    );
+    clean();
+  });
+
   test('a 50 MiB response body is not buffered: memory stays flat, the answer is malformed_response', async (t) => {
     const clean = guardProcess(t);
     const rig = await startRig(t, { options: { timeoutMillis: 2_000, flushTimeoutMillis: 3_000 } });

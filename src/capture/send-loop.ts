@@ -191,7 +191,16 @@ async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: n
   }
 
   const { status } = response;
-  if (status >= 200 && status < 300) return classifyResults(ctx, identity, attempt, pending, response);
+  if (status >= 200 && status < 300) {
+    // Accepted, but which events? Without the whole body no one can tell: send again (the uuids stay,
+    // so PostHog keeps one copy of what it already has).
+    if (response.bodyError !== undefined) {
+      const why = `HTTP ${status}, but the response body could not be read: ${response.bodyError}`;
+      summarize(ctx, identity, attempt, pending.length, { status, error: why });
+      return { kind: 'retry', pending, retryAfterMillis: undefined, why };
+    }
+    return classifyResults(ctx, identity, attempt, pending, response);
+  }
 
   const message = errorMessageFromBody(response.body);
   const why = message ? `HTTP ${status}: ${message}` : `HTTP ${status}`;

@@ -15,6 +15,8 @@ export interface TransportResponse {
   body: string;
   /** True when the body was longer than the bound; the rest was discarded. */
   bodyTruncated: boolean;
+  /** Why the body could not be read to its end (cut off, timed out), when it could not; `body` is what arrived. */
+  bodyError?: string;
 }
 
 /** A failed exchange with no usable response. */
@@ -81,13 +83,15 @@ export class UndiciTransport implements CaptureTransport {
         headersTimeout: request.timeoutMillis,
         bodyTimeout: request.timeoutMillis,
       });
-      const { text, truncated } = await readBounded(response.body, this._maxResponseBytes);
-      return { status: response.statusCode, headers: response.headers, body: text, bodyTruncated: truncated };
+      // The status has arrived: a body that fails now must not hide it (a 400 is terminal whatever follows).
+      const read = await readBounded(response.body, this._maxResponseBytes).catch((error: unknown) => ({ text: '', truncated: false, error }));
+      const result: TransportResponse = { status: response.statusCode, headers: response.headers, body: read.text, bodyTruncated: read.truncated };
+      if ('error' in read) result.bodyError = describeFailure(read.error, timeout.aborted);
+      return result;
     } catch (error) {
       const timedOut = timeout.aborted || isTimeoutError(error);
       const code = errorCode(error);
-      const message = timedOut ? 'request timed out' : `request failed${code ? ` (${code})` : ''}`;
-      throw new TransportError(message, { cause: error, timedOut, ...(code ? { code } : {}) });
+      throw new TransportError(describeFailure(error, timeout.aborted), { cause: error, timedOut, ...(code ? { code } : {}) });
     }
   }
 
@@ -109,6 +113,13 @@ async function readBounded(body: AsyncIterable<Buffer> & { destroy(): unknown },
     chunks.push(chunk);
   }
   return { text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'), truncated: false };
+}
+
+/** A failure in a few words, its code if any: never the error's own message, which may quote request details. */
+function describeFailure(error: unknown, timeoutFired: boolean): string {
+  if (timeoutFired || isTimeoutError(error)) return 'request timed out';
+  const code = errorCode(error);
+  return `request failed${code ? ` (${code})` : ''}`;
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -34,6 +34,8 @@ export interface ScriptedResponse {
   trickle?: { chunkBytes: number; intervalMs: number; totalBytes: number };
   /** Respond with a 2xx body of this many bytes, streamed. */
   oversizedBodyBytes?: number;
+  /** Send the status, the headers (with the body's full length) and half the body, then destroy the socket. */
+  cutBody?: boolean;
 }
 
 export type Validation = { ok: true } | { ok: false; status: number; error: string; description: string };
@@ -539,7 +541,12 @@ export class FakeCaptureServer {
     if (scripted.body !== undefined) body = scripted.body;
     Object.assign(headers, scripted.headers);
 
-    if (scripted.trickle) {
+    if (scripted.cutBody) {
+      const content = Buffer.from(body);
+      res.writeHead(status, { ...headers, 'content-length': String(content.length) });
+      res.write(content.subarray(0, Math.floor(content.length / 2)));
+      this.#later(20, () => res.destroy());
+    } else if (scripted.trickle) {
       this.#trickle(res, status, headers, Buffer.from(body), scripted.trickle);
     } else if (scripted.oversizedBodyBytes !== undefined) {
       streamOversized(res, status, headers, Buffer.from(body), scripted.oversizedBodyBytes);
