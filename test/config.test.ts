@@ -186,6 +186,22 @@ describe('API key', () => {
     });
   }
 
+  for (const [what, key] of [
+    ['a line break (a key read from a file)', 'phc_keySecret42\nnext'],
+    ['a space inside', 'phc_keySecret42 next'],
+    ['a zero-width space', 'phc_keySecret42\u200bnext'],
+    ['a control character', 'phc_keySecret42\u0007next'],
+  ] as const) {
+    test(`an API key with ${what} is an error that disables (no request could carry it), never echoed`, () => {
+      const r = resolveConfig({}, { POSTHOG_API_KEY: key });
+      assert.equal(r.config.enabled, false);
+      assert.equal(r.config.apiKey, '');
+      const keyError = r.errors.find((e) => /HTTP header/.test(e));
+      assert.ok(keyError !== undefined, r.errors.join('\n'));
+      assert.ok(!allText(r).includes('keySecret42'), allText(r));
+    });
+  }
+
   test('a project key in code overrides a personal key in the environment', () => {
     const r = resolveConfig({ apiKey: 'phc_code' }, { POSTHOG_API_KEY: PERSONAL });
     assert.equal(r.config.enabled, true);
@@ -557,6 +573,29 @@ describe('headers', () => {
       assert.equal(r.warnings.length, 1);
     });
   }
+
+  for (const [what, headers] of [
+    ['a line break in a value', { 'x-proxy-auth': 's3cr3tHeaderValue\r\nx-injected: 1' }],
+    ['a character beyond Latin-1 in a value', { 'x-proxy-auth': 's3cr3tHeaderValue\u2028' }],
+    ['a name that is not a token', { 'x proxy': 's3cr3tHeaderValue' }],
+  ] as const) {
+    test(`a code header with ${what} is left out with a warning naming it, never its value; the others stay`, () => {
+      const r = resolveWithKey({}, { headers: { ...headers, 'x-fine': 'ok' } });
+      assert.deepEqual(r.config.headers, { 'x-fine': 'ok' });
+      assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+      assert.match(r.warnings[0]!, /^headers: .* is ignored/);
+      assert.ok(!allText(r).includes('s3cr3t'), allText(r));
+      assert.equal(r.config.enabled, true);
+    });
+  }
+
+  test('POSTHOG_OTEL_HEADERS pairs HTTP cannot carry are left out with one warning that names sound names only, never a value', () => {
+    const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: 'x-bad=s3cr3t%0D%0Ainjected,x-good=1,Authorization Bearer s3cr3t' });
+    assert.deepEqual(r.config.headers, { 'x-good': '1' });
+    assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+    assert.match(r.warnings[0]!, /^POSTHOG_OTEL_HEADERS is partly ignored: 2 pair\(s\) \("x-bad"\) left out/);
+    assert.ok(!allText(r).includes('s3cr3t'), allText(r));
+  });
 
   test('env headers are merged with code headers, code winning per key', () => {
     const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: 'x-env=1,x-both=env' }, { headers: { 'x-both': 'code', 'x-code': '2' } });

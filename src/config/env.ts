@@ -68,8 +68,16 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
   const headers = text('POSTHOG_OTEL_HEADERS');
   if (headers !== undefined) {
     const parsed = parseHeaderList(headers);
-    if (parsed) options.headers = parsed;
-    else warnings.push('POSTHOG_OTEL_HEADERS is ignored: expected key=value pairs separated by commas.');
+    if (parsed.headers === undefined) warnings.push('POSTHOG_OTEL_HEADERS is ignored: expected key=value pairs separated by commas.');
+    else {
+      options.headers = parsed.headers;
+      // Values may be secrets: name only headers whose names are sound, never a value or a whole pair.
+      if (parsed.ignored > 0) {
+        const names = parsed.badValueNames.slice(0, 5).map((name) => JSON.stringify(name.slice(0, 40)));
+        const named = names.length > 0 ? ` (${names.join(', ')}${parsed.badValueNames.length > names.length ? ', …' : ''})` : '';
+        warnings.push(`POSTHOG_OTEL_HEADERS is partly ignored: ${parsed.ignored} pair(s)${named} left out; each must be key=value, with a header name and a value HTTP can carry (no line breaks or control characters).`);
+      }
+    }
   }
 
   const set = <K extends keyof PostHogLogRecordProcessorOptions>(key: K, value: PostHogLogRecordProcessorOptions[K] | undefined): void => {
@@ -115,26 +123,49 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
   return { options, warnings };
 }
 
-/** `k=v,k2=v2`, values URL-decoded, like `OTEL_EXPORTER_OTLP_HEADERS`. Undefined when no pair parses. */
-export function parseHeaderList(value: string): Record<string, string> | undefined {
+/** A header name HTTP allows: an RFC 9110 token. */
+export function isHeaderName(name: string): boolean {
+  return /^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name);
+}
+
+/** A header value HTTP can carry: tabs and visible or Latin-1 characters, no line breaks or controls. */
+export function isHeaderValue(value: string): boolean {
+  return /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
+}
+
+/**
+ * `k=v,k2=v2`, values URL-decoded, like `OTEL_EXPORTER_OTLP_HEADERS`. Pairs HTTP cannot carry are
+ * skipped and counted (kept, they would fail every request); `headers` is undefined when no pair is left.
+ */
+export function parseHeaderList(value: string): { headers: Record<string, string> | undefined; ignored: number; badValueNames: string[] } {
   const headers: Record<string, string> = {};
   let count = 0;
+  let ignored = 0;
+  const badValueNames: string[] = [];
   for (const part of value.split(',')) {
+    if (part.trim() === '') continue;
     const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
+    const name = eq > 0 ? part.slice(0, eq).trim() : '';
     const raw = part.slice(eq + 1).trim();
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/i.test(name)) continue;
+    if (!isHeaderName(name)) {
+      ignored++;
+      continue;
+    }
     let decoded: string;
     try {
       decoded = decodeURIComponent(raw);
     } catch {
       decoded = raw;
     }
+    if (!isHeaderValue(decoded)) {
+      ignored++;
+      badValueNames.push(name);
+      continue;
+    }
     headers[name] = decoded;
     count++;
   }
-  return count > 0 ? headers : undefined;
+  return { headers: count > 0 ? headers : undefined, ignored, badValueNames };
 }
 
 function parseResourceRule(value: string): ResourcePropertiesRule {

@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Compression, DropReason } from '../capture/types.ts';
 import { CAPTURE_CLIENT_DEFAULTS } from '../capture/capture-client.ts';
-import { MAX_TIMER_MILLIS, optionsFromEnvironment, type Environment } from './env.ts';
+import { isHeaderName, isHeaderValue, MAX_TIMER_MILLIS, optionsFromEnvironment, type Environment } from './env.ts';
 import type { PostHogEvent, PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
 
 export const DEFAULT_HOST = 'https://us.i.posthog.com';
@@ -127,7 +127,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     apiKey: '',
     host: DEFAULT_HOST,
     compression,
-    headers: mergeHeaders(fromEnv.options.headers, code.headers),
+    headers: mergeHeaders(fromEnv.options.headers, code.headers, warnings),
     timeoutMillis: number('timeoutMillis', 1),
     maxAttempts: number('maxAttempts', 1),
     retryInitialDelayMillis: number('retryInitialDelayMillis', 0),
@@ -166,6 +166,9 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   } else if (apiKey === '') {
     config.enabled = false;
     config.disabledReason = 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events';
+  } else if (!isHeaderValue(apiKey) || /\s/.test(apiKey)) {
+    // Every attempt would fail before sending; never echo the key itself.
+    errors.push('the API key contains a space, a line break or another character an HTTP header cannot carry: copy the project API key (phc_…) again from your project settings');
   } else if (apiKey.startsWith('phx_')) {
     errors.push(
       'the API key is a personal API key (phx_…), which PostHog refuses for capture and which must not be shipped with an application: use the project API key (phc_…) from your project settings',
@@ -181,13 +184,21 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   return { config, warnings, errors };
 }
 
-/** Header names are case-insensitive: a code header replaces an environment one whatever the case. */
-function mergeHeaders(fromEnv: Record<string, string> | undefined, fromCode: Record<string, string> | undefined): Record<string, string> {
+/**
+ * Header names are case-insensitive: a code header replaces an environment one whatever the case.
+ * A code header HTTP cannot carry is left out with a warning (the environment's are skipped when
+ * parsed): kept, it would fail every request.
+ */
+function mergeHeaders(fromEnv: Record<string, string> | undefined, fromCode: Record<string, string> | undefined, warnings: string[]): Record<string, string> {
   const merged = new Map<string, [string, string]>();
-  for (const source of [fromEnv, fromCode]) {
-    if (typeof source !== 'object' || source === null) continue;
-    for (const [name, value] of Object.entries(source)) {
-      if (typeof value === 'string') merged.set(name.toLowerCase(), [name, value]);
+  for (const [name, value] of Object.entries(fromEnv ?? {})) merged.set(name.toLowerCase(), [name, value]);
+  if (typeof fromCode === 'object' && fromCode !== null) {
+    for (const [name, value] of Object.entries(fromCode)) {
+      if (typeof value !== 'string') continue;
+      // Values may be secrets (proxy credentials): name the header, never its value.
+      if (!isHeaderName(name)) warnings.push(`headers: ${describe(name)} is ignored: it is not a valid HTTP header name.`);
+      else if (!isHeaderValue(value)) warnings.push(`headers: ${describe(name)} is ignored: its value has a line break or another character HTTP headers cannot carry.`);
+      else merged.set(name.toLowerCase(), [name, value]);
     }
   }
   return Object.fromEntries(merged.values());
