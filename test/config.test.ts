@@ -940,6 +940,14 @@ describe('edge cases found in review', () => {
     assert.match(r.errors[0] ?? '', /credentials/);
     assert.ok(!r.errors[0]!.includes('pw@'));
   });
+  test('a host carrying a key (in its query, or a key pasted as the host) is refused without echoing the key', () => {
+    for (const host of ['https://eu.i.posthog.com/?api_key=phc_hostSecret77', 'https://eu.i.posthog.com/#phc_hostSecret77', 'phc_hostSecret77', 'phx_hostSecret77']) {
+      const r = resolveConfig({}, { POSTHOG_API_KEY: 'phc_project', POSTHOG_HOST: host });
+      assert.equal(r.config.enabled, false, host);
+      assert.ok(r.errors.length > 0, host);
+      assert.ok(!allText(r).includes('hostSecret77'), allText(r));
+    }
+  });
   test('app hosts with a port or plain http are kept as given', () => {
     assert.deepEqual(normalizeHost('https://eu.posthog.com:8443'), { host: 'https://eu.posthog.com:8443' });
     assert.deepEqual(normalizeHost('https://eu.posthog.com/'), { host: 'https://eu.i.posthog.com' });

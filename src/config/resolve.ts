@@ -216,8 +216,16 @@ function describe(value: unknown): string {
 
 /** Validates a host and maps PostHog's app hosts to their ingestion hosts. */
 export function normalizeHost(raw: unknown): { host: string } | { error: string } {
-  // Credentials in a URL are secrets: never echo them.
-  const shown = typeof raw === 'string' ? JSON.stringify(raw.replace(/\/\/[^/@\s]*@/, '//***@')).slice(0, 80) : 'value';
+  // Never echo a secret: credentials, a query (`?api_key=`…) or fragment, a key pasted as the host.
+  const shown =
+    typeof raw === 'string'
+      ? JSON.stringify(
+          raw
+            .replace(/\/\/[^/@\s]*@/, '//***@')
+            .replace(/[?#][^]*$/, '?…')
+            .replace(/ph[cx]_[\w-]+/g, 'ph*_***'),
+        ).slice(0, 80)
+      : 'value';
   const invalid = (why: string): { error: string } => ({ error: `the PostHog host ${shown} is not usable: ${why}` });
   if (typeof raw !== 'string' || raw.trim() === '') return invalid('expected a URL such as https://eu.i.posthog.com');
   const trimmed = raw.trim();
