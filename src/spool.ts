@@ -63,16 +63,19 @@ export class Spool {
     const body = `{"version":${FORMAT_VERSION},"events":[${entries.join(',')}]}`;
     const size = Buffer.byteLength(body);
     if (this._bytes + size > this.maxBytes) return undefined;
+    let tmp: string | undefined;
     try {
       await this._ensureDir();
       const name = `ph-${Date.now()}-${randomBytes(6).toString('hex')}${SUFFIX}`;
-      const tmp = join(this.dir, `.tmp-${this._owner}-${name}`);
+      tmp = join(this.dir, `.tmp-${this._owner}-${name}`);
       const final = join(this.dir, `${name}${CLAIM}${this._owner}`);
       await writeFile(tmp, body, { flag: 'wx' });
       await rename(tmp, final);
       this._bytes += size;
       return final;
     } catch {
+      // A write cut short (disk full, a file size limit) must not leave its part behind, once per outage retry.
+      if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
       return undefined;
     }
   }

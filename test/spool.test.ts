@@ -21,6 +21,7 @@ import { assertIdentity, guardProcess, names, startRig, storedOccurrences, waitF
 
 const SPOOL_CHILD = fileURLToPath(new URL('./fixtures/spool-child.ts', import.meta.url));
 const CLAIM_CHILD = fileURLToPath(new URL('./fixtures/spool-claim-child.ts', import.meta.url));
+const WRITE_CHILD = fileURLToPath(new URL('./fixtures/spool-write-child.ts', import.meta.url));
 const SLACK_MS = 400;
 /** Far above any pid the kernel hands out (pid_max is at most 2^22): never a live process. */
 const DEAD_PID = 999_999_999;
@@ -471,6 +472,20 @@ describe('bounds and atomic writes', () => {
     await spool.remove(file);
     assert.deepEqual(await readdir(dir), []);
     await spool.remove(file); // already gone: no throw
+  });
+
+  test('writes cut short by the kernel (a 2 KiB file size limit) fail cleanly and leave no partial file behind', { skip: process.platform !== 'linux' }, async (t) => {
+    const dir = await tempDir(t);
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn('bash', ['-c', 'ulimit -f 2 && exec "$0" "$@"', process.execPath, WRITE_CHILD, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+      child.on('error', reject);
+      child.on('exit', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`child exited with ${code ?? signal}`))));
+    });
+    const { results, files } = JSON.parse(output) as { results: (string | null)[]; files: string[] };
+    assert.deepEqual(results, [null, null, null], 'each write reports failure');
+    assert.deepEqual(files, [], 'no .tmp- file, no spool file');
   });
 
   test('spoolMaxBytes refuses writes over the bound; space freed by remove() is usable again', async (t) => {
