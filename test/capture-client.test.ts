@@ -332,6 +332,18 @@ describe('status matrix (§10)', () => {
     assertAccounted(report, events, []);
   });
 
+  test('a long server message is cut at a word: a key it echoes near the cut is left out whole, not half', async (t) => {
+    const { server, client, clock } = await setup(t);
+    // The key starts just before the 300-character cut: a plain cut would keep its first half.
+    const message = `${'word '.repeat(58)}token phc_echoedSecretKey123456 and more text after it`;
+    server.script({ status: 400, body: JSON.stringify({ error_description: message }) });
+    const report = await client.send(makeEvents(1), { deadline: far(clock) });
+    const details = report.dropped[0]!.details!;
+    assert.ok(details.endsWith(' token…'), details);
+    assert.ok(!details.includes('phc_'), details);
+    assert.ok(details.length < 320, `${details.length}`);
+  });
+
   test('a real 401 from the server (wrong key) carries its error_description', async (t) => {
     const { server, client, clock } = await setup(t, { apiKey: 'phc_wrong_key' });
     const events = makeEvents(2);

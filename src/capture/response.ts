@@ -47,11 +47,17 @@ export function errorMessageFromBody(body: string): string | undefined {
   return undefined;
 }
 
-/** Server text goes into logs: keep it short and printable. */
+/**
+ * Server text goes into logs: keep it short and printable. A cut drops the word it falls in: half
+ * of an echoed API key would no longer match the key when diagnostics redact it.
+ */
 function sanitizeMessage(text: string): string {
   // eslint-disable-next-line no-control-regex
   const printable = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return printable.length > MAX_MESSAGE_LENGTH ? `${printable.slice(0, MAX_MESSAGE_LENGTH)}…` : printable;
+  if (printable.length <= MAX_MESSAGE_LENGTH) return printable;
+  const cut = printable.slice(0, MAX_MESSAGE_LENGTH + 1);
+  const lastSpace = cut.lastIndexOf(' ');
+  return `${lastSpace > 0 ? cut.slice(0, lastSpace) : ''}…`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
