@@ -81,9 +81,9 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     return c.received - c.recovered;
   }
 
-  private _dropLocally(reason: DropReason, count = 1): void {
-    this._localDrops.set(reason, (this._localDrops.get(reason) ?? 0) + count);
-    this._dropWarnings.record(reason, count, undefined);
+  private _dropLocally(reason: DropReason): void {
+    this._localDrops.set(reason, (this._localDrops.get(reason) ?? 0) + 1);
+    this._dropWarnings.record(reason, 1, undefined);
   }
 
   /** Where every record stands; see {@link PostHogStats} for the identity that holds after a flush. */
@@ -153,12 +153,6 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
       logger.error(`shutdown failed: ${String(error)}`);
     } finally {
       close();
-      // Whatever the batch processor still holds now will never reach the exporter: count it.
-      const stranded = this._handedToBatch - this._receivedFromBatch();
-      if (stranded > 0) {
-        this._handedToBatch -= stranded;
-        this._dropLocally('shutdown', stranded);
-      }
     }
   }
 }
