@@ -4,11 +4,11 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './support/built-package.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
 import type { CaptureEvent } from '../src/capture/types.ts';
 
@@ -118,14 +118,7 @@ async function unusedPort(): Promise<number> {
   return port;
 }
 
-before(() => {
-  // `npm test` builds first; a bare `node --test` run on a fresh clone builds here.
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: { '.': { import: { default: string } } } };
-  if (!existsSync(new URL(`../${pkg.exports['.'].import.default}`, import.meta.url))) {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: REPO, encoding: 'utf8', shell: process.platform === 'win32' });
-    assert.equal(build.status, 0, build.stderr);
-  }
-});
+before(() => ensureBuilt(REPO));
 
 describe('examples', () => {
   let server: FakeCaptureServer;

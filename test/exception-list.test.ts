@@ -240,25 +240,21 @@ test('a cause section ends the frames of the outer exception', () => {
   );
 });
 
-test('a 1 MB stack is parsed quickly and capped', () => {
+test('a 1 MB stack is capped: 100 frames, and only its first 64 KiB are read', () => {
   const line = '    at someFunction (/srv/app/src/some/deep/module/path/file.js:123:45)\n';
   const big = `Error: huge\n${line.repeat(Math.ceil(1_000_000 / line.length))}`;
   assert.ok(big.length >= 1_000_000);
-  let start = performance.now();
   const frames = parseV8StackTrace(big);
   assert.equal(frames.length, 100);
-  assert.ok(performance.now() - start < 500);
   // Even with no frame cap only the first 64 KiB are read.
   const all = parseV8StackTrace(big, Infinity);
   assert.ok(all.length > 100 && all.length * line.length <= 64 * 1024 + line.length);
   for (const f of all) assert.equal(f.lineno, 123);
 
-  // One enormous line, and whitespace-heavy lines, are linear work too.
-  start = performance.now();
+  // One enormous line, and whitespace-heavy lines, give no frames (and, read only in part, no pathological work).
   assert.deepEqual(parseV8StackTrace('x'.repeat(1_000_000)), []);
   assert.deepEqual(parseV8StackTrace(`    at x${' '.repeat(1_000_000)}y`), []);
   assert.deepEqual(parseV8StackTrace(`    at f (${'('.repeat(500_000)}${')'.repeat(500_000)})`), []);
-  assert.ok(performance.now() - start < 500);
   assert.equal(buildExceptionList({ stacktrace: big })[0]?.stacktrace?.frames.length, 100);
 });
 

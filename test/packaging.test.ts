@@ -13,6 +13,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
+import { ensureBuilt } from './support/built-package.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const NAME = 'opentelemetry-exporter-posthog';
@@ -80,10 +81,7 @@ describe('packaging', { concurrency: true }, () => {
   before(async () => {
     // realpath: Node and tsc report real paths, and the temporary directory may sit behind a symlink (macOS).
     tmp = realpathSync(mkdtempSync(join(tmpdir(), 'posthog-otel-pack-')));
-    // `npm test` builds first; a bare `node --test` run on a fresh clone builds here.
-    if (!existsSync(join(REPO, repoPkg.exports['.'].import.default))) {
-      assertSucceeded(await run('npm', ['run', 'build'], REPO), 'npm run build');
-    }
+    ensureBuilt(REPO);
     const pack = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], REPO);
     assertSucceeded(pack, 'npm pack');
     const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];

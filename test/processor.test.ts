@@ -29,6 +29,7 @@ import { withFlush } from '../src/serverless.ts';
 import { PostHogSpanEventProcessor } from '../src/span-event-processor.ts';
 import type { EndedSpan } from '../src/span-event-record.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
+import { InstantClock } from './support/instant-clock.ts';
 import type { RecordedRequest } from './support/fake-capture-server.ts';
 import { assertIdentity, withPipeline } from './support/pipeline.ts';
 
@@ -920,6 +921,23 @@ describe('dry run and onDrop', () => {
     });
   });
 
+  test('a server message that quotes the API key reaches onDrop details and the drop warning redacted', async () => {
+    const details: Array<string | undefined> = [];
+    await withDiag(async (d) => {
+      await withPipeline({ options: { scheduledDelayMillis: 60_000, onDrop: (_events, _reason, why) => details.push(why) } }, async (p) => {
+        const key = p.server.apiKey;
+        p.server.script({ status: 401, body: JSON.stringify({ error_description: `token ${key} is not valid here` }) });
+        emitEvents(p.logger(), 'refused', 2);
+        await p.flush();
+        assert.deepEqual(details, ['HTTP 401: token [redacted] is not valid here']);
+        const warnings = d.ours('warn');
+        assert.ok(warnings.some((w) => w.includes('token [redacted] is not valid here')), warnings.join('\n'));
+        assert.ok(!d.entries.some((e) => e.text.includes(key)), 'the key is in no diag message');
+        assert.deepEqual(p.processor.getStats().dropped, { status_401: 2 });
+      });
+    });
+  });
+
   test('beforeSend redaction: a property set to undefined or deleted is not sent; the rest is', async () => {
     const options: PostHogLogRecordProcessorOptions = {
       scheduledDelayMillis: 60_000,
@@ -1122,14 +1140,20 @@ describe('known bugs', () => {
     });
   });
 
-  test('forceFlush does not resend before the Retry-After the server asked for', async () => {
-    await withPipeline({ options: { maxAttempts: 3, retryInitialDelayMillis: 0, timeoutMillis: 150, scheduledDelayMillis: 5 } }, async (p) => {
+  test('forceFlush waits out the Retry-After the server asked for, then resends and delivers', async () => {
+    const clock = new InstantClock();
+    await withPipeline({ options: { maxAttempts: 3, retryInitialDelayMillis: 0, scheduledDelayMillis: 5 }, internals: { clock } }, async (p) => {
       p.server.script({ status: 503, headers: { 'retry-after': '2' } });
       p.logger().emit({ eventName: 'patient' });
       await until(() => p.processor.getStats().retryBuffered === 1, 'the event to wait in the retry buffer');
+      assert.deepEqual(clock.sleeps, [], 'a 2 s Retry-After is longer than an export waits in place');
       await p.processor.forceFlush();
-      const [first, second] = p.requests();
-      assert.ok(second === undefined || second.receivedAt - first!.receivedAt >= 2000, `resent ${second ? second.receivedAt - first!.receivedAt : '-'} ms after a Retry-After of 2 s`);
+      assert.deepEqual(clock.sleeps, [2000], 'the flush slept exactly the Retry-After before resending');
+      assert.equal(p.requests().length, 2);
+      assertAcceptedOnce(p.server, 1);
+      const stats = p.processor.getStats();
+      assert.deepEqual(stats, zeroStats({ emitted: 1, selected: 1, delivered: 1, requests: 2 }));
+      assertIdentity(stats);
     });
   });
 

@@ -43,12 +43,10 @@ test('loops sharing a slicer hold the event loop one slice per turn between them
   // machine only lowers the count; separate slices would allow about five per loop, fifteen here.
   const most = Math.max(...counts);
   assert.ok(most <= 6, `at most one slice of work per turn (counts per turn: ${counts.join(' ')})`);
-  assert.ok(counts.filter((n) => n > 0).length >= 120 / 6, 'the work is spread over many turns');
 });
 
 test('a loop alone yields once its slice is used up, and resumes in a later turn', async () => {
   const counts = await itemsPerTurn(1, 30);
   assert.equal(counts.reduce((a, b) => a + b, 0), 30);
   assert.ok(Math.max(...counts) <= 6, `counts per turn: ${counts.join(' ')}`);
-  assert.ok(counts.filter((n) => n > 0).length >= 5);
 });
