@@ -15,7 +15,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent, DropReason } from '../src/capture/types.ts';
 import type { Environment } from '../src/config/env.ts';
@@ -200,6 +200,37 @@ function zeroStats(overrides: Partial<PostHogStats>): PostHogStats {
 // ---------------------------------------------------------------------------------------------
 
 describe('wiring', () => {
+  test('a span event processor built from options owns its pipeline: the tracer provider\'s shutdown delivers its events', async () => {
+    await withServer(async (server) => {
+      const spanProcessor = new PostHogSpanEventProcessor({ apiKey: server.apiKey, host: server.url, scheduledDelayMillis: 60_000 });
+      const tracerProvider = new TracerProvider({ spanProcessors: [spanProcessor] });
+      const span = tracerProvider.getTracer('app').startSpan('checkout');
+      span.addEvent('cart_viewed');
+      span.addEvent('payment_started');
+      span.end();
+      await tracerProvider.shutdown();
+      assert.deepEqual(names(server.acceptedEvents()), ['cart_viewed', 'payment_started']);
+      const stats = spanProcessor.processor.getStats();
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 1 }));
+    });
+  });
+
+  test('a span event processor given a shared pipeline leaves it running at its own shutdown', async () => {
+    await withServer(async (server) => {
+      const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000 }, { env: envFor(server) });
+      const provider = newProvider(processor);
+      const tracerProvider = new TracerProvider({ spanProcessors: [new PostHogSpanEventProcessor({ processor })] });
+      try {
+        await tracerProvider.shutdown();
+        emitEvents(provider.getLogger('app'), 'still_open', 1);
+        await processor.forceFlush();
+        assert.deepEqual(names(server.acceptedEvents()), ['still_open_0']);
+      } finally {
+        await provider.shutdown();
+      }
+    });
+  });
+
   test('NodeSDK: a log event, a span event and a recorded exception reach PostHog; the trace exporter still gets the span', async () => {
     await withServer(async (server) => {
       const spanExporter = new RememberingSpanExporter();
