@@ -268,9 +268,10 @@ export class EventDelivery {
     if (toBuffer.length > 0) {
       const items = toBuffer.map((drop) => this._bufferedFrom(drop, byUuid.get(drop.event.uuid), now));
       try {
-        // During shutdown too: its flush resends them while its window lasts, with backoff and
-        // Retry-After, and only then spools or drops what is left. Once closed, nothing would.
-        if (this._closed) await this._spoolOrDrop(items, 'deadline', 'the shutdown deadline passed before PostHog accepted it');
+        // At shutdown with a spool they go to disk now, where the buffer's bounds cannot push them out.
+        // Without one they wait in the buffer too: shutdown's flush resends them while its window
+        // lasts (backoff and Retry-After honoured), then drops what is left.
+        if (this._s.spool !== undefined && [...this._windows].some((w) => w.final)) await this._spoolOrDrop(items, 'deadline', 'not delivered by shutdown, and the spool could not take it');
         else await this._admit(items);
       } finally {
         s.counters.inFlight -= toBuffer.length;

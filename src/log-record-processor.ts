@@ -34,6 +34,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   private _shutdown = false;
   /** forceFlush() calls running now: shutdown waits for them (see shutdown()). */
   private readonly _flushes = new Set<Promise<void>>();
+  private _shutdownPromise: Promise<void> | undefined;
 
   constructor(options: PostHogLogRecordProcessorOptions = {}, internals: ExporterInternals = {}) {
     const resolution = internals.resolution ?? resolveConfig(options, internals.env);
@@ -111,9 +112,12 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
    * deadline requests in flight are aborted, and what is left stays pending for later.
    */
   forceFlush(): Promise<void> {
+    // A flush asked for during shutdown is that shutdown: a flush of its own would take the batch
+    // processor's queue from under it, and send into an exporter about to close.
+    if (this._shutdownPromise !== undefined) return this._shutdownPromise;
     const flush = this._forceFlush();
     this._flushes.add(flush);
-    void flush.finally(() => this._flushes.delete(flush));
+    void flush.finally(() => this._flushes.delete(flush)).catch(() => undefined);
     return flush;
   }
 
@@ -141,13 +145,18 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
    * Flushes within `flushTimeoutMillis`, then spools (with `spoolDir`) or drops what is left as
    * `deadline`. Records emitted afterwards are counted as dropped (`shutdown`) and cost nothing.
    */
-  async shutdown(): Promise<void> {
+  shutdown(): Promise<void> {
+    this._shutdownPromise ??= this._shutdownOnce();
+    return this._shutdownPromise;
+  }
+
+  private async _shutdownOnce(): Promise<void> {
     this._shutdown = true;
     const close = this.exporter.openFlushWindow(true);
     try {
       // The batch processor skips its final flush while one of its flushes runs, and records queued
       // since that flush began would then stay in its queue for good: let running flushes end first.
-      await Promise.allSettled([...this._flushes]);
+      while (this._flushes.size > 0) await Promise.allSettled([...this._flushes]);
       await this._batch.shutdown();
     } catch (error) {
       logger.error(`shutdown failed: ${String(error)}`);

@@ -665,6 +665,26 @@ describe('delivery', () => {
     });
   });
 
+  test('a forceFlush asked for during shutdown waits for it, and every queued batch is delivered', async () => {
+    await withServer(async (server) => {
+      server.setDefault({ delayMs: 30 });
+      const processor = new PostHogLogRecordProcessor({ maxExportBatchSize: 10, scheduledDelayMillis: 60_000 }, { env: envFor(server) });
+      const provider = newProvider(processor);
+      try {
+        emitEvents(provider.getLogger('app'), 'queued', 25);
+        const shutdown = processor.shutdown();
+        await processor.forceFlush();
+        await shutdown;
+        assert.equal(server.acceptedEvents().length, 25);
+        const stats = processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 25, selected: 25, delivered: 25, requests: 3 }));
+        assertIdentity(stats);
+      } finally {
+        await provider.shutdown();
+      }
+    });
+  });
+
   test('shutdown keeps resending within its window: Retry-After is honoured, and the events are delivered', async () => {
     await withPipeline({ options: { flushTimeoutMillis: 10_000, retryInitialDelayMillis: 300, scheduledDelayMillis: 60_000 } }, async (p) => {
       // Two failures put the next attempt past the short wait an export takes in place.

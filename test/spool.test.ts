@@ -504,6 +504,23 @@ describe('bounds and atomic writes', () => {
     assert.equal((await readdir(dir)).filter((n) => n.startsWith('.tmp-')).length, 0);
   });
 
+  test('shutdown with a spool and a retry buffer smaller than the queue: every undelivered event ends on disk, none dropped', async (t) => {
+    const clean = guardProcess(t);
+    const dir = await tempDir(t);
+    const rig = await startRig(t, { options: { spoolDir: dir, retryBufferMaxEvents: 5, maxExportBatchSize: 10, flushTimeoutMillis: 1_500, maxAttempts: 2, retryInitialDelayMillis: 50 } });
+    rig.server.setDefault({ status: 503, headers: {} });
+    rig.emit(20, 'kept');
+    await rig.shutdown();
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual(stats.dropped, {});
+    assert.equal(stats.pending, 20);
+    let onDisk = 0;
+    for (const file of await readdir(dir)) onDisk += (JSON.parse(await readFile(join(dir, file), 'utf8')) as { events: unknown[] }).events.length;
+    assert.equal(onDisk, 20);
+    clean();
+  });
+
   test('a full spool at shutdown: the leftovers are dropped as deadline, not spooled, and counted', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);

@@ -6,8 +6,10 @@ export type ParsedSuccess =
 
 /**
  * Reads a 2xx body's per-uuid `results`. Anything but a JSON object whose `results` is an object is
- * malformed, and a malformed success is terminal: retrying a broken success could loop forever.
- * A body without `results` is malformed too (the stricter reading among the official SDKs).
+ * malformed, and a malformed success is terminal: a server that answers so would answer so again.
+ * A body without `results` is malformed too (the stricter reading among the official SDKs). A body
+ * that never arrived whole is not judged here: the send loop resends its events like any failed
+ * exchange, within the attempt budget and the retry buffer's age limit.
  */
 export function parseSuccessBody(body: string): ParsedSuccess {
   let parsed: unknown;
