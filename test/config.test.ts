@@ -934,11 +934,17 @@ describe('edge cases found in review', () => {
       assert.match(r.errors[0] ?? '', /not a valid URL/, host);
     }
   });
-  test('credentials in the host are refused', () => {
+  test('credentials in the host are refused, and no part of them is echoed', () => {
     const r = resolveConfig({ host: 'https://user:pw@x.example' }, key);
     assert.equal(r.config.enabled, false);
     assert.match(r.errors[0] ?? '', /credentials/);
     assert.ok(!r.errors[0]!.includes('pw@'));
+    // A password with an @ or a / in it: everything up to the last @ is hidden.
+    for (const host of ['https://user:pa@ss99@x.example', 'https://user:pa/ss99@x.example']) {
+      const bad = resolveConfig({ host }, key);
+      assert.equal(bad.config.enabled, false, host);
+      assert.ok(!allText(bad).includes('ss99') && !allText(bad).includes('user'), allText(bad));
+    }
   });
   test('a host carrying a key (in its query, or a key pasted as the host) is refused without echoing the key', () => {
     for (const host of ['https://eu.i.posthog.com/?api_key=phc_hostSecret77', 'https://eu.i.posthog.com/#phc_hostSecret77', 'phc_hostSecret77', 'phx_hostSecret77']) {

@@ -68,7 +68,7 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
   const headers = text('POSTHOG_OTEL_HEADERS');
   if (headers !== undefined) {
     const parsed = parseHeaderList(headers);
-    if (parsed.headers === undefined) warnings.push('POSTHOG_OTEL_HEADERS is ignored: expected key=value pairs separated by commas.');
+    if (parsed.headers === undefined) warnings.push('POSTHOG_OTEL_HEADERS is ignored: expected key=value pairs separated by commas, with header names and values HTTP can carry.');
     else {
       options.headers = parsed.headers;
       // Values may be secrets: name only headers whose names are sound, never a value or a whole pair.

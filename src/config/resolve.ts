@@ -221,7 +221,7 @@ export function normalizeHost(raw: unknown): { host: string } | { error: string 
     typeof raw === 'string'
       ? JSON.stringify(
           raw
-            .replace(/\/\/[^/@\s]*@/, '//***@')
+            .replace(/\/\/.*@/s, '//***@')
             .replace(/[?#][^]*$/, '?…')
             .replace(/ph[cx]_[\w-]+/g, 'ph*_***'),
         ).slice(0, 80)
