@@ -31,9 +31,9 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   private _selected = 0;
   /** Records given to the batch processor; minus those the exporter received, an upper bound of its queue. */
   private _handedToBatch = 0;
-  private _shutdown = false;
   /** forceFlush() calls running now: shutdown waits for them (see shutdown()). */
   private readonly _flushes = new Set<Promise<void>>();
+  /** Set by the first shutdown(): from then on records are dropped as `shutdown`, and flushes wait for it. */
   private _shutdownPromise: Promise<void> | undefined;
 
   constructor(options: PostHogLogRecordProcessorOptions = {}, internals: ExporterInternals = {}) {
@@ -58,7 +58,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
       this._emitted++;
       if (!(this._config.enabled || this._config.dryRun) || !isSelected(logRecord, this._selection)) return;
       this._selected++;
-      if (this._shutdown) return this._dropLocally('shutdown');
+      if (this._shutdownPromise !== undefined) return this._dropLocally('shutdown');
       // The batch processor drops silently when full. Refusing one record earlier, by our own
       // count, makes every queue drop visible; the count can only overstate the queue.
       if (this._handedToBatch - this._receivedFromBatch() >= this._config.maxQueueSize) return this._dropLocally('queue_full');
@@ -151,7 +151,6 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   }
 
   private async _shutdownOnce(): Promise<void> {
-    this._shutdown = true;
     const close = this.exporter.openFlushWindow(true);
     try {
       // The batch processor skips its final flush while one of its flushes runs, and records queued

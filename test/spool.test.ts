@@ -515,8 +515,7 @@ describe('bounds and atomic writes', () => {
     assertIdentity(stats);
     assert.deepEqual(stats.dropped, {});
     assert.equal(stats.pending, 20);
-    let onDisk = 0;
-    for (const file of await readdir(dir)) onDisk += (JSON.parse(await readFile(join(dir, file), 'utf8')) as { events: unknown[] }).events.length;
+    const onDisk = [...(await spooledEvents(dir)).values()].flat().length;
     assert.equal(onDisk, 20);
     clean();
   });
