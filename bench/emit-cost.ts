@@ -9,7 +9,7 @@ import type { LogRecord } from '@opentelemetry/api';
 import { median, sleep } from './harness.ts';
 import { blrpSettings, buildLogPipeline, plainStats } from './pipelines.ts';
 import { logRecord } from './workload.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
 
 export type EmitContender = 'ours' | 'stock-noop' | 'noop-processor';
 

@@ -11,7 +11,7 @@ import { buildLogPipeline, plainStats } from './pipelines.ts';
 import type { SinkStats } from './sink.ts';
 import { logRecord } from './workload.ts';
 import { DEFAULTS } from '../src/config/resolve.ts';
-import { totalDropped, type PostHogStats } from '../src/delivery-stats.ts';
+import { totalDropped, type PostHogStats } from '../src/delivery/ledger.ts';
 
 export interface OutageJob {
   sinkUrl: string;

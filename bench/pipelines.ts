@@ -20,7 +20,7 @@ import { encodeBody } from '../src/capture/compression.ts';
 import { UndiciTransport } from '../src/capture/transport.ts';
 import { requestBody } from '../src/capture/wire-request.ts';
 import { resolveConfig } from '../src/config/resolve.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
 import { recordToEvent, type MappingSettings } from '../src/mapping/record-to-event.ts';
 import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
 import type { PostHogEvent, PostHogLogRecordProcessorOptions } from '../src/index.ts';

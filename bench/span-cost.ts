@@ -9,7 +9,7 @@ import { median, sleep } from './harness.ts';
 import { oursProcessor, plainStats } from './pipelines.ts';
 import { BATCH_SIZE, SCOPE_NAME, benchResource, recordAttributes } from './workload.ts';
 import { PostHogSpanEventProcessor } from '../src/span-event-processor.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
 
 export type SpanContender = 'ours' | 'none';
 

@@ -14,7 +14,7 @@ import { cpuMicros, sinkControl, timed, yieldToLoop, type Timing } from './harne
 import { blrpSettings, buildLogPipeline, plainStats, type LogContender } from './pipelines.ts';
 import type { SinkStats } from './sink.ts';
 import { BATCH_SIZE, BENCH_API_KEY, captureEvent, distinctId, eventName, eventProperties, logRecord } from './workload.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
 
 export type ThroughputContender = 'ours' | 'ours-gzip' | 'ours-before-send' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor' | 'stock-noop' | 'bound';
 

@@ -23,8 +23,8 @@ import { parseArgs } from 'node:util';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { PostHogLogRecordProcessorOptions } from '../src/config/options.ts';
-import { totalDropped } from '../src/delivery-stats.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import { totalDropped } from '../src/delivery/ledger.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
 import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
 import { FakeCaptureServer } from '../test/support/fake-capture-server.ts';
 

@@ -10,13 +10,13 @@ import { canonicalUuid } from './capture/uuid.ts';
 import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
-import { ExportCounters, type PostHogStats } from './delivery-stats.ts';
+import { ExportCounters, type PostHogStats } from './delivery/ledger.ts';
 import { describeReason, DropWarnings, echoDiagnosticsToConsole, logger, redact } from './diagnostics.ts';
-import { EventDelivery } from './event-delivery.ts';
+import { EventDelivery } from './delivery/event-delivery.ts';
 import { recordToEvent, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './span-event-record.ts';
-import { Spool } from './spool.ts';
+import { Spool } from './delivery/spool.ts';
 import { VERSION } from './version.ts';
 
 export const SDK_INFO = `opentelemetry-exporter-posthog/${VERSION}`;

@@ -3,7 +3,7 @@ import { BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry
 import type { DropReason } from './capture/types.ts';
 import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.ts';
-import type { PostHogStats } from './delivery-stats.ts';
+import type { PostHogStats } from './delivery/ledger.ts';
 import { DropWarnings, logger } from './diagnostics.ts';
 import { PostHogLogRecordExporter, reportResolution, type ExporterInternals } from './log-record-exporter.ts';
 import { isSelected, type SelectionSettings } from './mapping/selection.ts';

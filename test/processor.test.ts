@@ -20,7 +20,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent, DropReason } from '../src/capture/types.ts';
 import type { Environment } from '../src/config/env.ts';
 import type { PostHogLogRecordProcessorOptions } from '../src/config/options.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
 import { PostHogExportError, PostHogLogRecordExporter } from '../src/log-record-exporter.ts';
 import type { ExporterInternals } from '../src/log-record-exporter.ts';
 import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';

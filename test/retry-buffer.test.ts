@@ -3,8 +3,8 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RetryBuffer } from '../src/retry-buffer.ts';
-import type { BufferedEvent, RetryBufferLimits } from '../src/retry-buffer.ts';
+import { RetryBuffer } from '../src/delivery/retry-buffer.ts';
+import type { BufferedEvent, RetryBufferLimits } from '../src/delivery/retry-buffer.ts';
 
 const T0 = 1_000_000;
 const WIDE: RetryBufferLimits = { maxEvents: 1_000, maxBytes: 1_000_000, maxAgeMillis: 60_000 };

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import { uuidv7 } from '../src/capture/uuid.ts';
-import { totalDropped } from '../src/delivery-stats.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
-import { Spool } from '../src/spool.ts';
+import { totalDropped } from '../src/delivery/ledger.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
+import { Spool } from '../src/delivery/spool.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
 import { assertIdentity, guardProcess, names, startRig, storedOccurrences, waitFor } from './fixtures/delivery-rig.ts';
 

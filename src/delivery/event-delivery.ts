@@ -1,9 +1,9 @@
-import type { CaptureClient } from './capture/capture-client.ts';
-import { serializeEvent } from './capture/request-batches.ts';
-import type { Clock } from './capture/clock.ts';
-import type { TimeSlicer } from './capture/time-slice.ts';
-import type { CaptureEvent, DropReason, DroppedEvent, SendReport } from './capture/types.ts';
-import type { ExportCounters } from './delivery-stats.ts';
+import type { CaptureClient } from '../capture/capture-client.ts';
+import { serializeEvent } from '../capture/request-batches.ts';
+import type { Clock } from '../capture/clock.ts';
+import type { TimeSlicer } from '../capture/time-slice.ts';
+import type { CaptureEvent, DropReason, DroppedEvent, SendReport } from '../capture/types.ts';
+import type { ExportCounters } from './ledger.ts';
 import { RetryBuffer, type BufferedEvent, type DueMode, type RetryBufferLimits } from './retry-buffer.ts';
 import type { Spool } from './spool.ts';
 

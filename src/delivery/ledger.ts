@@ -1,4 +1,4 @@
-import type { DropReason } from './capture/types.ts';
+import type { DropReason } from '../capture/types.ts';
 
 /**
  * Where every event stands. Once a flush completes, `selected === delivered + sum(dropped) + pending`

@@ -1,4 +1,4 @@
-import type { CaptureEvent } from './capture/types.ts';
+import type { CaptureEvent } from '../capture/types.ts';
 
 /** An event waiting for another try, with what it has used of its budget. */
 export interface BufferedEvent {
