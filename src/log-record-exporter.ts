@@ -10,13 +10,14 @@ import { canonicalUuid } from './capture/uuid.ts';
 import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
-import { ExportCounters, type PostHogStats } from './delivery/ledger.ts';
+import { DeliveryLedger, type PostHogStats } from './delivery/ledger.ts';
 import { describeReason, DropWarnings, echoDiagnosticsToConsole, logger, redact } from './diagnostics.ts';
 import { EventDelivery } from './delivery/event-delivery.ts';
 import { recordToEvent, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './span-event-record.ts';
 import { Spool } from './delivery/spool.ts';
+import type { DeliveryHealth } from './delivery/health.ts';
 import { VERSION } from './version.ts';
 
 export const SDK_INFO = `opentelemetry-exporter-posthog/${VERSION}`;
@@ -59,7 +60,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _delivery: EventDelivery | undefined;
   private readonly _clock: Clock;
   private readonly _mapping: MappingSettings;
-  private readonly _counters = new ExportCounters();
+  private readonly _ledger = new DeliveryLedger();
   private readonly _dropWarnings: DropWarnings;
   private readonly _print: (line: string) => void;
   private _shutdownPromise: Promise<void> | undefined;
@@ -106,13 +107,12 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     this._delivery = new EventDelivery({
       client: this._client,
       clock: this._clock,
-      counters: this._counters,
+      ledger: this._ledger,
       sendTimeoutMillis: this.exportDeadlineMillis,
       flushTimeoutMillis: c.flushTimeoutMillis,
-      retryInitialDelayMillis: c.retryInitialDelayMillis,
       retryBuffer: { maxEvents: c.retryBufferMaxEvents, maxBytes: c.retryBufferMaxBytes, maxAgeMillis: c.retryBufferMaxAgeMillis },
       slicer: this._slicer,
-      ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes }) } : {}),
+      ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes, onProblem: (message) => logger.warn(this._redact(message)) }) } : {}),
       onDrop: (reason, events, details, count) => this._reportDrop(reason, events, details, count),
     });
   }
@@ -135,8 +135,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     };
     try {
       if (this._shutdownPromise !== undefined) {
-        this._counters.received += records.length;
-        this._counters.drop('shutdown', records.length);
+        this._ledger.take(records.length);
+        this._ledger.drop('shutdown', records.length);
         this._reportDrop('shutdown', [], 'export called after shutdown', records.length);
         finish({ code: ExportResultCode.FAILED, error: new Error('PostHogLogRecordExporter is shut down') });
         return;
@@ -155,11 +155,11 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   private async _export(records: readonly ReadableLogRecord[]): Promise<ExportResult> {
     const now = this._clock.now();
+    this._ledger.take(records.length);
     const events: CaptureEvent[] = [];
     const dropped = new Map<DropReason, number>();
     const localDrop = (reason: DropReason, event: CaptureEvent | undefined, details: string): void => {
-      this._counters.received++;
-      this._counters.drop(reason, 1);
+      this._ledger.drop(reason, 1);
       dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
       this._reportDrop(reason, event ? [event] : [], details, 1);
     };
@@ -185,8 +185,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
     if (this._delivery === undefined) {
       // Dry run: mapped and printed, nothing sent; counted apart so getStats() still adds up.
-      this._counters.received += events.length;
-      this._counters.drop('dry_run', events.length);
+      this._ledger.drop('dry_run', events.length);
       return { code: ExportResultCode.SUCCESS };
     }
     if (events.length > 0) {
@@ -261,25 +260,17 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   /** Where the records handed to this exporter stand (`emitted` and `selected` count them). */
   getStats(): PostHogStats {
-    const c = this._counters;
-    const waiting = this._delivery?.waiting ?? 0;
-    return {
-      emitted: c.received,
-      selected: c.received,
-      delivered: c.delivered,
-      dropped: c.droppedRecord(),
-      pending: c.inFlight + waiting,
-      requests: c.requests,
-      retries: c.retries,
-      retryBuffered: waiting,
-      recovered: c.recovered,
-      corruptSpoolFiles: c.corruptSpoolFiles,
-    };
+    return this._ledger.exporterStats();
   }
 
-  /** @internal Counters for the processor's own statistics. */
-  get counters(): Readonly<ExportCounters> {
-    return this._counters;
+  /** @internal The account the processor shares, for its own statistics. */
+  get ledger(): DeliveryLedger {
+    return this._ledger;
+  }
+
+  /** @internal Whether PostHog is taking events, and the last failure; undefined when nothing is sent. */
+  get deliveryHealth(): DeliveryHealth | undefined {
+    return this._delivery?.health;
   }
 
   /** @internal Bounds the next flush or shutdown by `flushTimeoutMillis`; see {@link EventDelivery.openWindow}. */

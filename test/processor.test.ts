@@ -696,9 +696,11 @@ describe('delivery', () => {
       assert.deepEqual(p.server.requests.map((r) => r.responseStatus), [503, 503, 200]);
       assert.ok(elapsed >= 1000, `the third attempt waited for Retry-After (${elapsed.toFixed(0)} ms)`);
       assertAcceptedOnce(p.server, 2);
+      // The third attempt is a resend from the retry buffer: the same request, its third attempt.
+      assert.deepEqual(p.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3']);
+      assert.equal(new Set(p.server.requests.map((r) => r.headers['posthog-request-id'])).size, 1);
       const stats = p.processor.getStats();
-      // The third attempt is a resend from the retry buffer: a request of its own, not a retry of one.
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 2 }));
       assertIdentity(stats);
     });
   });
@@ -754,7 +756,7 @@ describe('delivery', () => {
     });
   });
 
-  test('events the deadline cuts short wait in the retry buffer and go out with a later send, exactly once', async () => {
+  test('events the deadline cuts short wait in the retry buffer and go out again on a timer, as the same request, exactly once', async () => {
     // 503, then 503 with a Retry-After longer than the export deadline: the second wait cannot fit, so
     // the events are kept (2 of 3 attempts spent) and a timer resends them after the Retry-After.
     await withPipeline({ options: { maxAttempts: 3, retryInitialDelayMillis: 0, timeoutMillis: 150, scheduledDelayMillis: 5 } }, async (p) => {
@@ -770,9 +772,11 @@ describe('delivery', () => {
       assert.ok(third!.receivedAt - second!.receivedAt >= 240, `the resend respected Retry-After (${third!.receivedAt - second!.receivedAt} ms)`);
       await p.processor.forceFlush();
       assert.equal(p.requests().length, 3);
+      assert.deepEqual(p.requests().map((r) => r.headers['posthog-attempt']), ['1', '2', '3']);
+      assert.equal(new Set(p.requests().map((r) => r.headers['posthog-request-id'])).size, 1);
       assertAcceptedOnce(p.server, 2);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 2 }));
       assertIdentity(stats);
     });
   });
@@ -789,10 +793,10 @@ describe('delivery', () => {
     });
   });
 
-  test('retries exhausted with the retry buffer on: the events wait, and the flush resends them in a new request, exactly once', async () => {
+  test('retries exhausted with the retry buffer on: maxAttempts counts every request, so the flush does not resend them', async () => {
     await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000 } }, async (p) => {
       p.server.script({ status: 503 }, { status: 503 });
-      emitEvents(p.logger(), 'kept', 2);
+      emitEvents(p.logger(), 'spent', 2);
       await p.flush();
       const requests = p.requests();
       assert.deepEqual(
@@ -800,31 +804,32 @@ describe('delivery', () => {
         [
           [503, '1'],
           [503, '2'],
-          [200, '1'],
         ],
       );
       assert.equal(requests[0]!.headers['posthog-request-id'], requests[1]!.headers['posthog-request-id']);
-      assert.notEqual(requests[2]!.headers['posthog-request-id'], requests[0]!.headers['posthog-request-id']);
-      assertAcceptedOnce(p.server, 2);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1 }));
       assertIdentity(stats);
     });
   });
 
-  test('retries exhausted and past retryBufferMaxAgeMillis: retry_exhausted, the details naming the age, no further request', async () => {
+  test('waiting past retryBufferMaxAgeMillis: retry_exhausted at the next delivery, the details naming the age, no further request', async () => {
     const drops: Array<[string, number, string | undefined]> = [];
     const onDrop = (events: readonly unknown[], reason: string, details: string | undefined): void => {
       drops.push([reason, events.length, details]);
     };
-    // An age bound of 0: whatever is buffered is too old by the next delivery.
-    await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000, retryBufferMaxAgeMillis: 0, onDrop } }, async (p) => {
-      p.server.script({ status: 503 }, { status: 503 });
+    // An age bound of 0: whatever waits is too old by the next delivery. A 2 s Retry-After puts the
+    // request in the buffer, past the 1 s flush window.
+    await withPipeline({ options: { maxAttempts: 10, scheduledDelayMillis: 60_000, flushTimeoutMillis: 1_000, retryBufferMaxAgeMillis: 0, onDrop } }, async (p) => {
+      p.server.script({ status: 503, headers: { 'retry-after': '2' } });
       emitEvents(p.logger(), 'aged', 2);
+      await p.flush();
+      assert.equal(p.processor.getStats().retryBuffered, 2);
+      emitEvents(p.logger(), 'fresh', 1);
       await p.flush();
       assert.equal(p.requests().length, 2);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 3, selected: 3, delivered: 1, dropped: { retry_exhausted: 2 }, requests: 2 }));
       assertIdentity(stats);
       assert.deepEqual(drops, [['retry_exhausted', 2, 'still undelivered after 0 ms of retries']]);
     });
@@ -1201,9 +1206,10 @@ describe('known bugs', () => {
       await p.processor.forceFlush();
       assert.deepEqual(clock.sleeps, [2000], 'the flush slept exactly the Retry-After before resending');
       assert.equal(p.requests().length, 2);
+      assert.deepEqual(p.requests().map((r) => r.headers['posthog-attempt']), ['1', '2']);
       assertAcceptedOnce(p.server, 1);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 1, selected: 1, delivered: 1, requests: 2 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 1, selected: 1, delivered: 1, requests: 2, retries: 1 }));
       assertIdentity(stats);
     });
   });

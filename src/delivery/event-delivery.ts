@@ -1,176 +1,332 @@
-import type { CaptureClient } from '../capture/capture-client.ts';
+import type { CaptureSender, SendOptions } from '../capture/capture-client.ts';
+import { scheduleOn, type Clock } from '../capture/clock.ts';
 import { serializeEvent } from '../capture/request-batches.ts';
-import type { Clock } from '../capture/clock.ts';
+import { newIdentity } from '../capture/send-loop.ts';
+import { emptyReport, isUnreachable, type SendReport } from '../capture/send-report.ts';
 import type { TimeSlicer } from '../capture/time-slice.ts';
-import type { CaptureEvent, DropReason, DroppedEvent, SendReport } from '../capture/types.ts';
-import type { ExportCounters } from './ledger.ts';
-import { RetryBuffer, type BufferedEvent, type DueMode, type RetryBufferLimits } from './retry-buffer.ts';
-import type { Spool } from './spool.ts';
+import type { CaptureEvent, DropReason } from '../capture/types.ts';
+import { FlushWindows } from './flush-windows.ts';
+import { DeliveryHealth, type HealthChange } from './health.ts';
+import type { DeliveryLedger } from './ledger.ts';
+import { eventCount, pendingRequest, type PendingRequest } from './pending-request.ts';
+import { RetryQueue, type DueMode, type Eviction, type RetryQueueLimits } from './retry-queue.ts';
+import { dropCounts, settle, type Settlement } from './settlement.ts';
+import { SpoolCopies } from './spool-copies.ts';
+import type { Spool, SpooledFile } from './spool.ts';
 
 export interface EventDeliverySettings {
-  client: CaptureClient;
+  client: CaptureSender;
   clock: Clock;
-  counters: ExportCounters;
+  ledger: DeliveryLedger;
   /** Time budget of one delivery (an export, a timed resend). */
   sendTimeoutMillis: number;
   /** Time budget of a flush or shutdown when the caller gives none. */
   flushTimeoutMillis: number;
-  retryInitialDelayMillis: number;
-  retryBuffer: RetryBufferLimits;
+  retryBuffer: RetryQueueLimits;
   /** The owner's time slicer: timed resends and exports share its slices. */
   slicer?: TimeSlicer;
   spool?: Spool;
   /** Told of every event given up on, grouped by reason. */
   onDrop: (reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count: number) => void;
+  /** Told when PostHog stops taking events, and when it takes them again. */
+  onHealthChange?: (change: HealthChange) => void;
 }
 
-/** Backoff an export may sleep in place before its events move to the retry buffer (one or two short retries). */
+/** Backoff a request may sleep in place before it moves to the retry buffer (one or two short retries). */
 const IN_PLACE_WAIT_MILLIS = 1_000;
 
-/** Shortest wait before a buffered event is resent on schedule. */
-const MIN_RESEND_DELAY_MILLIS = 100;
+/** Requests resent at once from the retry buffer. */
+const RESEND_CONCURRENCY = 4;
 
-/** A flush or shutdown in progress: sends end by its deadline, then in-flight requests are aborted. */
-interface FlushWindow {
-  deadline: number;
-  final: boolean;
-}
+/** A signal aborted already: a send under it defers everything without a request. */
+const HELD_BACK = AbortSignal.abort('deadline');
 
 /**
- * Gets events to PostHog or accounts for them. Events the server did not reject but did not take
- * yet (a `retry` verdict, 5xx, timeouts, a deadline) wait in a bounded retry buffer and go out
- * again with later deliveries, on a timer, and at flush and shutdown. With a spool directory,
- * buffered events are also written to disk, so an outage survives a restart.
+ * Gets events to PostHog or accounts for them. What the server did not reject but did not take yet
+ * (a `retry` verdict, 5xx, timeouts, a deadline) waits in a bounded retry buffer as the request it
+ * was: its request id, `created_at`, attempt count and backoff go on from where they were, whether
+ * it is resent by its timer, a flush or shutdown. With a spool directory, waiting requests are also
+ * written to disk, so an outage survives a restart.
  */
 export class EventDelivery {
+  readonly health: DeliveryHealth;
   private readonly _s: EventDeliverySettings;
-  private readonly _buffer: RetryBuffer;
-  private _abort = new AbortController();
-  private _windows = new Set<FlushWindow>();
-  private _inFlight = new Set<Promise<unknown>>();
-  private _timer: NodeJS.Timeout | undefined;
-  private _closed = false;
+  private readonly _queue: RetryQueue;
+  private readonly _windows: FlushWindows;
+  private readonly _copies: SpoolCopies;
+  private readonly _inFlight = new Set<Promise<unknown>>();
+  private _cancelTimer: (() => void) | undefined;
+  private _timerAt: number | undefined;
+  /** Shutdown began: no timed resend starts any more. */
   private _closing = false;
-  /** The last delivery got nothing through and had to keep events for later. */
-  private _outage = false;
-  /** Events each spool file still holds that are not settled; the file goes when this reaches zero. */
-  private readonly _spoolRefs = new Map<string, number>();
-  /** Events left on disk at shutdown: not delivered, not dropped, still pending for a later process. */
-  private _spooledAtShutdown = 0;
-  private readonly _removals = new Set<Promise<void>>();
+  /** Shutdown's flush is over: nothing more goes to the buffer. */
+  private _closed = false;
   private readonly _recovery: Promise<void>;
 
   constructor(settings: EventDeliverySettings) {
     this._s = settings;
-    this._buffer = new RetryBuffer(settings.retryBuffer);
+    this._queue = new RetryQueue(settings.retryBuffer);
+    this._windows = new FlushWindows(settings.clock);
+    this._copies = new SpoolCopies(settings.spool);
+    this.health = new DeliveryHealth(settings.onHealthChange);
     this._recovery = settings.spool ? this._recover(settings.spool) : Promise.resolve();
   }
 
-  /** Events held for a later attempt (in memory), plus those left in the spool at shutdown. */
-  get waiting(): number {
-    return this._buffer.size + this._spooledAtShutdown;
-  }
-
   /**
-   * Sends `events` (and whatever in the buffer is due) and settles every one of them. Resolves to
-   * the drops among `events` themselves, by reason: buffered events are not drops.
+   * Sends new events (already counted in flight by the ledger) and settles every one of them.
+   * Resolves to the drops among them by reason: events kept for a later attempt are not drops.
    */
   deliver(events: readonly CaptureEvent[], startedAt = this._s.clock.now(), slicer?: TimeSlicer): Promise<Map<DropReason, number>> {
-    this._s.counters.received += events.length;
-    this._s.counters.inFlight += events.length;
-    const run = this._run(events, 'scheduled', startedAt, slicer);
-    return this._track(run);
-  }
-
-  /**
-   * Waits for deliveries in flight, then sends what the buffer holds within the flush window.
-   * `Retry-After` and backoff still hold: an event not yet due is waited for when it falls due
-   * before the deadline. At shutdown, one not due before the deadline is spooled, or, without a
-   * spool, sent anyway: a last attempt is better than a certain loss.
-   */
-  async flush(): Promise<void> {
-    await this._recovery;
-    await this._settleInFlight();
-    // The first pass sends everything the server does not hold back; later passes follow the
-    // backoff, so a flush during an outage does not hammer the server until its deadline.
-    let mode: 'flush' | 'scheduled' = 'flush';
-    for (;;) {
-      // A timed resend may hold buffered events right now: let it finish before judging what is due.
-      await this._settleInFlight();
-      const window = this._window();
-      const now = this._s.clock.now();
-      const due = this._buffer.nextDueAt(mode);
-      if (due === undefined || window === undefined || now >= window.deadline) break;
-      if (due <= now) {
-        await this._track(this._run([], mode));
-        mode = 'scheduled';
-        continue;
-      }
-      if (due < window.deadline) {
-        await this._s.clock.sleep(due - now, this._abort.signal);
-        continue;
-      }
-      // Nothing falls due in time. A final flush gives spool-less events their last chance now.
-      if (window.final && this._s.spool === undefined) await this._track(this._run([], 'all'));
-      break;
-    }
-    // A timed resend may have started meanwhile; and spool files of delivered events go before the
-    // flush ends, so a process exiting now leaves none behind.
-    await this._settleInFlight();
-    await Promise.allSettled([...this._removals]);
-  }
-
-  /** Waits until no delivery is running. */
-  async settleInFlight(): Promise<void> {
-    await this._settleInFlight();
+    return this._track(this._deliver(events, startedAt, slicer));
   }
 
   /** True while a flush or shutdown window is open. */
   get flushing(): boolean {
-    return this._windows.size > 0;
+    return this._windows.isOpen;
   }
 
-  private async _settleInFlight(): Promise<void> {
+  /** Requests waiting in the retry buffer. */
+  get waitingRequests(): readonly PendingRequest[] {
+    return this._queue.requests;
+  }
+
+  /**
+   * Opens a flush window: until it closes, deliveries end by the deadline; then in-flight requests
+   * and backoff sleeps are aborted. A final window (shutdown) spools or drops leftovers.
+   */
+  openWindow(timeoutMillis: number, final: boolean): () => void {
+    const close = this._windows.open(timeoutMillis, final);
+    return () => {
+      close();
+      // A window that found PostHog unreachable held the timer back.
+      this._schedule();
+    };
+  }
+
+  /** Waits until no delivery is running. */
+  async settleInFlight(): Promise<void> {
     while (this._inFlight.size > 0) await Promise.allSettled([...this._inFlight]);
   }
 
   /**
-   * Opens a flush window: until it closes, deliveries end by `deadline`; at the deadline in-flight
-   * requests and backoff sleeps are aborted. A final window (shutdown) spools or drops leftovers
-   * instead of buffering them.
+   * Waits for deliveries in flight, then resends what the buffer holds within the flush window.
+   * The first pass sends every request the server's Retry-After allows, due by its backoff or not;
+   * later passes follow the backoff. It stops early once PostHog is found unreachable. At shutdown
+   * without a spool, what it has not sent yet gets one last attempt when nothing falls due in time.
    */
-  openWindow(timeoutMillis: number, final: boolean): () => void {
-    const window: FlushWindow = { deadline: this._s.clock.now() + timeoutMillis, final };
-    this._windows.add(window);
-    const controller = this._abort;
-    const timer = setTimeout(() => {
-      // Cut short whatever is still running; later deliveries get a fresh controller.
-      if (this._abort === controller) this._abort = new AbortController();
-      controller.abort('deadline');
-    }, Math.max(0, window.deadline - this._s.clock.now()));
-    timer.unref();
-    return () => {
-      clearTimeout(timer);
-      this._windows.delete(window);
-    };
+  async flush(): Promise<void> {
+    await this._recovery;
+    const sent = new Set<string>();
+    let mode: 'flush' | 'scheduled' = 'flush';
+    for (;;) {
+      await this.settleInFlight();
+      const window = this._windows.earliest();
+      const now = this._s.clock.now();
+      if (window === undefined || now >= window.deadline || this._windows.unreachable) break;
+      const due = this._queue.nextDueAt(mode);
+      if (due === undefined) break;
+      if (due <= now) {
+        await this._track(this._resendDue(mode, sent));
+        mode = 'scheduled';
+      } else if (due < window.deadline) {
+        await this._s.clock.sleep(due - now, this._windows.signal);
+      } else {
+        if (window.final && this._s.spool === undefined) await this._track(this._resendDue('all', sent));
+        break;
+      }
+    }
+    // A timed resend may have started meanwhile; and spool files of settled requests go before the
+    // flush ends, so a process exiting now leaves none behind.
+    await this.settleInFlight();
+    await this._copies.idle();
   }
 
-  /** Final flush, then leftovers go to the spool (or are dropped); no delivery runs afterwards. */
+  /** Final flush, then leftovers go to the spool (or are dropped); nothing is sent afterwards. */
   async shutdown(): Promise<void> {
-    const close = this._windows.size === 0 ? this.openWindow(this._s.flushTimeoutMillis, true) : undefined;
+    const close = this._windows.isOpen ? undefined : this._windows.open(this._s.flushTimeoutMillis, true);
     try {
-      // No timed resend may start once shutdown begins: the final flush does the last sends.
       this._closing = true;
-      if (this._timer) clearTimeout(this._timer);
-      this._timer = undefined;
+      this._cancelTimer?.();
       await this.flush();
       this._closed = true;
-      const leftovers = this._buffer.takeDue(0, 'all');
-      if (leftovers.length > 0) await this._spoolOrDrop(leftovers, 'deadline', 'still undelivered at shutdown (and not spooled)');
+      const leftovers = this._queue.takeDue(0, 'all');
+      this._s.ledger.resume(eventCount(leftovers));
+      await this._parkOrDrop(leftovers);
+      await this._copies.idle();
       this._s.spool?.release();
     } finally {
       close?.();
     }
+  }
+
+  private async _deliver(events: readonly CaptureEvent[], startedAt: number, slicer: TimeSlicer | undefined): Promise<Map<DropReason, number>> {
+    const now = this._s.clock.now();
+    this._expire(now);
+    const report = await this._sendSafely(events, (options) => this._s.client.send(events, options), startedAt, slicer);
+    const settlement = await this._settle(report, now, undefined);
+    this._schedule();
+    return dropCounts(settlement);
+  }
+
+  /** Resends the requests due (except, at the last pass, those this flush sent already), a few at a time. */
+  private async _resendDue(mode: DueMode, sentByFlush?: Set<string>): Promise<void> {
+    const now = this._s.clock.now();
+    this._expire(now);
+    const due = this._queue.takeDue(now, mode, mode === 'all' ? sentByFlush : undefined);
+    this._s.ledger.resume(eventCount(due));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < due.length) {
+        const request = due[next++]!;
+        // Once PostHog is found unreachable in a flush, the rest stays waiting.
+        if (this._windows.unreachable) {
+          this._admit(request);
+          continue;
+        }
+        sentByFlush?.add(request.identity.requestId);
+        await this._resend(request);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(RESEND_CONCURRENCY, due.length) }, worker));
+  }
+
+  private async _resend(request: PendingRequest): Promise<void> {
+    const report = await this._sendSafely(
+      request.events.map((item) => item.event),
+      (options) => this._s.client.resend(request, options),
+      this._s.clock.now(),
+      undefined,
+    );
+    await this._settle(report, request.waitingSince, request);
+  }
+
+  private _sendOptions(startedAt: number, slicer: TimeSlicer | undefined): SendOptions {
+    const s = this._s;
+    const window = this._windows.earliest();
+    const sendSlicer = slicer ?? s.slicer;
+    return {
+      // An export's budget counts from when the exporter got it, mapping included.
+      deadline: Math.min(startedAt + s.sendTimeoutMillis, window?.deadline ?? Infinity),
+      // In a window that found PostHog unreachable, nothing more is sent: the events wait.
+      signal: this._windows.unreachable ? HELD_BACK : this._windows.signal,
+      // Retry in place only briefly (a partial `retry`, a blip), and not at all while PostHog is
+      // down: waiting would hold the batch processor's only export slot, and its queue would overflow.
+      maxWaitMillis: s.retryBuffer.maxEvents === 0 ? Infinity : this.health.outage ? 0 : IN_PLACE_WAIT_MILLIS,
+      // Only where the rest can wait (a buffer): without one, stopping early would only drop it sooner.
+      failFast: this._windows.isOpen && s.retryBuffer.maxEvents > 0,
+      ...(sendSlicer ? { slicer: sendSlicer } : {}),
+    };
+  }
+
+  /** The client reports rather than throws; should that ever fail, its events are still accounted for. */
+  private async _sendSafely(events: readonly CaptureEvent[], send: (options: SendOptions) => Promise<SendReport>, startedAt: number, slicer: TimeSlicer | undefined): Promise<SendReport> {
+    try {
+      return await send(this._sendOptions(startedAt, slicer));
+    } catch (error) {
+      const details = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+      return { ...emptyReport(), rejected: events.map((event) => ({ event, reason: 'internal_error', details, attempts: 0 })) };
+    }
+  }
+
+  /**
+   * Accounts for a send: delivered and rejected events settle now; kept requests enter the buffer
+   * (or, at shutdown with a spool, the disk). `from` is the request resent, whose spool file goes
+   * unless its continuation keeps it.
+   */
+  private async _settle(report: SendReport, waitingSince: number, from: PendingRequest | undefined): Promise<Settlement> {
+    const { ledger, clock } = this._s;
+    const now = clock.now();
+    ledger.sent(report.requests, report.retries);
+    const settlement = settle(report, this._s.retryBuffer.maxEvents > 0 && !this._closed);
+    ledger.deliver(settlement.delivered);
+    for (const group of settlement.drops) this._dropInFlight(group.reason, group.events, group.details);
+    this._observe(report, settlement.delivered, now);
+    const kept = settlement.kept.map((deferred) => pendingRequest(deferred, waitingSince, now));
+    await this._keep(kept);
+    const id = from?.identity.requestId;
+    if (id !== undefined && !kept.some((request) => request.identity.requestId === id)) this._copies.release(id);
+    return settlement;
+  }
+
+  /** The one place where deliveries change the health: an outage starts, or ends. */
+  private _observe(report: SendReport, delivered: number, now: number): void {
+    if (delivered > 0) {
+      if (this.health.delivered(now)) {
+        // Everything waiting goes out now rather than at the end of its backoff.
+        this._queue.recovered(now);
+        this._schedule(true);
+      }
+      return;
+    }
+    if (report.lastFailure === undefined) return;
+    this.health.failed(report.lastFailure, now);
+    if (isUnreachable(report.lastFailure)) this._windows.markUnreachable();
+  }
+
+  /** Kept requests go to disk first (when there is a spool), then into the buffer. */
+  private async _keep(requests: PendingRequest[]): Promise<void> {
+    if (requests.length === 0) return;
+    // At shutdown with a spool they go to disk now, where the buffer's bounds cannot push them out.
+    if (this._s.spool !== undefined && this._windows.final) return this._parkOrDrop(requests);
+    // Written before they enter the buffer: a resend could otherwise settle a request before its file exists.
+    await Promise.all(requests.map((request) => this._copies.sync(request)));
+    for (const request of requests) this._admit(request);
+  }
+
+  /** A request in flight goes (back) into the buffer. */
+  private _admit(request: PendingRequest): void {
+    this._s.ledger.defer(request.events.length);
+    this._enqueue(request);
+  }
+
+  /** Into the buffer, accounting for whatever its bounds push out. */
+  private _enqueue(request: PendingRequest): void {
+    const evictions = this._queue.add(request);
+    if (evictions.length === 0) return;
+    const limits = this._s.retryBuffer;
+    this._dropWaiting(evictions, 'retry_buffer_full', `the retry buffer holds at most ${limits.maxEvents} events and ${limits.maxBytes} bytes`);
+    for (const { request: shrunk } of evictions) {
+      // A request that lost events must not bring them back after a restart.
+      if (shrunk.events.length === 0) this._copies.release(shrunk.identity.requestId);
+      else void this._copies.sync(shrunk);
+    }
+  }
+
+  /** Requests whose events have waited longer than the age bound are given up on. */
+  private _expire(now: number): void {
+    const expired = this._queue.expire(now);
+    if (expired.length === 0) return;
+    this._dropWaiting(
+      expired.map((request) => ({ request, events: request.events })),
+      'retry_exhausted',
+      `still undelivered after ${this._s.retryBuffer.maxAgeMillis} ms of retries`,
+    );
+    for (const request of expired) this._copies.release(request.identity.requestId);
+  }
+
+  /** Shutdown's leftovers: into the spool (still pending, for a later process), or dropped. */
+  private async _parkOrDrop(requests: readonly PendingRequest[]): Promise<void> {
+    const cause = this.health.unreachable ? `PostHog was unreachable (${this.health.lastFailure?.kind})` : 'still undelivered';
+    await Promise.all(
+      requests.map(async (request) => {
+        if (await this._copies.sync(request)) return this._s.ledger.park(request.events.length);
+        const details = this._s.spool === undefined ? `${cause} at shutdown, and there is no spool` : `${cause} at shutdown, and the spool could not take it`;
+        this._dropInFlight('deadline', request.events.map((item) => item.event), details);
+      }),
+    );
+  }
+
+  private _dropInFlight(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined): void {
+    if (events.length === 0) return;
+    this._s.ledger.drop(reason, events.length);
+    this._s.onDrop(reason, events, details, events.length);
+  }
+
+  private _dropWaiting(evictions: readonly Eviction[], reason: DropReason, details: string): void {
+    const events = evictions.flatMap((eviction) => eviction.events.map((item) => item.event));
+    if (events.length === 0) return;
+    this._s.ledger.dropWaiting(reason, events.length);
+    this._s.onDrop(reason, events, details, events.length);
   }
 
   private _track<T>(promise: Promise<T>): Promise<T> {
@@ -179,239 +335,72 @@ export class EventDelivery {
     return promise;
   }
 
-  private _window(): FlushWindow | undefined {
-    let earliest: FlushWindow | undefined;
-    for (const w of this._windows) if (earliest === undefined || w.deadline < earliest.deadline) earliest = w;
-    return earliest;
-  }
-
-  private async _run(fresh: readonly CaptureEvent[], mode: DueMode, startedAt?: number, slicer?: TimeSlicer): Promise<Map<DropReason, number>> {
-    const s = this._s;
-    const now = s.clock.now();
-    const ownDrops = new Map<DropReason, number>();
-
-    const expired = this._buffer.expire(now);
-    if (expired.length > 0) this._dropBuffered(expired, 'retry_exhausted', `still undelivered after ${this._s.retryBuffer.maxAgeMillis} ms of retries`);
-    const resend = this._buffer.takeDue(now, mode);
-    const byUuid = new Map<string, BufferedEvent>();
-    for (const item of resend) {
-      byUuid.set(item.event.uuid, item);
-      s.counters.inFlight++;
-    }
-    const window = this._window();
-    // An export's budget counts from when the exporter got it, mapping included.
-    const deadline = Math.min((startedAt ?? now) + s.sendTimeoutMillis, window?.deadline ?? Infinity);
-    const events = resend.length === 0 ? fresh : [...resend.map((b) => b.event), ...fresh];
-    if (events.length === 0) {
-      this._schedule();
-      return ownDrops;
-    }
-
-    const sendSlicer = slicer ?? s.slicer;
-    let report: SendReport;
-    try {
-      report = await s.client.send(events, {
-        deadline,
-        signal: this._abort.signal,
-        ...(sendSlicer ? { slicer: sendSlicer } : {}),
-        // Retry in place only briefly (a partial `retry`, a blip), and not at all while PostHog is
-        // down: waiting would hold the batch processor's only export slot, and its queue would
-        // overflow. Longer waits happen in the retry buffer.
-        maxWaitMillis: s.retryBuffer.maxEvents === 0 ? Infinity : this._outage ? 0 : IN_PLACE_WAIT_MILLIS,
-        ...(byUuid.size > 0 ? { priorAttempts: new Map([...byUuid].map(([uuid, b]) => [uuid, b.attempts])) } : {}),
-      });
-    } catch (error) {
-      // The client reports rather than throws; should that ever fail, its events are still accounted for.
-      const details = `internal error: ${error instanceof Error ? error.message : String(error)}`;
-      report = { delivered: 0, requests: 0, retries: 0, dropped: events.map((event) => ({ event, reason: 'internal_error', details, transient: false, attempts: byUuid.get(event.uuid)?.attempts ?? 0 })) };
-    }
-    s.counters.requests += report.requests;
-    s.counters.retries += report.retries;
-
-    const undelivered = new Set<string>();
-    const toBuffer: DroppedEvent[] = [];
-    const dropsByReason = new Map<DropReason, DroppedEvent[]>();
-    for (const drop of report.dropped) {
-      undelivered.add(drop.event.uuid);
-      // Not rejected, only not yet accepted: a delivery's time or attempts ran out. The buffer keeps
-      // it for later deliveries, where it gets one attempt each; its bounds decide when to give up.
-      const keep = drop.transient && this._s.retryBuffer.maxEvents > 0 && !this._closed;
-      if (keep) toBuffer.push(drop);
-      else push(dropsByReason, drop.reason, drop);
-    }
-    // A delivery that got nothing through but kept events is an outage; any success ends it, and
-    // then everything waiting goes out at once rather than at the end of its backoff.
-    if (report.delivered > 0) {
-      if (this._outage) {
-        this._buffer.recovered(now);
-        // The timer may be set for the end of a long backoff: set it again for now.
-        if (this._timer) clearTimeout(this._timer);
-        this._timer = undefined;
-      }
-      this._outage = false;
-    } else if (toBuffer.length > 0) {
-      this._outage = true;
-    }
-    // Delivered and terminally dropped events settle now; kept ones once they are in the buffer,
-    // so `pending` never misses them while the spool is written.
-    s.counters.delivered += report.delivered;
-    s.counters.inFlight -= events.length - toBuffer.length;
-    // Buffered events that got through release their spool files.
-    for (const [uuid, item] of byUuid) if (!undelivered.has(uuid)) this._releaseSpool(item);
-
-    // Which drops were this delivery's own events (not buffered ones): asked only when something dropped.
-    const own = dropsByReason.size > 0 ? new Set(fresh.map((event) => event.uuid)) : undefined;
-    for (const [reason, drops] of dropsByReason) {
-      this._settleDropped(drops.map((d) => ({ drop: d, buffered: byUuid.get(d.event.uuid) })), reason);
-      for (const d of drops) if (own!.has(d.event.uuid)) ownDrops.set(reason, (ownDrops.get(reason) ?? 0) + 1);
-    }
-    if (toBuffer.length > 0) {
-      const items = toBuffer.map((drop) => this._bufferedFrom(drop, byUuid.get(drop.event.uuid), now));
-      try {
-        // At shutdown with a spool they go to disk now, where the buffer's bounds cannot push them out.
-        // Without one they wait in the buffer too: shutdown's flush resends them while its window
-        // lasts (backoff and Retry-After honoured), then drops what is left.
-        if (this._s.spool !== undefined && [...this._windows].some((w) => w.final)) await this._spoolOrDrop(items, 'deadline', 'not delivered by shutdown, and the spool could not take it');
-        else await this._admit(items);
-      } finally {
-        s.counters.inFlight -= toBuffer.length;
-      }
-    }
-    this._schedule();
-    return ownDrops;
-  }
-
-  private _bufferedFrom(drop: DroppedEvent, previous: BufferedEvent | undefined, now: number): BufferedEvent {
-    const item: BufferedEvent = {
-      event: drop.event,
-      attempts: drop.attempts,
-      bytes: previous?.bytes ?? approximateBytes(drop.event),
-      bufferedAt: previous?.bufferedAt ?? now,
-      // Never sooner than MIN_RESEND_DELAY: with a zero initial delay an outage would become a busy loop.
-      notBefore: Math.max(drop.notBefore ?? 0, now + Math.max(this._s.retryInitialDelayMillis, MIN_RESEND_DELAY_MILLIS)),
-    };
-    if (drop.retryAfterUntil !== undefined) item.retryAfterUntil = drop.retryAfterUntil;
-    if (previous?.spoolFile !== undefined) item.spoolFile = previous.spoolFile;
-    return item;
-  }
-
-  /** Puts events in the buffer, writes new ones to the spool, and accounts for any the bounds push out. */
-  private async _admit(items: BufferedEvent[]): Promise<void> {
-    const spool = this._s.spool;
-    const unspooled = items.filter((item) => item.spoolFile === undefined);
-    if (spool && unspooled.length > 0) {
-      const file = await spool.write(unspooled.map((item) => ({ event: item.event, attempts: item.attempts })));
-      if (file !== undefined) {
-        for (const item of unspooled) item.spoolFile = file;
-        this._spoolRefs.set(file, (this._spoolRefs.get(file) ?? 0) + unspooled.length);
-      }
-    }
-    const evicted = this._buffer.add(items);
-    if (evicted.length > 0) this._dropBuffered(evicted, 'retry_buffer_full', `the retry buffer holds at most ${this._s.retryBuffer.maxEvents} events and ${this._s.retryBuffer.maxBytes} bytes`);
-  }
-
-  private async _spoolOrDrop(items: BufferedEvent[], reason: DropReason, details: string): Promise<void> {
-    const spool = this._s.spool;
-    const onDisk = items.filter((item) => item.spoolFile !== undefined);
-    const rest = items.filter((item) => item.spoolFile === undefined);
-    let written = 0;
-    if (spool && rest.length > 0) {
-      const file = await spool.write(rest.map((item) => ({ event: item.event, attempts: item.attempts })));
-      if (file !== undefined) written = rest.length;
-    }
-    // Spooled events stay pending: a later process with the same spool directory sends them.
-    this._spooledAtShutdown += onDisk.length + written;
-    if (written < rest.length) this._dropBuffered(rest, reason, details);
-  }
-
-  private _dropBuffered(items: readonly BufferedEvent[], reason: DropReason, details: string): void {
-    this._settleDropped(
-      items.map((item) => ({ drop: { event: item.event, reason, details, transient: true, attempts: item.attempts }, buffered: item })),
-      reason,
-    );
-  }
-
-  private _settleDropped(entries: ReadonlyArray<{ drop: DroppedEvent; buffered: BufferedEvent | undefined }>, reason: DropReason): void {
-    if (entries.length === 0) return;
-    this._s.counters.drop(reason, entries.length);
-    for (const { buffered } of entries) if (buffered) this._releaseSpool(buffered);
-    this._s.onDrop(
-      reason,
-      entries.map((e) => e.drop.event),
-      entries[0]!.drop.details,
-      entries.length,
-    );
-  }
-
-  private _releaseSpool(item: BufferedEvent): void {
-    const file = item.spoolFile;
-    if (file === undefined || this._s.spool === undefined) return;
-    const left = (this._spoolRefs.get(file) ?? 1) - 1;
-    if (left > 0) {
-      this._spoolRefs.set(file, left);
-      return;
-    }
-    this._spoolRefs.delete(file);
-    const removal = this._s.spool.remove(file);
-    this._removals.add(removal);
-    void removal.finally(() => this._removals.delete(removal));
-  }
-
-  /** Resends buffered events when they fall due, even if no new records arrive. */
-  private _schedule(): void {
-    if (this._closing || this._timer !== undefined) return;
-    const due = this._buffer.nextDueAt();
+  /**
+   * Arms the resend timer for the earliest request due, even if no new records arrive. It is held
+   * while a flush window found PostHog unreachable (the window's close re-arms it), and re-armed
+   * when it fires before anything is due (the clock and timers may disagree).
+   */
+  private _schedule(rearm = false): void {
+    if (this._closing || this._windows.unreachable) return;
+    const due = this._queue.nextDueAt('scheduled');
     if (due === undefined) return;
-    this._timer = setTimeout(
-      () => {
-        this._timer = undefined;
-        if (this._closing) return;
-        void this._track(this._run([], 'scheduled')).catch(() => undefined);
-      },
-      // Rounded up: a timer that fires a fraction of a millisecond early would find nothing due.
-      Math.max(0, Math.ceil(due - this._s.clock.now()) + 1),
-    );
-    // A pending resend must not keep the process alive; shutdown() sends or spools what is left.
-    this._timer.unref();
+    if (!rearm && this._timerAt !== undefined && this._timerAt <= due) return;
+    this._cancelTimer?.();
+    this._timerAt = due;
+    // Rounded up: a timer that fires a fraction of a millisecond early would find nothing due.
+    this._cancelTimer = scheduleOn(this._s.clock, Math.max(0, Math.ceil(due - this._s.clock.now()) + 1), () => {
+      this._timerAt = undefined;
+      this._cancelTimer = undefined;
+      if (this._closing) return;
+      void this._track(this._resendDue('scheduled').then(() => this._schedule())).catch(() => undefined);
+    });
   }
 
   private async _recover(spool: Spool): Promise<void> {
     try {
       const recovery = await spool.claim();
-      const now = this._s.clock.now();
-      const items: BufferedEvent[] = recovery.events.map((e) => ({
-        event: e.event,
-        attempts: 0,
-        bytes: approximateBytes(e.event),
-        bufferedAt: now,
-        notBefore: now,
-        spoolFile: e.file,
-      }));
-      for (const item of items) this._spoolRefs.set(item.spoolFile!, (this._spoolRefs.get(item.spoolFile!) ?? 0) + 1);
-      this._s.counters.recovered += items.length + recovery.invalidEvents;
-      this._s.counters.received += items.length + recovery.invalidEvents;
-      this._s.counters.corruptSpoolFiles += recovery.corruptFiles;
+      const { ledger } = this._s;
+      ledger.corruptSpoolFiles(recovery.corruptFiles);
       if (recovery.invalidEvents > 0) {
-        this._s.counters.drop('invalid', recovery.invalidEvents);
+        ledger.recoverInvalid(recovery.invalidEvents);
         this._s.onDrop('invalid', [], 'a spool file held events that are not valid PostHog events', recovery.invalidEvents);
       }
-      // A new process gives recovered events a fresh attempt budget: the outage they waited out is over or not, we cannot know.
-      const evicted = this._buffer.add(items);
-      if (evicted.length > 0) this._dropBuffered(evicted, 'retry_buffer_full', 'the retry buffer is smaller than the recovered spool');
+      for (const file of recovery.files) this._recoverFile(file);
       this._schedule();
     } catch {
       // claim() does not throw; a failure here only means nothing was recovered.
     }
   }
-}
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) list.push(value);
-  else map.set(key, [value]);
-}
-
-/** The event's serialised size; 1 KiB for one that does not serialise, so the byte bound still counts it. */
-function approximateBytes(event: CaptureEvent): number {
-  return serializeEvent(event)?.bytes ?? 1024;
+  /**
+   * A recovered file becomes a new request (a new request id, attempt 1 next) with a fresh attempt
+   * budget: this process cannot know what the outage it waited out cost. The file stays its copy.
+   */
+  private _recoverFile({ file, events, entries }: SpooledFile): void {
+    const clock = this._s.clock;
+    const now = clock.now();
+    const seen = new Set<string>();
+    const items = [];
+    const duplicates: CaptureEvent[] = [];
+    for (const { event } of events) {
+      const item = seen.has(event.uuid) ? undefined : serializeEvent(event);
+      if (item === undefined) duplicates.push(event);
+      else items.push(item);
+      seen.add(event.uuid);
+    }
+    if (duplicates.length > 0) {
+      this._s.ledger.recoverInvalid(duplicates.length);
+      this._s.onDrop('invalid', duplicates, 'a spool file held this uuid twice (or an event that no longer serialises)', duplicates.length);
+    }
+    if (items.length === 0) {
+      void this._s.spool?.remove(file);
+      return;
+    }
+    const request: PendingRequest = { ...pendingRequest({ identity: newIdentity(clock), attempt: 0, events: items, reasonIfDropped: 'deadline', notBefore: now }, now, now), notBefore: now };
+    this._copies.adopt(request.identity.requestId, file, entries);
+    // A file with entries beyond the request's (invalid, duplicates) is written anew, so they are counted once.
+    if (entries !== items.length) void this._copies.sync(request);
+    this._s.ledger.recover(items.length);
+    this._enqueue(request);
+  }
 }
