@@ -558,6 +558,69 @@ describe('server faults', () => {
   });
 });
 
+describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harness scenarios)', () => {
+  const OPTIONS = { retryInitialDelayMillis: 500, retryMaxDelayMillis: 30_000, timeoutMillis: 10_000, flushTimeoutMillis: 10_000 };
+
+  test('attempt_header_increments_on_retry: 503, 503, 200 gives PostHog-Attempt 1, 2, 3 under one request id and created_at', async (t) => {
+    const clean = guardProcess(t);
+    const clock = new InstantClock();
+    const rig = await startRig(t, { clock, random: () => 0, options: { ...OPTIONS, maxAttempts: 4 } });
+    rig.server.script({ status: 503 }, { status: 503 });
+    rig.emit(1, 'conformance');
+    await rig.flush();
+    const requests = rig.server.requests;
+    // Attempt 2 in place after 500 ms; attempt 3 from the retry buffer, at the flush.
+    assert.deepEqual(clock.sleeps, [500]);
+    assert.deepEqual(requests.map((r) => [r.responseStatus, r.headers['posthog-attempt']]), [[503, '1'], [503, '2'], [200, '3']]);
+    assert.equal(new Set(requests.map((r) => r.headers['posthog-request-id'])).size, 1);
+    assert.equal(new Set(requests.map((r) => (r.decodedBody as { created_at: string }).created_at)).size, 1);
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual({ delivered: stats.delivered, requests: stats.requests, retries: stats.retries }, { delivered: 1, requests: 3, retries: 2 });
+    assertRequestCounts(stats, rig.server);
+    clean();
+  });
+
+  test('max_retries_respected: maxAttempts 4 against five 503s gives exactly 4 requests, through flush and shutdown', async (t) => {
+    const clean = guardProcess(t);
+    const clock = new InstantClock();
+    const rig = await startRig(t, { clock, random: () => 0, options: { ...OPTIONS, maxAttempts: 4 } });
+    rig.server.script({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
+    rig.emit(1, 'conformance');
+    await rig.flush();
+    await rig.flush();
+    await rig.shutdown();
+    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3', '4']);
+    assert.equal(new Set(rig.server.requests.map((r) => r.headers['posthog-request-id'])).size, 1);
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual(stats.dropped, { retry_exhausted: 1 });
+    assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 4, retries: 3 });
+    clean();
+  });
+
+  test('a 503 storm through exports, flushes and shutdown: no event is carried by more than maxAttempts requests', async (t) => {
+    const clean = guardProcess(t);
+    const clock = new InstantClock();
+    const rig = await startRig(t, { clock, random: () => 0, options: { ...OPTIONS, maxAttempts: 5, maxExportBatchSize: 4 } });
+    rig.server.setDefault({ status: 503 });
+    rig.emit(10, 'storm');
+    await rig.flush();
+    rig.emit(6, 'later');
+    await rig.flush();
+    await rig.shutdown();
+    const carried = new Map<string, number>();
+    for (const request of rig.server.requests) for (const event of request.events) carried.set(event.uuid, (carried.get(event.uuid) ?? 0) + 1);
+    assert.equal(carried.size, 16);
+    assert.deepEqual(new Set(carried.values()), new Set([5]), 'each event went out in exactly maxAttempts requests');
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual(stats.dropped, { retry_exhausted: 16 });
+    assertRequestCounts(stats, rig.server);
+    clean();
+  });
+});
+
 describe('bounds under an outage', () => {
   test('the retry buffer overflows: the oldest are retry_buffer_full, the rest delivered after recovery', async (t) => {
     const clean = guardProcess(t);

@@ -71,7 +71,7 @@ interface NextAttempt {
 /** The attempt ended with nothing more to send, or with events to try again. */
 type AttemptVerdict =
   | { kind: 'done' }
-  | { kind: 'retry'; pending: SerializedEvent[]; retryAfterMillis: number | undefined; why: string; cause: FailureCause }
+  | { kind: 'retry'; pending: SerializedEvent[]; retryAfterMillis: number | undefined; why: string; cause?: FailureCause }
   | { kind: 'split' };
 
 /** A fresh request identity: a request id and `created_at` that every attempt of it repeats. */
@@ -152,7 +152,7 @@ export async function sendRequest(ctx: SendContext, request: OutgoingRequest, ba
       if (pending.length === 0) return;
       current = { ...current, events: pending };
       const { delay, next } = nextAttempt(ctx, current.attempt, verdict.retryAfterMillis);
-      last = { details: verdict.why, cause: verdict.cause, next };
+      last = { details: verdict.why, next, ...(verdict.cause ? { cause: verdict.cause } : {}) };
       // Sleeping past the deadline only to give up: stop now, while there is still time to report.
       const beforeSleep = stopReason(ctx, delay);
       if (beforeSleep) return defer(ctx, current, { ...last, reason: beforeSleep });
@@ -222,6 +222,8 @@ async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: n
   } catch (error) {
     const why = error instanceof Error ? error.message : 'request failed';
     summarize(ctx, identity, attempt, pending.length, { error: why });
+    // Our own abort (a deadline, shutdown) says nothing about PostHog: no failure is noted for it.
+    if (ctx.signal?.aborted) return { kind: 'retry', pending, retryAfterMillis: undefined, why };
     const cause = error instanceof TransportError ? transportFailure(error.code, error.timedOut) : transportFailure(undefined, false);
     return failed(ctx, { kind: 'retry', pending, retryAfterMillis: undefined, why, cause });
   }
@@ -293,7 +295,7 @@ function classifyResults(ctx: SendContext, identity: BatchIdentity, attempt: num
 }
 
 /** Notes the failure on the report (the delivery stage reads the last one), and passes the verdict on. */
-function failed(ctx: SendContext, verdict: Extract<AttemptVerdict, { kind: 'retry' }>): AttemptVerdict {
+function failed(ctx: SendContext, verdict: Extract<AttemptVerdict, { kind: 'retry' }> & { cause: FailureCause }): AttemptVerdict {
   ctx.report.lastFailure = verdict.cause;
   return verdict;
 }

@@ -174,20 +174,19 @@ export class EventDelivery {
     this._expire(now);
     const due = this._queue.takeDue(now, mode, mode === 'all' ? sentByFlush : undefined);
     this._s.ledger.resume(eventCount(due));
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < due.length) {
-        const request = due[next++]!;
-        // Once PostHog is found unreachable in a flush, the rest stays waiting.
-        if (this._windows.unreachable) {
-          this._admit(request);
-          continue;
-        }
-        sentByFlush?.add(request.identity.requestId);
-        await this._resend(request);
-      }
+    const send = async (request: PendingRequest): Promise<void> => {
+      // Once PostHog is found unreachable in a flush, the rest stays waiting.
+      if (this._windows.unreachable) return this._admit(request);
+      sentByFlush?.add(request.identity.requestId);
+      await this._resend(request);
     };
-    await Promise.all(Array.from({ length: Math.min(RESEND_CONCURRENCY, due.length) }, worker));
+    let next = 0;
+    // During an outage the first request goes alone: should PostHog be unreachable, a flush sends no more.
+    if (this.health.outage && due.length > 1) await send(due[next++]!);
+    const worker = async (): Promise<void> => {
+      while (next < due.length) await send(due[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(RESEND_CONCURRENCY, due.length - next) }, worker));
   }
 
   private async _resend(request: PendingRequest): Promise<void> {
