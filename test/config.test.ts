@@ -597,6 +597,24 @@ describe('headers', () => {
     assert.ok(!allText(r).includes('s3cr3t'), allText(r));
   });
 
+  test('headers the HTTP client refuses (expect, upgrade, keep-alive, connection, transfer-encoding, host, content-length) are left out with one warning naming them, never a value', () => {
+    const r = resolveWithKey(
+      { POSTHOG_OTEL_HEADERS: 'Expect=100-continue-s3cr3t,x-env=1,Keep-Alive=timeout%3D5-s3cr3t' },
+      { headers: { upgrade: 'websocket-s3cr3t', Connection: 'close-s3cr3t', 'transfer-encoding': 'chunked-s3cr3t', HOST: 'proxy-s3cr3t', 'content-length': '10', 'x-code': '2' } },
+    );
+    assert.deepEqual(r.config.headers, { 'x-env': '1', 'x-code': '2' });
+    assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+    assert.equal(r.warnings[0], 'headers: "Expect", "Keep-Alive", "upgrade", "Connection", "transfer-encoding", "HOST", "content-length" are ignored: the HTTP client sets them itself and refuses requests that carry them.');
+    assert.ok(!allText(r).includes('s3cr3t'), allText(r));
+    assert.equal(r.config.enabled, true);
+  });
+
+  test('one refused header: one warning in the singular', () => {
+    const r = resolveWithKey({}, { headers: { expect: '100-continue' } });
+    assert.deepEqual(r.config.headers, {});
+    assert.deepEqual(r.warnings, ['headers: "expect" is ignored: the HTTP client sets it itself and refuses requests that carry it.']);
+  });
+
   test('env headers are merged with code headers, code winning per key', () => {
     const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: 'x-env=1,x-both=env' }, { headers: { 'x-both': 'code', 'x-code': '2' } });
     assert.deepEqual(r.config.headers, { 'x-env': '1', 'x-both': 'code', 'x-code': '2' });

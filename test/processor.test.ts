@@ -387,6 +387,24 @@ describe('configuration', () => {
     });
   });
 
+  test('an extra header the HTTP client refuses (Expect) is left out with one warning; events are still delivered, the other headers sent', async () => {
+    await withDiag(async (d) => {
+      await withPipeline({ env: { POSTHOG_OTEL_HEADERS: 'Expect=100-continue' }, options: { scheduledDelayMillis: 60_000, headers: { 'Keep-Alive': 'timeout=5', 'x-proxy-auth': 'token-s3cr3t' } } }, async (p) => {
+        const warnings = d.all('warn');
+        assert.equal(warnings.length, 1, JSON.stringify(warnings));
+        assert.match(warnings[0]!, /"Expect", "Keep-Alive" are ignored/);
+        assert.ok(!warnings[0]!.includes('s3cr3t'));
+        emitEvents(p.logger(), 'through_a_proxy', 2);
+        await p.flush();
+        assertAcceptedOnce(p.server, 2);
+        const request = p.requests()[0]!;
+        assert.equal(request.headers['x-proxy-auth'], 'token-s3cr3t');
+        assert.equal(request.headers['expect'], undefined);
+        assertIdentity(p.processor.getStats());
+      });
+    });
+  });
+
   test('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE (through the env seam) sizes the batches', async () => {
     await withPipeline({ env: { OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2', OTEL_BLRP_SCHEDULE_DELAY: '60000' } }, async (p) => {
       emitEvents(p.logger(), 'batched', 5);

@@ -127,7 +127,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     apiKey: '',
     host: DEFAULT_HOST,
     compression,
-    headers: mergeHeaders(fromEnv.options.headers, code.headers, warnings),
+    headers: withoutClientManagedHeaders(mergeHeaders(fromEnv.options.headers, code.headers, warnings), warnings),
     timeoutMillis: number('timeoutMillis', 1),
     maxAttempts: number('maxAttempts', 1),
     retryInitialDelayMillis: number('retryInitialDelayMillis', 0),
@@ -182,6 +182,18 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     config.disabledReason = errors.join('; ');
   }
   return { config, warnings, errors };
+}
+
+/** Headers the HTTP client (undici) manages itself and refuses on a request: kept, every request would fail before it is sent. */
+const CLIENT_MANAGED_HEADERS = new Set(['expect', 'upgrade', 'keep-alive', 'connection', 'transfer-encoding', 'host', 'content-length']);
+
+/** Leaves out the headers the HTTP client refuses, with one warning that names them (never a value). */
+function withoutClientManagedHeaders(headers: Record<string, string>, warnings: string[]): Record<string, string> {
+  const refused = Object.keys(headers).filter((name) => CLIENT_MANAGED_HEADERS.has(name.toLowerCase()));
+  if (refused.length === 0) return headers;
+  const names = refused.map((name) => JSON.stringify(name)).join(', ');
+  warnings.push(`headers: ${names} ${refused.length === 1 ? 'is' : 'are'} ignored: the HTTP client sets ${refused.length === 1 ? 'it' : 'them'} itself and refuses requests that carry ${refused.length === 1 ? 'it' : 'them'}.`);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CLIENT_MANAGED_HEADERS.has(name.toLowerCase())));
 }
 
 /**
