@@ -136,13 +136,12 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
       // since that flush began would then stay in its queue for good: let running flushes end first.
       while (this._flushes.size > 0) await Promise.allSettled([...this._flushes]);
       const deadline = this._clock.now() + this._config.flushTimeoutMillis;
-      const done = await this._withinFlushTime(this._batch.shutdown(), deadline);
-      if (!done) {
-        // The batch processor still waits (for a resource's async attributes that never settle): the
-        // exporter shuts down on its own, and later exports count their records as `shutdown`.
-        const held = this._ledger.batchQueue;
-        if (held > 0) logger.warn(`shutdown: the batch processor did not finish within flushTimeoutMillis (a resource's async attributes never settled?); ${held} record(s) it holds are still pending and will be dropped as shutdown if it ever exports them`);
-        await this.exporter.shutdown();
+      // The batch processor may still wait (for a resource's async attributes that never settle):
+      // then the exporter shuts down on its own, and later exports count their records as `shutdown`.
+      if (!(await this._withinFlushTime(this._batch.shutdown(), deadline))) await this.exporter.shutdown();
+      const held = this._ledger.batchQueue;
+      if (held > 0) {
+        logger.warn(`shutdown: ${held} record(s) never reached the exporter within flushTimeoutMillis (does the resource have async attributes that never settle?); they stay pending, and are dropped as shutdown if the batch processor ever exports them`);
       }
     } catch (error) {
       logger.error(`shutdown failed: ${String(error)}`);

@@ -30,6 +30,7 @@ import { PostHogSpanEventProcessor } from '../src/span-event-processor.ts';
 import type { EndedSpan } from '../src/span-event-record.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
 import { InstantClock } from './support/instant-clock.ts';
+import { ManualClock } from './support/manual-clock.ts';
 import type { RecordedRequest } from './support/fake-capture-server.ts';
 import { assertIdentity, withPipeline } from './support/pipeline.ts';
 
@@ -680,6 +681,50 @@ describe('delivery', () => {
       } finally {
         await provider.shutdown();
       }
+    });
+  });
+
+  test('a resource whose async attributes never settle: forceFlush and shutdown end at flushTimeoutMillis, and the held records stay counted', { timeout: 10_000 }, async () => {
+    await withServer(async (server) => {
+      await withDiag(async (d) => {
+        const clock = new ManualClock();
+        const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000, flushTimeoutMillis: 3_000 }, { env: envFor(server), clock });
+        // A stuck cloud-metadata detector: the batch processor awaits it before every export.
+        const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'cloud.region': new Promise<string>(() => undefined) }), processors: [processor] });
+        emitEvents(provider.getLogger('app'), 'held', 2);
+
+        const flushStart = clock.now();
+        await clock.run(processor.forceFlush());
+        assert.equal(clock.now() - flushStart, 3_000, 'forceFlush ended at its deadline');
+        let stats = processor.getStats();
+        assert.deepEqual({ pending: stats.pending, delivered: stats.delivered, dropped: stats.dropped }, { pending: 2, delivered: 0, dropped: {} });
+        assertIdentity(stats);
+
+        const shutdownStart = clock.now();
+        await clock.run(processor.shutdown());
+        assert.ok(clock.now() - shutdownStart <= 3_000, 'shutdown ended by its deadline');
+        assert.equal(server.requests.length, 0);
+        stats = processor.getStats();
+        assert.equal(stats.pending, 2, 'still held by the batch processor, and said so');
+        assertIdentity(stats);
+        assert.equal(d.all('warn').filter((w) => /shutdown: 2 record\(s\) never reached the exporter/.test(w)).length, 1, JSON.stringify(d.all('warn')));
+      });
+    });
+  });
+
+  test('a resource whose async attributes never settle: shutdown on its own ends at flushTimeoutMillis and shuts the exporter down', { timeout: 10_000 }, async () => {
+    await withServer(async (server) => {
+      const clock = new ManualClock();
+      const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000, flushTimeoutMillis: 3_000 }, { env: envFor(server), clock });
+      const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'cloud.region': new Promise<string>(() => undefined) }), processors: [processor] });
+      emitEvents(provider.getLogger('app'), 'held', 2);
+      const start = clock.now();
+      await clock.run(processor.shutdown());
+      assert.equal(clock.now() - start, 3_000, 'shutdown ended at its deadline');
+      // The exporter is shut down: an export the batch processor makes later counts its records as shutdown.
+      const late = await exportOnce(processor.exporter, await sdkRecords((logger) => logger.emit({ eventName: 'late' })));
+      assert.equal(late.code, ExportResultCode.FAILED);
+      assert.equal(server.requests.length, 0);
     });
   });
 
