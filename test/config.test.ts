@@ -49,7 +49,7 @@ describe('defaults', () => {
       compression: 'zstd',
       headers: {},
       timeoutMillis: 10_000,
-      maxAttempts: 4,
+      maxAttempts: 25,
       retryInitialDelayMillis: 500,
       retryMaxDelayMillis: 30_000,
       disableGeoip: true,
@@ -296,7 +296,7 @@ describe('host', () => {
 describe('numbers from the environment', () => {
   const positive: [string, keyof PostHogLogRecordProcessorOptions, number][] = [
     ['POSTHOG_OTEL_TIMEOUT', 'timeoutMillis', 10_000],
-    ['POSTHOG_OTEL_MAX_ATTEMPTS', 'maxAttempts', 4],
+    ['POSTHOG_OTEL_MAX_ATTEMPTS', 'maxAttempts', 25],
     ['OTEL_BLRP_SCHEDULE_DELAY', 'scheduledDelayMillis', 1_000],
     ['OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 'maxExportBatchSize', 512],
     ['OTEL_BLRP_MAX_QUEUE_SIZE', 'maxQueueSize', 2_048],
@@ -347,7 +347,7 @@ describe('numbers from the environment', () => {
 describe('numbers from code', () => {
   const keys: [keyof PostHogLogRecordProcessorOptions, number][] = [
     ['timeoutMillis', 10_000],
-    ['maxAttempts', 4],
+    ['maxAttempts', 25],
     ['retryInitialDelayMillis', 500],
     ['retryMaxDelayMillis', 30_000],
     ['maxExportBatchSize', 512],
@@ -631,7 +631,7 @@ describe('precedence: code > environment > defaults, per option', () => {
   // option, env name, env value, value from env, code value, default
   const cases: Case[] = [
     ['timeoutMillis', 'POSTHOG_OTEL_TIMEOUT', '2000', 2000, 3000, 10_000],
-    ['maxAttempts', 'POSTHOG_OTEL_MAX_ATTEMPTS', '2', 2, 7, 4],
+    ['maxAttempts', 'POSTHOG_OTEL_MAX_ATTEMPTS', '2', 2, 7, 25],
     ['retryInitialDelayMillis', 'POSTHOG_OTEL_RETRY_INITIAL_DELAY', '700', 700, 0, 500],
     ['retryMaxDelayMillis', 'POSTHOG_OTEL_RETRY_MAX_DELAY', '0', 0, 9000, 30_000],
     ['compression', 'POSTHOG_CAPTURE_COMPRESSION', 'deflate', 'deflate', 'none', 'zstd'],

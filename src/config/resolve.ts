@@ -18,7 +18,10 @@ export const DEFAULTS = {
   // The wire layer's defaults are the exporter's too.
   compression: CAPTURE_CLIENT_DEFAULTS.compression,
   timeoutMillis: 10_000,
-  maxAttempts: CAPTURE_CLIENT_DEFAULTS.maxAttempts,
+  // Requests per event in this process. With the default delays (500 ms doubling, capped at 30 s) the
+  // 25th attempt comes about 9.5 minutes after the first: the budget rides out an outage about as
+  // long as the retry buffer keeps events (README, "How long retries last").
+  maxAttempts: 25,
   retryInitialDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryInitialDelayMillis,
   retryMaxDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryMaxDelayMillis,
   disableGeoip: true,

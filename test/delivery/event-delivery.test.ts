@@ -6,6 +6,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULTS } from '../../src/config/resolve.ts';
 import { totalDropped } from '../../src/delivery/ledger.ts';
 import type { DeliveryLedger } from '../../src/delivery/ledger.ts';
 import type { Answer, ScriptedTransport, SeenRequest } from '../support/scripted-transport.ts';
@@ -198,6 +199,45 @@ describe('a long outage', () => {
     assert.deepEqual({ delivered: stats.delivered, pending: stats.pending, dropped: stats.dropped }, { delivered: 905, pending: 0, dropped: {} });
     assert.equal(s.healthChanges[1]?.kind, 'recovered');
     assertBalanced(s.ledger);
+  });
+});
+
+describe('the default budget', () => {
+  const defaults = {
+    maxAttempts: DEFAULTS.maxAttempts,
+    retryInitialDelayMillis: DEFAULTS.retryInitialDelayMillis,
+    retryMaxDelayMillis: DEFAULTS.retryMaxDelayMillis,
+    retryBuffer: { maxAgeMillis: DEFAULTS.retryBufferMaxAgeMillis },
+  };
+
+  test('25 requests over about 9.5 minutes: attempts at 0, 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s, then every 30 s', async () => {
+    const s = startStage(defaults);
+    s.transport.setDefault({ status: 503 });
+    const start = s.clock.now();
+    await s.clock.run(s.deliver(makeEvents(1)));
+    await s.clock.advance(12 * MINUTE);
+    const times = s.transport.requests.map((r) => r.at - start);
+    assert.equal(times.length, 25);
+    // Each timed resend fires a millisecond after it falls due.
+    const expected = [0, 500, 1_500, 3_500, 7_500, 15_500, 31_500, ...Array.from({ length: 18 }, (_, k) => 61_500 + 30_000 * k)];
+    times.forEach((at, i) => assert.ok(at >= expected[i]! && at <= expected[i]! + i, `attempt ${i + 1} at ${at} ms, expected ${expected[i]} ms`));
+    assert.ok(times[24]! < DEFAULTS.retryBufferMaxAgeMillis, 'the budget is spent before the age bound gives the event up');
+    assert.deepEqual(s.ledger.exporterStats().dropped, { retry_exhausted: 1 });
+  });
+
+  test('an outage of 9 minutes is ridden out: everything waiting is delivered once PostHog is back', async () => {
+    const s = startStage(defaults);
+    s.transport.setDefault({ status: 503 });
+    const start = s.clock.now();
+    for (let i = 0; i < 9; i++) {
+      await s.clock.run(s.deliver(makeEvents(10)));
+      await s.clock.advanceTo(start + (i + 1) * MINUTE);
+    }
+    s.transport.setDefault({ status: 200 });
+    await s.clock.advance(MINUTE);
+    const stats = s.ledger.exporterStats();
+    assert.deepEqual({ delivered: stats.delivered, dropped: stats.dropped, pending: stats.pending }, { delivered: 90, dropped: {}, pending: 0 });
+    assert.ok(Math.max(...s.transport.carried().values()) <= DEFAULTS.maxAttempts);
   });
 });
 
