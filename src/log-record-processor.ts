@@ -131,11 +131,11 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
 
   private async _shutdownOnce(): Promise<void> {
     const close = this.exporter.openFlushWindow(true);
+    const deadline = this._clock.now() + this._config.flushTimeoutMillis;
     try {
       // The batch processor skips its final flush while one of its flushes runs, and records queued
       // since that flush began would then stay in its queue for good: let running flushes end first.
       while (this._flushes.size > 0) await Promise.allSettled([...this._flushes]);
-      const deadline = this._clock.now() + this._config.flushTimeoutMillis;
       // The batch processor may still wait (for a resource's async attributes that never settle):
       // then the exporter shuts down on its own, and later exports count their records as `shutdown`.
       if (!(await this._withinFlushTime(this._batch.shutdown(), deadline))) await this.exporter.shutdown();

@@ -47,6 +47,7 @@ export class DeliveryLedger {
   private _selected = 0;
   private _queued = 0;
   private _taken = 0;
+  private _derived = 0;
   private _recovered = 0;
   private _inFlight = 0;
   private _waiting = 0;
@@ -82,6 +83,15 @@ export class DeliveryLedger {
   /** An export took `count` items from the batch processor; they are in flight until settled. */
   take(count: number): void {
     this._taken += count;
+    this._inFlight += count;
+  }
+
+  /**
+   * Taken items became `count` more events than there were items (a record that maps to N events
+   * adds N - 1): they are in flight, and selected, like the rest.
+   */
+  derive(count: number): void {
+    this._derived += count;
     this._inFlight += count;
   }
 
@@ -164,14 +174,14 @@ export class DeliveryLedger {
 
   /** What the exporter accounts for: everything handed to it, and what it recovered. */
   exporterStats(): PostHogStats {
-    const received = this._taken + this._recovered;
+    const received = this._taken + this._derived + this._recovered;
     return this._stats(received, received, this._inFlight + this.retryBuffered, new Map());
   }
 
   /** The whole pipeline's account, the batch processor's queue included. */
   pipelineStats(): PostHogStats {
     // Recovered events were selected by an earlier process; this one answers for them now.
-    return this._stats(this._emitted, this._selected + this._recovered, this.batchQueue + this._inFlight + this.retryBuffered, this._refused);
+    return this._stats(this._emitted, this._selected + this._derived + this._recovered, this.batchQueue + this._inFlight + this.retryBuffered, this._refused);
   }
 
   private _stats(emitted: number, selected: number, pending: number, refused: ReadonlyMap<DropReason, number>): PostHogStats {

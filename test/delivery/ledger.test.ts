@@ -52,6 +52,23 @@ describe('DeliveryLedger', () => {
     assert.deepEqual(ledger.pipelineStats().dropped, { invalid: 1, retry_buffer_full: 1, shutdown: 1 });
   });
 
+  test('a record that maps to several events: derive() adds the extra events in flight and selected; the batch queue counts records', () => {
+    const ledger = new DeliveryLedger();
+    for (let i = 0; i < 2; i++) {
+      ledger.emit();
+      ledger.select();
+      ledger.queue();
+    }
+    ledger.take(2);
+    ledger.derive(1);
+    assert.equal(ledger.batchQueue, 0);
+    ledger.deliver(3);
+    const stats = ledger.pipelineStats();
+    assert.deepEqual({ emitted: stats.emitted, selected: stats.selected, delivered: stats.delivered, pending: stats.pending }, { emitted: 2, selected: 3, delivered: 3, pending: 0 });
+    assert.ok(balanced(stats));
+    assert.ok(balanced(ledger.exporterStats()));
+  });
+
   test('stats are snapshots: changing one changes nothing in the ledger', () => {
     const ledger = new DeliveryLedger();
     ledger.take(1);
