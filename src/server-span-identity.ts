@@ -6,11 +6,20 @@ import type { PostHogIdentity } from './request-identity.ts';
 // (an exception recorded as the request fails) still get it.
 //
 // Both maps are weak: an entry goes when its span is collected, so memory follows the live spans.
+// They are shared through a global symbol, as OpenTelemetry's context keys are, so that the ESM and
+// CommonJS copies of this package loaded in one process see the same spans.
 
-/** Each started span's nearest SERVER span: itself for a SERVER span, its parent's for the others. */
-const serverSpans = new WeakMap<object, object>();
-/** The identity set during each SERVER span's request, field by field as last set. */
-const requestIdentities = new WeakMap<object, PostHogIdentity>();
+interface ServerSpanMaps {
+  /** Each started span's nearest SERVER span: itself for a SERVER span, its parent's for the others. */
+  readonly serverSpans: WeakMap<object, object>;
+  /** The identity set during each SERVER span's request, field by field as last set. */
+  readonly requestIdentities: WeakMap<object, PostHogIdentity>;
+}
+
+const SHARED = Symbol.for('opentelemetry-exporter-posthog server span identity');
+const holder = globalThis as { [SHARED]?: ServerSpanMaps };
+const maps = (holder[SHARED] ??= { serverSpans: new WeakMap(), requestIdentities: new WeakMap() });
+const { serverSpans, requestIdentities } = maps;
 
 /** Notes the nearest SERVER span of a span that just started (called from `onStart`). */
 export function trackServerSpan(span: object, parentContext: Context | undefined): void {

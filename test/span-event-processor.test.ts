@@ -5,11 +5,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { context, SpanKind, SpanStatusCode, trace, ROOT_CONTEXT, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import { identityFromHeaders, withPostHogIdentity } from '../src/request-identity.ts';
+import { ensureBuilt } from './support/built-package.ts';
 import { withPipeline, type Pipeline } from './support/pipeline.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -166,6 +169,29 @@ describe('span identity: the identity set during a request reaches its SERVER sp
     });
   });
 
+  test('a server span started under an identity takes the one set later in its request first, field by field', async () => {
+    await withPipeline({}, async (p) => {
+      const tracer = p.tracer();
+      withPostHogIdentity({ distinctId: 'early-user', sessionId: 'early-session' }, () => {
+        tracer.startActiveSpan('GET /account', { kind: SpanKind.SERVER }, (server) => {
+          const child = tracer.startSpan('load');
+          withPostHogIdentity({ distinctId: 'late-user' }, () => undefined);
+          child.addEvent('loaded');
+          child.end();
+          server.recordException(new Error('denied'));
+          server.end();
+        });
+      });
+      const events = await p.flush();
+      const exception = byName(events, '$exception');
+      assertIdentified(exception, 'late-user');
+      assert.equal(exception.session_id, 'early-session');
+      const loaded = byName(events, 'loaded');
+      assertIdentified(loaded, 'early-user');
+      assert.equal(loaded.session_id, 'early-session');
+    });
+  });
+
   test('an identity set after the server span ended misses its events, and still reaches spans of the request that run on', async () => {
     await withPipeline({}, async (p) => {
       const tracer = p.tracer();
@@ -201,6 +227,21 @@ describe('span identity: the identity set during a request reaches its SERVER sp
       const events = await p.flush();
       assertIdentified(byName(events, 'step_done'), 'user-3');
       assertPersonless(byName(events, '$exception'));
+    });
+  });
+
+  test('an identity set through the CommonJS build reaches a server span the ES module processor tracks', async () => {
+    const repo = fileURLToPath(new URL('..', import.meta.url));
+    ensureBuilt(repo);
+    const built = createRequire(import.meta.url)(`${repo}dist/cjs/index.js`) as { withPostHogIdentity: typeof withPostHogIdentity };
+    assert.notEqual(built.withPostHogIdentity, withPostHogIdentity, 'two copies of the module');
+    await withPipeline({}, async (p) => {
+      const tracer = p.tracer();
+      const server = tracer.startSpan('GET /cjs', { kind: SpanKind.SERVER }, ROOT_CONTEXT);
+      context.with(trace.setSpan(ROOT_CONTEXT, server), () => built.withPostHogIdentity({ distinctId: 'user-cjs' }, () => undefined));
+      server.recordException(new Error('mixed modules'));
+      server.end();
+      assertIdentified(byName(await p.flush(), '$exception'), 'user-cjs');
     });
   });
 
