@@ -6,12 +6,17 @@
 //            is pending (getStats().pending === 0), then forceFlush and read the final counters.
 // heapUsed / rss are sampled every 250 ms throughout, with the processor's counters.
 
-import { mib, sinkControl, sleep } from './harness.ts';
-import { buildLogPipeline, plainStats } from './pipelines.ts';
-import type { SinkStats } from './sink.ts';
-import { logRecord } from './workload.ts';
-import { DEFAULTS } from '../src/config/resolve.ts';
-import { totalDropped, type PostHogStats } from '../src/delivery-stats.ts';
+import { DEFAULTS } from '../../src/config/resolve.ts';
+import { totalDropped, type PostHogStats } from '../../src/delivery-stats.ts';
+import { buildLogPipeline, plainStats } from '../contenders/log-pipelines.ts';
+import type { SinkStats } from '../harness/sink.ts';
+import { sinkControl } from '../harness/sink-control.ts';
+import { sleep } from '../harness/waiting.ts';
+import { logRecord } from '../workload/records.ts';
+
+function mib(bytes: number): number {
+  return Math.round((bytes / (1024 * 1024)) * 10) / 10;
+}
 
 export interface OutageJob {
   sinkUrl: string;

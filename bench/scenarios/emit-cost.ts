@@ -6,10 +6,11 @@
 // measured by turns in one process.
 
 import type { LogRecord } from '@opentelemetry/api';
-import { median, sleep } from './harness.ts';
-import { blrpSettings, buildLogPipeline, plainStats } from './pipelines.ts';
-import { logRecord } from './workload.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import type { PostHogStats } from '../../src/delivery-stats.ts';
+import { blrpSettings, buildLogPipeline, plainStats } from '../contenders/log-pipelines.ts';
+import { median } from '../harness/statistics.ts';
+import { sleep } from '../harness/waiting.ts';
+import { logRecord } from '../workload/records.ts';
 
 export type EmitContender = 'ours' | 'stock-noop' | 'noop-processor';
 

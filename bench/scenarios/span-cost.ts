@@ -5,11 +5,14 @@
 
 import type { Attributes } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { median, sleep } from './harness.ts';
-import { oursProcessor, plainStats } from './pipelines.ts';
-import { BATCH_SIZE, SCOPE_NAME, benchResource, recordAttributes } from './workload.ts';
-import { PostHogSpanEventProcessor } from '../src/span-event-processor.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import type { PostHogStats } from '../../src/delivery-stats.ts';
+import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
+import { plainStats } from '../contenders/log-pipelines.ts';
+import { oursProcessor } from '../contenders/ours.ts';
+import { median } from '../harness/statistics.ts';
+import { sleep } from '../harness/waiting.ts';
+import { BATCH_SIZE, SCOPE_NAME, recordAttributes } from '../workload/records.ts';
+import { benchResource } from '../workload/resource.ts';
 
 export type SpanContender = 'ours' | 'none';
 

@@ -1,17 +1,17 @@
-// Entry of every measured process: run.ts forks one per contender per run, so that no heap, JIT or
-// connection state leaks from one contender into the next. The job comes as JSON in argv; the
+// Entry of every measured process: the suites fork one per contender per run, so that no heap, JIT
+// or connection state leaks from one contender into the next. The job comes as JSON in argv; the
 // result goes back over the IPC channel (or to stdout when run by hand).
 
-import { runCorrectness, type CorrectnessJob } from './correctness.ts';
-import { runEmitCost, type EmitCostJob } from './emit-cost.ts';
-import { runLoopDelay, type LoopDelayJob } from './loop-delay.ts';
-import { runOutage, type OutageJob } from './outage.ts';
-import { runSpanCost, type SpanCostJob } from './span-cost.ts';
-import { runThroughput, type ThroughputJob } from './throughput.ts';
+import { runCorrectness, type CorrectnessJob } from '../scenarios/correctness.ts';
+import { runEmitCost, type EmitCostJob } from '../scenarios/emit-cost.ts';
+import { runEndToEnd, type EndToEndJob } from '../scenarios/end-to-end.ts';
+import { runLoopDelay, type LoopDelayJob } from '../scenarios/loop-delay.ts';
+import { runOutage, type OutageJob } from '../scenarios/outage.ts';
+import { runSpanCost, type SpanCostJob } from '../scenarios/span-cost.ts';
 
 export type Job =
   | ({ scenario: 'correctness' } & CorrectnessJob)
-  | ({ scenario: 'throughput' } & ThroughputJob)
+  | ({ scenario: 'end-to-end' } & EndToEndJob)
   | ({ scenario: 'emit-cost' } & EmitCostJob)
   | ({ scenario: 'span-cost' } & SpanCostJob)
   | ({ scenario: 'loop-delay' } & LoopDelayJob)
@@ -21,8 +21,8 @@ async function run(job: Job): Promise<unknown> {
   switch (job.scenario) {
     case 'correctness':
       return runCorrectness(job);
-    case 'throughput':
-      return runThroughput(job);
+    case 'end-to-end':
+      return runEndToEnd(job);
     case 'emit-cost':
       return runEmitCost(job);
     case 'span-cost':
@@ -36,7 +36,7 @@ async function run(job: Job): Promise<unknown> {
 
 const raw = process.argv[2];
 if (raw === undefined) {
-  console.error('usage: node bench/child.ts <job JSON>');
+  console.error('usage: node bench/harness/child.ts <job JSON>');
   process.exit(2);
 }
 try {

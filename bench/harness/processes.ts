@@ -1,5 +1,5 @@
 // Process plumbing shared by run.ts and profile.ts: the sink's process, and one fresh process per
-// measured job (bench/child.ts).
+// measured job (child.ts).
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';

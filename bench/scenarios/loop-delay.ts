@@ -9,9 +9,10 @@
 // nothing, which shows what the producer alone costs the loop.
 
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { sinkControl, sleep } from './harness.ts';
-import { blrpSettings, buildLogPipeline } from './pipelines.ts';
-import { logRecord } from './workload.ts';
+import { blrpSettings, buildLogPipeline } from '../contenders/log-pipelines.ts';
+import { sinkControl } from '../harness/sink-control.ts';
+import { sleep } from '../harness/waiting.ts';
+import { logRecord } from '../workload/records.ts';
 
 export type LoopDelayContender = 'ours-gzip' | 'ours' | 'otlp-http' | 'noop-processor';
 

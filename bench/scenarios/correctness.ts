@@ -4,9 +4,9 @@
 // equal work). The floor's hand-built events are checked against ours the same way.
 
 import { PostHog } from 'posthog-node';
-import { FakeCaptureServer } from '../test/support/fake-capture-server.ts';
-import { buildLogPipeline } from './pipelines.ts';
-import { BENCH_API_KEY, captureEvent, distinctId, eventName, eventProperties, logRecord } from './workload.ts';
+import { FakeCaptureServer } from '../../test/support/fake-capture-server.ts';
+import { buildLogPipeline } from '../contenders/log-pipelines.ts';
+import { BENCH_API_KEY, captureEvent, distinctId, eventName, eventProperties, logRecord } from '../workload/records.ts';
 
 export interface CorrectnessJob {
   records: number;

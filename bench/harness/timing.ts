@@ -1,52 +1,9 @@
-// Small shared helpers: sink control from any process, statistics, CPU and memory readings.
+// Measuring a timed window inside a measured process: wall time, CPU of the process, of its main
+// thread and of each kind of thread, and the garbage collector's pauses on the main thread.
 
 import { readFileSync, readdirSync } from 'node:fs';
-import { request } from 'node:http';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { SinkStats } from './sink.ts';
-
-export { yieldToLoop };
-
-/** One control call to the sink, over node:http so it shares no connection pool with a contender. */
-function control(sinkUrl: string, method: 'GET' | 'POST', path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${sinkUrl}${path}`, { method, agent: false, headers: { connection: 'close' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch (error) {
-          reject(error as Error);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-export const sinkControl = {
-  stats: (url: string) => control(url, 'GET', '/__stats') as Promise<SinkStats>,
-  reset: (url: string) => control(url, 'POST', '/__reset').then(() => undefined),
-  outage: (url: string, on: boolean) => control(url, 'POST', `/__outage?on=${on ? 1 : 0}`).then(() => undefined),
-};
-
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-export function min(values: readonly number[]): number {
-  return values.length === 0 ? Number.NaN : Math.min(...values);
-}
-
-export function max(values: readonly number[]): number {
-  return values.length === 0 ? Number.NaN : Math.max(...values);
-}
+import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
+import { sleep } from './waiting.ts';
 
 /** user + system CPU of this process (every thread: the JS thread, libuv's pool, GC helpers) in µs. */
 export function cpuMicros(since?: NodeJS.CpuUsage): number {
@@ -62,6 +19,8 @@ export interface Timing {
   mainThreadCpuMs?: number;
   /** CPU per kind of thread (Linux only): V8's helpers (GC, compiler), libuv's pool (compression), the rest. */
   threadGroupCpuMs?: ThreadGroupCpu;
+  /** Garbage collections that started in the window: main-thread pause time and counts, from perf_hooks. */
+  gc: GcPauses;
   /** The timed window on the monotonic clock V8's CPU profiler also uses (µs), to cut a profile to it. */
   windowMicros: [number, number];
 }
@@ -70,6 +29,15 @@ export interface ThreadGroupCpu {
   main: number;
   v8Helpers: number;
   libuvPool: number;
+  other: number;
+}
+
+export interface GcPauses {
+  /** Sum of the main thread's GC pauses, ms. */
+  pauseMs: number;
+  scavenges: number;
+  markCompacts: number;
+  /** Incremental marking steps and weak-callback processing. */
   other: number;
 }
 
@@ -118,29 +86,46 @@ const threadCpuUsage = (process as unknown as { threadCpuUsage?: ThreadCpuUsage 
 
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 
+/** GC entries reach observers on a later turn of the event loop: this collects them for one window. */
+function observeGc(): { read(fromMs: number, toMs: number): Promise<GcPauses> } {
+  const entries: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => entries.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    async read(fromMs, toMs) {
+      // After a synchronous loop the entries are still queued; a few ms outside the window deliver them.
+      await sleep(10);
+      observer.disconnect();
+      const pauses: GcPauses = { pauseMs: 0, scavenges: 0, markCompacts: 0, other: 0 };
+      for (const entry of entries) {
+        if (entry.startTime < fromMs || entry.startTime > toMs) continue;
+        pauses.pauseMs += entry.duration;
+        const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
+        if (kind === constants.NODE_PERFORMANCE_GC_MINOR) pauses.scavenges++;
+        else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) pauses.markCompacts++;
+        else pauses.other++;
+      }
+      return pauses;
+    },
+  };
+}
+
 /** Runs `fn` and returns its wall time and the CPU it took. */
 export async function timed(fn: () => Promise<void>): Promise<Timing> {
+  const gc = observeGc();
   const thread0 = threadCpuUsage?.();
   const threads0 = threadNanos();
   const cpu0 = process.cpuUsage();
   const w0 = monotonicMicros();
   const t0 = performance.now();
   await fn();
-  const wallMs = performance.now() - t0;
+  const t1 = performance.now();
   const w1 = monotonicMicros();
   const cpuMs = cpuMicros(cpu0) / 1000;
   const thread1 = threadCpuUsage?.();
   const threads1 = threadNanos();
-  const timing: Timing = { wallMs, cpuMs, windowMicros: [w0, w1] };
+  const timing: Timing = { wallMs: t1 - t0, cpuMs, gc: await gc.read(t0, t1), windowMicros: [w0, w1] };
   if (thread0 && thread1) timing.mainThreadCpuMs = (thread1.user + thread1.system - thread0.user - thread0.system) / 1000;
   if (threads0 && threads1) timing.threadGroupCpuMs = threadGroupCpuMs(threads0, threads1);
   return timing;
-}
-
-export function mib(bytes: number): number {
-  return Math.round((bytes / (1024 * 1024)) * 10) / 10;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

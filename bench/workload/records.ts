@@ -1,56 +1,22 @@
-// The benchmark workload: log records an application would emit as product events, and the same
-// events in the shapes each contender needs (OTel LogRecord, posthog-node capture() message,
-// PostHog capture v1 event). Every contender gets the same record i for the same index.
+// Record i of the workload in the shape each contender takes: an OpenTelemetry log record
+// (`logger.emit` argument), posthog-node capture() properties, a capture v1 event (the floor's).
+// Every contender gets the same record i for the same index.
 
 import { randomUUID } from 'node:crypto';
-import { ROOT_CONTEXT, SeverityNumber, TraceFlags, trace, type Attributes, type Context, type LogRecord } from '@opentelemetry/api';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import { SeverityNumber, type Attributes, type LogRecord } from '@opentelemetry/api';
+import { RESOURCE_ATTRIBUTES } from './resource.ts';
+import { contextOf, traceOf } from './trace-contexts.ts';
 
 export const BENCH_API_KEY = 'phc_bench';
 /** Records per export batch, for every contender (BLRP maxExportBatchSize, posthog-node maxBatchSize, floor). */
 export const BATCH_SIZE = 512;
 export const SCOPE_NAME = 'checkout-service';
 
-/** A typical service resource, built without detectors so every run sees the same one. */
-export const RESOURCE_ATTRIBUTES: Attributes = {
-  'service.name': 'checkout-api',
-  'service.version': '2.14.1',
-  'service.namespace': 'shop',
-  'service.instance.id': '6f1c2a9e-3b1d-4f7a-9a55-0c2f8d1e7b42',
-  'deployment.environment.name': 'production',
-  'host.name': 'ip-10-0-12-34.eu-west-1.compute.internal',
-  'host.arch': 'amd64',
-  'os.type': 'linux',
-  'process.pid': 41237,
-  'process.runtime.name': 'nodejs',
-  'process.runtime.version': '24.11.0',
-  'telemetry.sdk.name': 'opentelemetry',
-  'telemetry.sdk.language': 'nodejs',
-  'telemetry.sdk.version': '3.1.1',
-  'cloud.provider': 'aws',
-  'cloud.region': 'eu-west-1',
-};
-
-export function benchResource(): Resource {
-  return resourceFromAttributes(RESOURCE_ATTRIBUTES);
-}
-
 const EVENT_NAMES = ['checkout_completed', 'page_viewed', 'signup_started', 'item_added_to_cart', 'search_performed'];
 const PLANS = ['free', 'pro', 'enterprise'];
 const ROUTES = ['/api/checkout/:id', '/api/cart', '/api/search', '/api/signup'];
 const FLAGS = [['new-checkout', 'fast-search'], ['new-checkout'], ['fast-search', 'one-click', 'dark-mode']];
 const USERS = 5_000;
-
-/** 1,000 trace contexts, cycled: a record carries the trace context of the request that emitted it. */
-const TRACE_POOL = 1_000;
-const spanContexts: { traceId: string; spanId: string }[] = [];
-const contexts: Context[] = [];
-for (let i = 0; i < TRACE_POOL; i++) {
-  const traceId = randomUUID().replace(/-/g, '');
-  const spanId = randomUUID().replace(/-/g, '').slice(0, 16);
-  spanContexts.push({ traceId, spanId });
-  contexts.push(trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: false }));
-}
 
 /** The 10 attributes of record i: strings, integers, doubles, a boolean and a string array. */
 export function recordAttributes(i: number): Attributes {
@@ -84,12 +50,8 @@ export function logRecord(i: number): LogRecord {
     severityText: 'INFO',
     body: recordBody(i),
     attributes: recordAttributes(i),
-    context: contexts[i % TRACE_POOL]!,
+    context: contextOf(i),
   };
-}
-
-export function traceOf(i: number): { traceId: string; spanId: string } {
-  return spanContexts[i % TRACE_POOL]!;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Reads a V8 .cpuprofile (node --cpu-prof) and sums self time per function and per area of the
 // pipeline. A .cpuprofile samples the main JS thread only: gzip, which runs on libuv's thread
 // pool, is not in it (the floor's split in scenario 1 measures it instead).
-//   node bench/cpuprofile-summary.ts <file.cpuprofile> [top]
+//   node bench/reporting/cpuprofile-summary.ts <file.cpuprofile> [top]
 
 import { readFileSync } from 'node:fs';
 
@@ -152,7 +152,7 @@ export function renderProfileMarkdown(s: ProfileSummary): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const file = process.argv[2];
   if (!file) {
-    console.error('usage: node bench/cpuprofile-summary.ts <file.cpuprofile> [top]');
+    console.error('usage: node bench/reporting/cpuprofile-summary.ts <file.cpuprofile> [top]');
     process.exit(2);
   }
   console.log(renderProfileMarkdown(summarizeProfile(file, Number(process.argv[3] ?? 25))));

@@ -1,4 +1,4 @@
-// A loopback sink that answers at once, run in its own process (forked by bench/run.ts) so its CPU
+// A loopback sink that answers at once, run in its own process (forked by processes.ts) so its CPU
 // is not charged to the exporter being measured. It drains every body, answers, and keeps the body;
 // when its stats are read it decompresses each (zstd, gzip, deflate, br or none), counts requests
 // per Content-Encoding, and counts the events in it (that is how delivery is verified). Answers:
@@ -224,7 +224,7 @@ export async function startSink(port = 0): Promise<{ url: string; close: () => P
   };
 }
 
-// Forked by run.ts: start, report the URL to the parent, and live until the parent disconnects.
+// Forked by processes.ts: start, report the URL to the parent, and live until the parent disconnects.
 if (process.send !== undefined && process.argv.includes('--sink-child')) {
   const sink = await startSink();
   process.send({ type: 'sink-ready', url: sink.url });
