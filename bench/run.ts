@@ -1,7 +1,7 @@
 // `npm run bench` (full) and `npm run bench:quick`: every scenario, or those --only names.
 //
 //   node bench/run.ts [--quick] [--runs N] [--records N] [--only 1,2,3,4,5,6] [--outage SECONDS]
-//                     [--rate N] [--no-chart]
+//                     [--rate N] [--contexts fresh|pooled] [--no-chart]
 //
 // Starts the sink in its own process; each suite then runs its contenders in fresh processes,
 // alternating their order from run to run. Prints the goals and the tables. A full run writes its
@@ -29,11 +29,11 @@ import { runSpanCostSuite } from './suites/span-cost.ts';
 const config = parseRunConfig(process.argv.slice(2));
 ensureResultDirs();
 const results: BenchResults = { meta: runMeta(config), goals: [] };
-progress(`bench: node ${results.meta.node}, ${results.meta.cpu} × ${results.meta.cores}, ${config.quick ? 'quick' : 'full'}: ${config.records} records, ${config.runs} runs`);
+progress(`bench: node ${results.meta.node}, ${results.meta.cpu} × ${results.meta.cores}, ${config.quick ? 'quick' : 'full'}: ${config.records} records, ${config.runs} runs, ${config.contexts} trace contexts`);
 const started = performance.now();
 const sink = await startSink();
 try {
-  results.correctness = await runCorrectnessCheck();
+  results.correctness = await runCorrectnessCheck(config.contexts);
   if (config.only.has(1)) results.steady = await runEndToEndSuite('steady', config, sink.url);
   if (config.only.has(6)) results.burst = await runEndToEndSuite('burst', config, sink.url);
   if (config.only.has(2)) results.emitCost = await runEmitCostSuite(config, sink.url);

@@ -8,16 +8,20 @@ import { runEndToEnd, type EndToEndJob } from '../scenarios/end-to-end.ts';
 import { runLoopDelay, type LoopDelayJob } from '../scenarios/loop-delay.ts';
 import { runOutage, type OutageJob } from '../scenarios/outage.ts';
 import { runSpanCost, type SpanCostJob } from '../scenarios/span-cost.ts';
+import { useContexts, type ContextMode } from '../workload/trace-contexts.ts';
 
-export type Job =
+/** `contexts`: the workload's trace contexts (default fresh). */
+export type Job = { contexts?: ContextMode } & (
   | ({ scenario: 'correctness' } & CorrectnessJob)
   | ({ scenario: 'end-to-end' } & EndToEndJob)
   | ({ scenario: 'emit-cost' } & EmitCostJob)
   | ({ scenario: 'span-cost' } & SpanCostJob)
   | ({ scenario: 'loop-delay' } & LoopDelayJob)
-  | ({ scenario: 'outage' } & OutageJob);
+  | ({ scenario: 'outage' } & OutageJob)
+);
 
 async function run(job: Job): Promise<unknown> {
+  useContexts(job.contexts ?? 'fresh');
   switch (job.scenario) {
     case 'correctness':
       return runCorrectness(job);

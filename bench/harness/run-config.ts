@@ -1,9 +1,10 @@
 // The flags of `node bench/run.ts`, and the sizes a full or a quick run uses.
 //
 //   node bench/run.ts [--quick] [--runs N] [--records N] [--only 1,2,3,4,5,6] [--outage SECONDS]
-//                     [--rate N] [--no-chart]
+//                     [--rate N] [--contexts fresh|pooled] [--no-chart]
 
 import { parseArgs } from 'node:util';
+import type { ContextMode } from '../workload/trace-contexts.ts';
 
 export interface RunConfig {
   quick: boolean;
@@ -19,6 +20,8 @@ export interface RunConfig {
   steadyRate: number;
   /** Scenarios to run: 1 steady, 2 emit, 3 span events, 4 loop delay, 5 outage, 6 burst. */
   only: Set<number>;
+  /** The workload's trace contexts: fresh per request (default), or 1,000 cycled (the earlier workload). */
+  contexts: ContextMode;
   chart: boolean;
 }
 
@@ -34,6 +37,7 @@ export function parseRunConfig(argv: string[]): RunConfig {
       records: { type: 'string' },
       only: { type: 'string' },
       rate: { type: 'string' },
+      contexts: { type: 'string', default: 'fresh' },
       'no-chart': { type: 'boolean', default: false },
     },
     strict: true,
@@ -50,11 +54,13 @@ export function parseRunConfig(argv: string[]): RunConfig {
     steadySeconds: quick ? 2 : 5,
     steadyRate: Number(args.rate ?? 10_000),
     only: new Set((args.only ?? SCENARIOS.join(',')).split(',').map((s) => Number(s.trim()))),
+    contexts: args.contexts as ContextMode,
     chart: !(args['no-chart'] ?? false),
   };
   for (const [key, value] of Object.entries({ records: config.records, runs: config.runs, outage: config.outageSeconds, rate: config.steadyRate })) {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${key} must be a positive number`);
   }
+  if (config.contexts !== 'fresh' && config.contexts !== 'pooled') throw new Error('--contexts is fresh or pooled');
   for (const scenario of config.only) {
     if (!(SCENARIOS as readonly number[]).includes(scenario)) throw new Error(`--only takes scenario numbers among ${SCENARIOS.join(', ')}`);
   }

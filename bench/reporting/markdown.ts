@@ -106,7 +106,7 @@ export function renderMarkdown(r: BenchResults): string {
   const m = r.meta;
   out.push(`Node ${m.node} (V8 ${m.v8}), ${m.cpu} × ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}. Code measured: ${m.srcCommit}. ${m.date}.`);
   out.push(`Load average (1/5/15 min) at start ${m.loadAverageAtStart.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')}.`);
-  out.push(`${m.quick ? 'Quick' : 'Full'} run (\`${m.command}\`, ${m.durationSeconds} s): ${m.records.toLocaleString('en-US')} records, median of ${m.runs} runs; ratios are medians of the per-run side-by-side ratios.`);
+  out.push(`${m.quick ? 'Quick' : 'Full'} run (\`${m.command}\`, ${m.durationSeconds} s): ${m.records.toLocaleString('en-US')} records, median of ${m.runs} runs; ratios are medians of the per-run side-by-side ratios. Trace contexts: ${m.contexts === 'pooled' ? '1,000 built up front and cycled (the earlier workload)' : 'fresh per request, 1–3 records per request'}.`);
 
   if (r.goals.length > 0) {
     out.push('\n### Goals\n');

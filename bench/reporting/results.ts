@@ -2,6 +2,7 @@
 
 import type { CorrectnessResult } from '../scenarios/correctness.ts';
 import type { OutageResult } from '../scenarios/outage.ts';
+import type { ContextMode } from '../workload/trace-contexts.ts';
 import type { EmitCostSummary } from '../suites/emit-cost.ts';
 import type { EndToEndSummary } from '../suites/end-to-end-summary.ts';
 import type { LoopDelaySummary } from '../suites/loop-delay.ts';
@@ -36,6 +37,7 @@ export interface RunMeta {
   steadySeconds: number;
   steadyRate: number;
   only: number[];
+  contexts: ContextMode;
   batchSize: number;
   durationSeconds: number;
   /** os.loadavg() (1, 5, 15 min): other work on the machine at the start and end of the run. */
