@@ -2,21 +2,25 @@
 // thread's time goes (self time per function and per area, in the timed window only).
 //
 //   node bench/profile.ts [--scenario steady|burst|both] [--contender ours,otlp-proto] [--records N]
-//                         [--contexts fresh|pooled] [--quick]
+//                         [--repeat N] [--contexts fresh|pooled] [--quick]
 //   node bench/profile.ts --resummarize [...]   (re-reads the profiles of the last run)
 //
-// Defaults: both scenarios, ours and OTLP http/protobuf, 100,000 records. Writes each profile and
-// its summary as JSON to bench/results/raw/ (gitignored) and the summary as Markdown to
-// bench/results/profile-<scenario>-<contender>.md (to bench/results/raw/ with --quick).
+// Defaults: both scenarios, ours and OTLP http/protobuf, 100,000 records, one profile each. With
+// --repeat N, each is profiled N times (fresh processes, contenders alternating) and every figure is
+// the median of the N. Writes the profiles and the summaries as JSON to bench/results/raw/
+// (gitignored), and the summary as Markdown to bench/results/profile-<scenario>-<contender>.md
+// (to bench/results/raw/ as well with --quick, --records or pooled contexts).
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { orderFor } from './harness/alternate.ts';
 import { ensureResultDirs, rawDir, resultsDir, shown } from './harness/paths.ts';
 import { runChild, startSink } from './harness/processes.ts';
 import { progress } from './harness/progress.ts';
-import { renderProfileMarkdown, summarizeProfile } from './reporting/cpuprofile-summary.ts';
+import { median } from './harness/statistics.ts';
+import { mergeProfiles, renderProfileMarkdown, summarizeProfile } from './reporting/cpuprofile-summary.ts';
 import type { EndToEndContender, EndToEndResult, Producer } from './scenarios/end-to-end.ts';
 import type { ContextMode } from './workload/trace-contexts.ts';
 
@@ -26,21 +30,29 @@ const { values: args } = parseArgs({
     records: { type: 'string' },
     scenario: { type: 'string', default: 'both' },
     contender: { type: 'string', default: 'ours,otlp-proto' },
+    repeat: { type: 'string', default: '1' },
     contexts: { type: 'string', default: 'fresh' },
     resummarize: { type: 'boolean', default: false },
   },
   strict: true,
 });
 const records = Number(args.records ?? (args.quick ? 10_000 : 100_000));
+const repeat = Number(args.repeat);
 const producers: Producer[] = args.scenario === 'both' ? ['steady', 'burst'] : [args.scenario as Producer];
 const contenders = (args.contender ?? '').split(',').map((c) => c.trim() as EndToEndContender);
-const summaryDir = args.quick ? rawDir : resultsDir;
 const contexts = args.contexts as ContextMode;
 if (contexts !== 'fresh' && contexts !== 'pooled') throw new Error('--contexts is fresh or pooled');
-/** File names carry the variant when it is not the default. */
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
+/** Only the default workload's summaries are committed; the rest stay with the raw results. */
+const summaryDir = args.quick || args.records !== undefined || contexts !== 'fresh' ? rawDir : resultsDir;
 const variant = contexts === 'fresh' ? '' : `-${contexts}`;
 
 type Measured = Pick<EndToEndResult, 'recordsPerSec' | 'cpuMicrosPerRecord' | 'mainThreadCpuMicrosPerRecord' | 'threadGroupCpuMs' | 'gc' | 'delivered' | 'windowMicros' | 'phases'>;
+
+interface Profiled {
+  measured: Measured;
+  profile: string;
+}
 
 /** One profiled run in a fresh process; the profile lands in `target`. */
 async function profileRun(sinkUrl: string, producer: Producer, contender: EndToEndContender, target: string): Promise<Measured> {
@@ -58,36 +70,53 @@ async function profileRun(sinkUrl: string, producer: Producer, contender: EndToE
   }
 }
 
-function heading(producer: Producer, contender: EndToEndContender, m: Measured): string {
-  const perRecord = (ms: number | undefined) => (ms === undefined ? 'n/a' : ((ms * 1000) / records).toFixed(2));
-  const busy = m.phases ? `; main thread busy ${Math.round(100 * m.phases.emitting.mainThreadBusy)} % while emitting, ${Math.round(100 * m.phases.flushing.mainThreadBusy)} % while flushing` : '';
+/** The run's figures, medians when profiled more than once. */
+function heading(producer: Producer, contender: EndToEndContender, runs: Measured[]): string {
+  const m = (of: (x: Measured) => number | undefined) => median(runs.map((x) => of(x) ?? Number.NaN));
+  const perRecord = (of: (x: Measured) => number | undefined) => ((m(of) * 1000) / records).toFixed(2);
+  const medians = runs.length > 1 ? `; medians of ${runs.length} profiled runs` : '';
   return (
-    `Profile of \`${contender}\`, ${producer === 'steady' ? 'scenario 1 (steady)' : 'scenario 6 (burst)'}, ${records.toLocaleString('en-US')} records, ${contexts} trace contexts, under --cpu-prof ` +
-    `(profiling slows it down): ${Math.round(m.recordsPerSec).toLocaleString('en-US')} records/s, ${m.cpuMicrosPerRecord.toFixed(1)} µs CPU/record ` +
-    `(main thread ${m.mainThreadCpuMicrosPerRecord?.toFixed(1) ?? 'n/a'}, V8 helpers ${perRecord(m.threadGroupCpuMs?.v8Helpers)}, libuv pool ${perRecord(m.threadGroupCpuMs?.libuvPool)}; ` +
-    `GC pauses ${perRecord(m.gc.pauseMs)} µs/record, ${m.gc.markCompacts} mark-compacts)${busy}.`
+    `Profile of \`${contender}\`, ${producer === 'steady' ? 'scenario 1 (steady)' : 'scenario 6 (burst)'}, ${records.toLocaleString('en-US')} records, ${contexts} trace contexts, ` +
+    `under --cpu-prof (profiling slows it down${medians}): ${Math.round(m((x) => x.recordsPerSec)).toLocaleString('en-US')} records/s, ` +
+    `${m((x) => x.cpuMicrosPerRecord).toFixed(1)} µs CPU/record (main thread ${m((x) => x.mainThreadCpuMicrosPerRecord).toFixed(1)}, ` +
+    `V8 helpers ${perRecord((x) => x.threadGroupCpuMs?.v8Helpers)}, libuv pool ${perRecord((x) => x.threadGroupCpuMs?.libuvPool)}; ` +
+    `GC pauses ${perRecord((x) => x.gc.pauseMs)} µs/record, ${m((x) => x.gc.markCompacts)} mark-compacts); ` +
+    `main thread busy ${Math.round(100 * m((x) => x.phases?.emitting.mainThreadBusy))} % while emitting, ${Math.round(100 * m((x) => x.phases?.flushing.mainThreadBusy))} % while flushing.`
   );
 }
 
 ensureResultDirs();
-const sink = args.resummarize ? undefined : await startSink();
-try {
-  for (const producer of producers) {
-    for (const contender of contenders) {
-      const name = `${producer}-${contender}${variant}`;
-      const target = join(rawDir, `${name}.cpuprofile`);
-      const summaryJson = join(rawDir, `profile-${name}.json`);
-      const measured = sink ? await profileRun(sink.url, producer, contender, target) : (JSON.parse(readFileSync(summaryJson, 'utf8')) as { result: Measured }).result;
-      // Only the timed window (emit → last acknowledgement): module loading and the warm-up are cut off.
-      const summary = summarizeProfile(target, 25, measured.windowMicros);
-      const markdown = `${heading(producer, contender, measured)}\n\n${renderProfileMarkdown(summary)}`;
-      writeFileSync(summaryJson, `${JSON.stringify({ producer, contender, records, result: measured, summary: { ...summary, file: shown(target) } }, null, 2)}\n`);
-      const md = join(summaryDir, `profile-${name}.md`);
-      writeFileSync(md, markdown);
-      progress(markdown);
-      progress(`written: ${shown(md)}, ${shown(summaryJson)}, ${shown(target)}\n`);
-    }
+const names = producers.flatMap((producer) => contenders.map((contender) => ({ producer, contender, name: `${producer}-${contender}${variant}` })));
+const runs = new Map<string, Profiled[]>(names.map(({ name }) => [name, []]));
+if (args.resummarize) {
+  for (const { name } of names) {
+    const saved = JSON.parse(readFileSync(join(rawDir, `profile-${name}.json`), 'utf8')) as { runs: Profiled[] };
+    runs.set(name, saved.runs);
   }
-} finally {
-  sink?.child.disconnect();
+} else {
+  const sink = await startSink();
+  try {
+    for (let r = 0; r < repeat; r++) {
+      for (const { producer, contender, name } of orderFor(names, r)) {
+        const profile = join(rawDir, `${name}${repeat > 1 ? `-${r + 1}` : ''}.cpuprofile`);
+        runs.get(name)!.push({ measured: await profileRun(sink.url, producer, contender, profile), profile });
+        progress(`profiled ${name} (${r + 1}/${repeat})`);
+      }
+    }
+  } finally {
+    sink.child.disconnect();
+  }
+}
+
+for (const { producer, contender, name } of names) {
+  const profiled = runs.get(name)!;
+  // Only the timed window (emit → last acknowledgement): module loading and the warm-up are cut off.
+  const summary = mergeProfiles(profiled.map((p) => summarizeProfile(p.profile, p.measured.windowMicros)));
+  const markdown = `${heading(producer, contender, profiled.map((p) => p.measured))}\n\n${renderProfileMarkdown(summary)}`;
+  const summaryJson = join(rawDir, `profile-${name}.json`);
+  writeFileSync(summaryJson, `${JSON.stringify({ producer, contender, records, contexts, runs: profiled, summary: { ...summary, files: summary.files.map(shown) } }, null, 2)}\n`);
+  const md = join(summaryDir, `profile-${name}.md`);
+  writeFileSync(md, markdown);
+  progress(`\n${markdown}`);
+  progress(`written: ${shown(md)}, ${shown(summaryJson)}`);
 }

@@ -4,15 +4,17 @@
 //                     [--rate N] [--contexts fresh|pooled] [--no-chart]
 //
 // Starts the sink in its own process; each suite then runs its contenders in fresh processes,
-// alternating their order from run to run. Prints the goals and the tables. A full run writes its
-// summary to bench/results/latest.md and its chart to bench/results/chart.svg (both committed); every
-// run writes its raw figures to bench/results/raw/ (gitignored), a quick run its summary too.
+// alternating their order from run to run. Prints the goals and the tables. A full run with the
+// default sizes writes its summary to bench/results/latest.md and its chart to
+// bench/results/chart.svg (both committed), and its raw figures to bench/results/raw/latest.json
+// (gitignored). Any other run (quick, fewer scenarios, other sizes) writes all three to
+// bench/results/raw/, as quick.* or partial.*, and leaves the committed ones alone.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSink } from './harness/processes.ts';
 import { progress } from './harness/progress.ts';
-import { parseRunConfig } from './harness/run-config.ts';
+import { isFullRun, parseRunConfig } from './harness/run-config.ts';
 import { ensureResultDirs, rawDir, resultsDir, shown } from './harness/paths.ts';
 import { writeChart } from './reporting/chart.ts';
 import { evaluateGoals } from './reporting/goals.ts';
@@ -47,12 +49,14 @@ try {
 finishMeta(results.meta, started);
 results.goals = evaluateGoals(results);
 const markdown = renderMarkdown(results);
-const name = config.quick ? 'quick' : 'latest';
+const full = isFullRun(config);
+const name = full ? 'latest' : config.quick ? 'quick' : 'partial';
+const summaryDir = full ? resultsDir : rawDir;
 const json = join(rawDir, `${name}.json`);
+const md = join(summaryDir, `${name}.md`);
 writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
-const summaryDir = config.quick ? rawDir : resultsDir;
-writeFileSync(join(summaryDir, `${name}.md`), markdown);
+writeFileSync(md, markdown);
 progress('');
 progress(markdown);
-progress(`raw figures: ${shown(json)}; summary: ${shown(join(summaryDir, `${name}.md`))} (${results.meta.durationSeconds} s)`);
-if (config.chart) progress(`chart: ${shown(writeChart(json, join(summaryDir, config.quick ? 'quick-chart.svg' : 'chart.svg')))}`);
+progress(`raw figures: ${shown(json)}; summary: ${shown(md)} (${results.meta.durationSeconds} s)`);
+if (config.chart) progress(`chart: ${shown(writeChart(json, join(summaryDir, full ? 'chart.svg' : `${name}-chart.svg`)))}`);

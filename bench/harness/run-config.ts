@@ -27,6 +27,20 @@ export interface RunConfig {
 
 export const SCENARIOS = [1, 2, 3, 4, 5, 6] as const;
 
+/** A full run with the default sizes: the one whose summary and chart are committed. */
+export function isFullRun(config: RunConfig): boolean {
+  const full = parseRunConfig([]);
+  return (
+    !config.quick &&
+    config.records === full.records &&
+    config.runs >= full.runs &&
+    config.outageSeconds === full.outageSeconds &&
+    config.steadyRate === full.steadyRate &&
+    config.contexts === full.contexts &&
+    SCENARIOS.every((s) => config.only.has(s))
+  );
+}
+
 export function parseRunConfig(argv: string[]): RunConfig {
   const { values: args } = parseArgs({
     args: argv,

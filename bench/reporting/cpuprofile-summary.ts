@@ -4,6 +4,7 @@
 //   node bench/reporting/cpuprofile-summary.ts <file.cpuprofile> [top]
 
 import { readFileSync } from 'node:fs';
+import { median } from '../harness/statistics.ts';
 
 interface CallFrame {
   functionName: string;
@@ -35,14 +36,16 @@ export interface FunctionTime {
 }
 
 export interface ProfileSummary {
-  file: string;
+  /** The profiles summarised (several: medians of each figure). */
+  files: string[];
   /** The part of the profile summarised, on the profiler's clock (µs); absent: all of it. */
   window?: [number, number];
   totalMs: number;
   /** Sampled time less idle, the base of every percent. */
   busyMs: number;
   areas: { area: string; selfMs: number; percent: number }[];
-  top: FunctionTime[];
+  /** Every function with samples, the largest self time first. */
+  functions: FunctionTime[];
 }
 
 /** Which part of the pipeline a frame belongs to, from its script URL and name. */
@@ -64,7 +67,8 @@ export function areaOf(frame: CallFrame): string {
   if (url.includes('@opentelemetry/otlp-transformer/')) return 'otlp-transformer (serialization)';
   if (url.includes('@opentelemetry/otlp-exporter-base/') || url.includes('@opentelemetry/exporter-logs-otlp')) return 'otlp-exporter-base (HTTP, retries)';
   if (url.includes('@opentelemetry/')) return 'otel api/core/resources';
-  if (url.includes('/bench/')) return 'bench: workload generation';
+  if (url.includes('/bench/contenders/bound-exporter.ts')) return 'bench: the bound exporter';
+  if (url.includes('/bench/')) return 'bench: workload and producer loop';
   if (url.startsWith('node:internal/streams') || url.startsWith('node:stream')) return 'node: streams';
   if (url.startsWith('node:zlib') || url.startsWith('node:internal/zlib')) return 'node: zlib (async compression: stream set-up, hand-off, result)';
   if (url.startsWith('node:internal/modules') || url.includes('amaro') || url.startsWith('node:internal/bootstrap')) return 'node: module loading, type stripping';
@@ -73,6 +77,7 @@ export function areaOf(frame: CallFrame): string {
   if (url.startsWith('node:net') || url.startsWith('node:internal/net') || url.includes('stream_base_commons')) return 'node: net/sockets';
   if (url.startsWith('node:internal/process/task_queues') || url.includes('timers')) return 'node: event loop, timers, microtasks';
   if (url.startsWith('node:internal/deps/undici')) return "node: bundled undici (fetch)";
+  if (url === 'node:buffer' || url === 'node:internal/buffer') return 'node: buffers (UTF-8 and hex text)';
   if (url.startsWith('node:')) return 'node: other internals';
   if (url === '') return `V8 builtins / native (${functionName || 'anonymous'})`;
   return 'other';
@@ -80,18 +85,22 @@ export function areaOf(frame: CallFrame): string {
 
 function shortLocation(frame: CallFrame): string {
   const url = frame.url.replace(/^file:\/\//, '');
-  const m = /(?:node_modules\/(?:@[^/]+\/)?[^/]+|src|bench)\/.*$/.exec(url);
-  const where = m ? m[0] : url || '(native)';
+  const m = /\/((?:node_modules\/(?:@[^/]+\/)?[^/]+|src|bench)\/.*)$/.exec(url);
+  const where = m ? m[1]! : url || '(native)';
   return frame.lineNumber >= 0 && url ? `${where}:${frame.lineNumber + 1}` : where;
 }
 
 /**
- * Self time per function and area. With `window` (µs on the monotonic clock that both V8's profiler
- * and process.hrtime use), only samples inside it count: start-up and warm-up are left out.
+ * Self time per function and area, every function. With `window` (µs on the monotonic clock that
+ * both V8's profiler and process.hrtime use), only samples inside it count: start-up and warm-up
+ * are left out. A native frame without a name is named after its caller (`utf8Write` writing a
+ * body's text, for one), and counted in its caller's area.
  */
-export function summarizeProfile(file: string, topN = 25, window?: [number, number]): ProfileSummary {
+export function summarizeProfile(file: string, window?: [number, number]): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
   const selfMicros = new Map<number, number>();
   let at = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
@@ -101,7 +110,7 @@ export function summarizeProfile(file: string, topN = 25, window?: [number, numb
     const id = profile.samples[i]!;
     selfMicros.set(id, (selfMicros.get(id) ?? 0) + delta);
   }
-  const perFunction = new Map<string, { frame: CallFrame; micros: number }>();
+  const perFunction = new Map<string, { name: string; location: string; area: string; micros: number }>();
   const perArea = new Map<string, number>();
   let total = 0;
   let idle = 0;
@@ -109,14 +118,22 @@ export function summarizeProfile(file: string, topN = 25, window?: [number, numb
     const frame = byId.get(id)?.callFrame;
     if (!frame) continue;
     total += micros;
-    const area = areaOf(frame);
+    let area = areaOf(frame);
     if (area === 'idle') {
       idle += micros;
       continue;
     }
+    let name = frame.functionName || '(anonymous)';
+    let location = shortLocation(frame);
+    const caller = frame.url === '' && frame.functionName === '' ? parentOf.get(id)?.callFrame : undefined;
+    if (caller) {
+      name = `(native, in ${caller.functionName || 'anonymous'})`;
+      location = shortLocation(caller);
+      area = areaOf(caller);
+    }
     perArea.set(area, (perArea.get(area) ?? 0) + micros);
-    const key = `${frame.functionName}@${frame.url}:${frame.lineNumber}:${frame.columnNumber}`;
-    const entry = perFunction.get(key) ?? { frame, micros: 0 };
+    const key = `${name}@${location}`;
+    const entry = perFunction.get(key) ?? { name, location, area, micros: 0 };
     entry.micros += micros;
     perFunction.set(key, entry);
   }
@@ -124,28 +141,50 @@ export function summarizeProfile(file: string, topN = 25, window?: [number, numb
   const pct = (micros: number) => Math.round((micros / busy) * 1000) / 10;
   const ms = (micros: number) => Math.round(micros / 100) / 10;
   return {
-    file,
+    files: [file],
     ...(window ? { window } : {}),
     totalMs: ms(total),
     busyMs: ms(busy),
     areas: [...perArea].sort((a, b) => b[1] - a[1]).map(([area, micros]) => ({ area, selfMs: ms(micros), percent: pct(micros) })),
-    top: [...perFunction.values()]
-      .sort((a, b) => b.micros - a.micros)
-      .slice(0, topN)
-      .map(({ frame, micros }) => ({ name: frame.functionName || '(anonymous)', location: shortLocation(frame), area: areaOf(frame), selfMs: ms(micros), percent: pct(micros) })),
+    functions: [...perFunction.values()].sort((a, b) => b.micros - a.micros).map(({ micros, ...f }) => ({ ...f, selfMs: ms(micros), percent: pct(micros) })),
   };
 }
 
-export function renderProfileMarkdown(s: ProfileSummary): string {
+/** Several profiles of the same run as one: the median of each figure (a function or area missing from a profile counts 0 there). */
+export function mergeProfiles(summaries: readonly ProfileSummary[]): ProfileSummary {
+  if (summaries.length === 1) return summaries[0]!;
+  const med = (values: number[]) => Math.round(median(values) * 10) / 10;
+  const busyMs = med(summaries.map((s) => s.busyMs));
+  const pct = (ms: number) => Math.round((ms / busyMs) * 1000) / 10;
+  const areaNames = new Set(summaries.flatMap((s) => s.areas.map((a) => a.area)));
+  const areas = [...areaNames]
+    .map((area) => {
+      const selfMs = med(summaries.map((s) => s.areas.find((a) => a.area === area)?.selfMs ?? 0));
+      return { area, selfMs, percent: pct(selfMs) };
+    })
+    .sort((a, b) => b.selfMs - a.selfMs);
+  const functionsByKey = new Map<string, FunctionTime>();
+  for (const s of summaries) for (const f of s.functions) functionsByKey.set(`${f.name}@${f.location}`, f);
+  const functions = [...functionsByKey]
+    .map(([key, f]) => {
+      const selfMs = med(summaries.map((s) => s.functions.find((g) => `${g.name}@${g.location}` === key)?.selfMs ?? 0));
+      return { ...f, selfMs, percent: pct(selfMs) };
+    })
+    .sort((a, b) => b.selfMs - a.selfMs);
+  return { files: summaries.flatMap((s) => s.files), totalMs: med(summaries.map((s) => s.totalMs)), busyMs, areas, functions };
+}
+
+export function renderProfileMarkdown(s: ProfileSummary, topN = 25): string {
   const lines: string[] = [];
-  lines.push(`Main-thread samples: ${s.busyMs.toLocaleString('en-US')} ms busy of ${s.totalMs.toLocaleString('en-US')} ms profiled (percentages are of busy time).\n`);
+  const of = s.files.length > 1 ? ` (medians of ${s.files.length} profiles)` : '';
+  lines.push(`Main-thread samples: ${s.busyMs.toLocaleString('en-US')} ms busy of ${s.totalMs.toLocaleString('en-US')} ms profiled${of}; percentages are of busy time.\n`);
   lines.push('| area | self ms | % |');
   lines.push('| :--- | ---: | ---: |');
-  for (const a of s.areas) lines.push(`| ${a.area} | ${a.selfMs.toLocaleString('en-US')} | ${a.percent} |`);
+  for (const a of s.areas.filter((a) => a.selfMs >= 1)) lines.push(`| ${a.area} | ${a.selfMs.toLocaleString('en-US')} | ${a.percent} |`);
   lines.push('');
   lines.push('| function | where | area | self ms | % |');
   lines.push('| :--- | :--- | :--- | ---: | ---: |');
-  for (const f of s.top) lines.push(`| \`${f.name}\` | ${f.location} | ${f.area} | ${f.selfMs.toLocaleString('en-US')} | ${f.percent} |`);
+  for (const f of s.functions.slice(0, topN)) lines.push(`| \`${f.name}\` | ${f.location} | ${f.area} | ${f.selfMs.toLocaleString('en-US')} | ${f.percent} |`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -155,5 +194,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error('usage: node bench/reporting/cpuprofile-summary.ts <file.cpuprofile> [top]');
     process.exit(2);
   }
-  console.log(renderProfileMarkdown(summarizeProfile(file, Number(process.argv[3] ?? 25))));
+  console.log(renderProfileMarkdown(summarizeProfile(file), Number(process.argv[3] ?? 25)));
 }
