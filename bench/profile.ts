@@ -21,6 +21,7 @@ import { runChild, startSink } from './harness/processes.ts';
 import { progress } from './harness/progress.ts';
 import { median } from './harness/statistics.ts';
 import { mergeProfiles, renderProfileMarkdown, summarizeProfile } from './reporting/cpuprofile-summary.ts';
+import { srcCommit } from './reporting/run-meta.ts';
 import type { EndToEndContender, EndToEndResult, Producer } from './scenarios/end-to-end.ts';
 import type { ContextMode } from './workload/trace-contexts.ts';
 
@@ -71,12 +72,12 @@ async function profileRun(sinkUrl: string, producer: Producer, contender: EndToE
 }
 
 /** The run's figures, medians when profiled more than once. */
-function heading(producer: Producer, contender: EndToEndContender, runs: Measured[]): string {
+function heading(producer: Producer, contender: EndToEndContender, runs: Measured[], commit: string): string {
   const m = (of: (x: Measured) => number | undefined) => median(runs.map((x) => of(x) ?? Number.NaN));
   const perRecord = (of: (x: Measured) => number | undefined) => ((m(of) * 1000) / records).toFixed(2);
   const medians = runs.length > 1 ? `; medians of ${runs.length} profiled runs` : '';
   return (
-    `Profile of \`${contender}\`, ${producer === 'steady' ? 'scenario 1 (steady)' : 'scenario 6 (burst)'}, ${records.toLocaleString('en-US')} records, ${contexts} trace contexts, ` +
+    `Profile of \`${contender}\` at ${commit}, ${producer === 'steady' ? 'scenario 1 (steady)' : 'scenario 6 (burst)'}, ${records.toLocaleString('en-US')} records, ${contexts} trace contexts, ` +
     `under --cpu-prof (profiling slows it down${medians}): ${Math.round(m((x) => x.recordsPerSec)).toLocaleString('en-US')} records/s, ` +
     `${m((x) => x.cpuMicrosPerRecord).toFixed(1)} µs CPU/record (main thread ${m((x) => x.mainThreadCpuMicrosPerRecord).toFixed(1)}, ` +
     `V8 helpers ${perRecord((x) => x.threadGroupCpuMs?.v8Helpers)}, libuv pool ${perRecord((x) => x.threadGroupCpuMs?.libuvPool)}; ` +
@@ -88,10 +89,12 @@ function heading(producer: Producer, contender: EndToEndContender, runs: Measure
 ensureResultDirs();
 const names = producers.flatMap((producer) => contenders.map((contender) => ({ producer, contender, name: `${producer}-${contender}${variant}` })));
 const runs = new Map<string, Profiled[]>(names.map(({ name }) => [name, []]));
+const commits = new Map<string, string>(names.map(({ name }) => [name, srcCommit()]));
 if (args.resummarize) {
   for (const { name } of names) {
-    const saved = JSON.parse(readFileSync(join(rawDir, `profile-${name}.json`), 'utf8')) as { runs: Profiled[] };
+    const saved = JSON.parse(readFileSync(join(rawDir, `profile-${name}.json`), 'utf8')) as { runs: Profiled[]; srcCommit?: string };
     runs.set(name, saved.runs);
+    commits.set(name, saved.srcCommit ?? 'unknown');
   }
 } else {
   const sink = await startSink();
@@ -112,9 +115,9 @@ for (const { producer, contender, name } of names) {
   const profiled = runs.get(name)!;
   // Only the timed window (emit → last acknowledgement): module loading and the warm-up are cut off.
   const summary = mergeProfiles(profiled.map((p) => summarizeProfile(p.profile, p.measured.windowMicros)));
-  const markdown = `${heading(producer, contender, profiled.map((p) => p.measured))}\n\n${renderProfileMarkdown(summary)}`;
+  const markdown = `${heading(producer, contender, profiled.map((p) => p.measured), commits.get(name)!)}\n\n${renderProfileMarkdown(summary, 30, records)}`;
   const summaryJson = join(rawDir, `profile-${name}.json`);
-  writeFileSync(summaryJson, `${JSON.stringify({ producer, contender, records, contexts, runs: profiled, summary: { ...summary, files: summary.files.map(shown) } }, null, 2)}\n`);
+  writeFileSync(summaryJson, `${JSON.stringify({ producer, contender, records, contexts, srcCommit: commits.get(name), runs: profiled, summary: { ...summary, files: summary.files.map(shown) } }, null, 2)}\n`);
   const md = join(summaryDir, `profile-${name}.md`);
   writeFileSync(md, markdown);
   progress(`\n${markdown}`);

@@ -36,12 +36,19 @@ const started = performance.now();
 const sink = await startSink();
 try {
   results.correctness = await runCorrectnessCheck(config.contexts);
-  if (config.only.has(1)) results.steady = await runEndToEndSuite('steady', config, sink.url);
-  if (config.only.has(6)) results.burst = await runEndToEndSuite('burst', config, sink.url);
-  if (config.only.has(2)) results.emitCost = await runEmitCostSuite(config, sink.url);
-  if (config.only.has(3)) results.spanCost = await runSpanCostSuite(config, sink.url);
-  if (config.only.has(4)) results.loopDelay = await runLoopDelaySuite(config, sink.url);
-  if (config.only.has(5)) results.outage = await runOutageSuite(config, sink.url);
+  const suite = async <T>(scenario: number, run: () => Promise<T>): Promise<T | undefined> => {
+    if (!config.only.has(scenario)) return undefined;
+    const t0 = performance.now();
+    const result = await run();
+    progress(`  scenario ${scenario}: ${Math.round((performance.now() - t0) / 1000)} s`);
+    return result;
+  };
+  results.steady = await suite(1, () => runEndToEndSuite('steady', config, sink.url));
+  results.burst = await suite(6, () => runEndToEndSuite('burst', config, sink.url));
+  results.emitCost = await suite(2, () => runEmitCostSuite(config, sink.url));
+  results.spanCost = await suite(3, () => runSpanCostSuite(config, sink.url));
+  results.loopDelay = await suite(4, () => runLoopDelaySuite(config, sink.url));
+  results.outage = await suite(5, () => runOutageSuite(config, sink.url));
 } finally {
   sink.child.disconnect();
 }

@@ -174,17 +174,21 @@ export function mergeProfiles(summaries: readonly ProfileSummary[]): ProfileSumm
   return { files: summaries.flatMap((s) => s.files), totalMs: med(summaries.map((s) => s.totalMs)), busyMs, areas, functions };
 }
 
-export function renderProfileMarkdown(s: ProfileSummary, topN = 25): string {
+/** With `records`, a column of self time per record (µs) beside the totals. */
+export function renderProfileMarkdown(s: ProfileSummary, topN = 25, records?: number): string {
   const lines: string[] = [];
   const of = s.files.length > 1 ? ` (medians of ${s.files.length} profiles)` : '';
   lines.push(`Main-thread samples: ${s.busyMs.toLocaleString('en-US')} ms busy of ${s.totalMs.toLocaleString('en-US')} ms profiled${of}; percentages are of busy time.\n`);
-  lines.push('| area | self ms | % |');
-  lines.push('| :--- | ---: | ---: |');
-  for (const a of s.areas.filter((a) => a.selfMs >= 1)) lines.push(`| ${a.area} | ${a.selfMs.toLocaleString('en-US')} | ${a.percent} |`);
+  const perRecord = records === undefined ? () => [] : (ms: number) => [((ms * 1000) / records).toFixed(2)];
+  const head = records === undefined ? [] : ['µs/record'];
+  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  lines.push(row(['area', 'self ms', ...head, '%']));
+  lines.push(row([':---', '---:', ...head.map(() => '---:'), '---:']));
+  for (const a of s.areas.filter((a) => a.selfMs >= 1)) lines.push(row([a.area, a.selfMs.toLocaleString('en-US'), ...perRecord(a.selfMs), String(a.percent)]));
   lines.push('');
-  lines.push('| function | where | area | self ms | % |');
-  lines.push('| :--- | :--- | :--- | ---: | ---: |');
-  for (const f of s.functions.slice(0, topN)) lines.push(`| \`${f.name}\` | ${f.location} | ${f.area} | ${f.selfMs.toLocaleString('en-US')} | ${f.percent} |`);
+  lines.push(row(['function', 'where', 'area', 'self ms', ...head, '%']));
+  lines.push(row([':---', ':---', ':---', '---:', ...head.map(() => '---:'), '---:']));
+  for (const f of s.functions.slice(0, topN)) lines.push(row([`\`${f.name}\``, f.location, f.area, f.selfMs.toLocaleString('en-US'), ...perRecord(f.selfMs), String(f.percent)]));
   return `${lines.join('\n')}\n`;
 }
 

@@ -9,7 +9,7 @@ import { BATCH_SIZE } from '../workload/records.ts';
 import type { RunMeta } from './results.ts';
 
 /** The commit of the code measured: BENCH_SRC_COMMIT (set when running from a snapshot), else git's HEAD. */
-function srcCommit(): string {
+export function srcCommit(): string {
   if (process.env.BENCH_SRC_COMMIT) return process.env.BENCH_SRC_COMMIT;
   try {
     const git = (...args: string[]) => execFileSync('git', args, { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
