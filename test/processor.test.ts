@@ -364,7 +364,7 @@ describe('configuration', () => {
       OTEL_BLRP_EXPORT_TIMEOUT: '0',
       POSTHOG_OTEL_TIMEOUT: '1.5',
       POSTHOG_CAPTURE_COMPRESSION: 'brotli',
-      POSTHOG_OTEL_DEBUG: 'yes',
+      POSTHOG_OTEL_DEBUG: 'loud',
       POSTHOG_OTEL_MIN_SEVERITY: 'LOUD',
       POSTHOG_OTEL_HEADERS: 'no pairs here',
     };
