@@ -1,6 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { CaptureClient } from './capture/capture-client.ts';
+import { CaptureClient, captureEndpoint } from './capture/capture-client.ts';
 import { systemClock, type Clock } from './capture/clock.ts';
 import { eventJson, plainEvent } from './capture/encoded-event.ts';
 import type { CaptureTransport } from './capture/transport.ts';
@@ -9,9 +9,10 @@ import { TimeSlicer } from './capture/time-slice.ts';
 import { canonicalUuid } from './capture/uuid.ts';
 import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
+import { reportIfWaiting, reportResolution } from './config/report.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
 import { ExportCounters, type PostHogStats } from './delivery-stats.ts';
-import { describeReason, DropWarnings, echoDiagnosticsToConsole, logger, redact } from './diagnostics.ts';
+import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics.ts';
 import { EventDelivery } from './event-delivery.ts';
 import { recordToEvent, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { recordIdentity } from './request-identity.ts';
@@ -54,6 +55,7 @@ export class PostHogExportError extends Error {
  * runs under its own deadline, shorter than the batch processor's export timeout.
  */
 export class PostHogLogRecordExporter implements LogRecordExporter {
+  private readonly _resolution: Resolution;
   private readonly _config: ResolvedConfig;
   private readonly _client: CaptureClient | undefined;
   private readonly _delivery: EventDelivery | undefined;
@@ -68,10 +70,11 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   constructor(options: PostHogExporterOptions = {}, internals: ExporterInternals = {}) {
     const resolution = internals.resolution ?? resolveConfig(options, internals.env);
+    this._resolution = resolution;
     this._config = resolution.config;
     this._clock = internals.clock ?? systemClock;
     this._print = internals.print ?? ((line) => console.log(line));
-    if (internals.resolution === undefined) reportResolution(resolution);
+    if (internals.resolution === undefined) reportResolution(resolution, { kind: 'exporter', print: this._print });
     const c = this._config;
     this._mapping = { disableGeoip: c.disableGeoip, resourceAttributes: c.resourceAttributes, logEventName: c.logEventName, deterministicUuids: c.deterministicUuids };
     this._dropWarnings = new DropWarnings(
@@ -79,6 +82,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       (message) => logger.warn(this._redact(message)),
     );
     if (!c.enabled || c.dryRun) return;
+    const endpoint = publicUrl(captureEndpoint(c.host));
     this._client = new CaptureClient({
       host: c.host,
       apiKey: c.apiKey,
@@ -99,7 +103,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       ...(c.debug
         ? {
             onAttempt: (a) =>
-              this._debug(`request ${a.requestId} attempt ${a.attempt}: ${a.events} event(s) → ${a.status ?? 'no response'}${a.error ? ` (${a.error})` : ''}; ok ${a.delivered}, drop ${a.dropped}, retry ${a.retry}`),
+              this._debug(`request ${a.requestId} attempt ${a.attempt}: ${a.events} event(s) to ${endpoint} → ${a.status ?? 'no response'}${a.error ? ` (${a.error})` : ''}; ok ${a.delivered}, drop ${a.dropped}, retry ${a.retry}`),
           }
         : {}),
     });
@@ -134,6 +138,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       }
     };
     try {
+      reportIfWaiting(this._resolution);
       if (this._shutdownPromise !== undefined) {
         this._counters.received += records.length;
         this._counters.drop('shutdown', records.length);
@@ -181,7 +186,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       else events.push(final.event);
     }
     if (this._config.debug || this._config.dryRun) {
-      for (const event of events) this._debug(`event ${debugJson(event)}`);
+      const label = this._config.dryRun ? 'dry run, not sent: event' : 'event';
+      for (const event of events) this._debug(`${label} ${debugJson(event)}`);
     }
     if (this._delivery === undefined) {
       // Dry run: mapped and printed, nothing sent; counted apart so getStats() still adds up.
@@ -327,16 +333,6 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       }
     })().catch((error: unknown) => logger.error(this._redact(`shutdown failed: ${String(error)}`)));
     return this._shutdownPromise;
-  }
-}
-
-/** Logs what configuration resolution found, once per pipeline. */
-export function reportResolution(resolution: Resolution): void {
-  if (resolution.config.debug) echoDiagnosticsToConsole();
-  for (const warning of resolution.warnings) logger.warn(warning);
-  for (const error of resolution.errors) logger.error(`disabled: ${error}`);
-  if (resolution.errors.length === 0 && !resolution.config.enabled && resolution.config.disabledReason) {
-    logger.warn(`disabled: ${resolution.config.disabledReason}. Records are accepted and discarded.`);
   }
 }
 

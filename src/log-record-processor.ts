@@ -2,10 +2,11 @@ import type { Context } from '@opentelemetry/api';
 import { BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { DropReason } from './capture/types.ts';
 import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
+import { reportResolution } from './config/report.ts';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.ts';
 import type { PostHogStats } from './delivery-stats.ts';
 import { DropWarnings, logger } from './diagnostics.ts';
-import { PostHogLogRecordExporter, reportResolution, type ExporterInternals } from './log-record-exporter.ts';
+import { PostHogLogRecordExporter, type ExporterInternals } from './log-record-exporter.ts';
 import { isSelected, type SelectionSettings } from './mapping/selection.ts';
 import { systemClock, type Clock } from './capture/clock.ts';
 import { getPostHogIdentity, rememberRecordIdentity } from './request-identity.ts';
@@ -38,7 +39,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
 
   constructor(options: PostHogLogRecordProcessorOptions = {}, internals: ExporterInternals = {}) {
     const resolution = internals.resolution ?? resolveConfig(options, internals.env);
-    reportResolution(resolution);
+    reportResolution(resolution, { kind: 'processor', print: internals.print ?? ((line) => console.log(line)) });
     this._config = resolution.config;
     this.exporter = new PostHogLogRecordExporter(options, { ...internals, resolution });
     this._batch = new BatchLogRecordProcessor({
