@@ -36,6 +36,7 @@ const RUNTIME_EXPORTS = [
 interface PackageJson {
   name: string;
   version: string;
+  sideEffects?: string[] | boolean;
   exports: { '.': { import: { types: string; default: string }; require: { types: string; default: string } } };
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -121,6 +122,8 @@ describe('packaging', { concurrency: true }, () => {
     for (const target of Object.values(repoPkg.exports['.']).flatMap((c) => [c.types, c.default])) {
       assert.ok(packedFiles.includes(target.replace(/^\.\//, '')), `${target} (exports) is in the tarball`);
     }
+    assert.ok(Array.isArray(repoPkg.sideEffects), 'sideEffects lists the modules a bundler must keep');
+    for (const file of repoPkg.sideEffects) assert.ok(packedFiles.includes(file.replace(/^\.\//, '')), `${file} (sideEffects) is in the tarball`);
     assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
     assert.match(readFileSync(join(installed, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## ${repoPkg.version.replace(/\./g, '\\.')} `, 'm'));
   });
