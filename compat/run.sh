@@ -12,6 +12,8 @@
 #   readme-otel3, readme-otel2   the install line of each OpenTelemetry line, run as written in a
 #             fresh project (the package name replaced by the tarball), then that line's quick start
 #             run as a script that ends without shutdown (compat/readme-quick-start.mjs)
+#   readme-nextjs  the Next.js guide's install line, then examples/nextjs/*.ts type-checked against
+#             @vercel/otel as Next.js compiles them (bundler resolution)
 # Prints a table and exits non-zero when any check fails. Needs only npm registry access (and the
 # repository's node_modules for the build; it runs `npm ci` in its copy when they are missing).
 #
@@ -25,7 +27,7 @@ COMPAT=$REPO/compat
 read -r -a NODE_MAJORS <<<"${COMPAT_NODE_VERSIONS:-22 24}"
 
 # The README's lines (see the header); each name is also the install line's name in compat/readme.mjs.
-README_LINES=(otel3 otel2)
+README_LINES=(otel3 otel2 nextjs)
 
 # Each line: name|tracer package|packages to install (npm specs, space-separated).
 # The *-min lines are the lower bounds of package.json#peerDependencies: keep the two in step.
