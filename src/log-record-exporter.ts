@@ -14,7 +14,9 @@ import { resolveConfig, type Resolution, type ResolvedConfig } from './config/re
 import { ExportCounters, type PostHogStats } from './delivery-stats.ts';
 import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics.ts';
 import { EventDelivery } from './event-delivery.ts';
-import { recordToEvent, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
+import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
+import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
+import { withWellFormedFields } from './mapping/well-formed.ts';
 import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './span-event-record.ts';
 import { Spool } from './spool.ts';
@@ -63,6 +65,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _mapping: MappingSettings;
   private readonly _counters = new ExportCounters();
   private readonly _dropWarnings: DropWarnings;
+  private readonly _unconvertible: UnconvertibleValueWarnings;
+  /** Events beyond one per record (a named event's linked $exception): `selected` counts events. */
+  private _extraEvents = 0;
   private readonly _print: (line: string) => void;
   private _shutdownPromise: Promise<void> | undefined;
   /** One slicer for every export and resend: concurrent ones hold the event loop one slice at a time. */
@@ -81,6 +86,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       () => this._clock.now(),
       (message) => logger.warn(this._redact(message)),
     );
+    this._unconvertible = new UnconvertibleValueWarnings(() => this._clock.now(), (message) => logger.warn(message));
     if (!c.enabled || c.dryRun) return;
     const endpoint = publicUrl(captureEndpoint(c.host));
     this._client = new CaptureClient({
@@ -162,6 +168,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     const now = this._clock.now();
     const events: CaptureEvent[] = [];
     const dropped = new Map<DropReason, number>();
+    let extraEvents = 0;
     const localDrop = (reason: DropReason, event: CaptureEvent | undefined, details: string): void => {
       this._counters.received++;
       this._counters.drop(reason, 1);
@@ -172,18 +179,22 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     for (const record of records) {
       const pause = slicer.pause();
       if (pause) await pause;
-      const event = this._map(record, now);
-      if (event === undefined) {
-        localDrop('invalid', undefined, 'a record could not be mapped');
+      const outcome = this._map(record, now);
+      if (outcome.kind === 'invalid') {
+        localDrop('invalid', undefined, outcome.reason);
         continue;
       }
-      if (this._config.beforeSend === undefined) {
-        events.push(event);
-        continue;
+      this._extraEvents += outcome.events.length - 1;
+      extraEvents += outcome.events.length - 1;
+      for (const event of outcome.events) {
+        if (this._config.beforeSend === undefined) {
+          events.push(event);
+          continue;
+        }
+        const final = this._beforeSend(this._config.beforeSend, event);
+        if ('dropped' in final) localDrop('before_send', event, final.dropped);
+        else events.push(final.event);
       }
-      const final = this._beforeSend(this._config.beforeSend, event);
-      if ('dropped' in final) localDrop('before_send', event, final.dropped);
-      else events.push(final.event);
     }
     if (this._config.debug || this._config.dryRun) {
       const label = this._config.dryRun ? 'dry run, not sent: event' : 'event';
@@ -199,25 +210,31 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       for (const [reason, count] of await this._delivery.deliver(events, now, slicer)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     }
     if (dropped.size === 0) return { code: ExportResultCode.SUCCESS };
-    return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length) };
+    return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length + extraEvents) };
   }
 
-  private _map(record: ReadableLogRecord, nowMillis: number): CaptureEvent | undefined {
+  private _map(record: ReadableLogRecord, nowMillis: number): MappingOutcome {
     try {
       const identity = recordIdentity(record);
       const spanEvent = record instanceof SpanEventLogRecord;
+      let outcome: MappingOutcome;
       // Most records are neither: no origin to describe.
-      if (identity === undefined && !spanEvent) return recordToEvent(record, this._mapping, nowMillis);
-      const origin: RecordOrigin = {};
-      if (identity !== undefined) origin.identity = identity;
-      if (spanEvent) {
-        origin.spanName = record.spanName;
-        origin.index = record.index;
+      if (identity === undefined && !spanEvent) outcome = mapRecord(record, this._mapping, nowMillis);
+      else {
+        const origin: RecordOrigin = {};
+        if (identity !== undefined) origin.identity = identity;
+        if (spanEvent) {
+          origin.spanName = record.spanName;
+          origin.index = record.index;
+        }
+        outcome = mapRecord(record, this._mapping, nowMillis, origin);
       }
-      return recordToEvent(record, this._mapping, nowMillis, origin);
+      if (outcome.kind === 'mapped' && outcome.unconvertible > 0) this._unconvertible.record(outcome.unconvertible);
+      return outcome;
     } catch (error) {
-      logger.debug(`record could not be mapped: ${String(error)}`);
-      return undefined;
+      // The error may quote attribute values, and so the key.
+      logger.debug(this._redact(`record could not be mapped: ${String(error)}`));
+      return { kind: 'invalid', reason: 'a record could not be mapped' };
     }
   }
 
@@ -237,7 +254,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     if (uuid === undefined) return { dropped: 'beforeSend returned an event whose uuid is not a UUID' };
     // `options` may be left out, as the protocol allows; the wire layer always sends an object.
     const options = typeof result.options === 'object' && result.options !== null ? result.options : {};
-    return { event: uuid === result.uuid && options === result.options ? result : { ...result, uuid, options } };
+    const final = uuid === result.uuid && options === result.options ? result : { ...result, uuid, options };
+    return { event: withWellFormedFields(final) };
   }
 
   private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = events.length): void {
@@ -270,7 +288,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     const c = this._counters;
     const waiting = this._delivery?.waiting ?? 0;
     return {
-      emitted: c.received,
+      emitted: c.received - this._extraEvents,
       selected: c.received,
       delivered: c.delivered,
       dropped: c.droppedRecord(),
@@ -286,6 +304,11 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   /** @internal Counters for the processor's own statistics. */
   get counters(): Readonly<ExportCounters> {
     return this._counters;
+  }
+
+  /** @internal Events beyond one per record, counted as they are mapped: the processor's `selected` counts events. */
+  get extraEvents(): number {
+    return this._extraEvents;
   }
 
   /** @internal Bounds the next flush or shutdown by `flushTimeoutMillis`; see {@link EventDelivery.openWindow}. */
@@ -362,3 +385,4 @@ function isEventShape(value: unknown): value is CaptureEvent {
   const v = value as Record<string, unknown>;
   return typeof v.event === 'string' && typeof v.uuid === 'string' && typeof v.distinct_id === 'string' && typeof v.timestamp === 'string' && typeof v.properties === 'object' && v.properties !== null;
 }
+

@@ -85,7 +85,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   /** Records the exporter has been handed by the batch processor. */
   private _receivedFromBatch(): number {
     const c = this.exporter.counters;
-    return c.received - c.recovered;
+    return c.received - c.recovered - this.exporter.extraEvents;
   }
 
   private _dropLocally(reason: DropReason): void {
@@ -100,7 +100,8 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     return {
       emitted: this._emitted,
       // Events recovered from the spool were selected by an earlier process; this one answers for them now.
-      selected: this._selected + c.recovered,
+      // A record that became two events (a named event and its linked $exception) counts twice.
+      selected: this._selected + c.recovered + this.exporter.extraEvents,
       delivered: c.delivered,
       dropped: c.droppedRecord(this._localDrops),
       // Queued in the batch processor (handed over, not yet received by the exporter), plus the exporter's own.

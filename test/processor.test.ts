@@ -892,7 +892,7 @@ describe('serverless and identity', () => {
           logger.emit({ eventName: 'a' });
           const span = tracer.startSpan('op');
           span.addEvent('b');
-          span.addEvent('b_explicit', { 'user.id': 'u-span', 'session.id': 's-span' });
+          span.addEvent('b_explicit', { 'user.id': 'u-span', 'posthog.session_id': 's-span' });
           span.end();
           logger.emit({ eventName: 'a_explicit', attributes: { 'posthog.distinct_id': 'u-explicit', 'posthog.session_id': 's-explicit' } });
         });
