@@ -15,3 +15,4 @@ export {
   type PostHogIdentity,
 } from './request-identity.ts';
 export { withFlush, type Flushable } from './serverless.ts';
+export { recordExceptionWithCauses } from './record-exception.ts';
