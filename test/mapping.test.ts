@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { context, INVALID_SPAN_CONTEXT, SeverityNumber, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import type { StackFrame } from '../src/mapping/exception-list.ts';
 import { cymbalProblems } from './support/cymbal-schema.ts';
@@ -893,6 +893,55 @@ function decodedText(raw: Buffer, encoding: string | string[] | undefined): stri
       return raw.toString('utf8');
   }
 }
+
+describe('lone surrogates', () => {
+  test('strings cut inside an emoji, by attribute limits or by hand, in every typed field: no request fails, every event arrives', async () => {
+    const lone = '\ud83d';
+    // Five characters, then an emoji: a 6-unit attribute limit keeps its high surrogate only.
+    const cut = (five: string): string => `${five}😀 and more`;
+    const beforeSend = (event: CaptureEvent): CaptureEvent => (event.event === 'hooked' ? { ...event, distinct_id: `hook ${lone}`, session_id: `s ${lone}` } : event);
+    await withPipeline({ options: { beforeSend } }, async (p) => {
+      const limits = { attributeValueLengthLimit: 6 };
+      const log = new LoggerProvider({ resource: resourceFromAttributes({}), processors: [p.processor], logRecordLimits: limits }).getLogger('cut');
+      const tracer = new TracerProvider({ resource: resourceFromAttributes({}), spanLimits: limits, spanProcessors: [p.spanProcessor] }).getTracer('cut');
+      log.emit({ timestamp: TIME, attributes: { 'posthog.event': cut('named'), 'posthog.distinct_id': cut('user1'), 'posthog.session_id': cut('sess1'), 'posthog.window_id': cut('wind1'), 'posthog.product_tour_id': cut('tour1'), note: cut('note1') } });
+      p.logger('app').emit({ timestamp: TIME, eventName: `by hand ${lone}`, body: `body ${lone}`, attributes: { [`key ${lone}`]: `value ${lone}` } });
+      log.emit({ timestamp: TIME, eventName: '$groupidentify', attributes: { $group_type: 'org', $group_key: cut('acme1') } });
+      log.emit({ timestamp: TIME, eventName: 'checkout_failed', attributes: { 'user.id': cut('user2'), 'exception.type': 'TypeError', 'exception.message': cut('boom1') } });
+      log.emit({ timestamp: TIME, eventName: 'hooked', attributes: { 'user.id': 'u' } });
+      const span = tracer.startSpan('op');
+      span.addEvent('span_cut', { 'user.id': cut('user3'), 'posthog.session_id': cut('sess3') }, TIME);
+      span.end();
+      const unlimited = p.tracer().startSpan('op');
+      unlimited.recordException(new Error(`message ${lone}`), TIME);
+      unlimited.end();
+      const events = await flushValid(p);
+      assert.deepEqual(p.invalidRequests(), []);
+      const fixed = '\ufffd';
+      assert.deepEqual(
+        events.map((e) => e.event),
+        [`named${fixed}`, `by hand ${fixed}`, '$groupidentify', 'checkout_failed', '$exception', 'hooked', 'span_cut', '$exception'],
+      );
+      const [named, byHand, group, failed, linked, hooked, spanEvent, recorded] = events as CaptureEvent[];
+      assert.deepEqual(
+        [named!.distinct_id, named!.session_id, named!.window_id, named!.options.product_tour_id, named!.properties.note],
+        [`user1${fixed}`, `sess1${fixed}`, `wind1${fixed}`, `tour1${fixed}`, `note1${fixed}`],
+      );
+      assert.equal(byHand!.properties.body, `body ${fixed}`);
+      assert.equal(byHand!.properties[`key ${fixed}`], `value ${fixed}`);
+      assert.equal(group!.distinct_id, `$org_acme1${fixed}`);
+      assert.equal(failed!.distinct_id, `user2${fixed}`);
+      assert.equal(exceptionList(linked!)[0]?.value, `boom1${fixed}`);
+      assert.deepEqual([hooked!.distinct_id, hooked!.session_id], [`hook ${fixed}`, `s ${fixed}`]);
+      assert.deepEqual([spanEvent!.distinct_id, spanEvent!.session_id], [`user3${fixed}`, `sess3${fixed}`]);
+      assert.equal(exceptionList(recorded!)[0]?.value, `message ${fixed}`);
+      for (const event of [linked!, recorded!]) assert.deepEqual(cymbalProblems(event.properties), []);
+      const stats = p.processor.getStats();
+      assert.equal(stats.delivered, events.length);
+      assertIdentity(stats);
+    });
+  });
+});
 
 describe('values JSON cannot hold', () => {
   test('never break a batch: BigInt, NaN/Infinity, bytes, cycles and 10 000-deep nesting all arrive converted', async () => {
