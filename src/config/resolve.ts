@@ -217,7 +217,8 @@ function mergeHeaders(fromEnv: Record<string, string> | undefined, fromCode: Rec
     for (const [name, value] of Object.entries(fromCode)) {
       if (typeof value !== 'string') continue;
       // Values may be secrets (proxy credentials): name the header, never its value.
-      if (!isHeaderName(name)) warnings.push(`headers: ${describe(name)} is ignored: it is not a valid HTTP header name.`);
+      // An invalid name may be a whole `Name: secret` line pasted as the name: it is never echoed.
+      if (!isHeaderName(name)) warnings.push(`headers: a header whose name is not a valid HTTP header name (${name.length} characters) is ignored.`);
       else if (!isHeaderValue(value)) warnings.push(`headers: ${describe(name)} is ignored: its value has a line break or another character HTTP headers cannot carry.`);
       else merged.set(name.toLowerCase(), [name, value]);
     }
