@@ -2,7 +2,8 @@
 // attributes. The list has the shape posthog-node builds: the exception first, then its cause
 // chain and an AggregateError's errors, each entry linked to its parent through `mechanism`.
 
-import { orderFrames, parseFrameLine, type ParsedFrame, type StackFrame } from './stack-frames.ts';
+import { RecursionCollapser } from './recursion.ts';
+import { defaultModuleBase, orderFrames, parseFrameLine, type StackFrame } from './stack-frames.ts';
 import { parseHeader, parseStackText, type StackNode } from './stack-text.ts';
 
 export type { StackFrame } from './stack-frames.ts';
@@ -30,6 +31,8 @@ export interface PostHogException {
 export interface ExceptionListOptions {
   /** Directory frame filenames are made relative to; default the process's working directory. */
   cwd?: string;
+  /** Directory module names are taken relative to; default the main script's, as posthog-node does. */
+  moduleBase?: string;
 }
 
 /** Frames kept per exception, those nearest the throw (posthog-node keeps as many). */
@@ -44,7 +47,7 @@ export const MAX_EXCEPTIONS = 50;
 export function parseV8StackTrace(stack: string, maxFrames: number = MAX_FRAMES, options: ExceptionListOptions = {}): StackFrame[] {
   try {
     if (typeof stack !== 'string') return [];
-    return framesOf(parseStackText(stack), frameLimit(maxFrames), workingDirectory(options));
+    return framesOf(parseStackText(stack), frameLimit(maxFrames), pathsOf(options));
   } catch {
     return [];
   }
@@ -61,14 +64,14 @@ export function buildExceptionList(exc: ExceptionAttributes, handled: boolean = 
     const stack = typeof exc?.stacktrace === 'string' ? exc.stacktrace : undefined;
     const tree = stack === undefined ? undefined : parseStackText(stack);
     const header = tree === undefined ? undefined : parseHeader(tree.header);
-    const cwd = workingDirectory(options);
+    const paths = pathsOf(options);
     const root: PostHogException = {
       type: textOf(exc?.type) ?? header?.type ?? 'Error',
       value: textOf(exc?.message) ?? header?.message ?? '',
       mechanism: rootMechanism,
     };
-    const list = [withFrames(root, tree, cwd)];
-    if (tree !== undefined) appendLinked(list, tree, 0, cwd);
+    const list = [withFrames(root, tree, paths)];
+    if (tree !== undefined) appendLinked(list, tree, 0, paths);
     return list;
   } catch {
     return [{ type: 'Error', value: '', mechanism: rootMechanism }];
@@ -87,7 +90,7 @@ export function exceptionLevelFromSeverity(severityNumber: number | undefined): 
 }
 
 /** Depth first, as posthog-node orders them: each exception, then its cause's chain, then its errors. */
-function appendLinked(list: PostHogException[], node: StackNode, parentId: number, cwd: string | undefined): void {
+function appendLinked(list: PostHogException[], node: StackNode, parentId: number, paths: Paths): void {
   const linked: Array<[StackNode, 'cause' | 'member']> = [];
   if (node.cause !== undefined) linked.push([node.cause, 'cause']);
   for (const member of node.members) linked.push([member, 'member']);
@@ -101,33 +104,54 @@ function appendLinked(list: PostHogException[], node: StackNode, parentId: numbe
       value: child.literal ?? header?.message ?? child.header.join('\n').trim(),
       mechanism: { type: 'chained', source, synthetic, exception_id: id, parent_id: parentId },
     };
-    list.push(withFrames(entry, child, cwd));
-    appendLinked(list, child, id, cwd);
+    list.push(withFrames(entry, child, paths));
+    appendLinked(list, child, id, paths);
   }
 }
 
-function withFrames(entry: PostHogException, node: StackNode | undefined, cwd: string | undefined): PostHogException {
-  const frames = node === undefined ? [] : framesOf(node, MAX_FRAMES, cwd);
+function withFrames(entry: PostHogException, node: StackNode | undefined, paths: Paths): PostHogException {
+  const frames = node === undefined ? [] : framesOf(node, MAX_FRAMES, paths);
   if (frames.length > 0) entry.stacktrace = { type: 'raw', frames };
   return entry;
 }
 
-function framesOf(node: StackNode, maxFrames: number, cwd: string | undefined): StackFrame[] {
-  const parsed: ParsedFrame[] = [];
-  for (const line of node.frameLines) {
-    if (parsed.length >= maxFrames) break;
-    const frame = parseFrameLine(line, cwd);
-    if (frame !== undefined) parsed.push(frame);
+/** posthog-node's bounds on reading a stack: lines read, and length of a line that can be a frame. */
+const MAX_FRAME_LINES = 1000;
+const MAX_FRAME_LINE_CHARS = 1024;
+
+function framesOf(node: StackNode, maxFrames: number, paths: Paths): StackFrame[] {
+  const frames = new RecursionCollapser();
+  const lines = node.frameLines;
+  for (let i = 0; i < lines.length && i < MAX_FRAME_LINES; i++) {
+    // Counted after collapsing repeats: a deep recursion leaves room for the frames outside it.
+    if (frames.surviving >= maxFrames) break;
+    const line = lines[i]!;
+    if (line.length > MAX_FRAME_LINE_CHARS) continue;
+    const frame = parseFrameLine(line, paths.cwd);
+    if (frame !== undefined) frames.add(frame);
   }
-  return orderFrames(parsed, maxFrames);
+  return orderFrames(frames.finish(), maxFrames, paths.moduleBase);
 }
 
 function frameLimit(maxFrames: number): number {
   return typeof maxFrames === 'number' && !Number.isNaN(maxFrames) ? Math.max(0, Math.floor(maxFrames)) : MAX_FRAMES;
 }
 
-function workingDirectory(options: ExceptionListOptions): string | undefined {
-  if (typeof options?.cwd === 'string') return options.cwd;
+interface Paths {
+  /** Filenames are made relative to it (undefined: kept absolute). */
+  cwd: string | undefined;
+  /** Module names are taken relative to it (undefined: none given). */
+  moduleBase: string | undefined;
+}
+
+function pathsOf(options: ExceptionListOptions): Paths {
+  return {
+    cwd: typeof options?.cwd === 'string' ? options.cwd : workingDirectory(),
+    moduleBase: typeof options?.moduleBase === 'string' ? options.moduleBase : defaultModuleBase(),
+  };
+}
+
+function workingDirectory(): string | undefined {
   try {
     return process.cwd();
   } catch {

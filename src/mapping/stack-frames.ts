@@ -3,7 +3,7 @@
 // the function and filename of its in-app frames: the names here follow posthog-node's, so the same
 // crash reported by either lands in the same issue.
 
-import { isAbsolute, relative, sep } from 'node:path';
+import { isAbsolute, posix, relative, sep } from 'node:path';
 
 export interface StackFrame {
   platform: 'node:javascript';
@@ -12,6 +12,8 @@ export interface StackFrame {
   /** The file's absolute path, when the frame has one (not for `node:` modules or built-ins). */
   abs_path?: string;
   function: string;
+  /** posthog-node's module name (`express.lib.router:layer`, `routes:checkout`): error tracking groups on it too. */
+  module?: string;
   /** Unsigned 32-bit, as error tracking reads them; absent when unknown. */
   lineno?: number;
   colno?: number;
@@ -93,16 +95,63 @@ export function parseFrameLine(line: string, cwd: string | undefined): ParsedFra
 /**
  * Frames as printed (innermost first) → the order error tracking wants (oldest call first), keeping
  * the `maxFrames` nearest the throw. A `(native)` frame takes the filename of the frame that threw.
+ * `moduleBase` is the directory module names are taken relative to (undefined: none are given).
  */
-export function orderFrames(printed: readonly ParsedFrame[], maxFrames: number): StackFrame[] {
+export function orderFrames(printed: readonly ParsedFrame[], maxFrames: number, moduleBase?: string): StackFrame[] {
   const kept = printed.slice(0, Math.max(0, maxFrames));
-  const crashSite = kept[0]?.filename ?? NATIVE_FILENAME;
+  const crashSite = kept[0];
   const frames: StackFrame[] = [];
   for (let i = kept.length - 1; i >= 0; i--) {
-    const frame = kept[i]!;
-    frames.push(frame.filename === undefined ? { ...frame, filename: crashSite } : (frame as StackFrame));
+    const parsed = kept[i]!;
+    const frame: StackFrame = parsed.filename === undefined ? { ...parsed, filename: crashSite?.filename ?? NATIVE_FILENAME } : { ...parsed, filename: parsed.filename };
+    if (moduleBase !== undefined) {
+      // posthog-node names modules after the path as printed, before making it relative.
+      const source = parsed.filename === undefined ? crashSite : parsed;
+      frame.module = moduleName(source?.abs_path ?? source?.filename ?? NATIVE_FILENAME, moduleBase);
+    }
+    frames.push(frame);
   }
   return frames;
+}
+
+/** The directory posthog-node takes module names relative to: the main script's, else the working directory. */
+export function defaultModuleBase(): string | undefined {
+  try {
+    const main = process.argv[1];
+    return main ? posix.dirname(toPosix(main)) : toPosix(process.cwd());
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * posthog-node's module name of a file: `<package path, dotted>:<file>` inside node_modules,
+ * `<directory under the base, dotted>:<file>` under `base`, else the file's name; `.js`, `.mjs` and
+ * `.cjs` are left out.
+ */
+export function moduleName(path: string, base: string): string {
+  const parsed = posix.parse(toPosix(path));
+  let file = parsed.base;
+  if (parsed.ext === '.js' || parsed.ext === '.mjs' || parsed.ext === '.cjs') file = file.slice(0, -parsed.ext.length);
+  try {
+    file = decodeURIComponent(file);
+  } catch {
+    // Malformed escapes: the name as written.
+  }
+  const dir = parsed.dir === '' ? '.' : parsed.dir;
+  const packages = dir.lastIndexOf('/node_modules');
+  if (packages !== -1) return `${dir.slice(packages + '/node_modules/'.length).replace(/\//g, '.')}:${file}`;
+  const normalisedBase = toPosix(base);
+  if (dir.startsWith(normalisedBase)) {
+    const under = dir.slice(normalisedBase.length + 1).replace(/\//g, '.');
+    return under === '' ? file : `${under}:${file}`;
+  }
+  return file;
+}
+
+/** On Windows, a path without its drive letter and with forward slashes, as posthog-node compares them. */
+function toPosix(path: string): string {
+  return sep === '\\' ? path.replace(/^[A-Z]:/, '').replace(/\\/g, '/') : path;
 }
 
 /**

@@ -23,6 +23,10 @@ const CAUSE_HEADER = /^(\[cause\]|caused by):\s?(.*)$/i;
 const ERRORS_OPEN = /^\[errors\]:\s*\[$/;
 /** util.inspect's `... 3 lines matching cause stack trace ...`: frames it left out because the cause has them. */
 const ELIDED = /^\.\.\. (\d+) lines? matching cause stack trace \.\.\.$/;
+/** util.inspect's `... collapsed 48 duplicate lines matching above 2 lines 24 times...`: a recursion it printed once. */
+const COLLAPSED = /^\.\.\. collapsed \d+ duplicate lines? matching above (\d+) lines? (\d+) times?\.\.\.( \{|,)?$/;
+/** Frame lines a collapsed run may be expanded to: a stack is at most this long to be read anyway. */
+const MAX_EXPANDED_LINES = 1000;
 const QUOTED = /^'(.*)'$/s;
 /** util.inspect's form of an error without frames: `[TypeError: x]`, maybe followed by its properties. */
 const BRACKETED = /^\[([^\s[\]][^]*?)\](?: \{.*)?$/s;
@@ -83,6 +87,13 @@ export function parseStackText(text: string): StackNode {
         }
         continue;
       }
+      const collapsed = COLLAPSED.exec(trimmed);
+      if (collapsed && last.framesOpen && last.node.frameLines.length > 0) {
+        expandCollapsed(last.node.frameLines, Number(collapsed[1]), Number(collapsed[2]));
+        // The last line of a stack gets util.inspect's " {" or "," too.
+        if (collapsed[3] !== undefined) last.framesOpen = false;
+        continue;
+      }
       const elided = ELIDED.exec(trimmed);
       if (elided && last.framesOpen && last.node.frameLines.length > 0) {
         last.elided = { after: last.node.frameLines.length, count: Number(elided[1]) };
@@ -139,6 +150,13 @@ export function parseStackText(text: string): StackNode {
     // Keep whatever was read; a partial tree beats none.
   }
   return root;
+}
+
+/** Repeats the last `span` frame lines `times` times, as util.inspect left them out. */
+function expandCollapsed(lines: string[], span: number, times: number): void {
+  if (!(span > 0) || span > lines.length) return;
+  const run = lines.slice(-span);
+  for (let i = 0; i < times && lines.length + span <= MAX_EXPANDED_LINES; i++) lines.push(...run);
 }
 
 function capText(text: string): string {

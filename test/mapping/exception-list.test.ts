@@ -222,9 +222,13 @@ test('frames: at most 50 per exception, those nearest the throw; at most 50 exce
 });
 
 test('a 1 MB stack is read in part and never takes pathological time; odd lines give no frames', () => {
-  const line = '    at someFunction (/srv/app/src/some/deep/module/path/file.js:123:45)\n';
-  const big = `Error: huge\n${line.repeat(Math.ceil(1_000_000 / line.length))}`;
+  const lines = Array.from({ length: 15_000 }, (_, i) => `    at someFunction${i} (/srv/app/src/some/deep/module/path/file.js:${i + 1}:45)`);
+  const big = `Error: huge\n${lines.join('\n')}`;
+  assert.ok(big.length > 1_000_000);
   assert.equal(buildExceptionList({ stacktrace: big })[0]?.stacktrace?.frames.length, 50);
+  // The same line repeated is one recursion: one frame.
+  const same = `Error: huge\n${lines[0]!.concat('\n').repeat(15_000)}`;
+  assert.equal(buildExceptionList({ stacktrace: same })[0]?.stacktrace?.frames.length, 1);
   assert.deepEqual(parseV8StackTrace('x'.repeat(1_000_000)), []);
   assert.deepEqual(parseV8StackTrace(`    at x${' '.repeat(1_000_000)}y`), []);
   assert.deepEqual(parseV8StackTrace(`    at f (${'('.repeat(500_000)}${')'.repeat(500_000)})`), []);
@@ -316,4 +320,27 @@ test('the schema check catches what error tracking refuses (so the tests above c
   ];
   for (const [list, problem] of cases) assert.match(cymbalProblems({ $exception_list: list }).join('; '), problem, JSON.stringify(list));
   assert.deepEqual(cymbalProblems({ $exception_list: [{ type: 'E', stacktrace: { type: 'raw', frames: [frame] } }] }), []);
+});
+
+test('util.inspect: a recursion it printed once ("... collapsed N duplicate lines ...") is read in full, also at the end of a stack', () => {
+  const text = [
+    'Error: outer',
+    '    at b (/srv/r.js:2:2)',
+    '    at a (/srv/r.js:1:1)',
+    '    ... collapsed 4 duplicate lines matching above 2 lines 2 times... {',
+    '  [cause]: Error: inner',
+    '      at inner (/srv/i.js:1:1)',
+    '}',
+  ].join('\n');
+  const list = buildExceptionList({ stacktrace: text }, true, { cwd: '/srv' });
+  assert.deepEqual(
+    list.map((e) => [e.value, e.stacktrace?.frames.length]),
+    [
+      ['outer', 2],
+      ['inner', 1],
+    ],
+  );
+  // Read in full, the six frames are three copies of one cycle: one copy is kept, as posthog-node keeps it.
+  const expanded = buildExceptionList({ stacktrace: 'Error: outer\n' + '    at b (/srv/r.js:2:2)\n    at a (/srv/r.js:1:1)\n'.repeat(3) }, true, { cwd: '/srv' });
+  assert.deepEqual(list[0]?.stacktrace, expanded[0]?.stacktrace);
 });

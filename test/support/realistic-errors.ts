@@ -52,6 +52,30 @@ function recurse(n: number): number {
   return recurse(n + 1) + 1;
 }
 
+function ping(n: number): number {
+  return pong(n + 1) + 1;
+}
+
+function pong(n: number): number {
+  return ping(n + 1) + 1;
+}
+
+function descend(depth: number): number {
+  if (depth === 0) throw new RangeError('reached the bottom');
+  return descend(depth - 1) + 1;
+}
+
+/** An error thrown with a longer stack than Node's default 10 frames. */
+function withStackLimit(limit: number, fn: () => unknown): Error {
+  const previous = Error.stackTraceLimit;
+  Error.stackTraceLimit = limit;
+  try {
+    return caught(fn);
+  } finally {
+    Error.stackTraceLimit = previous;
+  }
+}
+
 function withCauses(): Error {
   const root = caught(() => OrderRepository.parse('{"items": [1, 2'));
   const middle = caught(() => {
@@ -98,6 +122,9 @@ export async function realisticErrors(): Promise<RealisticError[]> {
     { name: 'Node internal with a code', error: caught(() => Buffer.alloc(-1)) },
     { name: 'fs rejection', error: await caughtAsync(() => import('node:fs/promises').then((fs) => fs.readFile('/nonexistent/order.json'))) },
     { name: 'stack overflow', error: caught(() => recurse(0)) },
+    { name: 'mutual recursion overflow', error: caught(() => ping(0)) },
+    { name: 'deep recursion in a 200-frame stack', error: withStackLimit(200, () => descend(120)) },
+    { name: 'mutual recursion in a 200-frame stack', error: withStackLimit(200, () => ping(0)) },
     { name: 'multi-line message', error: new Error('first line\nsecond line\n  indented third') },
     { name: 'emoji message', error: new Error('payment 💳 declined') },
     { name: 'causes', error: withCauses() },
