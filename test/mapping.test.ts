@@ -338,6 +338,23 @@ describe('exceptions', () => {
     });
   });
 
+  test('a named event and its linked $exception are counted apart: one dropped, one delivered, the identity holds', async () => {
+    const beforeSend = (event: CaptureEvent): CaptureEvent | null => (event.event === '$exception' ? null : event);
+    await withPipeline({ options: { beforeSend } }, async (p) => {
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
+      const events = await flushValid(p);
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['refund_failed', 'plain'],
+      );
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [2, 3, 2, 0]);
+      assert.deepEqual(stats.dropped, { before_send: 1 });
+      assertIdentity(stats);
+    });
+  });
+
   test('$exception_level follows severity: ERROR→error, WARN→warning, FATAL→fatal, none→error', async () => {
     await withPipeline({}, async (p) => {
       const log = p.logger('app');

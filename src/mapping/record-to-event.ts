@@ -89,8 +89,9 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
   const tally: ConversionTally = { unconvertible: 0 };
   const named = explicitEventName(record);
   // A named event keeps its name; its exception attributes also go to error tracking, as a $exception linked to it.
-  const exception = named === '$exception' || (hasException(attributes) && (named === undefined || named === EXCEPTION_EVENT_NAME));
-  const linkedException = !exception && hasException(attributes);
+  const exceptionAttributes = hasException(attributes);
+  const exception = named === '$exception' || (exceptionAttributes && (named === undefined || named === EXCEPTION_EVENT_NAME));
+  const linkedException = exceptionAttributes && !exception;
   const event = wellFormed(exception ? '$exception' : (named ?? settings.logEventName));
 
   const properties = propertiesText(record, settings, origin, exception ? 'exception' : linkedException ? 'stack' : 'none', tally);
@@ -121,9 +122,10 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
     sessionId: sessionOrWindowId(attributes, SESSION_ID_KEYS, identity?.sessionId, UUIDV7_SESSION_ID_KEYS),
     windowId: sessionOrWindowId(attributes, WINDOW_ID_KEYS, identity?.windowId, UUIDV7_WINDOW_ID_KEYS),
   };
-  const newUuid = (name: string, propertiesJson: string): string =>
-    settings.deterministicUuids ? deterministicUuid(record, name, origin?.index ?? 0, propertiesJson, identified ? distinctId : '') : uuidv7(timeMillis);
-  const uuid = canonicalUuid(attributes[POSTHOG_UUID]) ?? newUuid(event, `{${text}}`);
+  const personKey = identified ? distinctId : '';
+  const uuid =
+    canonicalUuid(readAttribute(attributes, POSTHOG_UUID)) ??
+    (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
   const events = [encodeEvent(event, uuid, common, text)];
 
   if (linkedException) {
@@ -135,7 +137,8 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
     linked = withMember(linked, LINKED_EVENT_UUID, `"${uuid}"`);
     // The links are written last and must win over attributes of the same name.
     linked = dedupeMembers(linked);
-    events.push(encodeEvent('$exception', newUuid('$exception', `{${linked}}`), common, linked));
+    const linkedUuid = settings.deterministicUuids ? deterministicUuid(record, '$exception', origin?.index ?? 0, `{${linked}}`, personKey) : uuidv7(timeMillis);
+    events.push(encodeEvent('$exception', linkedUuid, common, linked));
   }
   return { kind: 'mapped', events, unconvertible: tally.unconvertible };
 }
