@@ -552,9 +552,14 @@ function sessionOrWindowId(attributes: Attributes, ownKeys: readonly string[], f
 function firstUuidV7(attributes: Attributes, keys: readonly string[]): string | undefined {
   for (const key of keys) {
     const value = readAttribute(attributes, key);
-    if (typeof value === 'string' && UUID_V7.test(value.trim())) return value.trim();
+    if (isUuidV7(value)) return value.trim();
   }
   return undefined;
+}
+
+/** Whether a value is a UUIDv7 (surrounding spaces allowed), as posthog-js's session and window ids are. */
+export function isUuidV7(value: unknown): value is string {
+  return typeof value === 'string' && UUID_V7.test(value.trim());
 }
 
 /** Typed options from `posthog.*` attributes, coerced as the protocol's SDKs do; uncoercible values are left out. */
