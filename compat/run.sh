@@ -8,6 +8,12 @@
 #             with skipLibCheck false, so our .d.ts files are checked against that line's types
 #   nodeN     otel2-smoke.mjs (import) and otel2-smoke.cjs (require) on each Node major: a real
 #             LoggerProvider and tracer provider, our processors, the repo's fake capture server
+# Then the README's own lines, as a user copies them (compat/readme.mjs reads them from README.md):
+#   readme-otel3, readme-otel2   the install line of each OpenTelemetry line, run as written in a
+#             fresh project (the package name replaced by the tarball), then that line's quick start
+#             run as a script that ends without shutdown (compat/readme-quick-start.mjs)
+#   readme-nextjs  the Next.js guide's install line, then examples/nextjs/*.ts type-checked against
+#             @vercel/otel as Next.js compiles them (bundler resolution)
 # Prints a table and exits non-zero when any check fails. Needs only npm registry access (and the
 # repository's node_modules for the build; it runs `npm ci` in its copy when they are missing).
 #
@@ -19,6 +25,9 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMPAT=$REPO/compat
 read -r -a NODE_MAJORS <<<"${COMPAT_NODE_VERSIONS:-22 24}"
+
+# The README's lines (see the header); each name is also the install line's name in compat/readme.mjs.
+README_LINES=(otel3 otel2 nextjs)
 
 # Each line: name|tracer package|packages to install (npm specs, space-separated).
 # The *-min lines are the lower bounds of package.json#peerDependencies: keep the two in step.
@@ -107,6 +116,54 @@ smoke() (
   "$2" "$3"
 )
 
+# The README's install line NAME, as written, in a fresh project: the tarball stands for the package.
+readme_install() (
+  local dir=$1 name=$2 spec specs=()
+  cd "$dir"
+  npm init -y >/dev/null
+  until [[ -e $WORK/packed ]]; do sleep 0.2; done
+  local tarball
+  tarball=$(cat "$WORK/packed")
+  [[ -n $tarball ]] || { echo "no tarball: the build failed"; exit 1; }
+  while read -r spec; do
+    if [[ $spec == opentelemetry-exporter-posthog ]]; then specs+=("$tarball"); else specs+=("$spec"); fi
+  done < <(node "$COMPAT/readme.mjs" install "$name")
+  [[ " ${specs[*]} " == *" $tarball "* ]] || { echo "the README's $name install line does not install opentelemetry-exporter-posthog"; exit 1; }
+  echo "npm install ${specs[*]}"
+  npm install "${NPM_FLAGS[@]}" "${specs[@]}"
+  npm ls --all
+)
+
+# examples/nextjs/*.ts as Next.js compiles them (bundler resolution), against @vercel/otel.
+typecheck_nextjs() (
+  cd "$1"
+  npm install "${NPM_FLAGS[@]}" --no-save "$TYPES_NODE"
+  cp "$REPO"/examples/nextjs/*.ts .
+  cat >tsconfig.json <<'JSON'
+{
+  "compilerOptions": {
+    "module": "esnext", "moduleResolution": "bundler", "target": "ES2022", "lib": ["ES2023"],
+    "types": ["node"], "strict": true, "noEmit": true, "isolatedModules": true, "skipLibCheck": true
+  },
+  "include": ["*.ts"]
+}
+JSON
+  node "$TSC" -p .
+)
+
+run_readme_line() {
+  local name=$1 dir=$WORK/readme-$1
+  mkdir -p "$dir"
+  check "readme-$name.install" readme_install "$dir" "$name" || return 0
+  if [[ $name == nextjs ]]; then
+    check "readme-$name.check" typecheck_nextjs "$dir" || true
+  else
+    node "$COMPAT/readme.mjs" quick-start "$name" >"$dir/quick-start.mjs"
+    cp "$COMPAT/readme-quick-start.mjs" "$dir/"
+    check "readme-$name.check" smoke "$dir" "${NODE_BIN[${NODE_MAJORS[0]}]}" readme-quick-start.mjs || true
+  fi
+}
+
 # Every check of one line, in order; a failed install skips the rest of the line.
 run_line() {
   local name=$1 tracer=$2 dir=$WORK/$1; shift 2
@@ -128,6 +185,10 @@ for entry in "${LINES[@]}"; do
   IFS='|' read -r name tracer specs <<<"$entry"
   read -r -a spec_list <<<"$specs"
   run_line "$name" "$tracer" "${spec_list[@]}" &
+  PIDS+=($!)
+done
+for name in "${README_LINES[@]}"; do
+  run_readme_line "$name" &
   PIDS+=($!)
 done
 
@@ -165,23 +226,32 @@ for entry in "${LINES[@]}"; do
   echo "$row"
 done
 echo "node: $(for major in "${NODE_MAJORS[@]}"; do printf '%s ' "$("${NODE_BIN[$major]}" --version)"; done)"
+echo
+printf '%-15s %-7s %s\n' 'README line' install 'quick start (otel3, otel2) / types (nextjs)'
+for name in "${README_LINES[@]}"; do
+  printf '%-15s %-7s %s\n' "readme-$name" "$(result "readme-$name.install")" "$(result "readme-$name.check")"
+done
 
 PASSED=0
 FAILED=0
+KEYS=()
 for entry in "${LINES[@]}"; do
   name=${entry%%|*}
-  for key in "$name.install" "$name.types" $(for major in "${NODE_MAJORS[@]}"; do echo "$name.node$major-esm $name.node$major-cjs"; done); do
-    case $(result "$key") in
-      ok) PASSED=$((PASSED + 1)) ;;
-      skip) ;;
-      *)
-        FAILED=$((FAILED + 1))
-        echo
-        echo "---- $key (last 60 lines of $WORK/logs/$key.log)"
-        tail -n 60 "$WORK/logs/$key.log"
-        ;;
-    esac
-  done
+  KEYS+=("$name.install" "$name.types")
+  for major in "${NODE_MAJORS[@]}"; do KEYS+=("$name.node$major-esm" "$name.node$major-cjs"); done
+done
+for name in "${README_LINES[@]}"; do KEYS+=("readme-$name.install" "readme-$name.check"); done
+for key in "${KEYS[@]}"; do
+  case $(result "$key") in
+    ok) PASSED=$((PASSED + 1)) ;;
+    skip) ;;
+    *)
+      FAILED=$((FAILED + 1))
+      echo
+      echo "---- $key (last 60 lines of $WORK/logs/$key.log)"
+      tail -n 60 "$WORK/logs/$key.log"
+      ;;
+  esac
 done
 echo
 if ((FAILED > 0)); then

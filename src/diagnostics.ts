@@ -42,6 +42,11 @@ export function redact(text: string, apiKey: string): string {
   return apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text;
 }
 
+/** A URL fit for a message: scheme, host, port and path; never credentials, a query or a fragment. */
+export function publicUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
 /** How often a continuing kind of loss is reported again. */
 export const DROP_WARNING_INTERVAL_MILLIS = 60_000;
 

@@ -1,3 +1,5 @@
+// First, before any dependency loads: a clear error on a Node.js version that is too old.
+import './node-version.ts';
 export { PostHogLogRecordExporter, PostHogExportError } from './log-record-exporter.ts';
 export { PostHogLogRecordProcessor } from './log-record-processor.ts';
 export { PostHogSpanEventProcessor, type PostHogSpanEventProcessorOptions } from './span-event-processor.ts';
@@ -13,3 +15,4 @@ export {
   type PostHogIdentity,
 } from './request-identity.ts';
 export { withFlush, type Flushable } from './serverless.ts';
+export { recordExceptionWithCauses } from './record-exception.ts';

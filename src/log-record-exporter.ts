@@ -1,6 +1,6 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { CaptureClient } from './capture/capture-client.ts';
+import { CaptureClient, captureEndpoint } from './capture/capture-client.ts';
 import { systemClock, type Clock } from './capture/clock.ts';
 import { eventJson, plainEvent } from './capture/encoded-event.ts';
 import type { CaptureTransport } from './capture/transport.ts';
@@ -9,11 +9,14 @@ import { TimeSlicer } from './capture/time-slice.ts';
 import { canonicalUuid } from './capture/uuid.ts';
 import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
+import { reportIfWaiting, reportResolution } from './config/report.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
 import { DeliveryLedger, type PostHogStats } from './delivery/ledger.ts';
-import { describeReason, DropWarnings, echoDiagnosticsToConsole, logger, redact } from './diagnostics.ts';
+import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics.ts';
 import { EventDelivery } from './delivery/event-delivery.ts';
-import { recordToEvent, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
+import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
+import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
+import { withWellFormedFields } from './mapping/well-formed.ts';
 import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './span-event-record.ts';
 import { Spool } from './delivery/spool.ts';
@@ -55,6 +58,7 @@ export class PostHogExportError extends Error {
  * runs under its own deadline, shorter than the batch processor's export timeout.
  */
 export class PostHogLogRecordExporter implements LogRecordExporter {
+  private readonly _resolution: Resolution;
   private readonly _config: ResolvedConfig;
   private readonly _client: CaptureClient | undefined;
   private readonly _delivery: EventDelivery | undefined;
@@ -62,6 +66,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _mapping: MappingSettings;
   private readonly _ledger = new DeliveryLedger();
   private readonly _dropWarnings: DropWarnings;
+  private readonly _unconvertible: UnconvertibleValueWarnings;
   private readonly _print: (line: string) => void;
   private _shutdownPromise: Promise<void> | undefined;
   /** One slicer for every export and resend: concurrent ones hold the event loop one slice at a time. */
@@ -69,17 +74,20 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   constructor(options: PostHogExporterOptions = {}, internals: ExporterInternals = {}) {
     const resolution = internals.resolution ?? resolveConfig(options, internals.env);
+    this._resolution = resolution;
     this._config = resolution.config;
     this._clock = internals.clock ?? systemClock;
     this._print = internals.print ?? ((line) => console.log(line));
-    if (internals.resolution === undefined) reportResolution(resolution);
+    if (internals.resolution === undefined) reportResolution(resolution, { kind: 'exporter', print: this._print });
     const c = this._config;
     this._mapping = { disableGeoip: c.disableGeoip, resourceAttributes: c.resourceAttributes, logEventName: c.logEventName, deterministicUuids: c.deterministicUuids };
     this._dropWarnings = new DropWarnings(
       () => this._clock.now(),
       (message) => logger.warn(this._redact(message)),
     );
+    this._unconvertible = new UnconvertibleValueWarnings(() => this._clock.now(), (message) => logger.warn(message));
     if (!c.enabled || c.dryRun) return;
+    const endpoint = publicUrl(captureEndpoint(c.host));
     this._client = new CaptureClient({
       host: c.host,
       apiKey: c.apiKey,
@@ -100,7 +108,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       ...(c.debug
         ? {
             onAttempt: (a) =>
-              this._debug(`request ${a.requestId} attempt ${a.attempt}: ${a.events} event(s) → ${a.status ?? 'no response'}${a.error ? ` (${a.error})` : ''}; ok ${a.delivered}, drop ${a.dropped}, retry ${a.retry}`),
+              this._debug(`request ${a.requestId} attempt ${a.attempt}: ${a.events} event(s) to ${endpoint} → ${a.status ?? 'no response'}${a.error ? ` (${a.error})` : ''}; ok ${a.delivered}, drop ${a.dropped}, retry ${a.retry}`),
           }
         : {}),
     });
@@ -134,6 +142,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       }
     };
     try {
+      reportIfWaiting(this._resolution);
       if (this._shutdownPromise !== undefined) {
         this._ledger.take(records.length);
         this._ledger.drop('shutdown', records.length);
@@ -158,6 +167,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     this._ledger.take(records.length);
     const events: CaptureEvent[] = [];
     const dropped = new Map<DropReason, number>();
+    let extraEvents = 0;
     const localDrop = (reason: DropReason, event: CaptureEvent | undefined, details: string): void => {
       this._ledger.drop(reason, 1);
       dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
@@ -167,21 +177,27 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     for (const record of records) {
       const pause = slicer.pause();
       if (pause) await pause;
-      const event = this._map(record, now);
-      if (event === undefined) {
-        localDrop('invalid', undefined, 'a record could not be mapped');
+      const outcome = this._map(record, now);
+      if (outcome.kind === 'invalid') {
+        localDrop('invalid', undefined, outcome.reason);
         continue;
       }
-      if (this._config.beforeSend === undefined) {
-        events.push(event);
-        continue;
+      // A named event's linked $exception: `selected` counts events.
+      if (outcome.events.length > 1) this._ledger.derive(outcome.events.length - 1);
+      extraEvents += outcome.events.length - 1;
+      for (const event of outcome.events) {
+        if (this._config.beforeSend === undefined) {
+          events.push(event);
+          continue;
+        }
+        const final = this._beforeSend(this._config.beforeSend, event);
+        if ('dropped' in final) localDrop('before_send', event, final.dropped);
+        else events.push(final.event);
       }
-      const final = this._beforeSend(this._config.beforeSend, event);
-      if ('dropped' in final) localDrop('before_send', event, final.dropped);
-      else events.push(final.event);
     }
     if (this._config.debug || this._config.dryRun) {
-      for (const event of events) this._debug(`event ${debugJson(event)}`);
+      const label = this._config.dryRun ? 'dry run, not sent: event' : 'event';
+      for (const event of events) this._debug(`${label} ${debugJson(event)}`);
     }
     if (this._delivery === undefined) {
       // Dry run: mapped and printed, nothing sent; counted apart so getStats() still adds up.
@@ -192,25 +208,31 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       for (const [reason, count] of await this._delivery.deliver(events, now, slicer)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     }
     if (dropped.size === 0) return { code: ExportResultCode.SUCCESS };
-    return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length) };
+    return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length + extraEvents) };
   }
 
-  private _map(record: ReadableLogRecord, nowMillis: number): CaptureEvent | undefined {
+  private _map(record: ReadableLogRecord, nowMillis: number): MappingOutcome {
     try {
       const identity = recordIdentity(record);
       const spanEvent = record instanceof SpanEventLogRecord;
+      let outcome: MappingOutcome;
       // Most records are neither: no origin to describe.
-      if (identity === undefined && !spanEvent) return recordToEvent(record, this._mapping, nowMillis);
-      const origin: RecordOrigin = {};
-      if (identity !== undefined) origin.identity = identity;
-      if (spanEvent) {
-        origin.spanName = record.spanName;
-        origin.index = record.index;
+      if (identity === undefined && !spanEvent) outcome = mapRecord(record, this._mapping, nowMillis);
+      else {
+        const origin: RecordOrigin = {};
+        if (identity !== undefined) origin.identity = identity;
+        if (spanEvent) {
+          origin.spanName = record.spanName;
+          origin.index = record.index;
+        }
+        outcome = mapRecord(record, this._mapping, nowMillis, origin);
       }
-      return recordToEvent(record, this._mapping, nowMillis, origin);
+      if (outcome.kind === 'mapped' && outcome.unconvertible > 0) this._unconvertible.record(outcome.unconvertible);
+      return outcome;
     } catch (error) {
-      logger.debug(`record could not be mapped: ${String(error)}`);
-      return undefined;
+      // The error may quote attribute values, and so the key.
+      logger.debug(this._redact(`record could not be mapped: ${String(error)}`));
+      return { kind: 'invalid', reason: 'a record could not be mapped' };
     }
   }
 
@@ -230,7 +252,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     if (uuid === undefined) return { dropped: 'beforeSend returned an event whose uuid is not a UUID' };
     // `options` may be left out, as the protocol allows; the wire layer always sends an object.
     const options = typeof result.options === 'object' && result.options !== null ? result.options : {};
-    return { event: uuid === result.uuid && options === result.options ? result : { ...result, uuid, options } };
+    const final = uuid === result.uuid && options === result.options ? result : { ...result, uuid, options };
+    return { event: withWellFormedFields(final) };
   }
 
   private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = events.length): void {
@@ -321,16 +344,6 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   }
 }
 
-/** Logs what configuration resolution found, once per pipeline. */
-export function reportResolution(resolution: Resolution): void {
-  if (resolution.config.debug) echoDiagnosticsToConsole();
-  for (const warning of resolution.warnings) logger.warn(warning);
-  for (const error of resolution.errors) logger.error(`disabled: ${error}`);
-  if (resolution.errors.length === 0 && !resolution.config.enabled && resolution.config.disabledReason) {
-    logger.warn(`disabled: ${resolution.config.disabledReason}. Records are accepted and discarded.`);
-  }
-}
-
 function exportError(dropped: ReadonlyMap<DropReason, number>, total: number): PostHogExportError {
   let count = 0;
   const parts: string[] = [];
@@ -357,3 +370,4 @@ function isEventShape(value: unknown): value is CaptureEvent {
   const v = value as Record<string, unknown>;
   return typeof v.event === 'string' && typeof v.uuid === 'string' && typeof v.distinct_id === 'string' && typeof v.timestamp === 'string' && typeof v.properties === 'object' && v.properties !== null;
 }
+

@@ -2,10 +2,12 @@ import type { Context } from '@opentelemetry/api';
 import { BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { DropReason } from './capture/types.ts';
 import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
+import { reportResolution } from './config/report.ts';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.ts';
 import type { DeliveryLedger, PostHogStats } from './delivery/ledger.ts';
 import { DropWarnings, logger } from './diagnostics.ts';
-import { PostHogLogRecordExporter, reportResolution, type ExporterInternals } from './log-record-exporter.ts';
+import { flushOnExit } from './exit-flush.ts';
+import { PostHogLogRecordExporter, type ExporterInternals } from './log-record-exporter.ts';
 import { isSelected, type SelectionSettings } from './mapping/selection.ts';
 import { scheduleOn, systemClock, type Clock } from './capture/clock.ts';
 import { getPostHogIdentity, rememberRecordIdentity } from './request-identity.ts';
@@ -32,10 +34,13 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   private readonly _flushes = new Set<Promise<void>>();
   /** Set by the first shutdown(): from then on records are dropped as `shutdown`, and flushes wait for it. */
   private _shutdownPromise: Promise<void> | undefined;
+  /** Records handed to the batch processor when the last exit flush started: an exit flush runs only for records newer than that. */
+  private _exitFlushedUpTo = 0;
+  private readonly _stopExitFlush: (() => void) | undefined;
 
   constructor(options: PostHogLogRecordProcessorOptions = {}, internals: ExporterInternals = {}) {
     const resolution = internals.resolution ?? resolveConfig(options, internals.env);
-    reportResolution(resolution);
+    reportResolution(resolution, { kind: 'processor', print: internals.print ?? ((line) => console.log(line)) });
     this._config = resolution.config;
     this.exporter = new PostHogLogRecordExporter(options, { ...internals, resolution });
     this._ledger = this.exporter.ledger;
@@ -49,6 +54,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     this._selection = { logRecords: this._config.logRecords, minSeverity: this._config.minSeverity, ignoredScopes: new Set([OWN_SCOPE_NAME]) };
     this._clock = internals.clock ?? systemClock;
     this._dropWarnings = new DropWarnings(() => this._clock.now(), (message) => logger.warn(message));
+    if (this._config.flushOnExit && this.accepting) this._stopExitFlush = flushOnExit(this);
   }
 
   onEmit(logRecord: EmittedLogRecord, context?: Context): void {
@@ -121,10 +127,30 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   }
 
   /**
+   * @internal The flush on `beforeExit` (see {@link flushOnExit}): once for the records that
+   * arrived since the previous one, so it can never keep a process alive by itself.
+   */
+  flushAtExit(): Promise<void> | undefined {
+    if (this._shutdownPromise !== undefined || this._ledger.handedToBatch === this._exitFlushedUpTo) return undefined;
+    this._exitFlushedUpTo = this._ledger.handedToBatch;
+    return this.forceFlush().then(() => {
+      const { pending } = this.getStats();
+      if (pending === 0) return;
+      const budget = `not delivered within flushTimeoutMillis (${this._config.flushTimeoutMillis} ms)`;
+      logger.warn(
+        this._config.spoolDir === undefined
+          ? `flush at exit: ${pending} event(s) ${budget} are lost if the process exits now; set spoolDir to keep them for the next start.`
+          : `flush at exit: ${pending} event(s) ${budget}; those waiting for retry stay in the spool for the next start.`,
+      );
+    });
+  }
+
+  /**
    * Flushes within `flushTimeoutMillis`, then spools (with `spoolDir`) or drops what is left as
    * `deadline`. Records emitted afterwards are counted as dropped (`shutdown`) and cost nothing.
    */
   shutdown(): Promise<void> {
+    this._stopExitFlush?.();
     this._shutdownPromise ??= this._shutdownOnce();
     return this._shutdownPromise;
   }

@@ -1,4 +1,5 @@
 import { context, createContextKey, type Context } from '@opentelemetry/api';
+import { identifyServerSpan } from './server-span-identity.ts';
 
 /** Who and which session the current work is for, as PostHog sees it. */
 export interface PostHogIdentity {
@@ -9,12 +10,16 @@ export interface PostHogIdentity {
 
 const IDENTITY_KEY = createContextKey('opentelemetry-exporter-posthog identity');
 
-/** A context that carries `identity`; records emitted and spans started under it get it. */
+/**
+ * A context that carries `identity`; records emitted and spans started under it get it. The SERVER
+ * span that the span in `ctx` runs under gets it too, for the events it ends with.
+ */
 export function setPostHogIdentity(ctx: Context, identity: PostHogIdentity): Context {
   const clean: PostHogIdentity = {};
   if (isId(identity.distinctId)) clean.distinctId = identity.distinctId;
   if (isId(identity.sessionId)) clean.sessionId = identity.sessionId;
   if (isId(identity.windowId)) clean.windowId = identity.windowId;
+  identifyServerSpan(ctx, clean);
   return ctx.setValue(IDENTITY_KEY, clean);
 }
 
@@ -47,6 +52,14 @@ export function identityFromHeaders(headers: Record<string, string | string[] | 
   if (sessionId) identity.sessionId = sessionId;
   if (windowId) identity.windowId = windowId;
   return identity;
+}
+
+/** `first`, with the fields it lacks taken from `second`; no new object unless both give some. */
+export function mergeIdentities(first: PostHogIdentity | undefined, second: PostHogIdentity | undefined): PostHogIdentity | undefined {
+  if (first === undefined) return second;
+  if (second === undefined) return first;
+  const complete = (first.distinctId !== undefined || second.distinctId === undefined) && (first.sessionId !== undefined || second.sessionId === undefined) && (first.windowId !== undefined || second.windowId === undefined);
+  return complete ? first : { ...second, ...first };
 }
 
 /** Identity captured at emit time, per record, for the exporter to read at export time. */

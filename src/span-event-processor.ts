@@ -1,9 +1,11 @@
-import type { Context } from '@opentelemetry/api';
+import type { Attributes, Context } from '@opentelemetry/api';
 import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
 import { logger } from './diagnostics.ts';
 import { PostHogLogRecordProcessor } from './log-record-processor.ts';
-import { getPostHogIdentity, rememberRecordIdentity, type PostHogIdentity } from './request-identity.ts';
+import { getPostHogIdentity, mergeIdentities, rememberRecordIdentity, type PostHogIdentity } from './request-identity.ts';
+import { serverSpanIdentity, serverSpanOf, trackServerSpan } from './server-span-identity.ts';
 import { SpanEventLogRecord, type EndedSpan } from './span-event-record.ts';
+import { spanIdentityAttributes } from './span-identity-attributes.ts';
 
 /** Options of {@link PostHogSpanEventProcessor}: a processor to share, or options to build one. */
 export interface PostHogSpanEventProcessorOptions extends PostHogLogRecordProcessorOptions {
@@ -30,6 +32,7 @@ export class PostHogSpanEventProcessor {
   onStart(span: object, parentContext: Context): void {
     try {
       if (!this.processor.accepting) return;
+      trackServerSpan(span, parentContext);
       const identity = getPostHogIdentity(parentContext);
       if (identity !== undefined) this._spanIdentities.set(span, identity);
     } catch (error) {
@@ -42,15 +45,39 @@ export class PostHogSpanEventProcessor {
       const events = span.events;
       if (events.length === 0 || !this.processor.accepting) return;
       const spanContext = span.spanContext();
-      const identity = this._spanIdentities.get(span);
+      const identity = this._identityOf(span);
+      const spanIdentity = this._spanIdentityAttributes(span);
       for (let i = 0; i < events.length; i++) {
-        const record = new SpanEventLogRecord(span, spanContext, events[i]!, i);
+        const record = new SpanEventLogRecord(span, spanContext, events[i]!, i, spanIdentity);
         if (identity !== undefined) rememberRecordIdentity(record, identity);
         this.processor.onEmit(record);
       }
     } catch (error) {
       logger.error(`onEnd failed: ${String(error)}`);
     }
+  }
+
+  /** Unreadable attributes (only a hand-made span can have them) cost the identity, not the events. */
+  private _spanIdentityAttributes(span: EndedSpan): Attributes | undefined {
+    try {
+      return spanIdentityAttributes(span.attributes);
+    } catch (error) {
+      logger.warn(`span "${String(span.name)}": its attributes could not be read for an identity, its events go without: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  /**
+   * The context identity of a span's events: for a SERVER span, the identity set during its request
+   * (however late), then the one it started under; for a span under one, the one it started under,
+   * then its request's.
+   */
+  private _identityOf(span: object): PostHogIdentity | undefined {
+    const started = this._spanIdentities.get(span);
+    const server = serverSpanOf(span);
+    if (server === undefined) return started;
+    const request = serverSpanIdentity(server);
+    return server === span ? mergeIdentities(request, started) : mergeIdentities(started, request);
   }
 
   forceFlush(): Promise<void> {

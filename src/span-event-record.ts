@@ -1,6 +1,7 @@
 import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { ATTR_EVENT_NAME, EXCEPTION_EVENT_NAME, POSTHOG_EVENT } from './mapping/attribute-keys.ts';
+import { withSpanIdentity } from './span-identity-attributes.ts';
 
 /**
  * The record `LogRecordProcessor.onEmit` receives: `ReadWriteLogRecord` in sdk-logs 3.x and 0.222+,
@@ -21,6 +22,8 @@ type Scope = ReadableLogRecord['instrumentationScope'];
 /** The parts of a finished span that its events need (structurally a subset of sdk-trace's ReadableSpan). */
 export interface EndedSpan {
   readonly name: string;
+  /** The span's own attributes; its identity ones identify its events. */
+  readonly attributes?: Attributes;
   spanContext(): SpanContext;
   readonly events: ReadonlyArray<{ time: HrTime; name: string; attributes?: Attributes; droppedAttributesCount?: number }>;
   readonly resource: Resource;
@@ -50,14 +53,19 @@ export class SpanEventLogRecord implements EmittedLogRecord {
   /** Position of the event among its span's events (part of a deterministic uuid). */
   readonly index: number;
 
-  constructor(span: EndedSpan, spanContext: SpanContext, event: EndedSpan['events'][number], index = 0) {
+  /**
+   * `spanIdentity` is the span's identity attributes (`spanIdentityAttributes`): they are added to
+   * the event's for each kind of identity (distinct id, session, window) the event carries none of.
+   */
+  constructor(span: EndedSpan, spanContext: SpanContext, event: EndedSpan['events'][number], index = 0, spanIdentity?: Attributes) {
     this.hrTime = event.time;
     this.hrTimeObserved = event.time;
     this.spanContext = spanContext;
     this.resource = span.resource;
     this.instrumentationScope = span.instrumentationScope;
     // The span owns this object and is finished; sharing it avoids a copy per event.
-    this.attributes = event.attributes ?? {};
+    const own = event.attributes ?? {};
+    this.attributes = spanIdentity === undefined ? own : withSpanIdentity(own, spanIdentity);
     // A span event is always an event: `posthog.event` (or legacy `event.name`) renames it, and a nameless one gets a name.
     this.eventName = nonEmpty(this.attributes[POSTHOG_EVENT]) ?? nonEmpty(this.attributes[ATTR_EVENT_NAME]) ?? nonEmpty(event.name) ?? UNNAMED_SPAN_EVENT;
     const isException = event.name === EXCEPTION_EVENT_NAME;

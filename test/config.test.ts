@@ -22,6 +22,9 @@ const ENV_NAMES = [
   'POSTHOG_OTEL_DEBUG',
   'POSTHOG_OTEL_MIN_SEVERITY',
   'POSTHOG_OTEL_RESOURCE_ATTRIBUTES',
+  'POSTHOG_OTEL_DRY_RUN',
+  'POSTHOG_OTEL_DETERMINISTIC_UUIDS',
+  'POSTHOG_OTEL_FLUSH_ON_EXIT',
   'OTEL_BLRP_SCHEDULE_DELAY',
   'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE',
   'OTEL_BLRP_MAX_QUEUE_SIZE',
@@ -45,6 +48,7 @@ describe('defaults', () => {
     assert.deepEqual(r.config, {
       enabled: true,
       apiKey: 'phc_x',
+      apiKeySource: 'POSTHOG_API_KEY',
       host: 'https://us.i.posthog.com',
       compression: 'zstd',
       headers: {},
@@ -74,6 +78,7 @@ describe('defaults', () => {
       spoolMaxBytes: 64 * 1024 * 1024,
       deterministicUuids: false,
       dryRun: false,
+      flushOnExit: true,
     });
   });
 
@@ -121,7 +126,7 @@ describe('empty or whitespace-only values are unset (OTel)', () => {
     assert.deepEqual(r.warnings, []);
     assert.deepEqual(r.errors, []);
     assert.equal(r.config.enabled, false);
-    assert.deepEqual({ ...r.config, enabled: true, apiKey: 'phc_x', disabledReason: undefined }, { ...defaults, disabledReason: undefined });
+    assert.deepEqual({ ...r.config, enabled: true, apiKey: 'phc_x', apiKeySource: 'POSTHOG_API_KEY', disabledReason: undefined }, { ...defaults, disabledReason: undefined });
   });
 });
 
@@ -159,6 +164,17 @@ describe('API key', () => {
     const r = resolveConfig({ apiKey: ' phc_code ' }, { POSTHOG_API_KEY: 'phc_env' });
     assert.equal(r.config.apiKey, 'phc_code');
     assert.equal(r.config.enabled, true);
+  });
+
+  test('the configuration says where the key came from (a variable name or the option), never the key', () => {
+    const source = (code: PostHogLogRecordProcessorOptions, env: Environment): string | undefined => resolveConfig(code, env).config.apiKeySource;
+    assert.equal(source({}, { POSTHOG_API_KEY: 'phc_a', POSTHOG_PROJECT_TOKEN: 'phc_b' }), 'POSTHOG_API_KEY');
+    assert.equal(source({}, { POSTHOG_API_KEY: ' ', POSTHOG_PROJECT_TOKEN: 'phc_b' }), 'POSTHOG_PROJECT_TOKEN');
+    assert.equal(source({}, { POSTHOG_PROJECT_API_KEY: 'phc_c' }), 'POSTHOG_PROJECT_API_KEY');
+    assert.equal(source({ apiKey: 'phc_code' }, { POSTHOG_API_KEY: 'phc_env' }), 'the apiKey option');
+    assert.equal(source({ apiKey: '' }, { POSTHOG_API_KEY: 'phc_env' }), 'POSTHOG_API_KEY');
+    assert.equal(source({}, {}), undefined);
+    assert.equal(source({ apiKey: '   ' }, {}), undefined);
   });
 
   const PERSONAL = 'phx_personalSecret987';
@@ -239,14 +255,23 @@ describe('host', () => {
     ['https://app.posthog.com/proxy/', 'https://app.posthog.com/proxy'],
   ];
   for (const [input, expected] of valid) {
-    test(`${JSON.stringify(input)} → ${expected}`, () => {
-      assert.deepEqual(normalizeHost(input), { host: expected });
+    const withoutScheme = !/^\s*https?:\/\//i.test(input);
+    test(`${JSON.stringify(input)} → ${expected}${withoutScheme ? ', with one note that https was assumed' : ''}`, () => {
+      assert.deepEqual(normalizeHost(input), withoutScheme ? { host: expected, schemeAdded: true } : { host: expected });
       const fromEnv = resolveWithKey({ POSTHOG_HOST: input });
       assert.equal(fromEnv.config.host, expected);
       assert.equal(fromEnv.config.enabled, true);
       assert.deepEqual(fromEnv.errors, []);
-      assert.deepEqual(fromEnv.warnings, []);
-      assert.equal(resolveWithKey({}, { host: input }).config.host, expected);
+      const fromCode = resolveWithKey({}, { host: input });
+      assert.equal(fromCode.config.host, expected);
+      if (withoutScheme) {
+        const note = (name: string): string => `${name} has no scheme: using ${expected}. Write the https:// (or http:// for a server without TLS) to silence this note.`;
+        assert.deepEqual(fromEnv.warnings, [note('POSTHOG_HOST')]);
+        assert.deepEqual(fromCode.warnings, [note('host')]);
+      } else {
+        assert.deepEqual(fromEnv.warnings, []);
+        assert.deepEqual(fromCode.warnings, []);
+      }
     });
   }
 
@@ -397,32 +422,81 @@ describe('numbers from code', () => {
 });
 
 describe('booleans', () => {
-  const flags: [string, 'disableGeoip' | 'historicalMigration' | 'debug', boolean][] = [
+  const flags: [string, 'disableGeoip' | 'historicalMigration' | 'debug' | 'deterministicUuids' | 'flushOnExit', boolean][] = [
     ['POSTHOG_DISABLE_GEOIP', 'disableGeoip', true],
     ['POSTHOG_HISTORICAL_MIGRATION', 'historicalMigration', false],
     ['POSTHOG_OTEL_DEBUG', 'debug', false],
+    ['POSTHOG_OTEL_DETERMINISTIC_UUIDS', 'deterministicUuids', false],
+    ['POSTHOG_OTEL_FLUSH_ON_EXIT', 'flushOnExit', true],
   ];
+  const spellings = [
+    ['true', true],
+    ['TRUE', true],
+    [' True ', true],
+    ['1', true],
+    ['yes', true],
+    ['Yes', true],
+    ['on', true],
+    ['ON', true],
+    ['false', false],
+    ['fAlSe', false],
+    ['0', false],
+    ['no', false],
+    ['NO', false],
+    ['off', false],
+    ['Off', false],
+  ] as const;
   for (const [name, key, fallback] of flags) {
-    for (const [raw, expected] of [['true', true], ['TRUE', true], [' True ', true], ['false', false], ['FALSE', false], ['fAlSe', false]] as const) {
-      test(`${name}=${JSON.stringify(raw)} → ${expected}`, () => {
-        assert.deepEqual(optionsFromEnvironment({ [name]: raw }), { options: { [key]: expected }, warnings: [] });
+    test(`${name} takes true/false, 1/0, yes/no, on/off in any case`, () => {
+      for (const [raw, expected] of spellings) {
+        assert.deepEqual(optionsFromEnvironment({ [name]: raw }), { options: { [key]: expected }, warnings: [] }, raw);
         const r = resolveWithKey({ [name]: raw });
-        assert.equal(r.config[key], expected);
-        assert.deepEqual(r.warnings, []);
-      });
-    }
-    for (const raw of ['yes', 'no', '1', '0', 'on', 'off', 't', 'truee']) {
-      test(`${name}=${JSON.stringify(raw)} warns once and keeps ${fallback}`, () => {
+        assert.equal(r.config[key], expected, raw);
+        assert.deepEqual(r.warnings, [], raw);
+      }
+    });
+    for (const raw of ['t', 'y', 'truee', 'enabled', '2']) {
+      test(`${name}=${JSON.stringify(raw)} warns once, naming the variable and the spellings, and keeps ${fallback}`, () => {
         const parsed = optionsFromEnvironment({ [name]: raw });
         assert.deepEqual(parsed.options, {});
-        assert.equal(parsed.warnings.length, 1);
-        assert.ok(parsed.warnings[0]?.includes(name), parsed.warnings[0]);
+        assert.deepEqual(parsed.warnings, [`${name} is ignored: expected true/false, 1/0, yes/no or on/off, got "${raw}".`]);
         const r = resolveWithKey({ [name]: raw });
         assert.equal(r.config[key], fallback);
         assert.equal(r.warnings.length, 1);
       });
     }
   }
+
+  test('POSTHOG_OTEL_DRY_RUN takes the same spellings', () => {
+    for (const [raw, expected] of spellings) {
+      const r = resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw });
+      assert.equal(r.config.dryRun, expected, raw);
+      assert.deepEqual(r.warnings, [], raw);
+    }
+  });
+
+  test('an unreadable POSTHOG_OTEL_DRY_RUN is still a dry run, with one warning saying so: a misspelling never sends real events', () => {
+    for (const raw of ['y', 'enable', 'dry', 'truee']) {
+      const parsed = optionsFromEnvironment({ POSTHOG_OTEL_DRY_RUN: raw });
+      assert.deepEqual(parsed.options, { dryRun: true });
+      assert.deepEqual(parsed.warnings, [`POSTHOG_OTEL_DRY_RUN is not a boolean (expected true/false, 1/0, yes/no or on/off), got "${raw}": taken as true, so nothing is sent.`]);
+      assert.equal(resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw }).config.dryRun, true);
+    }
+  });
+
+  test('flags set in code take the same spellings as strings (an environment value passed straight through)', () => {
+    const r = resolveWithKey({}, { debug: 'yes', dryRun: '1', disableGeoip: 'off', flushOnExit: 'NO' } as unknown as PostHogLogRecordProcessorOptions);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual([r.config.debug, r.config.dryRun, r.config.disableGeoip, r.config.flushOnExit], [true, true, false, false]);
+  });
+
+  test('an unreadable flag in code warns and keeps the default; an unreadable dryRun is a dry run', () => {
+    const r = resolveWithKey({}, { debug: 'loud', dryRun: 'please' } as unknown as PostHogLogRecordProcessorOptions);
+    assert.equal(r.config.debug, false);
+    assert.equal(r.config.dryRun, true);
+    assert.equal(r.warnings.length, 2, r.warnings.join('\n'));
+    assert.match(r.warnings.find((w) => w.startsWith('dryRun'))!, /taken as true, so nothing is sent/);
+  });
 
   test('POSTHOG_DISABLE_GEOIP=yes keeps geoip disabled (the default)', () => {
     assert.equal(resolveWithKey({ POSTHOG_DISABLE_GEOIP: 'yes' }).config.disableGeoip, true);
@@ -690,15 +764,15 @@ describe('warnings', () => {
   test('several bad variables give exactly one warning each, each naming its variable', () => {
     const bad: Environment = {
       POSTHOG_CAPTURE_COMPRESSION: 'br',
-      POSTHOG_DISABLE_GEOIP: 'yes',
-      POSTHOG_HISTORICAL_MIGRATION: '1',
+      POSTHOG_DISABLE_GEOIP: 'sure',
+      POSTHOG_HISTORICAL_MIGRATION: '2',
       POSTHOG_OTEL_HEADERS: 'nope',
       POSTHOG_OTEL_TIMEOUT: '0',
       POSTHOG_OTEL_MAX_ATTEMPTS: '1.5',
       POSTHOG_OTEL_RETRY_INITIAL_DELAY: '-1',
       POSTHOG_OTEL_RETRY_MAX_DELAY: 'abc',
       POSTHOG_OTEL_LOG_RECORDS: 'some',
-      POSTHOG_OTEL_DEBUG: 'on',
+      POSTHOG_OTEL_DEBUG: 'loud',
       POSTHOG_OTEL_MIN_SEVERITY: '99',
       OTEL_BLRP_SCHEDULE_DELAY: '-5',
       OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: 'Infinity',
@@ -771,6 +845,7 @@ describe('optionsFromEnvironment is pure', () => {
     assert.deepEqual(optionsFromEnvironment({ POSTHOG_API_KEY: 'phc_map', POSTHOG_OTEL_TIMEOUT: '50' }), {
       options: { apiKey: 'phc_map', timeoutMillis: 50 },
       warnings: [],
+      apiKeyVariable: 'POSTHOG_API_KEY',
     });
   });
 
@@ -891,14 +966,20 @@ describe('never throws (fuzz)', () => {
         perVariable.set(name, (perVariable.get(name) ?? 0) + 1);
       }
       for (const [name, count] of perVariable) assert.equal(count, 1, `${context}\n${name} warned ${count} times`);
-      assert.deepEqual(r.warnings, parsed.warnings, context);
+      // Resolution adds only the note about a host written without a scheme.
+      assert.deepEqual(
+        r.warnings.filter((w) => !w.startsWith('POSTHOG_HOST has no scheme: ')),
+        parsed.warnings,
+        context,
+      );
 
       const text = allText(r);
       assert.ok(!text.includes(keySecret), `${context}\nkey leaked: ${text}`);
       assert.ok(!text.includes(headerSecret), `${context}\nheader leaked: ${text}`);
 
       const c = r.config;
-      assert.equal(c.enabled, r.errors.length === 0 && c.apiKey !== '', context);
+      // A dry run needs no key.
+      assert.equal(c.enabled, r.errors.length === 0 && (c.apiKey !== '' || c.dryRun), context);
       assert.equal(c.enabled, c.disabledReason === undefined, context);
       assert.ok(!c.apiKey.startsWith('phx_'), context);
       assert.equal(c.apiKey, c.apiKey.trim(), context);
@@ -1002,7 +1083,7 @@ describe('edge cases found in review', () => {
     assert.equal(r.config.apiKey, 'phc_x');
   });
   test('non-boolean flags and out-of-range severities from code warn', () => {
-    const r = resolveConfig({ disableGeoip: 'yes' as unknown as boolean, minSeverity: 99 }, key);
+    const r = resolveConfig({ disableGeoip: 'maybe' as unknown as boolean, minSeverity: 99 }, key);
     assert.equal(r.config.disableGeoip, true);
     assert.equal(r.config.minSeverity, 0);
     assert.equal(r.warnings.length, 2);

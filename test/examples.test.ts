@@ -5,10 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './support/built-package.ts';
+import { runChild } from './support/child-process.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
 import type { CaptureEvent } from '../src/capture/types.ts';
 
@@ -120,6 +122,32 @@ async function unusedPort(): Promise<number> {
 
 before(() => ensureBuilt(REPO));
 
+describe("the README's guide code is the examples' code", () => {
+  const readme = readFileSync(`${REPO}README.md`, 'utf8');
+  /** The fenced block whose first line is `// <name>`, without that line. */
+  const block = (name: string): string => {
+    const match = new RegExp('```(?:ts|js)\\n// ' + name.replace(/[.]/g, '\\.') + '\\n([\\s\\S]*?)```').exec(readme);
+    assert.ok(match, `the README has a block for ${name}`);
+    return match[1]!;
+  };
+  const cases: [string, string][] = [
+    ['instrumentation.ts', 'examples/nextjs/instrumentation.ts'],
+    ['instrumentation.node.ts', 'examples/nextjs/instrumentation.node.ts'],
+    ['instrumentation.mjs', 'examples/zero-code/instrumentation.mjs'],
+  ];
+  for (const [name, file] of cases) {
+    test(`every line of the README's ${name} is in ${file}, in order`, () => {
+      const example = readFileSync(`${REPO}${file}`, 'utf8').split('\n');
+      let at = 0;
+      for (const line of block(name).split('\n').filter((l) => l.trim() !== '')) {
+        const found = example.indexOf(line, at);
+        assert.ok(found !== -1, `${file} lacks, or has out of order: ${line}`);
+        at = found + 1;
+      }
+    });
+  }
+});
+
 describe('examples', () => {
   let server: FakeCaptureServer;
   const env = () => ({ POSTHOG_API_KEY: server.apiKey, POSTHOG_HOST: server.url });
@@ -167,7 +195,7 @@ describe('examples', () => {
           otel_span_name: 'checkout',
           $geoip_disable: true,
           $exception_level: 'error',
-          $exception_list: [{ type: 'Error', value: 'receipt email failed', mechanism: { type: 'generic', handled: true, synthetic: false } }],
+          $exception_list: [{ type: 'Error', value: 'receipt email failed', mechanism: { type: 'generic', handled: true, synthetic: false, exception_id: 0 } }],
         },
       },
     ];
@@ -310,6 +338,120 @@ describe('examples', () => {
         properties: { otel_scope_name: 'reports', rows: 120, $geoip_disable: true },
       },
     ]);
+  });
+
+  describe('winston', () => {
+    const expected = [
+      {
+        event: 'signup_completed',
+        distinct_id: 'u1',
+        options: {},
+        properties: {
+          service_name: 'accounts',
+          severity_number: 9,
+          severity_text: 'info',
+          body: 'user signed up',
+          otel_scope_name: '@opentelemetry/winston-transport',
+          'user.id': 'u1',
+          plan: 'free',
+          $geoip_disable: true,
+        },
+      },
+      {
+        event: 'quota_warning',
+        distinct_id: 'u1',
+        options: {},
+        properties: {
+          service_name: 'accounts',
+          severity_number: 13,
+          severity_text: 'warn',
+          body: 'quota almost used',
+          otel_scope_name: '@opentelemetry/winston-transport',
+          'user.id': 'u1',
+          used: 0.9,
+          $geoip_disable: true,
+        },
+      },
+    ];
+
+    test('on OpenTelemetry 3.x, with the api-logs bridge: the marked lines become events, every line is printed', async () => {
+      fresh();
+      const run = await runExample('winston', env());
+      assertExitedCleanly(run);
+      assert.equal(run.stderr, '');
+      assert.deepEqual(
+        run.stdout.trim().split('\n').map((line) => (JSON.parse(line) as { message: string }).message),
+        ['user signed up', 'cache warmed', 'quota almost used'],
+      );
+      assertAllRequestsAccepted(server);
+      assert.deepEqual(server.acceptedEvents().map(stable), expected);
+    });
+
+    test('without the bridge line, winston-transport sends nothing: the reason the guide has it', async () => {
+      fresh();
+      const source = readFileSync(`${REPO}examples/winston.js`, 'utf8');
+      const bridge = 'apiLogs.setGlobalLoggerProvider(logs.getLoggerProvider());\n';
+      assert.ok(source.includes(bridge), 'the example has the bridge line');
+      // Beside the example, so that it resolves the same packages.
+      const copy = 'examples/.winston-without-bridge.js';
+      writeFileSync(`${REPO}${copy}`, source.replace(bridge, ''));
+      try {
+        const run = await runChild([copy], { cwd: REPO, env: env() });
+        assertExitedCleanly(run);
+        assert.equal(run.stdout.trim().split('\n').length, 3, 'winston still prints every line');
+        assert.equal(server.requests.length, 0);
+      } finally {
+        rmSync(`${REPO}${copy}`, { force: true });
+      }
+    });
+  });
+
+  test('zero-code: instrumentation.mjs loaded with --import sends the events of an application that only uses the API', async () => {
+    fresh();
+    const sink = await startOtlpSink();
+    try {
+      const run = await runChild(['--import', './examples/zero-code/instrumentation.mjs', 'examples/zero-code/app.mjs'], {
+        cwd: REPO,
+        env: { ...env(), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'jobs' },
+      });
+      assertExitedCleanly(run);
+      assert.equal(run.stderr, '');
+      assertAllRequestsAccepted(server);
+      const events = server.acceptedEvents().map(stable);
+      const traceId = String(events[1]?.properties?.$trace_id);
+      assert.match(traceId, /^[0-9a-f]{32}$/);
+      assert.match(String(events[1]?.properties?.$span_id), /^[0-9a-f]{16}$/);
+      assert.deepEqual(events, [
+        {
+          event: 'report_generated',
+          distinct_id: 'user-3',
+          options: {},
+          properties: { service_name: 'jobs', otel_scope_name: 'jobs', 'user.id': 'user-3', rows: 120, $geoip_disable: true },
+        },
+        {
+          event: 'export_uploaded',
+          distinct_id: 'user-3',
+          options: {},
+          properties: {
+            service_name: 'jobs',
+            $trace_id: traceId,
+            $span_id: events[1]?.properties?.$span_id,
+            otel_scope_name: 'jobs',
+            otel_span_name: 'export',
+            'user.id': 'user-3',
+            bytes: 2048,
+            $geoip_disable: true,
+          },
+        },
+      ]);
+      assert.deepEqual(
+        sink.requests.map((r) => `${r.method} ${r.path}`),
+        ['POST /v1/traces'],
+        'the trace reaches the collector too',
+      );
+    } finally {
+      await sink.close();
+    }
   });
 
   test('serverless: each invocation is flushed at its end, in its own request', async () => {

@@ -28,6 +28,7 @@ const RUNTIME_EXPORTS = [
   'VERSION',
   'getPostHogIdentity',
   'identityFromHeaders',
+  'recordExceptionWithCauses',
   'setPostHogIdentity',
   'withFlush',
   'withPostHogIdentity',
@@ -36,6 +37,10 @@ const RUNTIME_EXPORTS = [
 interface PackageJson {
   name: string;
   version: string;
+  homepage?: string;
+  repository?: { type: string; url: string };
+  bugs?: { url: string };
+  sideEffects?: string[] | boolean;
   exports: { '.': { import: { types: string; default: string }; require: { types: string; default: string } } };
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
@@ -121,8 +126,39 @@ describe('packaging', { concurrency: true }, () => {
     for (const target of Object.values(repoPkg.exports['.']).flatMap((c) => [c.types, c.default])) {
       assert.ok(packedFiles.includes(target.replace(/^\.\//, '')), `${target} (exports) is in the tarball`);
     }
+    assert.ok(Array.isArray(repoPkg.sideEffects), 'sideEffects lists the modules a bundler must keep');
+    for (const file of repoPkg.sideEffects) assert.ok(packedFiles.includes(file.replace(/^\.\//, '')), `${file} (sideEffects) is in the tarball`);
     assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
     assert.match(readFileSync(join(installed, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## ${repoPkg.version.replace(/\./g, '\\.')} `, 'm'));
+  });
+
+  test('package.json names the repository, its home page and where to report bugs', () => {
+    const repo = repoPkg.repository?.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    assert.match(repo ?? '', /^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/);
+    assert.equal(repoPkg.repository?.type, 'git');
+    assert.equal(repoPkg.homepage, `${repo}#readme`);
+    assert.equal(repoPkg.bugs?.url, `${repo}/issues`);
+  });
+
+  test("the README's links work on npm: anchors of its own headings, files in the tarball, or absolute links", () => {
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const repo = repoPkg.repository!.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    // GitHub's heading anchors: lower case, punctuation removed, spaces to hyphens.
+    const anchors = new Set(
+      [...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')),
+    );
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+    assert.ok(links.length > 10, `found ${links.length} links`);
+    for (const link of links) {
+      if (link.startsWith('#')) assert.ok(anchors.has(link.slice(1)), `${link} is a heading of the README`);
+      else if (link.startsWith(`${repo}/`)) {
+        // A file of the repository that npm does not ship: it must exist on the default branch.
+        const path = /^\/(?:blob|tree)\/main\/(.+)$/.exec(link.slice(repo.length));
+        assert.ok(path, `${link} points into the repository's main branch`);
+        assert.ok(existsSync(join(REPO, path[1]!)), `${link}: ${path[1]} exists in the repository`);
+      } else if (/^https?:\/\//.test(link)) continue;
+      else assert.ok(packedFiles.includes(link), `${link}: a relative link must name a file in the tarball (npm shows the README without the repository)`);
+    }
   });
 
   test('require() loads the CommonJS build with every named export', async () => {

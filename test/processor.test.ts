@@ -71,6 +71,9 @@ function captureDiag(): DiagCapture {
   };
 }
 
+/** Configuration is reported on the next turn of the event loop (or at the first export). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 async function withDiag(body: (d: DiagCapture) => Promise<void>): Promise<void> {
   const d = captureDiag();
   try {
@@ -321,6 +324,7 @@ describe('configuration', () => {
           await provider.forceFlush();
           await processor.forceFlush();
           await provider.shutdown();
+          await nextTurn();
 
           const warnings = d.all('warn');
           assert.equal(warnings.length, 1, `exactly one warning, got ${JSON.stringify(warnings)}`);
@@ -345,6 +349,7 @@ describe('configuration', () => {
         emitEvents(provider.getLogger('app'), 'secret', 2);
         await provider.forceFlush();
         await provider.shutdown();
+        await nextTurn();
 
         const errors = d.ours('error');
         assert.equal(errors.length, 1, JSON.stringify(d.entries));
@@ -365,12 +370,13 @@ describe('configuration', () => {
       OTEL_BLRP_EXPORT_TIMEOUT: '0',
       POSTHOG_OTEL_TIMEOUT: '1.5',
       POSTHOG_CAPTURE_COMPRESSION: 'brotli',
-      POSTHOG_OTEL_DEBUG: 'yes',
+      POSTHOG_OTEL_DEBUG: 'loud',
       POSTHOG_OTEL_MIN_SEVERITY: 'LOUD',
       POSTHOG_OTEL_HEADERS: 'no pairs here',
     };
     await withDiag(async (d) => {
       await withPipeline({ env: bad, options: { scheduledDelayMillis: 60_000 } }, async (p) => {
+        await nextTurn();
         const warnings = d.all('warn');
         assert.equal(warnings.length, Object.keys(bad).length, JSON.stringify(warnings));
         for (const name of Object.keys(bad)) {
@@ -391,6 +397,7 @@ describe('configuration', () => {
   test('an extra header the HTTP client refuses (Expect) is left out with one warning; events are still delivered, the other headers sent', async () => {
     await withDiag(async (d) => {
       await withPipeline({ env: { POSTHOG_OTEL_HEADERS: 'Expect=100-continue' }, options: { scheduledDelayMillis: 60_000, headers: { 'Keep-Alive': 'timeout=5', 'x-proxy-auth': 'token-s3cr3t' } } }, async (p) => {
+        await nextTurn();
         const warnings = d.all('warn');
         assert.equal(warnings.length, 1, JSON.stringify(warnings));
         assert.match(warnings[0]!, /"Expect", "Keep-Alive" are ignored/);
@@ -954,7 +961,7 @@ describe('serverless and identity', () => {
           logger.emit({ eventName: 'a' });
           const span = tracer.startSpan('op');
           span.addEvent('b');
-          span.addEvent('b_explicit', { 'user.id': 'u-span', 'session.id': 's-span' });
+          span.addEvent('b_explicit', { 'user.id': 'u-span', 'posthog.session_id': 's-span' });
           span.end();
           logger.emit({ eventName: 'a_explicit', attributes: { 'posthog.distinct_id': 'u-explicit', 'posthog.session_id': 's-explicit' } });
         });
@@ -995,10 +1002,11 @@ describe('dry run and onDrop', () => {
       span.end();
       await p.flush();
       assert.equal(p.requests().length, 0);
-      assert.equal(lines.length, 4);
-      const printed = lines.map((l) => {
-        assert.ok(l.startsWith('[posthog-otel] event '), l);
-        return JSON.parse(l.slice('[posthog-otel] event '.length)) as CaptureEvent;
+      assert.equal(lines.length, 5);
+      assert.match(lines[0]!, /^\[posthog-otel\] start: dry run \(events are printed, nothing is sent\); host http:\/\/127\.0\.0\.1:\d+; API key from POSTHOG_API_KEY; /);
+      const printed = lines.slice(1).map((l) => {
+        assert.ok(l.startsWith('[posthog-otel] dry run, not sent: event '), l);
+        return JSON.parse(l.slice('[posthog-otel] dry run, not sent: event '.length)) as CaptureEvent;
       });
       assert.deepEqual(names(printed), ['dry_0', 'dry_1', 'dry_2', 'dry_span_event']);
       const stats = p.processor.getStats();
@@ -1320,7 +1328,11 @@ describe('debug output', () => {
 
       const eventLines = lines.filter((l) => l.startsWith('[posthog-otel] event '));
       const requestLines = lines.filter((l) => l.startsWith('[posthog-otel] request '));
-      assert.equal(lines.length, eventLines.length + requestLines.length, JSON.stringify(lines));
+      assert.equal(lines.length, 1 + eventLines.length + requestLines.length, JSON.stringify(lines));
+      assert.equal(
+        lines[0],
+        `[posthog-otel] start: enabled; host ${p.server.url}; API key from POSTHOG_API_KEY; compression zstd; batches of up to 512 records every 60000 ms, queue 2048, export timeout 30000 ms; flush timeout 10000 ms, flush on exit`,
+      );
       assert.equal(eventLines.length, 2);
       const printed = eventLines.map((l) => JSON.parse(l.slice('[posthog-otel] event '.length)) as CaptureEvent);
       assert.deepEqual(names(printed), ['debugged', 'debugged_too']);
@@ -1335,8 +1347,9 @@ describe('debug output', () => {
       );
 
       assert.equal(requestLines.length, p.requests().length);
-      assert.match(requestLines[0]!, /^\[posthog-otel\] request [0-9a-f-]{36} attempt 1: 2 event\(s\) → 503 \(HTTP 503: .*\); ok 0, drop 0, retry 0$/);
-      assert.match(requestLines[1]!, /^\[posthog-otel\] request [0-9a-f-]{36} attempt 2: 2 event\(s\) → 200; ok 2, drop 0, retry 0$/);
+      const to = `to ${p.server.url}/i/v1/analytics/events`.replace(/[.]/g, '\\.');
+      assert.match(requestLines[0]!, new RegExp(`^\\[posthog-otel\\] request [0-9a-f-]{36} attempt 1: 2 event\\(s\\) ${to} → 503 \\(HTTP 503: .*\\); ok 0, drop 0, retry 0$`));
+      assert.match(requestLines[1]!, new RegExp(`^\\[posthog-otel\\] request [0-9a-f-]{36} attempt 2: 2 event\\(s\\) ${to} → 200; ok 2, drop 0, retry 0$`));
       for (const line of lines) assert.ok(!line.includes(p.server.apiKey), `a printed line holds the API key: ${line}`);
     });
   });

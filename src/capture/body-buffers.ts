@@ -1,18 +1,16 @@
 /** Free buffers kept: one per request being compressed at once, which is rarely more than two. */
 const KEEP = 2;
 /**
- * A buffer above this is left to the garbage collector: it serves batches of 1,000 events of
- * about 1.3 KB, and bounds what a client keeps between requests to 2 × 4 MiB.
+ * A buffer above this is left to the garbage collector: it serves a full request of typical
+ * events, and bounds what a client keeps between requests to KEEP such buffers.
  */
 const KEEP_MAX_BYTES = 4 * 1024 * 1024;
 const MIN_BYTES = 64 * 1024;
 
 /**
  * Buffers for request bodies before compression, reused from one request to the next. A fresh
- * buffer per request (about 1.4 MB for 512 events, sized for the worst-case UTF-8 length) counts
- * as external memory to V8, and that churn alone set off full garbage collections: in the
- * throughput benchmark, reusing them took 3 of 5 mark-compacts away and about 2 µs per record of
- * V8's helper threads.
+ * buffer per request (sized for the worst-case UTF-8 length) counts as external memory to V8, and
+ * that churn alone set off full garbage collections (BENCHMARKS.md).
  */
 export class BodyBuffers {
   private readonly _free: Buffer[] = [];

@@ -9,16 +9,10 @@ const deflateAsync = promisify(zlib.deflate) as Compress<zlib.ZlibOptions>;
 // Every supported Node has zstd (22.15+); the check sends gzip rather than failing on an older runtime.
 const zstdAsync = typeof zlib.zstdCompress === 'function' ? (promisify(zlib.zstdCompress) as Compress<zlib.ZstdOptions>) : undefined;
 
-/**
- * Fastest level: on capture batches it costs about half the CPU of the default level 6 for
- * bodies about 7 % larger (measured on 512-event batches, 228 KB of JSON: 21.6 KB vs 20.2 KB).
- */
+/** Fastest level: on capture batches, far less CPU than the default level for slightly larger bodies (BENCHMARKS.md). */
 const ZLIB_OPTIONS: zlib.ZlibOptions = { level: zlib.constants.Z_BEST_SPEED };
 
-/**
- * Level 1, and the default codec: on the same batches it costs 1.04 µs per event for 75 bytes,
- * against 2.81 µs for 101 bytes with gzip level 1 (gzip level 6: 6.5 µs for 84 bytes).
- */
+/** Level 1, and the default codec: less CPU and smaller bodies than gzip at either level (BENCHMARKS.md). */
 const ZSTD_OPTIONS: zlib.ZstdOptions = { params: { [zlib.constants.ZSTD_c_compressionLevel]: 1 } };
 
 export interface EncodedBody {

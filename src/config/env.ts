@@ -1,4 +1,5 @@
 import type { Compression } from '../capture/types.ts';
+import { BOOLEAN_SPELLINGS, parseBoolean } from './boolean.ts';
 import type { PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
 
 export type Environment = Record<string, string | undefined>;
@@ -7,10 +8,15 @@ export type Environment = Record<string, string | undefined>;
 export interface EnvironmentOptions {
   options: PostHogLogRecordProcessorOptions;
   warnings: string[];
+  /** The variable the API key came from, when it came from one. */
+  apiKeyVariable?: string;
 }
 
 /** Node turns longer timer delays into 1 ms, which would make every timeout fire at once. */
 export const MAX_TIMER_MILLIS = 2_147_483_647;
+
+/** Where the API key may come from, first set wins. */
+export const API_KEY_VARIABLES = ['POSTHOG_API_KEY', 'POSTHOG_PROJECT_TOKEN', 'POSTHOG_PROJECT_API_KEY'] as const;
 
 const SEVERITY_NAMES: Record<string, number> = { TRACE: 1, DEBUG: 5, INFO: 9, WARN: 13, WARNING: 13, ERROR: 17, FATAL: 21 };
 
@@ -45,16 +51,24 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
     return undefined;
   };
   const bool = (name: string): boolean | undefined => {
-    const value = text(name)?.toLowerCase();
+    const value = text(name);
     if (value === undefined) return undefined;
-    if (value === 'true') return true;
-    if (value === 'false') return false;
-    ignored(name, '"true" or "false"');
-    return undefined;
+    const parsed = parseBoolean(value);
+    if (parsed === undefined) ignored(name, BOOLEAN_SPELLINGS);
+    return parsed;
+  };
+  // A dry run asked for in a spelling we cannot read is still a dry run: guessing "off" would send real events.
+  const dryRun = (name: string): boolean | undefined => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const parsed = parseBoolean(value);
+    if (parsed !== undefined) return parsed;
+    warnings.push(`${name} is not a boolean (expected ${BOOLEAN_SPELLINGS}), got "${truncate(value)}": taken as true, so nothing is sent.`);
+    return true;
   };
 
-  const apiKey = text('POSTHOG_API_KEY') ?? text('POSTHOG_PROJECT_TOKEN') ?? text('POSTHOG_PROJECT_API_KEY');
-  if (apiKey !== undefined) options.apiKey = apiKey;
+  const apiKeyVariable = API_KEY_VARIABLES.find((name) => text(name) !== undefined);
+  if (apiKeyVariable !== undefined) options.apiKey = text(apiKeyVariable);
   const host = text('POSTHOG_HOST');
   if (host !== undefined) options.host = host;
 
@@ -90,9 +104,10 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
   set('disableGeoip', bool('POSTHOG_DISABLE_GEOIP'));
   set('historicalMigration', bool('POSTHOG_HISTORICAL_MIGRATION'));
   set('debug', bool('POSTHOG_OTEL_DEBUG'));
-  set('dryRun', bool('POSTHOG_OTEL_DRY_RUN'));
+  set('dryRun', dryRun('POSTHOG_OTEL_DRY_RUN'));
   set('deterministicUuids', bool('POSTHOG_OTEL_DETERMINISTIC_UUIDS'));
   set('flushTimeoutMillis', positiveInteger('POSTHOG_OTEL_FLUSH_TIMEOUT'));
+  set('flushOnExit', bool('POSTHOG_OTEL_FLUSH_ON_EXIT'));
   set('retryBufferMaxEvents', nonNegativeInteger('POSTHOG_OTEL_RETRY_BUFFER_MAX_EVENTS'));
   set('retryBufferMaxBytes', nonNegativeInteger('POSTHOG_OTEL_RETRY_BUFFER_MAX_BYTES'));
   set('retryBufferMaxAgeMillis', nonNegativeInteger('POSTHOG_OTEL_RETRY_BUFFER_MAX_AGE'));
@@ -120,7 +135,7 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
   set('maxQueueSize', positiveInteger('OTEL_BLRP_MAX_QUEUE_SIZE'));
   set('exportTimeoutMillis', positiveInteger('OTEL_BLRP_EXPORT_TIMEOUT'));
 
-  return { options, warnings };
+  return apiKeyVariable === undefined ? { options, warnings } : { options, warnings, apiKeyVariable };
 }
 
 /** A header name HTTP allows: an RFC 9110 token. */

@@ -76,4 +76,9 @@ export interface PostHogLogRecordProcessorOptions extends PostHogExporterOptions
   logRecords?: 'events' | 'all';
   /** With `logRecords: 'all'`, plain log lines below this OTel severity number are skipped. Env: `POSTHOG_OTEL_MIN_SEVERITY`. */
   minSeverity?: number;
+  /**
+   * Flush when the event loop empties (`beforeExit`), within `flushTimeoutMillis`, so a script that
+   * ends without `shutdown()` still delivers. Env: `POSTHOG_OTEL_FLUSH_ON_EXIT`. Default true.
+   */
+  flushOnExit?: boolean;
 }

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Compression, DropReason } from '../capture/types.ts';
 import { CAPTURE_CLIENT_DEFAULTS } from '../capture/capture-client.ts';
+import { BOOLEAN_SPELLINGS, parseBoolean } from './boolean.ts';
 import { isHeaderName, isHeaderValue, MAX_TIMER_MILLIS, optionsFromEnvironment, type Environment } from './env.ts';
 import type { PostHogEvent, PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
 
@@ -42,6 +43,7 @@ export const DEFAULTS = {
   spoolMaxBytes: 64 * 1024 * 1024,
   deterministicUuids: false,
   dryRun: false,
+  flushOnExit: true,
 };
 
 export interface ResolvedConfig {
@@ -50,6 +52,8 @@ export interface ResolvedConfig {
   /** Why `enabled` is false. */
   disabledReason?: string;
   apiKey: string;
+  /** Where the API key came from: an environment variable's name, `apiKey option`, or undefined when there is none. */
+  apiKeySource: string | undefined;
   host: string;
   compression: Compression;
   headers: Record<string, string>;
@@ -79,6 +83,7 @@ export interface ResolvedConfig {
   spoolMaxBytes: number;
   deterministicUuids: boolean;
   dryRun: boolean;
+  flushOnExit: boolean;
 }
 
 export interface Resolution {
@@ -105,11 +110,18 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     warnings.push(`${key} is ignored: expected a number from ${min} to ${max}, got ${describe(value)}.`);
     return DEFAULTS[key] as number;
   };
-  const flag = (key: 'disableGeoip' | 'historicalMigration' | 'debug' | 'deterministicUuids' | 'dryRun'): boolean => {
-    const value = pick(key);
+  const flag = (key: 'disableGeoip' | 'historicalMigration' | 'debug' | 'deterministicUuids' | 'dryRun' | 'flushOnExit'): boolean => {
+    const value: unknown = pick(key);
     if (value === undefined) return DEFAULTS[key];
     if (typeof value === 'boolean') return value;
-    warnings.push(`${key} is ignored: expected true or false, got ${describe(value)}.`);
+    // Code often passes an environment value straight through (`dryRun: process.env.DRY_RUN`).
+    const parsed = typeof value === 'string' ? parseBoolean(value) : undefined;
+    if (parsed !== undefined) return parsed;
+    if (key === 'dryRun') {
+      warnings.push(`dryRun is not a boolean (expected true or false, or ${BOOLEAN_SPELLINGS}), got ${describe(value)}: taken as true, so nothing is sent.`);
+      return true;
+    }
+    warnings.push(`${key} is ignored: expected true or false (or ${BOOLEAN_SPELLINGS}), got ${describe(value)}.`);
     return DEFAULTS[key];
   };
 
@@ -128,6 +140,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   const config: ResolvedConfig = {
     enabled: true,
     apiKey: '',
+    apiKeySource: undefined,
     host: DEFAULT_HOST,
     compression,
     headers: withoutClientManagedHeaders(mergeHeaders(fromEnv.options.headers, code.headers, warnings), warnings),
@@ -157,13 +170,21 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     spoolMaxBytes: number('spoolMaxBytes', 1, Number.MAX_SAFE_INTEGER),
     deterministicUuids: flag('deterministicUuids'),
     dryRun: flag('dryRun'),
+    flushOnExit: flag('flushOnExit'),
   };
 
   const host = normalizeHost(pick('host') ?? DEFAULT_HOST);
   if ('error' in host) errors.push(host.error);
-  else config.host = host.host;
+  else {
+    config.host = host.host;
+    if (host.schemeAdded) {
+      const name = typeof code.host === 'string' && code.host !== '' ? 'host' : 'POSTHOG_HOST';
+      warnings.push(`${name} has no scheme: using ${host.host}. Write the https:// (or http:// for a server without TLS) to silence this note.`);
+    }
+  }
 
   const apiKey = typeof pick('apiKey') === 'string' ? (pick('apiKey') as string).trim() : '';
+  if (apiKey !== '') config.apiKeySource = typeof code.apiKey === 'string' && code.apiKey.trim() !== '' ? 'the apiKey option' : fromEnv.apiKeyVariable;
   if (apiKey === '' && config.dryRun) {
     // A dry run sends nothing, so it needs no key: users can look before they have one.
   } else if (apiKey === '') {
@@ -211,7 +232,8 @@ function mergeHeaders(fromEnv: Record<string, string> | undefined, fromCode: Rec
     for (const [name, value] of Object.entries(fromCode)) {
       if (typeof value !== 'string') continue;
       // Values may be secrets (proxy credentials): name the header, never its value.
-      if (!isHeaderName(name)) warnings.push(`headers: ${describe(name)} is ignored: it is not a valid HTTP header name.`);
+      // An invalid name may be a whole `Name: secret` line pasted as the name: it is never echoed.
+      if (!isHeaderName(name)) warnings.push(`headers: a header whose name is not a valid HTTP header name (${name.length} characters) is ignored.`);
       else if (!isHeaderValue(value)) warnings.push(`headers: ${describe(name)} is ignored: its value has a line break or another character HTTP headers cannot carry.`);
       else merged.set(name.toLowerCase(), [name, value]);
     }
@@ -230,7 +252,7 @@ function describe(value: unknown): string {
 }
 
 /** Validates a host and maps PostHog's app hosts to their ingestion hosts. */
-export function normalizeHost(raw: unknown): { host: string } | { error: string } {
+export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true } | { error: string } {
   // Never echo a secret: credentials, a query (`?api_key=`…) or fragment, a key pasted as the host.
   const shown =
     typeof raw === 'string'
@@ -260,6 +282,6 @@ export function normalizeHost(raw: unknown): { host: string } | { error: string 
   if (url.search !== '' || url.hash !== '') return invalid('it must not contain a query or fragment');
   const path = url.pathname.replace(/\/+$/, '');
   const app = APP_HOSTS[url.hostname.toLowerCase()];
-  if (app !== undefined && path === '' && url.port === '') return { host: app };
-  return { host: `${url.protocol}//${url.host}${path}` };
+  const host = app !== undefined && path === '' && url.port === '' ? app : `${url.protocol}//${url.host}${path}`;
+  return hasScheme ? { host } : { host, schemeAdded: true };
 }

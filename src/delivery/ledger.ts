@@ -175,7 +175,7 @@ export class DeliveryLedger {
   /** What the exporter accounts for: everything handed to it, and what it recovered. */
   exporterStats(): PostHogStats {
     const received = this._taken + this._derived + this._recovered;
-    return this._stats(received, received, this._inFlight + this.retryBuffered, new Map());
+    return this._stats(this._taken + this._recovered, received, this._inFlight + this.retryBuffered, new Map());
   }
 
   /** The whole pipeline's account, the batch processor's queue included. */

@@ -1,0 +1,70 @@
+import { echoDiagnosticsToConsole, logger } from '../diagnostics.ts';
+import type { Resolution, ResolvedConfig } from './resolve.ts';
+
+/** What a start-up line describes: a processor (which batches) or an exporter used on its own. */
+export type PipelineKind = 'processor' | 'exporter';
+
+export interface ReportSettings {
+  kind: PipelineKind;
+  /** Where the start-up line goes in debug and dry-run mode. */
+  print: (line: string) => void;
+}
+
+/** Reports not yet made, by resolution: the first export makes its report at once. */
+const waiting = new WeakMap<Resolution, () => void>();
+
+/**
+ * Reports what configuration resolution found: the start-up line (debug and dry run), then each
+ * warning and error on `diag`, once. Deferred to the next turn of the event loop, or the first
+ * export if that comes sooner: in the documented NodeSDK set-up the processor is built before
+ * `new NodeSDK()` installs the diag logger, and messages logged before that are lost.
+ */
+export function reportResolution(resolution: Resolution, settings: ReportSettings): void {
+  if (resolution.config.debug) echoDiagnosticsToConsole();
+  const report = (): void => {
+    if (!waiting.delete(resolution)) return;
+    reportNow(resolution, settings);
+  };
+  waiting.set(resolution, report);
+  setImmediate(report);
+}
+
+/** Makes the report of `resolution` now if it is still waiting, so no debug line comes before the start-up line. */
+export function reportIfWaiting(resolution: Resolution): void {
+  waiting.get(resolution)?.();
+}
+
+function reportNow(resolution: Resolution, settings: ReportSettings): void {
+  const { config } = resolution;
+  if (config.debug || config.dryRun) {
+    try {
+      settings.print(`[posthog-otel] ${startupLine(config, settings.kind)}`);
+    } catch {
+      // Printing is best effort.
+    }
+  }
+  for (const warning of resolution.warnings) logger.warn(warning);
+  for (const error of resolution.errors) logger.error(`disabled: ${error}`);
+  if (resolution.errors.length === 0 && !config.enabled && config.disabledReason) {
+    logger.warn(`disabled: ${config.disabledReason}. Records are accepted and discarded.`);
+  }
+}
+
+/** The effective configuration in one line. Names where the key came from, never the key. */
+export function startupLine(config: ResolvedConfig, kind: PipelineKind): string {
+  const state = config.dryRun ? 'dry run (events are printed, nothing is sent)' : config.enabled ? 'enabled' : `disabled (${config.disabledReason ?? 'no reason given'})`;
+  const parts = [
+    `start: ${state}`,
+    `host ${config.host}`,
+    config.apiKeySource === undefined ? 'no API key' : `API key from ${config.apiKeySource}`,
+    `compression ${config.compression}`,
+  ];
+  if (kind === 'processor') {
+    parts.push(
+      `batches of up to ${Math.min(config.maxExportBatchSize, config.maxQueueSize)} records every ${config.scheduledDelayMillis} ms, queue ${config.maxQueueSize}, export timeout ${config.exportTimeoutMillis} ms`,
+    );
+  }
+  parts.push(`flush timeout ${config.flushTimeoutMillis} ms${kind === 'processor' ? (config.flushOnExit ? ', flush on exit' : ', no flush on exit') : ''}`);
+  if (config.spoolDir !== undefined) parts.push(`spool ${config.spoolDir}`);
+  return parts.join('; ');
+}
