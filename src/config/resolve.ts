@@ -235,6 +235,8 @@ function describe(value: unknown): string {
   }
 }
 
+const CREDENTIALS = 'it must not contain credentials (use the headers option for proxy authentication)';
+
 /** Validates a host and maps PostHog's app hosts to their ingestion hosts. */
 export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true } | { error: string } {
   // Never echo a secret: credentials, a query (`?api_key=`…) or fragment, a key pasted as the host.
@@ -242,7 +244,8 @@ export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true 
     typeof raw === 'string'
       ? JSON.stringify(
           raw
-            .replace(/\/\/.*@/s, '//***@')
+            // Everything up to the last @, with or without a scheme: a password may hold @ or /.
+            .replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^]*@/i, '$1***@')
             .replace(/[?#][^]*$/, '?…')
             .replace(/ph[cx]_[\w-]+/g, 'ph*_***'),
         ).slice(0, 80)
@@ -251,8 +254,9 @@ export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true 
   if (typeof raw !== 'string' || raw.trim() === '') return invalid('expected a URL such as https://eu.i.posthog.com');
   const trimmed = raw.trim();
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
+  if (!hasScheme && trimmed.includes('@')) return invalid(CREDENTIALS);
   // Without a scheme only a plain host[:port][/path] is taken as https; "http//x" or "https:/x" is a typo, not a host.
-  if (!hasScheme && !/^[a-z0-9.-]+(:\d+)?(\/(?!\/)[^\s]*)?$/i.test(trimmed)) return invalid('it is not a valid URL (expected e.g. https://eu.i.posthog.com)');
+  if (!hasScheme && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d+)?(\/(?!\/)[^\s]*)?$/i.test(trimmed)) return invalid('it is not a valid URL (expected e.g. https://eu.i.posthog.com)');
   const withScheme = hasScheme ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
@@ -262,7 +266,7 @@ export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true 
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return invalid(`the scheme must be https or http, not ${url.protocol.replace(':', '')}`);
   if (url.hostname === '') return invalid('it has no host name');
-  if (url.username !== '' || url.password !== '') return invalid('it must not contain credentials (use the headers option for proxy authentication)');
+  if (url.username !== '' || url.password !== '') return invalid(CREDENTIALS);
   if (url.search !== '' || url.hash !== '') return invalid('it must not contain a query or fragment');
   const path = url.pathname.replace(/\/+$/, '');
   const app = APP_HOSTS[url.hostname.toLowerCase()];
