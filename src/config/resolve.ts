@@ -111,14 +111,14 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     const value: unknown = pick(key);
     if (value === undefined) return DEFAULTS[key];
     if (typeof value === 'boolean') return value;
-    // Code often passes an environment value straight through (`dryRun: process.env.DRY_RUN`).
-    const parsed = typeof value === 'string' ? parseBoolean(value) : undefined;
+    // Code often passes an environment value straight through (`dryRun: process.env.DRY_RUN`), or a number.
+    const parsed = typeof value === 'string' ? parseBoolean(value) : value === 1 ? true : value === 0 ? false : undefined;
     if (parsed !== undefined) return parsed;
     if (key === 'dryRun') {
-      warnings.push(`dryRun is not a boolean (expected true or false, or ${BOOLEAN_SPELLINGS}), got ${describe(value)}: taken as true, so nothing is sent.`);
+      warnings.push(`dryRun is not a boolean (expected true or false, or 1/0, or the strings ${BOOLEAN_SPELLINGS}), got ${describe(value)}: taken as true, so nothing is sent.`);
       return true;
     }
-    warnings.push(`${key} is ignored: expected true or false (or ${BOOLEAN_SPELLINGS}), got ${describe(value)}.`);
+    warnings.push(`${key} is ignored: expected true or false (or 1/0, or the strings ${BOOLEAN_SPELLINGS}), got ${describe(value)}.`);
     return DEFAULTS[key];
   };
 

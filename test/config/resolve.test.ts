@@ -26,3 +26,24 @@ describe('hosts written without a scheme', () => {
     assert.ok('error' in normalizeHost('[not-an-address]:8000'));
   });
 });
+
+describe('yes/no options in code', () => {
+  test('the numbers 1 and 0 are taken as the spellings 1 and 0 are', () => {
+    const on = resolveConfig({ debug: 1, dryRun: 1, flushOnExit: 1, disableGeoip: 1 } as never, KEY);
+    assert.deepEqual([on.config.debug, on.config.dryRun, on.config.flushOnExit, on.config.disableGeoip], [true, true, true, true]);
+    assert.deepEqual(on.warnings, []);
+    const off = resolveConfig({ debug: 0, dryRun: 0, flushOnExit: 0, disableGeoip: 0 } as never, KEY);
+    assert.deepEqual([off.config.debug, off.config.dryRun, off.config.flushOnExit, off.config.disableGeoip], [false, false, false, false]);
+    assert.deepEqual(off.warnings, []);
+  });
+
+  test('any other number warns; an unreadable dryRun is still a dry run', () => {
+    const r = resolveConfig({ flushOnExit: 2, dryRun: -1 } as never, KEY);
+    assert.equal(r.config.flushOnExit, true);
+    assert.equal(r.config.dryRun, true);
+    assert.deepEqual(r.warnings, [
+      'dryRun is not a boolean (expected true or false, or 1/0, or the strings true/false, 1/0, yes/no or on/off), got -1: taken as true, so nothing is sent.',
+      'flushOnExit is ignored: expected true or false (or 1/0, or the strings true/false, 1/0, yes/no or on/off), got 2.',
+    ]);
+  });
+});
