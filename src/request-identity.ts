@@ -11,8 +11,9 @@ export interface PostHogIdentity {
 const IDENTITY_KEY = createContextKey('opentelemetry-exporter-posthog identity');
 
 /**
- * A context that carries `identity`; records emitted and spans started under it get it. The SERVER
- * span that the span in `ctx` runs under gets it too, for the events it ends with.
+ * A context that carries `identity`; records emitted and spans started under it get it. Fields it
+ * does not give keep the value `ctx` carries (the headers' session stays once the user is known).
+ * The SERVER span that the span in `ctx` runs under gets it too, for the events it ends with.
  */
 export function setPostHogIdentity(ctx: Context, identity: PostHogIdentity): Context {
   const clean: PostHogIdentity = {};
@@ -20,7 +21,7 @@ export function setPostHogIdentity(ctx: Context, identity: PostHogIdentity): Con
   if (isId(identity.sessionId)) clean.sessionId = identity.sessionId;
   if (isId(identity.windowId)) clean.windowId = identity.windowId;
   identifyServerSpan(ctx, clean);
-  return ctx.setValue(IDENTITY_KEY, clean);
+  return ctx.setValue(IDENTITY_KEY, mergeIdentities(clean, getPostHogIdentity(ctx)));
 }
 
 /** The identity `ctx` carries, if any. */

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mergeIdentities } from '../src/request-identity.ts';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
+import { getPostHogIdentity, mergeIdentities, setPostHogIdentity } from '../src/request-identity.ts';
+import { withPipeline } from './support/pipeline.ts';
 
 describe('mergeIdentities', () => {
   test('the first identity\'s fields win; the second fills those it lacks', () => {
@@ -19,5 +21,25 @@ describe('mergeIdentities', () => {
     const first = { distinctId: 'a', sessionId: 's' };
     assert.equal(mergeIdentities(first, { distinctId: 'b' }), first);
     assert.equal(mergeIdentities(first, {}), first);
+  });
+});
+
+describe('setPostHogIdentity', () => {
+  test('an identity set inside another replaces the fields it gives and keeps the others', () => {
+    const headers = setPostHogIdentity(ROOT_CONTEXT, { distinctId: 'anon-1', sessionId: 'session-1', windowId: 'window-1' });
+    const user = setPostHogIdentity(headers, { distinctId: 'user-42' });
+    assert.deepEqual(getPostHogIdentity(user), { distinctId: 'user-42', sessionId: 'session-1', windowId: 'window-1' });
+    assert.deepEqual(getPostHogIdentity(headers), { distinctId: 'anon-1', sessionId: 'session-1', windowId: 'window-1' }, 'the outer context is unchanged');
+    assert.deepEqual(getPostHogIdentity(setPostHogIdentity(user, {})), getPostHogIdentity(user), 'an empty identity changes nothing');
+  });
+
+  test('a record emitted where the handler identified the user keeps the session of the request', async () => {
+    await withPipeline({}, async (p) => {
+      const request = setPostHogIdentity(ROOT_CONTEXT, { distinctId: 'anon-1', sessionId: 'session-1' });
+      p.logger().emit({ eventName: 'paid', context: setPostHogIdentity(request, { distinctId: 'user-42' }) });
+      const [event] = await p.flush();
+      assert.equal(event?.distinct_id, 'user-42');
+      assert.equal(event?.session_id, 'session-1');
+    });
   });
 });
