@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import { getPostHogIdentity, mergeIdentities, setPostHogIdentity } from '../src/request-identity.ts';
+import { getPostHogIdentity, identityFromHeaders, mergeIdentities, setPostHogIdentity, withPostHogIdentity } from '../src/request-identity.ts';
 import { withPipeline } from './support/pipeline.ts';
 
 describe('mergeIdentities', () => {
@@ -41,5 +41,27 @@ describe('setPostHogIdentity', () => {
       assert.equal(event?.distinct_id, 'user-42');
       assert.equal(event?.session_id, 'session-1');
     });
+  });
+});
+
+describe('identity from odd input', () => {
+  test('a missing or malformed identity runs the work without one, never throwing', () => {
+    for (const odd of [null, undefined, 'user-1', 42, [] as unknown]) {
+      assert.equal(withPostHogIdentity(odd as never, () => 'ran'), 'ran', String(odd));
+      assert.equal(getPostHogIdentity(setPostHogIdentity(ROOT_CONTEXT, odd as never)), undefined, String(odd));
+    }
+  });
+
+  test('a whole-number distinct id (a database id) is taken as its decimal text; other values are not ids', () => {
+    assert.deepEqual(getPostHogIdentity(setPostHogIdentity(ROOT_CONTEXT, { distinctId: 4711 as never, sessionId: 5 as never })), { distinctId: '4711' });
+    assert.equal(getPostHogIdentity(setPostHogIdentity(ROOT_CONTEXT, { distinctId: 1.5 as never })), undefined);
+  });
+
+  test('headers: missing ones give no identity; a plain object is read whatever the case of its names', () => {
+    assert.deepEqual(identityFromHeaders(undefined as never), {});
+    assert.deepEqual(identityFromHeaders(null as never), {});
+    // API Gateway (REST) events keep header names as the browser sent them.
+    assert.deepEqual(identityFromHeaders({ 'X-POSTHOG-DISTINCT-ID': 'anon-1', 'X-PostHog-Session-Id': 's-1', 'x-posthog-window-id': 'w-1' }), { distinctId: 'anon-1', sessionId: 's-1', windowId: 'w-1' });
+    assert.deepEqual(identityFromHeaders(new Headers({ 'X-POSTHOG-DISTINCT-ID': 'anon-2' })), { distinctId: 'anon-2' });
   });
 });
