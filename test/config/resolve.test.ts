@@ -47,3 +47,29 @@ describe('yes/no options in code', () => {
     ]);
   });
 });
+
+describe('hosts written with an endpoint path', () => {
+  const cases: [string, string, string][] = [
+    ['https://eu.i.posthog.com/i/v1/analytics/events', 'https://eu.i.posthog.com', '/i/v1/analytics/events'],
+    ['https://us.i.posthog.com/i/v1/logs', 'https://us.i.posthog.com', '/i/v1/logs'],
+    ['https://eu.i.posthog.com/batch/', 'https://eu.i.posthog.com', '/batch'],
+    ['https://proxy.example/ingest/i/v1/analytics/events/', 'https://proxy.example/ingest', '/i/v1/analytics/events'],
+  ];
+  for (const [input, expected, path] of cases) {
+    test(`${input} → ${expected}, with one note naming the path left out`, () => {
+      for (const [r, name] of [
+        [resolveConfig({}, { ...KEY, POSTHOG_HOST: input }), 'POSTHOG_HOST'],
+        [resolveConfig({ host: input }, KEY), 'host'],
+      ] as const) {
+        assert.equal(r.config.host, expected);
+        assert.equal(r.config.enabled, true);
+        assert.deepEqual(r.warnings, [`${name} ends with the endpoint path ${path}: using ${expected}, to which the capture path is added. Write the host alone to silence this note.`]);
+      }
+    });
+  }
+
+  test('a reverse proxy keeps any other path', () => {
+    assert.equal(resolveConfig({ host: 'https://proxy.example/batch' }, KEY).config.host, 'https://proxy.example/batch');
+    assert.deepEqual(resolveConfig({ host: 'https://proxy.example/ingest' }, KEY).warnings, []);
+  });
+});
