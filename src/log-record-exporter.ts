@@ -216,7 +216,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       }
       return recordToEvent(record, this._mapping, nowMillis, origin);
     } catch (error) {
-      logger.debug(`record could not be mapped: ${String(error)}`);
+      logger.debug(this._redact(`record could not be mapped: ${String(error)}`));
       return undefined;
     }
   }
