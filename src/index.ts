@@ -4,7 +4,7 @@ export { PostHogLogRecordExporter, PostHogExportError } from './log-record-expor
 export { PostHogLogRecordProcessor } from './log-record-processor.ts';
 export { PostHogSpanEventProcessor, type PostHogSpanEventProcessorOptions } from './span-event-processor.ts';
 export type { PostHogExporterOptions, PostHogLogRecordProcessorOptions, PostHogEvent, ResourcePropertiesRule } from './config/options.ts';
-export type { PostHogStats } from './delivery-stats.ts';
+export type { PostHogStats } from './delivery/ledger.ts';
 export type { Compression, DropReason, CaptureEventOptions } from './capture/types.ts';
 export { VERSION } from './version.ts';
 export {
@@ -15,3 +15,4 @@ export {
   type PostHogIdentity,
 } from './request-identity.ts';
 export { withFlush, type Flushable } from './serverless.ts';
+export { recordExceptionWithCauses } from './record-exception.ts';

@@ -11,13 +11,16 @@ import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
 import { reportIfWaiting, reportResolution } from './config/report.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
-import { ExportCounters, type PostHogStats } from './delivery-stats.ts';
+import { DeliveryLedger, type PostHogStats } from './delivery/ledger.ts';
 import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics.ts';
-import { EventDelivery } from './event-delivery.ts';
-import { recordToEvent, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
+import { EventDelivery } from './delivery/event-delivery.ts';
+import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
+import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
+import { withWellFormedFields } from './mapping/well-formed.ts';
 import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './span-event-record.ts';
-import { Spool } from './spool.ts';
+import { Spool } from './delivery/spool.ts';
+import type { DeliveryHealth } from './delivery/health.ts';
 import { VERSION } from './version.ts';
 
 export const SDK_INFO = `opentelemetry-exporter-posthog/${VERSION}`;
@@ -61,8 +64,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _delivery: EventDelivery | undefined;
   private readonly _clock: Clock;
   private readonly _mapping: MappingSettings;
-  private readonly _counters = new ExportCounters();
+  private readonly _ledger = new DeliveryLedger();
   private readonly _dropWarnings: DropWarnings;
+  private readonly _unconvertible: UnconvertibleValueWarnings;
   private readonly _print: (line: string) => void;
   private _shutdownPromise: Promise<void> | undefined;
   /** One slicer for every export and resend: concurrent ones hold the event loop one slice at a time. */
@@ -81,6 +85,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       () => this._clock.now(),
       (message) => logger.warn(this._redact(message)),
     );
+    this._unconvertible = new UnconvertibleValueWarnings(() => this._clock.now(), (message) => logger.warn(message));
     if (!c.enabled || c.dryRun) return;
     const endpoint = publicUrl(captureEndpoint(c.host));
     this._client = new CaptureClient({
@@ -110,13 +115,12 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     this._delivery = new EventDelivery({
       client: this._client,
       clock: this._clock,
-      counters: this._counters,
+      ledger: this._ledger,
       sendTimeoutMillis: this.exportDeadlineMillis,
       flushTimeoutMillis: c.flushTimeoutMillis,
-      retryInitialDelayMillis: c.retryInitialDelayMillis,
       retryBuffer: { maxEvents: c.retryBufferMaxEvents, maxBytes: c.retryBufferMaxBytes, maxAgeMillis: c.retryBufferMaxAgeMillis },
       slicer: this._slicer,
-      ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes }) } : {}),
+      ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes, onProblem: (message) => logger.warn(this._redact(message)) }) } : {}),
       onDrop: (reason, events, details, count) => this._reportDrop(reason, events, details, count),
     });
   }
@@ -140,8 +144,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     try {
       reportIfWaiting(this._resolution);
       if (this._shutdownPromise !== undefined) {
-        this._counters.received += records.length;
-        this._counters.drop('shutdown', records.length);
+        this._ledger.take(records.length);
+        this._ledger.drop('shutdown', records.length);
         this._reportDrop('shutdown', [], 'export called after shutdown', records.length);
         finish({ code: ExportResultCode.FAILED, error: new Error('PostHogLogRecordExporter is shut down') });
         return;
@@ -160,11 +164,12 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   private async _export(records: readonly ReadableLogRecord[]): Promise<ExportResult> {
     const now = this._clock.now();
+    this._ledger.take(records.length);
     const events: CaptureEvent[] = [];
     const dropped = new Map<DropReason, number>();
+    let extraEvents = 0;
     const localDrop = (reason: DropReason, event: CaptureEvent | undefined, details: string): void => {
-      this._counters.received++;
-      this._counters.drop(reason, 1);
+      this._ledger.drop(reason, 1);
       dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
       this._reportDrop(reason, event ? [event] : [], details, 1);
     };
@@ -172,18 +177,23 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     for (const record of records) {
       const pause = slicer.pause();
       if (pause) await pause;
-      const event = this._map(record, now);
-      if (event === undefined) {
-        localDrop('invalid', undefined, 'a record could not be mapped');
+      const outcome = this._map(record, now);
+      if (outcome.kind === 'invalid') {
+        localDrop('invalid', undefined, outcome.reason);
         continue;
       }
-      if (this._config.beforeSend === undefined) {
-        events.push(event);
-        continue;
+      // A named event's linked $exception: `selected` counts events.
+      if (outcome.events.length > 1) this._ledger.derive(outcome.events.length - 1);
+      extraEvents += outcome.events.length - 1;
+      for (const event of outcome.events) {
+        if (this._config.beforeSend === undefined) {
+          events.push(event);
+          continue;
+        }
+        const final = this._beforeSend(this._config.beforeSend, event);
+        if ('dropped' in final) localDrop('before_send', event, final.dropped);
+        else events.push(final.event);
       }
-      const final = this._beforeSend(this._config.beforeSend, event);
-      if ('dropped' in final) localDrop('before_send', event, final.dropped);
-      else events.push(final.event);
     }
     if (this._config.debug || this._config.dryRun) {
       const label = this._config.dryRun ? 'dry run, not sent: event' : 'event';
@@ -191,33 +201,38 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
     if (this._delivery === undefined) {
       // Dry run: mapped and printed, nothing sent; counted apart so getStats() still adds up.
-      this._counters.received += events.length;
-      this._counters.drop('dry_run', events.length);
+      this._ledger.drop('dry_run', events.length);
       return { code: ExportResultCode.SUCCESS };
     }
     if (events.length > 0) {
       for (const [reason, count] of await this._delivery.deliver(events, now, slicer)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     }
     if (dropped.size === 0) return { code: ExportResultCode.SUCCESS };
-    return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length) };
+    return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length + extraEvents) };
   }
 
-  private _map(record: ReadableLogRecord, nowMillis: number): CaptureEvent | undefined {
+  private _map(record: ReadableLogRecord, nowMillis: number): MappingOutcome {
     try {
       const identity = recordIdentity(record);
       const spanEvent = record instanceof SpanEventLogRecord;
+      let outcome: MappingOutcome;
       // Most records are neither: no origin to describe.
-      if (identity === undefined && !spanEvent) return recordToEvent(record, this._mapping, nowMillis);
-      const origin: RecordOrigin = {};
-      if (identity !== undefined) origin.identity = identity;
-      if (spanEvent) {
-        origin.spanName = record.spanName;
-        origin.index = record.index;
+      if (identity === undefined && !spanEvent) outcome = mapRecord(record, this._mapping, nowMillis);
+      else {
+        const origin: RecordOrigin = {};
+        if (identity !== undefined) origin.identity = identity;
+        if (spanEvent) {
+          origin.spanName = record.spanName;
+          origin.index = record.index;
+        }
+        outcome = mapRecord(record, this._mapping, nowMillis, origin);
       }
-      return recordToEvent(record, this._mapping, nowMillis, origin);
+      if (outcome.kind === 'mapped' && outcome.unconvertible > 0) this._unconvertible.record(outcome.unconvertible);
+      return outcome;
     } catch (error) {
+      // The error may quote attribute values, and so the key.
       logger.debug(this._redact(`record could not be mapped: ${String(error)}`));
-      return undefined;
+      return { kind: 'invalid', reason: 'a record could not be mapped' };
     }
   }
 
@@ -237,7 +252,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     if (uuid === undefined) return { dropped: 'beforeSend returned an event whose uuid is not a UUID' };
     // `options` may be left out, as the protocol allows; the wire layer always sends an object.
     const options = typeof result.options === 'object' && result.options !== null ? result.options : {};
-    return { event: uuid === result.uuid && options === result.options ? result : { ...result, uuid, options } };
+    const final = uuid === result.uuid && options === result.options ? result : { ...result, uuid, options };
+    return { event: withWellFormedFields(final) };
   }
 
   private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = events.length): void {
@@ -267,25 +283,17 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   /** Where the records handed to this exporter stand (`emitted` and `selected` count them). */
   getStats(): PostHogStats {
-    const c = this._counters;
-    const waiting = this._delivery?.waiting ?? 0;
-    return {
-      emitted: c.received,
-      selected: c.received,
-      delivered: c.delivered,
-      dropped: c.droppedRecord(),
-      pending: c.inFlight + waiting,
-      requests: c.requests,
-      retries: c.retries,
-      retryBuffered: waiting,
-      recovered: c.recovered,
-      corruptSpoolFiles: c.corruptSpoolFiles,
-    };
+    return this._ledger.exporterStats();
   }
 
-  /** @internal Counters for the processor's own statistics. */
-  get counters(): Readonly<ExportCounters> {
-    return this._counters;
+  /** @internal The account the processor shares, for its own statistics. */
+  get ledger(): DeliveryLedger {
+    return this._ledger;
+  }
+
+  /** @internal Whether PostHog is taking events, and the last failure; undefined when nothing is sent. */
+  get deliveryHealth(): DeliveryHealth | undefined {
+    return this._delivery?.health;
   }
 
   /** @internal Bounds the next flush or shutdown by `flushTimeoutMillis`; see {@link EventDelivery.openWindow}. */
@@ -362,3 +370,4 @@ function isEventShape(value: unknown): value is CaptureEvent {
   const v = value as Record<string, unknown>;
   return typeof v.event === 'string' && typeof v.uuid === 'string' && typeof v.distinct_id === 'string' && typeof v.timestamp === 'string' && typeof v.properties === 'object' && v.properties !== null;
 }
+

@@ -1,12 +1,26 @@
 import type { Attributes } from '@opentelemetry/api';
-import { DISTINCT_ID_KEYS, SESSION_ID_KEYS, WINDOW_ID_KEYS } from './mapping/attribute-keys.ts';
+import { DISTINCT_ID_KEYS, SESSION_ID_KEYS, UUIDV7_SESSION_ID_KEYS, UUIDV7_WINDOW_ID_KEYS, WINDOW_ID_KEYS } from './mapping/attribute-keys.ts';
+import { isUuidV7 } from './mapping/record-to-event.ts';
 
-/** The identity kinds a record's attributes can carry, each with the keys the mapping reads for it. */
-const KINDS = [
-  { keys: DISTINCT_ID_KEYS, usable: isDistinctId },
-  { keys: SESSION_ID_KEYS, usable: isNonEmptyString },
-  { keys: WINDOW_ID_KEYS, usable: isNonEmptyString },
-] as const;
+/** A key the mapping reads for one kind of identity, with what it takes as a usable value there. */
+interface IdentityKey {
+  key: string;
+  usable: (value: unknown) => boolean;
+}
+
+function identityKeys(keys: readonly string[], usable: (value: unknown) => boolean): IdentityKey[] {
+  return keys.map((key) => ({ key, usable }));
+}
+
+/**
+ * The identity kinds a record's attributes can carry, each with the keys the mapping reads for it.
+ * An application's own session keys (`session.id`) count only when they hold a UUIDv7, as in the mapping.
+ */
+const KINDS: readonly (readonly IdentityKey[])[] = [
+  identityKeys(DISTINCT_ID_KEYS, isDistinctId),
+  [...identityKeys(SESSION_ID_KEYS, isNonEmptyString), ...identityKeys(UUIDV7_SESSION_ID_KEYS, isUuidV7)],
+  [...identityKeys(WINDOW_ID_KEYS, isNonEmptyString), ...identityKeys(UUIDV7_WINDOW_ID_KEYS, isUuidV7)],
+];
 
 /**
  * The identity attributes of a span (distinct id, session and window keys), or undefined when it has
@@ -16,9 +30,9 @@ export function spanIdentityAttributes(attributes: Attributes | undefined): Attr
   if (attributes === undefined) return undefined;
   let found: Attributes | undefined;
   for (const kind of KINDS) {
-    for (const key of kind.keys) {
+    for (const { key, usable } of kind) {
       const value = attributes[key];
-      if (kind.usable(value)) (found ??= {})[key] = value;
+      if (usable(value)) (found ??= {})[key] = value;
     }
   }
   return found;
@@ -32,17 +46,18 @@ export function spanIdentityAttributes(attributes: Attributes | undefined): Attr
 export function withSpanIdentity(eventAttributes: Attributes, spanIdentity: Attributes): Attributes {
   let merged: Attributes | undefined;
   for (const kind of KINDS) {
-    if (carriesAny(eventAttributes, kind.keys, kind.usable)) continue;
-    for (const key of kind.keys) {
+    if (carriesAny(eventAttributes, kind)) continue;
+    for (const { key } of kind) {
       const value = spanIdentity[key];
-      if (value !== undefined) (merged ??= { ...eventAttributes })[key] = value;
+      // An event value the mapping cannot use as an identity is still one of its properties: kept.
+      if (value !== undefined && eventAttributes[key] === undefined) (merged ??= { ...eventAttributes })[key] = value;
     }
   }
   return merged ?? eventAttributes;
 }
 
-function carriesAny(attributes: Attributes, keys: readonly string[], usable: (value: unknown) => boolean): boolean {
-  for (const key of keys) if (usable(attributes[key])) return true;
+function carriesAny(attributes: Attributes, kind: readonly IdentityKey[]): boolean {
+  for (const { key, usable } of kind) if (usable(attributes[key])) return true;
   return false;
 }
 

@@ -8,8 +8,11 @@ import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { CaptureClient } from '../src/capture/capture-client.ts';
 import { EncodedEvent } from '../src/capture/encoded-event.ts';
+import { serializeEvent } from '../src/capture/request-batches.ts';
+import type { OutgoingRequest } from '../src/capture/send-loop.ts';
 import type { CaptureClientOptions } from '../src/capture/capture-client.ts';
-import type { CaptureEvent, CaptureRequestBody, SendReport } from '../src/capture/types.ts';
+import type { SendReport } from '../src/capture/send-report.ts';
+import type { CaptureEvent, CaptureRequestBody } from '../src/capture/types.ts';
 import { uuidv7 } from '../src/capture/uuid.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
 import type { RecordedRequest, ResultsMap } from './support/fake-capture-server.ts';
@@ -83,15 +86,49 @@ function accepted(server: FakeCaptureServer): string[] {
   return server.acceptedEvents().map((e) => e.uuid);
 }
 
+/** One deferred event as tests compare them: its request's state spelled out per event. */
+interface DeferredEvent {
+  event: CaptureEvent;
+  reason: 'deadline' | 'shutdown';
+  details?: string;
+  /** Requests sent under the deferred request's id. */
+  attempt: number;
+  /** Requests that carried this event. */
+  attempts: number;
+  notBefore: number;
+  retryAfterUntil?: number;
+}
+
+/** A report as tests compare it: deferred requests flattened to their events; the last failure left out. */
+function outcome(report: SendReport): { delivered: number; rejected: SendReport['rejected']; deferred: DeferredEvent[]; requests: number; retries: number } {
+  const deferred = report.deferred.flatMap((d) =>
+    d.events.map((item) => ({
+      event: item.event,
+      reason: d.reasonIfDropped,
+      ...(d.details !== undefined ? { details: d.details } : {}),
+      attempt: d.attempt,
+      attempts: item.attempts,
+      notBefore: d.notBefore,
+      ...(d.retryAfterUntil !== undefined ? { retryAfterUntil: d.retryAfterUntil } : {}),
+    })),
+  );
+  return { delivered: report.delivered, rejected: report.rejected, deferred, requests: report.requests, retries: report.retries };
+}
+
+/** Every event of a report: rejected, or in a deferred request. */
+function undelivered(report: SendReport): CaptureEvent[] {
+  return [...report.rejected.map((r) => r.event), ...report.deferred.flatMap((d) => d.events.map((item) => item.event))];
+}
+
 /**
  * Every input event is accounted for exactly once: either among `deliveredUuids` (what the server
- * accepted, unless the test knows better) or in `report.dropped`, never both, never twice.
+ * accepted, unless the test knows better), rejected or deferred, never twice.
  */
 function assertAccounted(report: SendReport, events: readonly CaptureEvent[], deliveredUuids: readonly string[]): void {
-  assert.equal(report.delivered + report.dropped.length, events.length, 'delivered + dropped === events');
+  assert.equal(report.delivered + undelivered(report).length, events.length, 'delivered + rejected + deferred === events');
   assert.equal(report.delivered, deliveredUuids.length, 'report.delivered matches the delivered uuids');
   const counts = new Map<string, number>();
-  for (const uuid of [...deliveredUuids, ...report.dropped.map((d) => d.event.uuid)]) counts.set(uuid, (counts.get(uuid) ?? 0) + 1);
+  for (const uuid of [...deliveredUuids, ...undelivered(report).map((event) => event.uuid)]) counts.set(uuid, (counts.get(uuid) ?? 0) + 1);
   for (const event of events) assert.equal(counts.get(event.uuid), 1, `uuid ${event.uuid} is accounted for exactly once`);
   assert.equal(counts.size, events.length, 'no uuid outside the input is reported');
 }
@@ -152,7 +189,7 @@ describe('checklist §20: endpoint, headers, body', () => {
     assert.equal(req.path, PATH);
     assert.deepEqual(req.validation, { ok: true });
     assert.equal(req.responseStatus, 200);
-    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 1, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 1, retries: 0 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -165,7 +202,7 @@ describe('checklist §20: endpoint, headers, body', () => {
       assert.equal(client.endpoint.href, `${server.url}${PATH}`);
       assert.deepEqual(server.requests.map((r) => r.path), [PATH]);
       assert.deepEqual(request(server, 0).validation, { ok: true });
-      assert.deepEqual(report, { delivered: 1, dropped: [], requests: 1, retries: 0 });
+      assert.deepEqual(outcome(report), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
       assertAccounted(report, events, accepted(server));
     });
   }
@@ -186,9 +223,10 @@ describe('checklist §20: endpoint, headers, body', () => {
         description: `no route for POST /ingest${PATH}`,
       });
       const details = `HTTP 404: no route for POST /ingest${PATH}`;
-      assert.deepEqual(report, {
+      assert.deepEqual(outcome(report), {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'status_404', details, transient: false, attempts: 1 })),
+        rejected: events.map((event) => ({ event, reason: 'status_404', details, attempts: 1 })),
+        deferred: [],
         requests: 1,
         retries: 0,
       });
@@ -242,7 +280,7 @@ describe('checklist §20: endpoint, headers, body', () => {
       assert.equal('$lib' in event.properties, false);
       assert.equal('$lib_version' in event.properties, false);
     }
-    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 1, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 1, retries: 0 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -287,7 +325,7 @@ describe('status matrix (§10)', () => {
       assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
       assert.deepEqual(request(server, 1).events, events);
       assert.deepEqual(clock.sleeps, [100]);
-      assert.deepEqual(report, { delivered: 3, dropped: [], requests: 2, retries: 1 });
+      assert.deepEqual(outcome(report), { delivered: 3, rejected: [], deferred: [], requests: 2, retries: 1 });
       assertAccounted(report, events, accepted(server));
     });
   }
@@ -305,9 +343,10 @@ describe('status matrix (§10)', () => {
       assert.equal(request(server, 0).responseStatus, status);
       assert.deepEqual(clock.sleeps, []);
       const details = `HTTP ${status}: scripted ${status} response`;
-      assert.deepEqual(report, {
+      assert.deepEqual(outcome(report), {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: `status_${status}`, details, transient: false, attempts: 1 })),
+        rejected: events.map((event) => ({ event, reason: `status_${status}`, details, attempts: 1 })),
+        deferred: [],
         requests: 1,
         retries: 0,
       });
@@ -323,9 +362,10 @@ describe('status matrix (§10)', () => {
 
     assert.equal(server.requests.length, 1);
     assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'too_large', details: 'HTTP 413: scripted 413 response', transient: false, attempts: 1 }],
+      rejected: [{ event: events[0], reason: 'too_large', details: 'HTTP 413: scripted 413 response', attempts: 1 }],
+      deferred: [],
       requests: 1,
       retries: 0,
     });
@@ -338,7 +378,7 @@ describe('status matrix (§10)', () => {
     const message = `${'word '.repeat(58)}token phc_echoedSecretKey123456 and more text after it`;
     server.script({ status: 400, body: JSON.stringify({ error_description: message }) });
     const report = await client.send(makeEvents(1), { deadline: far(clock) });
-    const details = report.dropped[0]!.details!;
+    const details = report.rejected[0]!.details!;
     assert.ok(details.endsWith(' token…'), details);
     assert.ok(!details.includes('phc_'), details);
     assert.ok(details.length < 320, `${details.length}`);
@@ -357,8 +397,8 @@ describe('status matrix (§10)', () => {
       description: 'invalid project API token',
     });
     assert.deepEqual(
-      report.dropped.map((d) => [d.reason, d.details, d.transient, d.attempts]),
-      events.map(() => ['status_401', 'HTTP 401: invalid project API token', false, 1]),
+      report.rejected.map((d) => [d.reason, d.details, d.attempts]),
+      events.map(() => ['status_401', 'HTTP 401: invalid project API token', 1]),
     );
     assertAccounted(report, events, []);
   });
@@ -369,7 +409,7 @@ describe('status matrix (§10)', () => {
     const events = makeEvents(1);
     const report = await client.send(events, { deadline: far(clock) });
 
-    assert.deepEqual(report.dropped, [{ event: events[0], reason: 'status_400', details: 'HTTP 400', transient: false, attempts: 1 }]);
+    assert.deepEqual(report.rejected, [{ event: events[0], reason: 'status_400', details: 'HTTP 400', attempts: 1 }]);
     assert.equal(report.requests, 1);
     assertAccounted(report, events, []);
   });
@@ -379,7 +419,7 @@ describe('status matrix (§10)', () => {
     server.script({ status: 202 });
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
-    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 1, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 1, retries: 0 });
     assertAccounted(report, events, accepted(server));
   });
 });
@@ -416,12 +456,13 @@ describe('partial retry (§8)', () => {
     assert.deepEqual(headersOf(server, 'posthog-request-timestamp'), [iso(T0), iso(T0 + 1000)]);
     assert.equal(body(r1).created_at, iso(T0));
     assert.equal(body(r2).created_at, iso(T0));
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 6,
-      dropped: [
-        { event: dropped, reason: 'server_drop', details: 'exceptions_over_quota', transient: false, attempts: 1 },
-        { event: dropNoDetails, reason: 'server_drop', details: 'dropped by the server', transient: false, attempts: 1 },
+      rejected: [
+        { event: dropped, reason: 'server_drop', details: 'exceptions_over_quota', attempts: 1 },
+        { event: dropNoDetails, reason: 'server_drop', details: 'dropped by the server', attempts: 1 },
       ],
+      deferred: [],
       requests: 2,
       retries: 1,
     });
@@ -447,12 +488,13 @@ describe('partial retry (§8)', () => {
     assert.deepEqual(headersOf(server, 'posthog-request-timestamp'), [iso(T0), iso(T0 + 100), iso(T0 + 300)]);
     assert.deepEqual(server.requests.map((r) => body(r).created_at), [iso(T0), iso(T0), iso(T0)]);
     assert.deepEqual(request(server, 2).events, [b]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 2,
-      dropped: [
-        { event: a, reason: 'server_drop', details: 'event_restriction_drop', transient: false, attempts: 1 },
-        { event: c, reason: 'server_drop', details: 'event_too_big', transient: false, attempts: 2 },
+      rejected: [
+        { event: a, reason: 'server_drop', details: 'event_restriction_drop', attempts: 1 },
+        { event: c, reason: 'server_drop', details: 'event_too_big', attempts: 2 },
       ],
+      deferred: [],
       requests: 3,
       retries: 2,
     });
@@ -469,13 +511,14 @@ describe('partial retry (§8)', () => {
 
     assert.deepEqual(uuidsPerRequest(server), [[stuck.uuid, gone.uuid, fine.uuid], [stuck.uuid], [stuck.uuid], [stuck.uuid]]);
     assert.deepEqual(clock.sleeps, [100, 200, 400]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 1,
-      dropped: [
-        { event: gone, reason: 'server_drop', details: 'invalid_options', transient: false, attempts: 1 },
-        // Stopped at T0 + 700 after 4 attempts: a resend would be its 5th, 100 * 2^3 = 800 ms later.
-        { event: stuck, reason: 'retry_exhausted', details: 'server asked to retry 1 event(s)', transient: true, attempts: 4, notBefore: T0 + 700 + 800 },
+      rejected: [
+        { event: gone, reason: 'server_drop', details: 'invalid_options', attempts: 1 },
+        // Four requests carried it: the budget is spent, for good.
+        { event: stuck, reason: 'retry_exhausted', details: 'server asked to retry 1 event(s)', attempts: 4 },
       ],
+      deferred: [],
       requests: 4,
       retries: 3,
     });
@@ -497,13 +540,14 @@ describe('partial retry (§8)', () => {
     assert.ok(server.requests.every((r) => r.validation.ok));
     assert.deepEqual(uuidsPerRequest(server), [[retried.uuid, dropped.uuid], [retried.uuid]]);
     const details = 'the uuid is not a canonical lower-case UUID';
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 1,
-      dropped: [
-        { event: upper, reason: 'invalid', details, transient: false, attempts: 0 },
-        { event: padded, reason: 'invalid', details, transient: false, attempts: 0 },
-        { event: dropped, reason: 'server_drop', details: 'missing_distinct_id', transient: false, attempts: 1 },
+      rejected: [
+        { event: upper, reason: 'invalid', details, attempts: 0 },
+        { event: padded, reason: 'invalid', details, attempts: 0 },
+        { event: dropped, reason: 'server_drop', details: 'missing_distinct_id', attempts: 1 },
       ],
+      deferred: [],
       requests: 2,
       retries: 1,
     });
@@ -520,7 +564,7 @@ describe('Retry-After (§11)', () => {
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(server.requests.map((r) => r.responseStatus), [503, 200]);
-    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 1 });
     assertAccounted(report, events, accepted(server));
     return clock.sleeps;
   }
@@ -571,7 +615,7 @@ describe('Retry-After (§11)', () => {
     assert.deepEqual(clock.sleeps, [4000]);
     assert.deepEqual(uuidsPerRequest(server), [events.map((e) => e.uuid), [events[0]!.uuid]]);
     assert.deepEqual(headersOf(server, 'posthog-request-timestamp'), [iso(T0), iso(T0 + 4000)]);
-    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 1 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -581,7 +625,7 @@ describe('Retry-After (§11)', () => {
     server.script({ results: { [events[0]!.uuid]: { result: 'retry' } }, headers: { 'retry-after': new Date(clock.now() + 2000).toUTCString() } });
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(clock.sleeps, [2000]);
-    assert.deepEqual(report, { delivered: 1, dropped: [], requests: 2, retries: 1 });
+    assert.deepEqual(outcome(report), { delivered: 1, rejected: [], deferred: [], requests: 2, retries: 1 });
     assertAccounted(report, events, accepted(server));
   });
 });
@@ -597,10 +641,10 @@ describe('attempt budget (§12)', () => {
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2', '3', '4']);
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 1);
     assert.deepEqual(clock.sleeps, [100, 200, 400]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      // Exhausted at T0 + 700: a 5th attempt would respect a backoff of 100 * 2^3 = 800 ms.
-      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 4, notBefore: T0 + 700 + 800 })),
+      rejected: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', attempts: 4 })),
+      deferred: [],
       requests: 4,
       retries: 3,
     });
@@ -614,58 +658,59 @@ describe('attempt budget (§12)', () => {
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(clock.sleeps, [100, 200, 400, 800, 1000]);
     assert.equal(server.requests.length, 6);
-    // The resend a caller might make later is capped too: 100 * 2^5 = 3200 ms becomes 1000 ms.
-    assert.deepEqual(report.dropped.map((d) => [d.reason, d.attempts, d.notBefore, d.retryAfterUntil]), [['retry_exhausted', 6, T0 + 2500 + 1000, undefined]]);
+    assert.deepEqual(report.rejected.map((d) => [d.reason, d.attempts]), [['retry_exhausted', 6]]);
     assertAccounted(report, events, []);
   });
 
-  test('retry_exhausted after a Retry-After carries retryAfterUntil, and notBefore respects it as a floor', async (t) => {
-    const { server, client, clock } = await setup(t, { maxAttempts: 2 });
+  test('a request deferred after a Retry-After carries retryAfterUntil, and notBefore respects it as a floor', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 5 });
     server.setDefault({ status: 503, headers: { 'retry-after': '2' } });
     const events = makeEvents(2);
-    const report = await client.send(events, { deadline: far(clock) });
+    // No waiting in place: the request comes back at once, saying when it may go again.
+    const report = await client.send(events, { deadline: far(clock), maxWaitMillis: 0 });
 
-    // Attempt 1 at T0, Retry-After 2 s over the 100 ms backoff; attempt 2 at T0 + 2000 is the last.
-    // A 3rd would wait 200 ms by backoff, but the server's 2 s is the floor.
-    assert.deepEqual(clock.sleeps, [2000]);
-    assert.deepEqual(report, {
+    // The next attempt would wait 100 ms by backoff, but the server's 2 s is the floor.
+    assert.deepEqual(clock.sleeps, []);
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: events.map((event) => ({
+      rejected: [],
+      deferred: events.map((event) => ({
         event,
-        reason: 'retry_exhausted',
+        reason: 'deadline',
         details: 'HTTP 503: scripted 503 response',
-        transient: true,
-        attempts: 2,
-        notBefore: T0 + 2000 + 2000,
-        retryAfterUntil: T0 + 2000 + 2000,
+        attempt: 1,
+        attempts: 1,
+        notBefore: T0 + 2000,
+        retryAfterUntil: T0 + 2000,
       })),
-      requests: 2,
-      retries: 1,
+      requests: 1,
+      retries: 0,
     });
+    assert.equal(report.deferred[0]!.identity.requestId, header(request(server, 0), 'posthog-request-id'));
     assertAccounted(report, events, []);
   });
 
-  test('retry_exhausted: a Retry-After shorter than the backoff bounds retryAfterUntil only; a huge one is capped', async (t) => {
-    const { server, client, clock } = await setup(t, { maxAttempts: 3, retryMaxDelayMillis: 5000 });
+  test('a deferred request: a Retry-After shorter than the backoff bounds retryAfterUntil only; a huge one is capped', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 5, retryMaxDelayMillis: 5000 });
     server.script({ status: 500, headers: {} }, { status: 500, headers: {} }, { status: 503, headers: { 'retry-after': '0.05' } });
     const first = makeEvents(1);
-    const short = await client.send(first, { deadline: far(clock) });
-    // Sleeps 100 and 200; exhausted at T0 + 300. The 4th attempt's backoff (400 ms) beats the 50 ms floor.
+    const short = await client.send(first, { deadline: far(clock), maxWaitMillis: 300 });
+    // Sleeps 100 and 200; deferred at T0 + 300. The 4th attempt's backoff (400 ms) beats the 50 ms floor.
     assert.deepEqual(clock.sleeps, [100, 200]);
     assert.deepEqual(
-      short.dropped.map((d) => [d.reason, d.attempts, d.notBefore, d.retryAfterUntil]),
-      [['retry_exhausted', 3, T0 + 300 + 400, T0 + 300 + 50]],
+      short.deferred.map((d) => [d.attempt, d.notBefore, d.retryAfterUntil]),
+      [[3, T0 + 300 + 400, T0 + 300 + 50]],
     );
 
     server.setDefault({ status: 503, headers: { 'retry-after': '999999' } });
     const second = makeEvents(1);
     const start = clock.now();
-    const huge = await client.send(second, { deadline: far(clock) });
+    const huge = await client.send(second, { deadline: far(clock), maxWaitMillis: 10_000 });
     // Every wait, the one a caller would make included, is capped at retryMaxDelayMillis.
     assert.deepEqual(clock.sleeps.slice(2), [5000, 5000]);
     assert.deepEqual(
-      huge.dropped.map((d) => [d.reason, d.attempts, d.notBefore, d.retryAfterUntil]),
-      [['retry_exhausted', 3, start + 10_000 + 5000, start + 10_000 + 5000]],
+      huge.deferred.map((d) => [d.attempt, d.notBefore, d.retryAfterUntil]),
+      [[3, start + 10_000 + 5000, start + 10_000 + 5000]],
     );
   });
 
@@ -678,11 +723,10 @@ describe('attempt budget (§12)', () => {
 
       assert.equal(server.requests.length, expected);
       assert.deepEqual(clock.sleeps, [100, 200].slice(0, expected - 1));
-      // Stopped after the sleeps so far; a resend would be attempt expected + 1: 100 * 2^(expected - 1) ms later.
-      const stoppedAt = T0 + [0, 100][expected - 1]!;
-      assert.deepEqual(report, {
+      assert.deepEqual(outcome(report), {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', transient: true, attempts: expected, notBefore: stoppedAt + 100 * 2 ** (expected - 1) })),
+        rejected: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', attempts: expected })),
+        deferred: [],
         requests: expected,
         retries: expected - 1,
       });
@@ -712,9 +756,10 @@ describe('malformed 2xx (§8): terminal, never looped', () => {
 
       assert.equal(server.requests.length, 1);
       assert.deepEqual(clock.sleeps, []);
-      assert.deepEqual(report, {
+      assert.deepEqual(outcome(report), {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'malformed_response', details: `HTTP ${status}: ${c.reason}`, transient: false, attempts: 1 })),
+        rejected: events.map((event) => ({ event, reason: 'malformed_response', details: `HTTP ${status}: ${c.reason}`, attempts: 1 })),
+        deferred: [],
         requests: 1,
         retries: 0,
       });
@@ -730,9 +775,10 @@ describe('malformed 2xx (§8): terminal, never looped', () => {
 
     assert.equal(server.requests.length, 1);
     assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'malformed_response', details: 'HTTP 200: response body too large', transient: false, attempts: 1 })),
+      rejected: events.map((event) => ({ event, reason: 'malformed_response', details: 'HTTP 200: response body too large', attempts: 1 })),
+      deferred: [],
       requests: 1,
       retries: 0,
     });
@@ -740,7 +786,7 @@ describe('malformed 2xx (§8): terminal, never looped', () => {
 
     const next = makeEvents(1);
     const nextReport = await client.send(next, { deadline: far(clock) });
-    assert.deepEqual(nextReport, { delivered: 1, dropped: [], requests: 1, retries: 0 });
+    assert.deepEqual(outcome(nextReport), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
     assert.equal(server.requests.length, 2);
     assertAccounted(nextReport, next, [next[0]!.uuid]);
   });
@@ -770,7 +816,7 @@ describe('compression (§14)', () => {
         assert.ok(req.rawBody.length < JSON.stringify(req.decodedBody).length, 'the body is actually compressed');
       }
       assert.deepEqual(req.events, events);
-      assert.deepEqual(report, { delivered: 20, dropped: [], requests: 1, retries: 0 });
+      assert.deepEqual(outcome(report), { delivered: 20, rejected: [], deferred: [], requests: 1, retries: 0 });
       assertAccounted(report, events, accepted(server));
     });
   }
@@ -785,7 +831,7 @@ describe('request sizing', () => {
     assert.deepEqual(uuidsPerRequest(server), [events.slice(0, 3), events.slice(3, 6), events.slice(6)].map((g) => g.map((e) => e.uuid)));
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 3);
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '1', '1']);
-    assert.deepEqual(report, { delivered: 8, dropped: [], requests: 3, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 8, rejected: [], deferred: [], requests: 3, retries: 0 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -800,7 +846,7 @@ describe('request sizing', () => {
 
     assert.deepEqual(uuidsPerRequest(server), [events.slice(0, 2), events.slice(2, 4), events.slice(4)].map((g) => g.map((e) => e.uuid)));
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 3);
-    assert.deepEqual(report, { delivered: 5, dropped: [], requests: 3, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 5, rejected: [], deferred: [], requests: 3, retries: 0 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -812,9 +858,10 @@ describe('request sizing', () => {
 
     const bigBytes = Buffer.byteLength(JSON.stringify(big));
     assert.deepEqual(uuidsPerRequest(server), [[events[0]!.uuid, events[2]!.uuid, events[3]!.uuid]]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 3,
-      dropped: [{ event: big, reason: 'too_large', details: `event is ${bigBytes} bytes, over the 1000-byte limit`, transient: false, attempts: 0 }],
+      rejected: [{ event: big, reason: 'too_large', details: `event is ${bigBytes} bytes, over the 1000-byte limit`, attempts: 0 }],
+      deferred: [],
       requests: 1,
       retries: 0,
     });
@@ -834,7 +881,7 @@ describe('request sizing', () => {
     assert.ok(Buffer.byteLength(nearLimit.json) < 1000 && nearLimit.json.length * 3 > 1000, 'the near-limit event fits only by its real size');
     assert.deepEqual(uuidsPerRequest(server), [[events[0]!.uuid, nearLimit.uuid, events[3]!.uuid]]);
     assert.deepEqual(
-      report.dropped.map((d) => [d.event.uuid, d.reason, d.details]),
+      report.rejected.map((d) => [d.event.uuid, d.reason, d.details]),
       [[big.uuid, 'too_large', `event is ${bigBytes} bytes, over the 1000-byte limit`]],
     );
     assert.equal(report.delivered, 3);
@@ -845,7 +892,7 @@ describe('request sizing', () => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(5).map((event) => new EncodedEvent(event, JSON.stringify(event)));
     const report = await client.send(events, { deadline: far(clock) });
-    assert.deepEqual(report, { delivered: 5, dropped: [], requests: 1, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 5, rejected: [], deferred: [], requests: 1, retries: 0 });
     const batch = (server.requests[0]!.decodedBody as CaptureRequestBody).batch;
     assert.deepEqual(batch, events.map((e) => JSON.parse(e.json)));
   });
@@ -873,7 +920,7 @@ describe('request sizing', () => {
     server.script({ status: 415 });
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
-    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 1 });
     assert.deepEqual(headersOf(server, 'content-encoding'), ['zstd', 'gzip']);
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
     assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
@@ -891,7 +938,7 @@ describe('request sizing', () => {
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(headersOf(server, 'content-encoding'), ['zstd', 'gzip']);
-    assert.deepEqual(report.dropped.map((d) => [d.reason, d.attempts]), [['status_415', 2], ['status_415', 2]]);
+    assert.deepEqual(report.rejected.map((d) => [d.reason, d.attempts]), [['status_415', 2], ['status_415', 2]]);
     assert.equal(report.delivered, 0);
   });
 
@@ -907,12 +954,13 @@ describe('request sizing', () => {
 
     assert.deepEqual(uuidsPerRequest(server), [[good.uuid]]);
     const details = 'event could not be serialised as JSON';
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 1,
-      dropped: [
-        { event: withBigInt, reason: 'invalid', details, transient: false, attempts: 0 },
-        { event: withCycle, reason: 'invalid', details, transient: false, attempts: 0 },
+      rejected: [
+        { event: withBigInt, reason: 'invalid', details, attempts: 0 },
+        { event: withCycle, reason: 'invalid', details, attempts: 0 },
       ],
+      deferred: [],
       requests: 1,
       retries: 0,
     });
@@ -924,12 +972,12 @@ describe('request sizing', () => {
     const events = [makeEvent({ properties: { blob: 'x'.repeat(5000) } }), makeEvent({ properties: { big: 1n } })];
     const report = await client.send(events, { deadline: far(clock) });
     assert.equal(server.requests.length, 0);
-    assert.deepEqual(report.dropped.map((d) => d.reason), ['too_large', 'invalid']);
+    assert.deepEqual(report.rejected.map((d) => d.reason), ['too_large', 'invalid']);
     assert.equal(report.requests, 0);
     assertAccounted(report, events, []);
 
     const empty = await client.send([], { deadline: far(clock) });
-    assert.deepEqual(empty, { delivered: 0, dropped: [], requests: 0, retries: 0 });
+    assert.deepEqual(outcome(empty), { delivered: 0, rejected: [], deferred: [], requests: 0, retries: 0 });
     assert.equal(server.requests.length, 0);
     assertAccounted(empty, [], []);
   });
@@ -950,7 +998,7 @@ describe('413 halving', () => {
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '1', '1', '1', '1', '1', '1']);
     assert.deepEqual(clock.sleeps, [], 'splitting is not a retry: no backoff');
     assert.equal(server.pendingScript, 0);
-    assert.deepEqual(report, { delivered: 8, dropped: [], requests: 7, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 8, rejected: [], deferred: [], requests: 7, retries: 0 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -965,10 +1013,11 @@ describe('413 halving', () => {
     assert.deepEqual(uuidsPerRequest(server), [[poison.uuid, a.uuid, b.uuid], [poison.uuid, a.uuid], [poison.uuid], [a.uuid], [b.uuid]]);
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 5);
     assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 2,
       // Every request that carried the event counts as an attempt for it, the 413s that split it included.
-      dropped: [{ event: poison, reason: 'too_large', details: 'HTTP 413: scripted 413 response', transient: false, attempts: 1 }],
+      rejected: [{ event: poison, reason: 'too_large', details: 'HTTP 413: scripted 413 response', attempts: 1 }],
+      deferred: [],
       requests: 5,
       retries: 0,
     });
@@ -987,7 +1036,7 @@ describe('network faults (§15)', () => {
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
     assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
     assert.deepEqual(clock.sleeps, [100]);
-    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 1 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -1000,9 +1049,10 @@ describe('network faults (§15)', () => {
     const report = await client.send(events, { deadline: far(clock) });
 
     assert.deepEqual(clock.sleeps, [100, 200, 400]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'request failed (ECONNREFUSED)', transient: true, attempts: 4, notBefore: T0 + 700 + 800 })),
+      rejected: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'request failed (ECONNREFUSED)', attempts: 4 })),
+      deferred: [],
       requests: 4,
       retries: 3,
     });
@@ -1021,7 +1071,7 @@ describe('network faults (§15)', () => {
     assert.deepEqual(server.requests.map((r) => r.responseStatus), [0, 200]);
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
     assert.deepEqual(clock.sleeps, [100]);
-    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 2, retries: 1 });
+    assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 1 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -1033,10 +1083,11 @@ describe('network faults (§15)', () => {
 
     assert.equal(server.requests.length, 2);
     assert.deepEqual(clock.sleeps, [100]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
       // The timeouts are real time; the InstantClock only moves with the 100 ms sleep. Next would be attempt 3: 200 ms.
-      dropped: [{ event: events[0], reason: 'retry_exhausted', details: 'request timed out', transient: true, attempts: 2, notBefore: T0 + 100 + 200 }],
+      rejected: [{ event: events[0], reason: 'retry_exhausted', details: 'request timed out', attempts: 2 }],
+      deferred: [],
       requests: 2,
       retries: 1,
     });
@@ -1054,23 +1105,25 @@ describe('network faults (§15)', () => {
     assert.ok(elapsed >= 90 && elapsed < 1000, `took ${elapsed} ms`);
     assert.equal(server.requests.length, 2);
     assert.deepEqual(clock.sleeps, [100]);
-    assert.deepEqual(report, { delivered: 1, dropped: [], requests: 2, retries: 1 });
+    assert.deepEqual(outcome(report), { delivered: 1, rejected: [], deferred: [], requests: 2, retries: 1 });
     assertAccounted(report, events, [events[0]!.uuid]);
   });
 });
 
-describe('deadlines and abort', () => {
-  test('a deadline already passed: nothing is sent, everything is deadline', async (t) => {
+describe('deadlines and abort: what is left comes back as a deferred request', () => {
+  test('a deadline already passed: nothing is sent, the events come back in a request never sent (attempt 0)', async (t) => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(3);
     for (const deadline of [clock.now() - 1, clock.now()]) {
       const report = await client.send(events, { deadline });
-      assert.deepEqual(report, {
+      assert.deepEqual(outcome(report), {
         delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'deadline', transient: true, attempts: 0 })),
+        rejected: [],
+        deferred: events.map((event) => ({ event, reason: 'deadline', attempt: 0, attempts: 0, notBefore: T0 })),
         requests: 0,
         retries: 0,
       });
+      assert.equal(report.deferred.length, 1, 'one request');
       assertAccounted(report, events, []);
     }
     assert.equal(server.requests.length, 0);
@@ -1085,16 +1138,18 @@ describe('deadlines and abort', () => {
 
     assert.equal(server.requests.length, 1);
     assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 10_000, retryAfterUntil: T0 + 10_000 })),
+      rejected: [],
+      deferred: events.map((event) => ({ event, reason: 'deadline', details: 'HTTP 503: scripted 503 response', attempt: 1, attempts: 1, notBefore: T0 + 10_000, retryAfterUntil: T0 + 10_000 })),
       requests: 1,
       retries: 0,
     });
+    assert.deepEqual(report.lastFailure, { kind: 'status', status: 503 });
     assertAccounted(report, events, []);
   });
 
-  test('the backoff runs until the next wait would cross the deadline', async (t) => {
+  test('the backoff runs until the next wait would cross the deadline; the request keeps its id and attempt count', async (t) => {
     const { server, client, clock } = await setup(t);
     server.setDefault({ status: 500 });
     const events = makeEvents(1);
@@ -1103,16 +1158,20 @@ describe('deadlines and abort', () => {
 
     assert.equal(server.requests.length, 3);
     assert.deepEqual(clock.sleeps, [100, 200]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'deadline', details: 'HTTP 500: scripted 500 response', transient: true, attempts: 3, notBefore: T0 + 300 + 400 }],
+      rejected: [],
+      deferred: [{ event: events[0]!, reason: 'deadline', details: 'HTTP 500: scripted 500 response', attempt: 3, attempts: 3, notBefore: T0 + 300 + 400 }],
       requests: 3,
       retries: 2,
     });
+    const deferred = report.deferred[0]!;
+    assert.equal(deferred.identity.requestId, header(request(server, 0), 'posthog-request-id'));
+    assert.equal(deferred.identity.createdAt, body(request(server, 0)).created_at);
     assertAccounted(report, events, []);
   });
 
-  test('a partial retry whose Retry-After crosses the deadline: retry events are deadline, the rest delivered', async (t) => {
+  test('a partial retry whose Retry-After crosses the deadline: the retry events are deferred, the rest delivered', async (t) => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(2);
     server.script({ results: { [events[0]!.uuid]: { result: 'retry' } } }); // automatic Retry-After: 1
@@ -1120,9 +1179,10 @@ describe('deadlines and abort', () => {
 
     assert.equal(server.requests.length, 1);
     assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 1,
-      dropped: [{ event: events[0], reason: 'deadline', details: 'server asked to retry 1 event(s)', transient: true, attempts: 1, notBefore: T0 + 1000, retryAfterUntil: T0 + 1000 }],
+      rejected: [],
+      deferred: [{ event: events[0]!, reason: 'deadline', details: 'server asked to retry 1 event(s)', attempt: 1, attempts: 1, notBefore: T0 + 1000, retryAfterUntil: T0 + 1000 }],
       requests: 1,
       retries: 0,
     });
@@ -1140,16 +1200,18 @@ describe('deadlines and abort', () => {
     assert.ok(elapsed >= 70 && elapsed < 1000, `took ${elapsed} ms`);
     assert.equal(server.requests.length, 1);
     assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'deadline', details: 'request timed out', transient: true, attempts: 1, notBefore: T0 + 100 }],
+      rejected: [],
+      deferred: [{ event: events[0]!, reason: 'deadline', details: 'request timed out', attempt: 1, attempts: 1, notBefore: T0 + 100 }],
       requests: 1,
       retries: 0,
     });
+    assert.deepEqual(report.lastFailure, { kind: 'timeout' });
     assertAccounted(report, events, []);
   });
 
-  test('an abort during a hung request resolves promptly with shutdown', async (t) => {
+  test('an abort during a hung request resolves promptly; what is left would count as shutdown', async (t) => {
     const { server, client, clock } = await setup(t);
     server.setDefault({ hang: true });
     const controller = new AbortController();
@@ -1163,16 +1225,17 @@ describe('deadlines and abort', () => {
     assert.ok(elapsed >= 40 && elapsed < 1000, `took ${elapsed} ms`);
     assert.equal(server.requests.length, 1);
     assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'shutdown', details: 'request failed', transient: true, attempts: 1, notBefore: T0 + 100 })),
+      rejected: [],
+      deferred: events.map((event) => ({ event, reason: 'shutdown', details: 'request failed', attempt: 1, attempts: 1, notBefore: T0 + 100 })),
       requests: 1,
       retries: 0,
     });
     assertAccounted(report, events, []);
   });
 
-  test('aborted before send: nothing is sent, everything is shutdown', async (t) => {
+  test('aborted before send: nothing is sent, what is left would count as shutdown', async (t) => {
     const { server, client, clock } = await setup(t);
     const controller = new AbortController();
     controller.abort();
@@ -1180,16 +1243,17 @@ describe('deadlines and abort', () => {
     const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
 
     assert.equal(server.requests.length, 0);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'shutdown', transient: true, attempts: 0 })),
+      rejected: [],
+      deferred: events.map((event) => ({ event, reason: 'shutdown', attempt: 0, attempts: 0, notBefore: T0 })),
       requests: 0,
       retries: 0,
     });
     assertAccounted(report, events, []);
   });
 
-  test('aborted between attempts: no further attempt, shutdown with the last failure as details', async (t) => {
+  test('aborted between attempts: no further attempt; the deferral carries the last failure', async (t) => {
     const controller = new AbortController();
     const { server, client, clock } = await setup(t, { onAttempt: () => controller.abort() });
     server.setDefault({ status: 503 });
@@ -1198,62 +1262,45 @@ describe('deadlines and abort', () => {
 
     assert.equal(server.requests.length, 1);
     assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'shutdown', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 100 })),
+      rejected: [],
+      deferred: events.map((event) => ({ event, reason: 'shutdown', details: 'HTTP 503: scripted 503 response', attempt: 1, attempts: 1, notBefore: T0 + 100 })),
       requests: 1,
       retries: 0,
     });
     assertAccounted(report, events, []);
   });
 
-  test('aborted during a backoff sleep: the sleep ends and nothing more is sent', async (t) => {
-    const controller = new AbortController();
-    class AbortingClock extends InstantClock {
-      override async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-        controller.abort();
-        await super.sleep(ms, signal);
+  for (const reason of [undefined, 'deadline'] as const) {
+    test(`aborted (${reason ?? 'no reason'}) during a backoff sleep: the sleep ends, nothing more is sent, the planned retry time is kept`, async (t) => {
+      const controller = new AbortController();
+      class AbortingClock extends InstantClock {
+        override async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+          controller.abort(reason);
+          await super.sleep(ms, signal);
+        }
       }
-    }
-    const clock = new AbortingClock();
-    const { server, client } = await setup(t, { clock });
-    server.setDefault({ status: 503 });
-    const events = makeEvents(1);
-    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
+      const clock = new AbortingClock();
+      const { server, client } = await setup(t, { clock });
+      server.setDefault({ status: 503 });
+      const events = makeEvents(1);
+      const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
 
-    assert.equal(server.requests.length, 1);
-    assert.deepEqual(clock.sleeps, [100]);
-    assert.deepEqual(
-      { ...report, dropped: report.dropped.map((d) => ({ ...d, notBefore: undefined })) },
-      {
+      assert.equal(server.requests.length, 1);
+      assert.deepEqual(clock.sleeps, [100]);
+      assert.deepEqual(outcome(report), {
         delivered: 0,
-        dropped: [{ event: events[0], reason: 'shutdown', transient: true, attempts: 1, notBefore: undefined }],
+        rejected: [],
+        deferred: [{ event: events[0]!, reason: reason ?? 'shutdown', details: 'HTTP 503: scripted 503 response', attempt: 1, attempts: 1, notBefore: T0 + 100 }],
         requests: 1,
         retries: 0,
-      },
-    );
-    assertAccounted(report, events, []);
-  });
-
-  test('an abort whose reason is the string "deadline" before the send: nothing is sent, everything is deadline', async (t) => {
-    const { server, client, clock } = await setup(t);
-    const controller = new AbortController();
-    controller.abort('deadline');
-    const events = makeEvents(3);
-    const report = await client.send(events, { deadline: far(clock), signal: controller.signal, priorAttempts: new Map([[events[1]!.uuid, 2]]) });
-
-    assert.equal(server.requests.length, 0);
-    assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
-      delivered: 0,
-      dropped: events.map((event, i) => ({ event, reason: 'deadline', transient: true, attempts: i === 1 ? 2 : 0 })),
-      requests: 0,
-      retries: 0,
+      });
+      assertAccounted(report, events, []);
     });
-    assertAccounted(report, events, []);
-  });
+  }
 
-  test('abort("deadline") during a hung request resolves promptly with deadline and notBefore', async (t) => {
+  test('abort("deadline") during a hung request resolves promptly, deferred as deadline', async (t) => {
     const { server, client, clock } = await setup(t);
     server.setDefault({ hang: true });
     const controller = new AbortController();
@@ -1267,72 +1314,14 @@ describe('deadlines and abort', () => {
     assert.ok(elapsed >= 40 && elapsed < 1000, `took ${elapsed} ms`);
     assert.equal(server.requests.length, 1);
     assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: events.map((event) => ({ event, reason: 'deadline', details: 'request failed', transient: true, attempts: 1, notBefore: T0 + 100 })),
+      rejected: [],
+      deferred: events.map((event) => ({ event, reason: 'deadline', details: 'request failed', attempt: 1, attempts: 1, notBefore: T0 + 100 })),
       requests: 1,
       retries: 0,
     });
     assertAccounted(report, events, []);
-  });
-
-  test('abort("deadline") between attempts: deadline with the last failure, the attempts and notBefore', async (t) => {
-    const controller = new AbortController();
-    const { server, client, clock } = await setup(t, { onAttempt: () => controller.abort('deadline') });
-    server.setDefault({ status: 503, headers: { 'retry-after': '2' } });
-    const events = makeEvents(2);
-    const report = await client.send(events, { deadline: far(clock), signal: controller.signal, priorAttempts: new Map([[events[0]!.uuid, 1]]) });
-
-    assert.equal(server.requests.length, 1);
-    assert.deepEqual(clock.sleeps, []);
-    assert.deepEqual(report, {
-      delivered: 0,
-      dropped: [
-        { event: events[0], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 2, notBefore: T0 + 2000, retryAfterUntil: T0 + 2000 },
-        { event: events[1], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 1, notBefore: T0 + 2000, retryAfterUntil: T0 + 2000 },
-      ],
-      requests: 1,
-      retries: 0,
-    });
-    assertAccounted(report, events, []);
-  });
-
-  test('abort("deadline") during a backoff sleep: the sleep ends, nothing more is sent, deadline', async (t) => {
-    const controller = new AbortController();
-    class AbortingClock extends InstantClock {
-      override async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-        controller.abort('deadline');
-        await super.sleep(ms, signal);
-      }
-    }
-    const clock = new AbortingClock();
-    const { server, client } = await setup(t, { clock });
-    server.setDefault({ status: 503 });
-    const events = makeEvents(1);
-    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
-
-    assert.equal(server.requests.length, 1);
-    assert.deepEqual(clock.sleeps, [100]);
-    assert.deepEqual(report.delivered, 0);
-    assert.deepEqual(report.dropped.map((d) => [d.event, d.reason, d.transient, d.attempts]), [[events[0], 'deadline', true, 1]]);
-    assert.deepEqual([report.requests, report.retries], [1, 0]);
-    assertAccounted(report, events, []);
-  });
-
-  test('an abort during a backoff sleep still reports notBefore (the retry it cut off was planned)', async (t) => {
-    const controller = new AbortController();
-    class AbortingClock extends InstantClock {
-      override async sleep(ms: number, signal?: AbortSignal): Promise<void> {
-        controller.abort('deadline');
-        await super.sleep(ms, signal);
-      }
-    }
-    const clock = new AbortingClock();
-    const { server, client } = await setup(t, { clock });
-    server.setDefault({ status: 503 });
-    const events = makeEvents(1);
-    const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
-    assert.deepEqual(report.dropped.map((d) => [d.reason, d.attempts, d.notBefore]), [['deadline', 1, T0 + 100]]);
   });
 
   for (const [name, reason] of [
@@ -1342,7 +1331,7 @@ describe('deadlines and abort', () => {
     ['"shutdown"', 'shutdown'],
     ['a timeout', 'timeout'],
   ] as const) {
-    test(`an abort with ${name} as reason is shutdown, not deadline`, async (t) => {
+    test(`an abort with ${name} as reason counts as shutdown, not deadline`, async (t) => {
       const { server, client, clock } = await setup(t);
       const controller = new AbortController();
       controller.abort(reason);
@@ -1350,40 +1339,10 @@ describe('deadlines and abort', () => {
       const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
 
       assert.equal(server.requests.length, 0);
-      assert.deepEqual(report, {
-        delivered: 0,
-        dropped: events.map((event) => ({ event, reason: 'shutdown', transient: true, attempts: 0 })),
-        requests: 0,
-        retries: 0,
-      });
+      assert.deepEqual(report.deferred.map((d) => d.reasonIfDropped), ['shutdown']);
       assertAccounted(report, events, []);
     });
   }
-
-  test('a deadline stop reports transient, the attempts made and notBefore = now + the planned delay', async (t) => {
-    const { server, client, clock } = await setup(t, { maxAttempts: 6 });
-    server.setDefault({ status: 500 });
-    const seasoned = makeEvent();
-    const fresh = makeEvent();
-    const events = [seasoned, fresh];
-    // seasoned reaches 3 attempts with this one: the next would be its 4th, 100 * 2^2 = 400 ms away,
-    // and the backoff of a batch follows its most-tried event. 400 ms would cross the 300 ms deadline.
-    const report = await client.send(events, { deadline: clock.now() + 300, priorAttempts: new Map([[seasoned.uuid, 2]]) });
-
-    assert.equal(server.requests.length, 1);
-    assert.deepEqual(clock.sleeps, []);
-    const details = 'HTTP 500: scripted 500 response';
-    assert.deepEqual(report, {
-      delivered: 0,
-      dropped: [
-        { event: seasoned, reason: 'deadline', details, transient: true, attempts: 3, notBefore: T0 + 400 },
-        { event: fresh, reason: 'deadline', details, transient: true, attempts: 1, notBefore: T0 + 400 },
-      ],
-      requests: 1,
-      retries: 0,
-    });
-    assertAccounted(report, events, []);
-  });
 
   test('notBefore is measured from the clock after earlier sleeps, with Retry-After as a floor', async (t) => {
     const { server, client, clock } = await setup(t);
@@ -1394,37 +1353,61 @@ describe('deadlines and abort', () => {
 
     assert.equal(server.requests.length, 2);
     assert.deepEqual(clock.sleeps, [100]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 0,
-      dropped: [{ event: events[0], reason: 'deadline', details: 'HTTP 503: scripted 503 response', transient: true, attempts: 2, notBefore: T0 + 100 + 5000, retryAfterUntil: T0 + 100 + 5000 }],
+      rejected: [],
+      deferred: [{ event: events[0]!, reason: 'deadline', details: 'HTTP 503: scripted 503 response', attempt: 2, attempts: 2, notBefore: T0 + 100 + 5000, retryAfterUntil: T0 + 100 + 5000 }],
       requests: 2,
       retries: 1,
     });
     assertAccounted(report, events, []);
   });
 
-  test('in one failed attempt, events out of attempts are retry_exhausted with notBefore from their own attempts, the others deadline', async (t) => {
-    const { server, client, clock } = await setup(t);
-    server.setDefault({ status: 502 });
-    const spent = makeEvent();
-    const fresh = makeEvent();
-    const events = [spent, fresh];
-    const report = await client.send(events, { deadline: clock.now() + 50, priorAttempts: new Map([[spent.uuid, 3]]) });
+  test('maxWaitMillis: the request waits in place while its backoff fits, then comes back deferred', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 10 });
+    server.setDefault({ status: 503, headers: {} });
+    const events = makeEvents(2);
+    // 100 + 200 fit in 350 ms of waiting; the next 400 would not.
+    const report = await client.send(events, { deadline: far(clock), maxWaitMillis: 350 });
 
-    assert.equal(server.requests.length, 1);
+    assert.deepEqual(clock.sleeps, [100, 200]);
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2', '3']);
+    assert.deepEqual(report.deferred.map((d) => [d.attempt, d.notBefore, d.events.length]), [[3, T0 + 300 + 400, 2]]);
+  });
+});
+
+describe('failFast: a send stops once PostHog is unreachable', () => {
+  test('connection refused with failFast: one attempt, the rest deferred without waiting', async (t) => {
+    const host = await refusedUrl();
+    const clock = new InstantClock();
+    const client = new CaptureClient({ host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, retryInitialDelayMillis: 100, maxEventsPerRequest: 2, maxConcurrentRequests: 1 });
+    t.after(() => client.close());
+    const events = makeEvents(6);
+    const report = await client.send(events, { deadline: far(clock), failFast: true });
+
     assert.deepEqual(clock.sleeps, []);
-    const details = 'HTTP 502: scripted 502 response';
-    assert.deepEqual(report, {
-      delivered: 0,
-      dropped: [
-        // spent would next make its 5th attempt (100 * 2^3), fresh its 2nd (100): each group's own backoff.
-        { event: spent, reason: 'retry_exhausted', details, transient: true, attempts: 4, notBefore: T0 + 800 },
-        { event: fresh, reason: 'deadline', details, transient: true, attempts: 1, notBefore: T0 + 100 },
-      ],
-      requests: 1,
-      retries: 0,
-    });
+    assert.equal(report.requests, 1, 'the first request found the port closed; the other two were not tried');
+    assert.deepEqual(report.deferred.map((d) => [d.attempt, d.events.length]), [[1, 2], [0, 2], [0, 2]]);
+    assert.deepEqual(report.lastFailure, { kind: 'refused', code: 'ECONNREFUSED' });
     assertAccounted(report, events, []);
+  });
+
+  test('without failFast a refused connection is retried in place as before', async (t) => {
+    const host = await refusedUrl();
+    const clock = new InstantClock();
+    const client = new CaptureClient({ host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, retryInitialDelayMillis: 100, maxAttempts: 3 });
+    t.after(() => client.close());
+    const report = await client.send(makeEvents(1), { deadline: far(clock) });
+    assert.equal(report.requests, 3);
+    assert.deepEqual(clock.sleeps, [100, 200]);
+  });
+
+  test('a 503 is not unreachable: failFast leaves its in-place retries alone', async (t) => {
+    const { server, client, clock } = await setup(t);
+    server.script({ status: 503, headers: {} });
+    const report = await client.send(makeEvents(1), { deadline: far(clock), failFast: true });
+    assert.deepEqual(outcome(report), { delivered: 1, rejected: [], deferred: [], requests: 2, retries: 1 });
+    assert.deepEqual(clock.sleeps, [100]);
   });
 });
 
@@ -1461,7 +1444,7 @@ describe('extra headers', () => {
       assert.equal(header(req, 'posthog-request-timestamp'), iso(T0 + (i === 0 ? 0 : 100)));
       assert.equal(header(req, 'content-encoding'), 'zstd');
     }
-    assert.deepEqual(report, { delivered: 1, dropped: [], requests: 2, retries: 1 });
+    assert.deepEqual(outcome(report), { delivered: 1, rejected: [], deferred: [], requests: 2, retries: 1 });
     assertAccounted(report, events, accepted(server));
   });
 });
@@ -1478,7 +1461,7 @@ describe('concurrency', () => {
     assert.equal(sent.length, 250, 'no uuid is sent twice');
     assert.deepEqual(new Set(sent), new Set(events.map((e) => e.uuid)));
     assert.equal(server.acceptedEvents().length, 250);
-    assert.deepEqual(report, { delivered: 250, dropped: [], requests: 25, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 250, rejected: [], deferred: [], requests: 25, retries: 0 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -1495,7 +1478,7 @@ describe('concurrency', () => {
       for (const req of server.requests) {
         for (const received of req.events) assert.deepEqual(received, byUuid.get(received.uuid));
       }
-      assert.deepEqual(report, { delivered: 140, dropped: [], requests: 20, retries: 0 });
+      assert.deepEqual(outcome(report), { delivered: 140, rejected: [], deferred: [], requests: 20, retries: 0 });
       assertAccounted(report, events, accepted(server));
     });
   }
@@ -1528,7 +1511,7 @@ describe('concurrency', () => {
     }
     assert.deepEqual(clock.sleeps, Array.from({ length: 10 }, () => 100));
     assert.equal(server.acceptedEvents().length, 100);
-    assert.deepEqual(report, { delivered: 100, dropped: [], requests: 20, retries: 10 });
+    assert.deepEqual(outcome(report), { delivered: 100, rejected: [], deferred: [], requests: 20, retries: 10 });
     assertAccounted(report, events, accepted(server));
   });
 
@@ -1543,128 +1526,100 @@ describe('concurrency', () => {
     const report = await sending;
 
     assert.equal(server.requests.length, 8);
-    assert.deepEqual(report, { delivered: 8, dropped: [], requests: 8, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 8, rejected: [], deferred: [], requests: 8, retries: 0 });
     assertAccounted(report, events, accepted(server));
   });
 });
 
-describe('per-event attempt budget across sends (priorAttempts)', () => {
-  test('events with 3 prior attempts get exactly one more, then retry_exhausted with attempts 4; fresh events keep retrying', async (t) => {
-    const { server, client, clock } = await setup(t, { maxAttempts: 4 });
-    const [old1, fresh1, old2, fresh2] = makeEvents(4) as [CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent];
-    const events = [old1, fresh1, old2, fresh2];
-    const priorAttempts = new Map([[old1.uuid, 3], [old2.uuid, 3], [uuidv7(), 9]]);
-    const snapshot = new Map(priorAttempts);
-    server.script({ status: 503 }, { status: 503 });
-    const report = await client.send(events, { deadline: far(clock), priorAttempts });
+describe('resend: a deferred request goes on under its own identity', () => {
+  /** A request as a caller keeps it: `attempt` sent already, each event with the attempts it used. */
+  function keptRequest(clock: InstantClock, attempt: number, events: ReadonlyArray<[CaptureEvent, number]>): OutgoingRequest {
+    return {
+      identity: { requestId: uuidv7(clock.now()), createdAt: new Date(clock.now() - 5_000).toISOString() },
+      attempt,
+      events: events.map(([event, attempts]) => serializeEvent(event, attempts)!),
+    };
+  }
 
-    assert.deepEqual(uuidsPerRequest(server), [events.map((e) => e.uuid), [fresh1.uuid, fresh2.uuid], [fresh1.uuid, fresh2.uuid]]);
-    assert.deepEqual(server.requests.map((r) => r.responseStatus), [503, 503, 200]);
-    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2', '3']);
-    assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 1);
-    // Once the spent events are gone, the backoff follows the fresh ones: 100 before their 2nd attempt, 200 before their 3rd.
-    assert.deepEqual(clock.sleeps, [100, 200]);
-    const details = 'HTTP 503: scripted 503 response';
-    assert.deepEqual(report, {
-      delivered: 2,
-      dropped: [
-        { event: old1, reason: 'retry_exhausted', details, transient: true, attempts: 4, notBefore: T0 + 800 },
-        { event: old2, reason: 'retry_exhausted', details, transient: true, attempts: 4, notBefore: T0 + 800 },
-      ],
-      requests: 3,
-      retries: 2,
-    });
-    assertAccounted(report, events, accepted(server));
-    assert.deepEqual(priorAttempts, snapshot, 'the caller’s map is not modified');
-  });
-
-  test('on a partial retry too: a `retry` result on the last attempt of a resent event is retry_exhausted', async (t) => {
-    const { server, client, clock } = await setup(t);
-    const [old, fresh, fine] = makeEvents(3) as [CaptureEvent, CaptureEvent, CaptureEvent];
-    const events = [old, fresh, fine];
-    server.script({ results: { [old.uuid]: { result: 'retry' }, [fresh.uuid]: { result: 'retry' } }, headers: {} });
-    const report = await client.send(events, { deadline: far(clock), priorAttempts: new Map([[old.uuid, 3]]) });
-
-    assert.deepEqual(uuidsPerRequest(server), [[old.uuid, fresh.uuid, fine.uuid], [fresh.uuid]]);
-    assert.deepEqual(clock.sleeps, [100]);
-    assert.deepEqual(report, {
-      delivered: 2,
-      dropped: [{ event: old, reason: 'retry_exhausted', details: 'server asked to retry 2 event(s)', transient: true, attempts: 4, notBefore: T0 + 800 }],
-      requests: 2,
-      retries: 1,
-    });
-    assertAccounted(report, events, accepted(server));
-  });
-
-  test('the backoff exponent follows the most-tried event still pending', async (t) => {
-    const { server, client, clock } = await setup(t);
-    const [seasoned, fresh] = makeEvents(2) as [CaptureEvent, CaptureEvent];
-    const events = [seasoned, fresh];
-    server.script({ status: 500 }, { status: 500 });
-    const report = await client.send(events, { deadline: far(clock), priorAttempts: new Map([[seasoned.uuid, 2]]) });
-
-    // After attempt 1: seasoned has 3, so the next is its 4th: 100 * 2^2. After attempt 2 seasoned is
-    // spent (4) and fresh has 2: the next is its 3rd, 100 * 2.
-    assert.deepEqual(clock.sleeps, [400, 200]);
-    assert.deepEqual(uuidsPerRequest(server), [[seasoned.uuid, fresh.uuid], [seasoned.uuid, fresh.uuid], [fresh.uuid]]);
-    assert.deepEqual(report, {
-      delivered: 1,
-      // seasoned ran out on attempt 2, at T0 + 400: its 5th attempt would be 100 * 2^3 = 800 ms later.
-      dropped: [{ event: seasoned, reason: 'retry_exhausted', details: 'HTTP 500: scripted 500 response', transient: true, attempts: 4, notBefore: T0 + 400 + 800 }],
-      requests: 3,
-      retries: 2,
-    });
-    assertAccounted(report, events, accepted(server));
-  });
-
-  test('prior attempts are reported on every drop, local refusals and terminal statuses included', async (t) => {
-    const { server, client, clock } = await setup(t, { maxEventBytes: 1000 });
-    const big = makeEvent({ properties: { blob: 'x'.repeat(5000) } });
-    const bad = { ...makeEvent(), distinct_id: 7 } as unknown as CaptureEvent;
-    const tried = makeEvent();
-    const untried = makeEvent();
-    const events = [big, bad, tried, untried];
-    const priorAttempts = new Map([[big.uuid, 2], [bad.uuid, 1], [tried.uuid, 1]]);
-    server.script({ status: 400 });
-    const report = await client.send(events, { deadline: far(clock), priorAttempts });
-
-    assert.deepEqual(uuidsPerRequest(server), [[tried.uuid, untried.uuid]]);
-    const bigBytes = Buffer.byteLength(JSON.stringify(big));
-    const details = 'HTTP 400: scripted 400 response';
-    assert.deepEqual(report, {
-      delivered: 0,
-      // Every event's shape is checked before any is sized: the invalid one is refused first.
-      dropped: [
-        { event: bad, reason: 'invalid', details: 'distinct_id is not a string', transient: false, attempts: 1 },
-        { event: big, reason: 'too_large', details: `event is ${bigBytes} bytes, over the 1000-byte limit`, transient: false, attempts: 2 },
-        { event: tried, reason: 'status_400', details, transient: false, attempts: 2 },
-        { event: untried, reason: 'status_400', details, transient: false, attempts: 1 },
-      ],
-      requests: 1,
-      retries: 0,
-    });
-    assertAccounted(report, events, []);
-
-    const late = await client.send([tried, untried], { deadline: clock.now(), priorAttempts: new Map([[tried.uuid, 3]]) });
-    assert.deepEqual(late, {
-      delivered: 0,
-      dropped: [
-        { event: tried, reason: 'deadline', transient: true, attempts: 3 },
-        { event: untried, reason: 'deadline', transient: true, attempts: 0 },
-      ],
-      requests: 0,
-      retries: 0,
-    });
-    assert.equal(server.requests.length, 1);
-  });
-
-  test('a delivered event with prior attempts is simply delivered, once', async (t) => {
+  test('the same request id and created_at, PostHog-Attempt counting on from the last; only its events', async (t) => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(2);
-    const report = await client.send(events, { deadline: far(clock), priorAttempts: new Map(events.map((e) => [e.uuid, 3])) });
-    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1'], 'PostHog-Attempt counts the attempts of this batch');
-    assert.deepEqual(report, { delivered: 2, dropped: [], requests: 1, retries: 0 });
-    assertAccounted(report, events, accepted(server));
+    const kept = keptRequest(clock, 2, events.map((e) => [e, 2]));
+    server.script({ status: 503 });
+    const report = await client.resend(kept, { deadline: far(clock) });
+
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['3', '4']);
+    assert.deepEqual(headersOf(server, 'posthog-request-id'), [kept.identity.requestId, kept.identity.requestId]);
+    assert.deepEqual(server.requests.map((r) => body(r).created_at), [kept.identity.createdAt, kept.identity.createdAt]);
+    assert.deepEqual(uuidsPerRequest(server), [events.map((e) => e.uuid), events.map((e) => e.uuid)]);
+    // The backoff follows the request's attempt count: after its 3rd attempt, 100 * 2^2 before the 4th.
+    assert.deepEqual(clock.sleeps, [400]);
+    assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 2 });
+    assert.deepEqual(kept.events.map((item) => item.attempts), [2, 2], 'the caller’s request is not modified');
+  });
+
+  test('events that used 3 of 4 attempts get exactly one more, then retry_exhausted', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 4 });
+    const events = makeEvents(2);
+    const kept = keptRequest(clock, 3, events.map((e) => [e, 3]));
+    server.setDefault({ status: 503 });
+    const report = await client.resend(kept, { deadline: far(clock) });
+
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['4']);
+    assert.deepEqual(outcome(report), {
+      delivered: 0,
+      rejected: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', attempts: 4 })),
+      deferred: [],
+      requests: 1,
+      retries: 1,
+    });
+  });
+
+  test('a partial `retry` on a resent request: the events resend under the same id while their budget lasts', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 4 });
+    const [a, b, c] = makeEvents(3) as [CaptureEvent, CaptureEvent, CaptureEvent];
+    const kept = keptRequest(clock, 2, [[a, 2], [b, 2], [c, 2]]);
+    server.script({ results: { [a.uuid]: { result: 'retry' }, [b.uuid]: { result: 'retry' } }, headers: {} }, { results: { [a.uuid]: { result: 'retry' } }, headers: {} });
+    const report = await client.resend(kept, { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [[a.uuid, b.uuid, c.uuid], [a.uuid, b.uuid]]);
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['3', '4']);
+    assert.equal(new Set(headersOf(server, 'posthog-request-id')).size, 1);
+    assert.deepEqual(outcome(report), {
+      delivered: 2,
+      rejected: [{ event: a, reason: 'retry_exhausted', details: 'server asked to retry 1 event(s)', attempts: 4 }],
+      deferred: [],
+      requests: 2,
+      retries: 2,
+    });
+  });
+
+  test('a 413 on a resent request splits it into new requests (attempt 1); the events keep the attempts they used', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 4 });
+    const events = makeEvents(2);
+    const kept = keptRequest(clock, 2, events.map((e) => [e, 2]));
+    server.script({ status: 413 }, { status: 503 });
+    server.setDefault({ status: 503 });
+    const report = await client.resend(kept, { deadline: far(clock), maxWaitMillis: 0 });
+
+    assert.deepEqual(headersOf(server, 'posthog-attempt'), ['3', '1', '1']);
+    const ids = headersOf(server, 'posthog-request-id');
+    assert.equal(ids[0], kept.identity.requestId);
+    assert.equal(new Set(ids).size, 3, 'each half is a request of its own');
+    // The 413 cost them no attempt; each half's one request did.
+    assert.deepEqual(report.deferred.map((d) => [d.identity.requestId, d.attempt, d.events.map((item) => item.attempts)]), [
+      [ids[1], 1, [3]],
+      [ids[2], 1, [3]],
+    ]);
+  });
+
+  test('a deadline already passed: the request comes back as it was, nothing sent', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const events = makeEvents(2);
+    const kept = keptRequest(clock, 3, events.map((e) => [e, 3]));
+    const report = await client.resend(kept, { deadline: clock.now() });
+    assert.equal(server.requests.length, 0);
+    assert.deepEqual(report.deferred.map((d) => [d.identity, d.attempt, d.events.map((item) => item.attempts)]), [[kept.identity, 3, [3, 3]]]);
   });
 });
 
@@ -1724,9 +1679,10 @@ describe('events that would make the server reject the whole request are refused
       assert.equal(server.requests.length, 1);
       assert.deepEqual(request(server, 0).validation, { ok: true });
       assert.deepEqual(request(server, 0).events, [before, after]);
-      assert.deepEqual(report, {
+      assert.deepEqual(outcome(report), {
         delivered: 2,
-        dropped: [{ event: bad, reason: 'invalid', details: c.details, transient: false, attempts: 0 }],
+        rejected: [{ event: bad, reason: 'invalid', details: c.details, attempts: 0 }],
+        deferred: [],
         requests: 1,
         retries: 0,
       });
@@ -1745,9 +1701,10 @@ describe('events that would make the server reject the whole request are refused
     // The two requests go out concurrently, so only their contents are fixed, not their order.
     const perRequest = (lists: string[][]): string[] => lists.map((l) => l.join(',')).sort();
     assert.deepEqual(perRequest(uuidsPerRequest(server)), perRequest([good.slice(0, 3), good.slice(3)].map((g) => g.map((e) => e.uuid))));
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 6,
-      dropped: bad.map((event, i) => ({ event, reason: 'invalid', details: cases[i]!.details, transient: false, attempts: 0 })),
+      rejected: bad.map((event, i) => ({ event, reason: 'invalid', details: cases[i]!.details, attempts: 0 })),
+      deferred: [],
       requests: 2,
       retries: 0,
     });
@@ -1758,7 +1715,7 @@ describe('events that would make the server reject the whole request are refused
     const events = [withField('uuid', 'x'), withField('options', null)] as CaptureEvent[];
     const report = await client.send(events, { deadline: far(clock) });
     assert.equal(server.requests.length, 0);
-    assert.deepEqual(report.dropped.map((d) => [d.reason, d.details]), [['invalid', UUID_DETAILS], ['invalid', 'options is not an object']]);
+    assert.deepEqual(report.rejected.map((d) => [d.reason, d.details]), [['invalid', UUID_DETAILS], ['invalid', 'options is not an object']]);
     assert.deepEqual([report.delivered, report.requests, report.retries], [0, 0, 0]);
   });
 
@@ -1772,15 +1729,15 @@ describe('events that would make the server reject the whole request are refused
     ];
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(request(server, 0).events, events);
-    assert.deepEqual(report, { delivered: 4, dropped: [], requests: 1, retries: 0 });
+    assert.deepEqual(outcome(report), { delivered: 4, rejected: [], deferred: [], requests: 1, retries: 0 });
     assertAccounted(report, events, accepted(server));
   });
 
-  test('a null event with priorAttempts is refused, not thrown', async (t) => {
+  test('a null event is refused, not thrown', async (t) => {
     const { server, client, clock } = await setup(t);
     const good = makeEvent();
-    const report = await client.send([null as unknown as CaptureEvent, good], { deadline: far(clock), priorAttempts: new Map([[good.uuid, 1]]) });
-    assert.deepEqual(report.dropped.map((d) => [d.event, d.reason, d.attempts]), [[null, 'invalid', 0]]);
+    const report = await client.send([null as unknown as CaptureEvent, good], { deadline: far(clock) });
+    assert.deepEqual(report.rejected.map((d) => [d.event, d.reason, d.attempts]), [[null, 'invalid', 0]]);
     assert.deepEqual(accepted(server), [good.uuid]);
   });
 
@@ -1791,7 +1748,7 @@ describe('events that would make the server reject the whole request are refused
       const bad = withField(field, value) as CaptureEvent;
       const report = await client.send([bad, good], { deadline: far(clock) });
       assert.ok(server.requests.every((r) => r.validation.ok));
-      assert.deepEqual(report.dropped.map((d) => [d.event, d.reason]), [[bad, 'invalid']]);
+      assert.deepEqual(report.rejected.map((d) => [d.event, d.reason]), [[bad, 'invalid']]);
       assert.deepEqual(accepted(server), [good.uuid]);
     });
   }
@@ -1807,17 +1764,18 @@ describe('duplicate uuids in one send', () => {
     const copy1 = makeEvent({ uuid: a.uuid });
     const copy2 = { ...a };
     const events = [a, copy1, b, copy2];
-    const report = await client.send(events, { deadline: far(clock), priorAttempts: new Map([[a.uuid, 1]]) });
+    const report = await client.send(events, { deadline: far(clock) });
 
     assert.equal(server.requests.length, 1);
     assert.deepEqual(request(server, 0).validation, { ok: true });
     assert.deepEqual(request(server, 0).events, [a, b]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 2,
-      dropped: [
-        { event: copy1, reason: 'invalid', details: DUPLICATE, transient: false, attempts: 1 },
-        { event: copy2, reason: 'invalid', details: DUPLICATE, transient: false, attempts: 1 },
+      rejected: [
+        { event: copy1, reason: 'invalid', details: DUPLICATE, attempts: 0 },
+        { event: copy2, reason: 'invalid', details: DUPLICATE, attempts: 0 },
       ],
+      deferred: [],
       requests: 1,
       retries: 0,
     });
@@ -1831,9 +1789,10 @@ describe('duplicate uuids in one send', () => {
     const report = await client.send([a, copy], { deadline: far(clock) });
 
     assert.deepEqual(uuidsPerRequest(server), [[a.uuid]]);
-    assert.deepEqual(report, {
+    assert.deepEqual(outcome(report), {
       delivered: 1,
-      dropped: [{ event: copy, reason: 'invalid', details: DUPLICATE, transient: false, attempts: 0 }],
+      rejected: [{ event: copy, reason: 'invalid', details: DUPLICATE, attempts: 0 }],
+      deferred: [],
       requests: 1,
       retries: 0,
     });
@@ -1850,7 +1809,7 @@ describe('duplicate uuids in one send', () => {
 
     assert.deepEqual(request(server, 0).events, [valid]);
     assert.deepEqual(
-      report.dropped.map((d) => [d.event, d.reason, d.details]),
+      report.rejected.map((d) => [d.event, d.reason, d.details]),
       [
         [invalid, 'invalid', 'distinct_id is not a string'],
         [big, 'too_large', `event is ${Buffer.byteLength(JSON.stringify(big))} bytes, over the 1000-byte limit`],
@@ -1864,8 +1823,8 @@ describe('duplicate uuids in one send', () => {
   test('the same uuid in two separate sends is sent both times (dedup is per send)', async (t) => {
     const { server, client, clock } = await setup(t);
     const a = makeEvent();
-    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, dropped: [], requests: 1, retries: 0 });
-    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, dropped: [], requests: 1, retries: 0 });
+    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
+    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
     assert.deepEqual(uuidsPerRequest(server), [[a.uuid], [a.uuid]]);
   });
 });

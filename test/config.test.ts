@@ -53,7 +53,7 @@ describe('defaults', () => {
       compression: 'zstd',
       headers: {},
       timeoutMillis: 10_000,
-      maxAttempts: 4,
+      maxAttempts: 25,
       retryInitialDelayMillis: 500,
       retryMaxDelayMillis: 30_000,
       disableGeoip: true,
@@ -321,7 +321,7 @@ describe('host', () => {
 describe('numbers from the environment', () => {
   const positive: [string, keyof PostHogLogRecordProcessorOptions, number][] = [
     ['POSTHOG_OTEL_TIMEOUT', 'timeoutMillis', 10_000],
-    ['POSTHOG_OTEL_MAX_ATTEMPTS', 'maxAttempts', 4],
+    ['POSTHOG_OTEL_MAX_ATTEMPTS', 'maxAttempts', 25],
     ['OTEL_BLRP_SCHEDULE_DELAY', 'scheduledDelayMillis', 1_000],
     ['OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 'maxExportBatchSize', 512],
     ['OTEL_BLRP_MAX_QUEUE_SIZE', 'maxQueueSize', 2_048],
@@ -372,7 +372,7 @@ describe('numbers from the environment', () => {
 describe('numbers from code', () => {
   const keys: [keyof PostHogLogRecordProcessorOptions, number][] = [
     ['timeoutMillis', 10_000],
-    ['maxAttempts', 4],
+    ['maxAttempts', 25],
     ['retryInitialDelayMillis', 500],
     ['retryMaxDelayMillis', 30_000],
     ['maxExportBatchSize', 512],
@@ -671,6 +671,24 @@ describe('headers', () => {
     assert.ok(!allText(r).includes('s3cr3t'), allText(r));
   });
 
+  test('headers the HTTP client refuses (expect, upgrade, keep-alive, connection, transfer-encoding, host, content-length) are left out with one warning naming them, never a value', () => {
+    const r = resolveWithKey(
+      { POSTHOG_OTEL_HEADERS: 'Expect=100-continue-s3cr3t,x-env=1,Keep-Alive=timeout%3D5-s3cr3t' },
+      { headers: { upgrade: 'websocket-s3cr3t', Connection: 'close-s3cr3t', 'transfer-encoding': 'chunked-s3cr3t', HOST: 'proxy-s3cr3t', 'content-length': '10', 'x-code': '2' } },
+    );
+    assert.deepEqual(r.config.headers, { 'x-env': '1', 'x-code': '2' });
+    assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+    assert.equal(r.warnings[0], 'headers: "Expect", "Keep-Alive", "upgrade", "Connection", "transfer-encoding", "HOST", "content-length" are ignored: the HTTP client sets them itself and refuses requests that carry them.');
+    assert.ok(!allText(r).includes('s3cr3t'), allText(r));
+    assert.equal(r.config.enabled, true);
+  });
+
+  test('one refused header: one warning in the singular', () => {
+    const r = resolveWithKey({}, { headers: { expect: '100-continue' } });
+    assert.deepEqual(r.config.headers, {});
+    assert.deepEqual(r.warnings, ['headers: "expect" is ignored: the HTTP client sets it itself and refuses requests that carry it.']);
+  });
+
   test('env headers are merged with code headers, code winning per key', () => {
     const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: 'x-env=1,x-both=env' }, { headers: { 'x-both': 'code', 'x-code': '2' } });
     assert.deepEqual(r.config.headers, { 'x-env': '1', 'x-both': 'code', 'x-code': '2' });
@@ -687,7 +705,7 @@ describe('precedence: code > environment > defaults, per option', () => {
   // option, env name, env value, value from env, code value, default
   const cases: Case[] = [
     ['timeoutMillis', 'POSTHOG_OTEL_TIMEOUT', '2000', 2000, 3000, 10_000],
-    ['maxAttempts', 'POSTHOG_OTEL_MAX_ATTEMPTS', '2', 2, 7, 4],
+    ['maxAttempts', 'POSTHOG_OTEL_MAX_ATTEMPTS', '2', 2, 7, 25],
     ['retryInitialDelayMillis', 'POSTHOG_OTEL_RETRY_INITIAL_DELAY', '700', 700, 0, 500],
     ['retryMaxDelayMillis', 'POSTHOG_OTEL_RETRY_MAX_DELAY', '0', 0, 9000, 30_000],
     ['compression', 'POSTHOG_CAPTURE_COMPRESSION', 'deflate', 'deflate', 'none', 'zstd'],

@@ -195,7 +195,7 @@ describe('examples', () => {
           otel_span_name: 'checkout',
           $geoip_disable: true,
           $exception_level: 'error',
-          $exception_list: [{ type: 'Error', value: 'receipt email failed', mechanism: { type: 'generic', handled: true, synthetic: false } }],
+          $exception_list: [{ type: 'Error', value: 'receipt email failed', mechanism: { type: 'generic', handled: true, synthetic: false, exception_id: 0 } }],
         },
       },
     ];

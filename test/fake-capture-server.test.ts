@@ -120,6 +120,12 @@ describe('valid requests', () => {
     assert.equal(server.requests[0]?.events.length, 1);
   });
 
+  test('a lone surrogate in a property is accepted: capture keeps properties as raw JSON', async () => {
+    const res = await send(server, { body: makeBody([makeEvent({ properties: { cut: 'emoji \ud83d', ['key \udc00']: 1 } })]) });
+    assert.equal(res.status, 200);
+    assert.equal(server.requests[0]?.events[0]?.properties.cut, 'emoji \ud83d');
+  });
+
   test('zlib deflate is accepted', async () => {
     const res = await send(server, { encoding: 'deflate' });
     assert.equal(res.status, 200);
@@ -217,6 +223,20 @@ describe('validation', () => {
     { name: 'event without timestamp', options: { body: makeBody([{ ...makeEvent(), timestamp: undefined }]), headers: auth }, status: 400, error: 'request_parsing_error' },
     { name: 'properties array', options: { body: makeBody([makeEvent({ properties: [] as never })]), headers: auth }, status: 400, error: 'request_parsing_error' },
     { name: 'options null', options: { body: makeBody([makeEvent({ options: null as never })]), headers: auth }, status: 400, error: 'request_parsing_error' },
+    // serde_json refuses an escaped lone surrogate in a String field: the whole request fails.
+    ...(['event', 'distinct_id', 'timestamp', 'session_id', 'window_id'] as const).map((field) => ({
+      name: `lone surrogate in ${field}`,
+      options: { body: makeBody([makeEvent({ [field]: 'cut \ud83d' })]), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    })),
+    {
+      name: 'lone surrogate in options.product_tour_id',
+      options: { body: makeBody([makeEvent({ options: { product_tour_id: '\udc00' } })]), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    { name: 'lone surrogate in created_at', options: { body: makeBody(undefined, { created_at: '2026-05-28T15:00:00Z\ud83d' }), headers: auth }, status: 400, error: 'request_parsing_error' },
     { name: 'api_key in body', options: { body: makeBody(undefined, { api_key: 'phc_custom' }), headers: auth }, status: 400, error: 'request_parsing_error' },
     { name: 'token in body', options: { body: makeBody(undefined, { token: 'phc_custom' }), headers: auth }, status: 400, error: 'request_parsing_error' },
     { name: 'sent_at in body', options: { body: makeBody(undefined, { sent_at: new Date().toISOString() }), headers: auth }, status: 400, error: 'request_parsing_error' },

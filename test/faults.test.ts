@@ -132,9 +132,10 @@ describe('server faults', () => {
     assertIdentity(stats);
     assert.deepEqual(stats.dropped, {});
     assert.equal(stats.retryBuffered, 2);
-    // Every later pass is a new request, attempt 1: the export's single attempt made no retry either.
-    assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 5, retries: 0 });
-    assert.deepEqual(serverCounts(rig.server), { requests: 5, retries: 0 });
+    // Every pass resends the same request: one request id, PostHog-Attempt counting up.
+    assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 5, retries: 4 });
+    assert.deepEqual(serverCounts(rig.server), { requests: 5, retries: 4 });
+    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3', '4', '5']);
     assert.ok(rig.server.requests.every((r) => r.events.length === 2));
     clean();
   });
@@ -142,7 +143,7 @@ describe('server faults', () => {
   test('a forceFlush waits out a Retry-After that ends inside its window, then delivers', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, options: { maxAttempts: 1, retryInitialDelayMillis: 10, retryMaxDelayMillis: 5_000, flushTimeoutMillis: 2_000 } });
+    const rig = await startRig(t, { clock, options: { maxAttempts: 2, retryInitialDelayMillis: 10, retryMaxDelayMillis: 5_000, flushTimeoutMillis: 2_000 } });
     rig.server.script({ status: 503, headers: { 'retry-after': '0.4' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -287,39 +288,38 @@ describe('server faults', () => {
     clean();
   });
 
-  test('partial results with the retry buffer on: an event still `retry` after maxAttempts waits, and the flush resends it at once', async (t) => {
+  test('partial results with the retry buffer on: an event the server keeps marking `retry` goes on under its request id, in place and from the buffer, until maxAttempts requests carried it', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { maxAttempts: 2 } });
+    const clock = new InstantClock();
+    // A 600 ms first delay: one retry fits the export's short wait in place (1 s), the next does not.
+    const rig = await startRig(t, { clock, random: () => 0, options: { maxAttempts: 3, retryInitialDelayMillis: 600, retryMaxDelayMillis: 5_000, timeoutMillis: 5_000, flushTimeoutMillis: 5_000 } });
     const pick = (events: CaptureEvent[], name: string): string => byName(events, name).uuid;
-    rig.server.script(
-      {
-        headers: {},
-        results: (events) => ({
-          [pick(events, 'p-retry')]: { result: 'retry' },
-          [pick(events, 'p-drop')]: { result: 'drop', details: 'scripted drop' },
-          [pick(events, 'p-stubborn')]: { result: 'retry' },
-        }),
-      },
-      { headers: {}, results: (events) => ({ [pick(events, 'p-stubborn')]: { result: 'retry' } }) },
-    );
+    rig.server.script({
+      headers: {},
+      results: (events) => ({
+        [pick(events, 'p-retry')]: { result: 'retry' },
+        [pick(events, 'p-drop')]: { result: 'drop', details: 'scripted drop' },
+        [pick(events, 'p-stubborn')]: { result: 'retry' },
+      }),
+    });
+    rig.server.setDefault({ headers: {}, results: (events) => ({ [pick(events, 'p-stubborn')]: { result: 'retry' } }) });
     for (const name of ['p-ok', 'p-retry', 'p-drop', 'p-stubborn', 'p-warning']) rig.logger.emit({ eventName: name });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
-    // The export's budget (2 attempts) ran out for p-stubborn; the flush's first pass does not wait
-    // for the own backoff and sends it once more, in a request of its own (a new request id).
-    assert.equal(stats.delivered, 4);
-    assert.deepEqual(stats.dropped, { server_drop: 1 });
+    // Attempt 2 in place; then p-stubborn waited in the buffer, and the flush sent its 3rd and last attempt.
+    assert.deepEqual(clock.sleeps, [600]);
+    assert.equal(stats.delivered, 3);
+    assert.deepEqual(stats.dropped, { server_drop: 1, retry_exhausted: 1 });
     assert.equal(stats.pending, 0);
-    assert.equal(stats.retryBuffered, 0);
     assert.deepEqual(
       rig.server.requests.map((r) => names(r.events)),
       [['p-drop', 'p-ok', 'p-retry', 'p-stubborn', 'p-warning'], ['p-retry', 'p-stubborn'], ['p-stubborn']],
     );
-    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '1']);
-    assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 3, retries: 1 });
-    assert.deepEqual(serverCounts(rig.server), { requests: 3, retries: 1 });
-    assert.deepEqual(names(assertStoredOnce(rig.server)), ['p-ok', 'p-retry', 'p-stubborn', 'p-warning']);
+    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3']);
+    assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 3, retries: 2 });
+    assert.deepEqual(serverCounts(rig.server), { requests: 3, retries: 2 });
+    assert.deepEqual(names(assertStoredOnce(rig.server)), ['p-ok', 'p-retry', 'p-warning']);
     clean();
   });
 
@@ -558,6 +558,69 @@ describe('server faults', () => {
   });
 });
 
+describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harness scenarios)', () => {
+  const OPTIONS = { retryInitialDelayMillis: 500, retryMaxDelayMillis: 30_000, timeoutMillis: 10_000, flushTimeoutMillis: 10_000 };
+
+  test('attempt_header_increments_on_retry: 503, 503, 200 gives PostHog-Attempt 1, 2, 3 under one request id and created_at', async (t) => {
+    const clean = guardProcess(t);
+    const clock = new InstantClock();
+    const rig = await startRig(t, { clock, random: () => 0, options: { ...OPTIONS, maxAttempts: 4 } });
+    rig.server.script({ status: 503 }, { status: 503 });
+    rig.emit(1, 'conformance');
+    await rig.flush();
+    const requests = rig.server.requests;
+    // Attempt 2 in place after 500 ms; attempt 3 from the retry buffer, at the flush.
+    assert.deepEqual(clock.sleeps, [500]);
+    assert.deepEqual(requests.map((r) => [r.responseStatus, r.headers['posthog-attempt']]), [[503, '1'], [503, '2'], [200, '3']]);
+    assert.equal(new Set(requests.map((r) => r.headers['posthog-request-id'])).size, 1);
+    assert.equal(new Set(requests.map((r) => (r.decodedBody as { created_at: string }).created_at)).size, 1);
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual({ delivered: stats.delivered, requests: stats.requests, retries: stats.retries }, { delivered: 1, requests: 3, retries: 2 });
+    assertRequestCounts(stats, rig.server);
+    clean();
+  });
+
+  test('max_retries_respected: maxAttempts 4 against five 503s gives exactly 4 requests, through flush and shutdown', async (t) => {
+    const clean = guardProcess(t);
+    const clock = new InstantClock();
+    const rig = await startRig(t, { clock, random: () => 0, options: { ...OPTIONS, maxAttempts: 4 } });
+    rig.server.script({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
+    rig.emit(1, 'conformance');
+    await rig.flush();
+    await rig.flush();
+    await rig.shutdown();
+    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3', '4']);
+    assert.equal(new Set(rig.server.requests.map((r) => r.headers['posthog-request-id'])).size, 1);
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual(stats.dropped, { retry_exhausted: 1 });
+    assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 4, retries: 3 });
+    clean();
+  });
+
+  test('a 503 storm through exports, flushes and shutdown: no event is carried by more than maxAttempts requests', async (t) => {
+    const clean = guardProcess(t);
+    const clock = new InstantClock();
+    const rig = await startRig(t, { clock, random: () => 0, options: { ...OPTIONS, maxAttempts: 5, maxExportBatchSize: 4 } });
+    rig.server.setDefault({ status: 503 });
+    rig.emit(10, 'storm');
+    await rig.flush();
+    rig.emit(6, 'later');
+    await rig.flush();
+    await rig.shutdown();
+    const carried = new Map<string, number>();
+    for (const request of rig.server.requests) for (const event of request.events) carried.set(event.uuid, (carried.get(event.uuid) ?? 0) + 1);
+    assert.equal(carried.size, 16);
+    assert.deepEqual(new Set(carried.values()), new Set([5]), 'each event went out in exactly maxAttempts requests');
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual(stats.dropped, { retry_exhausted: 16 });
+    assertRequestCounts(stats, rig.server);
+    clean();
+  });
+});
+
 describe('bounds under an outage', () => {
   test('the retry buffer overflows: the oldest are retry_buffer_full, the rest delivered after recovery', async (t) => {
     const clean = guardProcess(t);
@@ -723,36 +786,33 @@ describe('network faults', () => {
     clean();
   });
 
-  test('connection refused, retry buffer on: events outlive maxAttempts, get one attempt per later delivery on the backoff, then retry_exhausted at retryBufferMaxAgeMillis', async (t) => {
+  test('connection refused, retry buffer on: the flush fails fast; the request is resent on its timer under its id until maxAttempts, then retry_exhausted', async (t) => {
     const clean = guardProcess(t);
     const port = await closedPort();
     const drops: Array<[string, number, string | undefined]> = [];
-    // Export backoff 10 ms doubling; buffered events are resent at least 100 ms apart; they may wait 600 ms.
     const rig = await startRig(t, {
       host: `http://127.0.0.1:${port}`,
-      options: { maxAttempts: 3, retryBufferMaxAgeMillis: 600, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, onDrop: (events, reason, details) => drops.push([reason, events.length, details]) },
+      options: { maxAttempts: 3, timeoutMillis: 2_000, flushTimeoutMillis: 5_000, onDrop: (events, reason, details) => drops.push([reason, events.length, details]) },
     });
     rig.emit(3, 'refused');
     const ms = await rig.flush();
-    assert.ok(ms < 3_000 + SLACK_MS, `flush took ${ms} ms`);
+    // One refused connection ends the flush: it does not spin until its 5 s deadline.
+    assert.ok(ms < 1_000, `flush took ${ms} ms`);
     const during = rig.stats();
     assertIdentity(during, 'after the flush');
-    // Resends go on (in the flush, then on the timer) until the age bound gives the events up.
-    await waitFor(() => rig.stats().pending === 0, 3_000, 'the events to pass their age bound');
+    assert.deepEqual({ requests: during.requests, pending: during.pending, retryBuffered: during.retryBuffered }, { requests: 1, pending: 3, retryBuffered: 3 });
+    // The timer resends the request (at least 100 ms apart) until three requests carried the events.
+    await waitFor(() => rig.stats().pending === 0, 3_000, 'the attempts to run out');
     const stats = rig.stats();
     assertIdentity(stats);
     assert.deepEqual(stats.dropped, { retry_exhausted: 3 });
-    assert.deepEqual(drops, [['retry_exhausted', 3, 'still undelivered after 600 ms of retries']]);
-    assert.equal(stats.pending, 0);
-    assert.equal(stats.retryBuffered, 0);
-    // The export made 3 attempts (2 retries); each later delivery is a new request of one attempt:
-    // the first at once (the flush's pass), the rest at least 100 ms apart until the 600 ms age bound.
-    assert.equal(stats.retries, 2);
-    assert.ok(stats.requests >= 3 + 2 && stats.requests <= 3 + 7, `${stats.requests} requests`);
+    assert.deepEqual(drops, [['retry_exhausted', 3, 'request failed (ECONNREFUSED)']]);
+    // Three requests, two of them retries: all under one request id.
+    assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 3, retries: 2 });
     const shutdownMs = await rig.shutdown();
     assert.ok(shutdownMs < 1_000 + SLACK_MS);
     assertIdentity(rig.stats(), 'after shutdown');
-    assert.equal(rig.stats().requests, stats.requests, 'nothing left to send at shutdown');
+    assert.equal(rig.stats().requests, 3, 'nothing left to send at shutdown');
     clean();
   });
 

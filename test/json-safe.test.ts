@@ -415,3 +415,32 @@ test('isPlainJson: values JSON.stringify writes as it writes their toJsonSafe fo
     assert.equal(isPlainJson(v), false, typeof v);
   }
 });
+
+test('isPlainJson never throws and leaves out what JSON.stringify would not write as it is', () => {
+  const { proxy, revoke } = Proxy.revocable([1], {});
+  revoke();
+  assert.equal(isPlainJson(proxy), false);
+  assert.equal(isPlainJson(Object.assign([1, 2], { toJSON: () => 'x' })), false);
+  class Items extends Array<number> {}
+  assert.equal(isPlainJson(Items.from([1])), false);
+  assert.equal(isPlainJson([1, 'a', true, null]), true);
+});
+
+test('a tally counts every value replaced by the unserializable marker', () => {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const getter = Object.defineProperty({}, 'x', {
+    enumerable: true,
+    get() {
+      throw new Error('no');
+    },
+  });
+  const tally = { unconvertible: 0 };
+  const safe = toJsonSafe({ proxy, getter, list: [proxy, 1], fine: 'ok', thrower: { toJSON: () => { throw new Error('no'); } } }, undefined, tally);
+  assert.deepEqual(safe, { proxy: UNSERIALIZABLE, getter: { x: UNSERIALIZABLE }, list: [UNSERIALIZABLE, 1], fine: 'ok', thrower: UNSERIALIZABLE });
+  assert.equal(tally.unconvertible, 4);
+  assert.equal(toJsonSafe(proxy, undefined, tally), UNSERIALIZABLE);
+  assert.equal(tally.unconvertible, 5);
+  // Without a tally nothing is counted, and nothing fails.
+  assert.deepEqual(toJsonSafe([proxy]), [UNSERIALIZABLE]);
+});

@@ -7,16 +7,18 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import zlib from 'node:zlib';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { context, INVALID_SPAN_CONTEXT, SeverityNumber, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import type { StackFrame } from '../src/mapping/exception-list.ts';
-import { withPipeline } from './support/pipeline.ts';
+import { cymbalProblems } from './support/cymbal-schema.ts';
+import { assertIdentity, withPipeline } from './support/pipeline.ts';
 import type { Pipeline, PipelineOptions } from './support/pipeline.ts';
 
 const TIME = new Date('2025-01-02T03:04:05.678Z');
@@ -24,6 +26,8 @@ const TIMESTAMP = '2025-01-02T03:04:05.678Z';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const THIS_FILE = fileURLToPath(import.meta.url);
+/** Error tracking gets in-app filenames relative to the working directory. */
+const THIS_FILE_RELATIVE = relative(process.cwd(), THIS_FILE);
 
 
 /** Flushes, checks every request passed the server's validation and was answered 200, returns the accepted events. */
@@ -265,7 +269,7 @@ describe('event name', () => {
 });
 
 describe('exceptions', () => {
-  test('a record with exception.* becomes $exception with a parsed stack, innermost frame last', async () => {
+  test('a named event with exception attributes keeps its name; a $exception linked to it carries the parsed stack, innermost frame last', async () => {
     const error = caughtError();
     await withPipeline({}, async (p) => {
       p.logger('payments').emit({
@@ -281,28 +285,42 @@ describe('exceptions', () => {
           order_id: 'o-1',
         },
       });
-      const [event, ...rest] = await flushValid(p);
-      assert.deepEqual(rest, []);
-      assert.equal(event!.event, '$exception');
-      assert.equal(event!.timestamp, TIMESTAMP);
-      const [entry, ...more] = exceptionList(event!);
+      const events = await flushValid(p);
+      assert.equal(events.length, 2);
+      const named = only(events, 'payment_failed');
+      const event = only(events, '$exception');
+      // Funnels keep payment_failed, with the exception's type and message to break down by.
+      assert.deepEqual(named.properties, {
+        severity_number: SeverityNumber.ERROR,
+        severity_text: 'ERROR',
+        otel_scope_name: 'payments',
+        'exception.type': 'TypeError',
+        'exception.message': 'card declined',
+        order_id: 'o-1',
+        $geoip_disable: true,
+      });
+      assert.equal(event.timestamp, TIMESTAMP);
+      assert.equal(event.distinct_id, 'user-1');
+      assert.notEqual(event.uuid, named.uuid);
+      const [entry, ...more] = exceptionList(event);
       assert.deepEqual(more, []);
       assert.equal(entry!.type, 'TypeError');
       assert.equal(entry!.value, 'card declined');
-      assert.deepEqual(entry!.mechanism, { type: 'generic', handled: true, synthetic: false });
+      assert.deepEqual(entry!.mechanism, { type: 'generic', handled: true, synthetic: false, exception_id: 0 });
       assert.equal(entry!.stacktrace?.type, 'raw');
       const frames = entry!.stacktrace!.frames;
-      const pick = (f: StackFrame) => ({ function: f.function, filename: f.filename, lineno: f.lineno, colno: f.colno, in_app: f.in_app });
+      const pick = (f: StackFrame) => ({ function: f.function, filename: f.filename, abs_path: f.abs_path, lineno: f.lineno, colno: f.colno, in_app: f.in_app });
       assert.deepEqual(frames.slice(-3).map(pick), [
-        { function: 'chargeCard', filename: THIS_FILE, ...sourcePosition('@frame:chargeCard', 'authorizePayment()'), in_app: true },
-        { function: 'authorizePayment', filename: THIS_FILE, ...sourcePosition('@frame:authorizePayment', 'throwCardDeclined()'), in_app: true },
-        { function: 'throwCardDeclined', filename: THIS_FILE, ...sourcePosition('@frame:throwCardDeclined', 'new TypeError'), in_app: true },
+        { function: 'chargeCard', filename: THIS_FILE_RELATIVE, abs_path: THIS_FILE, ...sourcePosition('@frame:chargeCard', 'authorizePayment()'), in_app: true },
+        { function: 'authorizePayment', filename: THIS_FILE_RELATIVE, abs_path: THIS_FILE, ...sourcePosition('@frame:authorizePayment', 'throwCardDeclined()'), in_app: true },
+        { function: 'throwCardDeclined', filename: THIS_FILE_RELATIVE, abs_path: THIS_FILE, ...sourcePosition('@frame:throwCardDeclined', 'new TypeError'), in_app: true },
       ]);
       for (const frame of frames) {
         assert.equal(frame.platform, 'node:javascript');
-        if (frame.filename?.startsWith('node:')) assert.equal(frame.in_app, false, `${frame.filename} is not in-app`);
+        if (frame.filename.startsWith('node:')) assert.equal(frame.in_app, false, `${frame.filename} is not in-app`);
       }
-      assert.deepEqual(event!.properties, {
+      assert.deepEqual(cymbalProblems(event.properties), []);
+      assert.deepEqual(event.properties, {
         severity_number: SeverityNumber.ERROR,
         severity_text: 'ERROR',
         otel_scope_name: 'payments',
@@ -310,7 +328,30 @@ describe('exceptions', () => {
         $geoip_disable: true,
         $exception_list: [entry],
         $exception_level: 'error',
+        otel_event_name: 'payment_failed',
+        otel_event_uuid: named.uuid,
       });
+      // One record, two events: selected counts both.
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 2, 0]);
+      assertIdentity(stats);
+    });
+  });
+
+  test('a named event and its linked $exception are counted apart: one dropped, one delivered, the identity holds', async () => {
+    const beforeSend = (event: CaptureEvent): CaptureEvent | null => (event.event === '$exception' ? null : event);
+    await withPipeline({ options: { beforeSend } }, async (p) => {
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
+      const events = await flushValid(p);
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['refund_failed', 'plain'],
+      );
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [2, 3, 2, 0]);
+      assert.deepEqual(stats.dropped, { before_send: 1 });
+      assertIdentity(stats);
     });
   });
 
@@ -344,9 +385,9 @@ describe('exceptions', () => {
       assert.deepEqual(
         events.map((e) => exceptionList(e)),
         [
-          [{ type: 'FatalError', value: 'escaped', mechanism: { type: 'generic', handled: false, synthetic: false } }],
-          [{ type: 'Error', value: 'just a message', mechanism: { type: 'generic', handled: true, synthetic: false } }],
-          [{ type: 'OnlyType', value: '', mechanism: { type: 'generic', handled: true, synthetic: false } }],
+          [{ type: 'FatalError', value: 'escaped', mechanism: { type: 'generic', handled: false, synthetic: false, exception_id: 0 } }],
+          [{ type: 'Error', value: 'just a message', mechanism: { type: 'generic', handled: true, synthetic: false, exception_id: 0 } }],
+          [{ type: 'OnlyType', value: '', mechanism: { type: 'generic', handled: true, synthetic: false, exception_id: 0 } }],
         ],
       );
       for (const event of events) {
@@ -371,9 +412,9 @@ describe('exceptions', () => {
       const [entry] = exceptionList(event!);
       assert.equal(entry!.type, 'TypeError');
       assert.equal(entry!.value, 'card declined');
-      assert.deepEqual(entry!.mechanism, { type: 'generic', handled: true, synthetic: false });
+      assert.deepEqual(entry!.mechanism, { type: 'generic', handled: true, synthetic: false, exception_id: 0 });
       const last = entry!.stacktrace!.frames.at(-1)!;
-      assert.deepEqual([last.function, last.filename, last.lineno, last.in_app], ['throwCardDeclined', THIS_FILE, sourcePosition('@frame:throwCardDeclined', 'new').lineno, true]);
+      assert.deepEqual([last.function, last.filename, last.lineno, last.in_app], ['throwCardDeclined', THIS_FILE_RELATIVE, sourcePosition('@frame:throwCardDeclined', 'new').lineno, true]);
       for (const key of ['exception.type', 'exception.message', 'exception.stacktrace']) assert.ok(!(key in event!.properties));
     });
   });
@@ -466,16 +507,20 @@ describe('distinct_id', () => {
 });
 
 describe('session_id and window_id', () => {
-  test('session_id: posthog.session_id > sessionId > session.id; window_id: posthog.window_id > window.id; strings only', async () => {
+  test('session_id: posthog.session_id > $session_id > session.id / sessionId when UUIDv7; window_id likewise; strings only', async () => {
+    const V7_SESSION = '0190f3c4-aaaa-7bbb-8ccc-0123456789ab';
+    const V7_WINDOW = '0190f3c4-bbbb-7ccc-9ddd-0123456789ab';
+    const V4 = '3b241101-e2bb-4255-8caf-4136c566a962';
     await withPipeline({}, async (p) => {
       const log = p.logger('app');
       const emit = (n: number, attributes: Attributes) => log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
-      emit(0, { 'posthog.session_id': 's-ph', sessionId: 's-camel', 'session.id': 's-semconv', 'posthog.window_id': 'w-ph', 'window.id': 'w-semconv' });
-      emit(1, { sessionId: 's-camel', 'session.id': 's-semconv', 'window.id': 'w-semconv' });
-      emit(2, { 'session.id': 's-semconv' });
+      emit(0, { 'posthog.session_id': 's-ph', sessionId: V7_SESSION, 'session.id': V7_SESSION, 'posthog.window_id': 'w-ph', 'window.id': V7_WINDOW });
+      emit(1, { sessionId: V7_SESSION, 'session.id': 'express-session-1', 'window.id': V7_WINDOW });
+      emit(2, { 'session.id': V7_SESSION });
       emit(3, { 'posthog.session_id': 12345, 'posthog.window_id': 7 });
-      emit(4, { 'posthog.session_id': 12345, 'session.id': 's-after-number' });
+      emit(4, { 'posthog.session_id': 12345, 'session.id': V7_SESSION });
       emit(5, {});
+      emit(6, { 'session.id': 'express-session-1', sessionId: V4, 'window.id': 'w-app' });
       const events = await flushValid(p);
       const ids = events.map((e) => ({
         n: e.properties.n,
@@ -484,12 +529,15 @@ describe('session_id and window_id', () => {
       }));
       assert.deepEqual(ids, [
         { n: 0, session_id: 's-ph', window_id: 'w-ph' },
-        { n: 1, session_id: 's-camel', window_id: 'w-semconv' },
-        { n: 2, session_id: 's-semconv' },
+        { n: 1, session_id: V7_SESSION, window_id: V7_WINDOW },
+        { n: 2, session_id: V7_SESSION },
         { n: 3 },
-        { n: 4, session_id: 's-after-number' },
+        { n: 4, session_id: V7_SESSION },
         { n: 5 },
+        { n: 6 },
       ]);
+      // An application's own session id is no PostHog session: it stays a property.
+      assert.equal(events[6]!.properties['session.id'], 'express-session-1');
       // On the wire the keys are absent, never null.
       const raw = p.requests().flatMap((r) => (r.decodedBody as { batch: Array<Record<string, unknown>> }).batch);
       assert.ok(!('session_id' in raw[3]!) && !('window_id' in raw[3]!) && !('session_id' in raw[5]!));
@@ -863,6 +911,55 @@ function decodedText(raw: Buffer, encoding: string | string[] | undefined): stri
   }
 }
 
+describe('lone surrogates', () => {
+  test('strings cut inside an emoji, by attribute limits or by hand, in every typed field: no request fails, every event arrives', async () => {
+    const lone = '\ud83d';
+    // Five characters, then an emoji: a 6-unit attribute limit keeps its high surrogate only.
+    const cut = (five: string): string => `${five}😀 and more`;
+    const beforeSend = (event: CaptureEvent): CaptureEvent => (event.event === 'hooked' ? { ...event, distinct_id: `hook ${lone}`, session_id: `s ${lone}` } : event);
+    await withPipeline({ options: { beforeSend } }, async (p) => {
+      const limits = { attributeValueLengthLimit: 6 };
+      const log = new LoggerProvider({ resource: resourceFromAttributes({}), processors: [p.processor], logRecordLimits: limits }).getLogger('cut');
+      const tracer = new TracerProvider({ resource: resourceFromAttributes({}), spanLimits: limits, spanProcessors: [p.spanProcessor] }).getTracer('cut');
+      log.emit({ timestamp: TIME, attributes: { 'posthog.event': cut('named'), 'posthog.distinct_id': cut('user1'), 'posthog.session_id': cut('sess1'), 'posthog.window_id': cut('wind1'), 'posthog.product_tour_id': cut('tour1'), note: cut('note1') } });
+      p.logger('app').emit({ timestamp: TIME, eventName: `by hand ${lone}`, body: `body ${lone}`, attributes: { [`key ${lone}`]: `value ${lone}` } });
+      log.emit({ timestamp: TIME, eventName: '$groupidentify', attributes: { $group_type: 'org', $group_key: cut('acme1') } });
+      log.emit({ timestamp: TIME, eventName: 'checkout_failed', attributes: { 'user.id': cut('user2'), 'exception.type': 'TypeError', 'exception.message': cut('boom1') } });
+      log.emit({ timestamp: TIME, eventName: 'hooked', attributes: { 'user.id': 'u' } });
+      const span = tracer.startSpan('op');
+      span.addEvent('span_cut', { 'user.id': cut('user3'), 'posthog.session_id': cut('sess3') }, TIME);
+      span.end();
+      const unlimited = p.tracer().startSpan('op');
+      unlimited.recordException(new Error(`message ${lone}`), TIME);
+      unlimited.end();
+      const events = await flushValid(p);
+      assert.deepEqual(p.invalidRequests(), []);
+      const fixed = '\ufffd';
+      assert.deepEqual(
+        events.map((e) => e.event),
+        [`named${fixed}`, `by hand ${fixed}`, '$groupidentify', 'checkout_failed', '$exception', 'hooked', 'span_cut', '$exception'],
+      );
+      const [named, byHand, group, failed, linked, hooked, spanEvent, recorded] = events as CaptureEvent[];
+      assert.deepEqual(
+        [named!.distinct_id, named!.session_id, named!.window_id, named!.options.product_tour_id, named!.properties.note],
+        [`user1${fixed}`, `sess1${fixed}`, `wind1${fixed}`, `tour1${fixed}`, `note1${fixed}`],
+      );
+      assert.equal(byHand!.properties.body, `body ${fixed}`);
+      assert.equal(byHand!.properties[`key ${fixed}`], `value ${fixed}`);
+      assert.equal(group!.distinct_id, `$org_acme1${fixed}`);
+      assert.equal(failed!.distinct_id, `user2${fixed}`);
+      assert.equal(exceptionList(linked!)[0]?.value, `boom1${fixed}`);
+      assert.deepEqual([hooked!.distinct_id, hooked!.session_id], [`hook ${fixed}`, `s ${fixed}`]);
+      assert.deepEqual([spanEvent!.distinct_id, spanEvent!.session_id], [`user3${fixed}`, `sess3${fixed}`]);
+      assert.equal(exceptionList(recorded!)[0]?.value, `message ${fixed}`);
+      for (const event of [linked!, recorded!]) assert.deepEqual(cymbalProblems(event.properties), []);
+      const stats = p.processor.getStats();
+      assert.equal(stats.delivered, events.length);
+      assertIdentity(stats);
+    });
+  });
+});
+
 describe('values JSON cannot hold', () => {
   test('never break a batch: BigInt, NaN/Infinity, bytes, cycles and 10 000-deep nesting all arrive converted', async () => {
     const writer = new RawAttributeWriter();
@@ -1045,7 +1142,7 @@ describe('records are not mutated', () => {
       if (nested === undefined) return event;
       nested.list.push('mutated');
       nested.map.k = 'changed';
-      (event.properties.$exception_list as unknown[]).length = 0;
+      if (Array.isArray(event.properties.$exception_list)) event.properties.$exception_list.length = 0;
       event.properties.added = true;
       return event;
     };
@@ -1056,10 +1153,11 @@ describe('records are not mutated', () => {
       span.addEvent('span_checked', spanAttributes, TIME);
       span.end();
       const events = await flushValid(p);
-      assert.equal(events.length, 2);
+      // Each record is a named event with exception attributes: the event and its linked $exception.
+      assert.equal(events.length, 4);
       const fromLog = events.find((e) => e.distinct_id === 'u-1');
       assert.deepEqual((fromLog?.properties.nested as { list: unknown[] }).list, [1, { deep: true }, 'mutated'], 'the hook ran');
-      assert.equal(events.find((e) => e.distinct_id === 'u-2')?.event, '$exception');
+      assert.deepEqual(events.filter((e) => e.distinct_id === 'u-2').map((e) => e.event).sort(), ['$exception', 'renamed']);
 
       const [record, ...more] = memory.getFinishedLogRecords();
       assert.deepEqual(more, []);

@@ -28,6 +28,7 @@ const RUNTIME_EXPORTS = [
   'VERSION',
   'getPostHogIdentity',
   'identityFromHeaders',
+  'recordExceptionWithCauses',
   'setPostHogIdentity',
   'withFlush',
   'withPostHogIdentity',

@@ -20,7 +20,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent, DropReason } from '../src/capture/types.ts';
 import type { Environment } from '../src/config/env.ts';
 import type { PostHogLogRecordProcessorOptions } from '../src/config/options.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
 import { PostHogExportError, PostHogLogRecordExporter } from '../src/log-record-exporter.ts';
 import type { ExporterInternals } from '../src/log-record-exporter.ts';
 import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
@@ -30,6 +30,7 @@ import { PostHogSpanEventProcessor } from '../src/span-event-processor.ts';
 import type { EndedSpan } from '../src/span-event-record.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
 import { InstantClock } from './support/instant-clock.ts';
+import { ManualClock } from './support/manual-clock.ts';
 import type { RecordedRequest } from './support/fake-capture-server.ts';
 import { assertIdentity, withPipeline } from './support/pipeline.ts';
 
@@ -393,6 +394,25 @@ describe('configuration', () => {
     });
   });
 
+  test('an extra header the HTTP client refuses (Expect) is left out with one warning; events are still delivered, the other headers sent', async () => {
+    await withDiag(async (d) => {
+      await withPipeline({ env: { POSTHOG_OTEL_HEADERS: 'Expect=100-continue' }, options: { scheduledDelayMillis: 60_000, headers: { 'Keep-Alive': 'timeout=5', 'x-proxy-auth': 'token-s3cr3t' } } }, async (p) => {
+        await nextTurn();
+        const warnings = d.all('warn');
+        assert.equal(warnings.length, 1, JSON.stringify(warnings));
+        assert.match(warnings[0]!, /"Expect", "Keep-Alive" are ignored/);
+        assert.ok(!warnings[0]!.includes('s3cr3t'));
+        emitEvents(p.logger(), 'through_a_proxy', 2);
+        await p.flush();
+        assertAcceptedOnce(p.server, 2);
+        const request = p.requests()[0]!;
+        assert.equal(request.headers['x-proxy-auth'], 'token-s3cr3t');
+        assert.equal(request.headers['expect'], undefined);
+        assertIdentity(p.processor.getStats());
+      });
+    });
+  });
+
   test('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE (through the env seam) sizes the batches', async () => {
     await withPipeline({ env: { OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2', OTEL_BLRP_SCHEDULE_DELAY: '60000' } }, async (p) => {
       emitEvents(p.logger(), 'batched', 5);
@@ -671,6 +691,50 @@ describe('delivery', () => {
     });
   });
 
+  test('a resource whose async attributes never settle: forceFlush and shutdown end at flushTimeoutMillis, and the held records stay counted', { timeout: 10_000 }, async () => {
+    await withServer(async (server) => {
+      await withDiag(async (d) => {
+        const clock = new ManualClock();
+        const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000, flushTimeoutMillis: 3_000 }, { env: envFor(server), clock });
+        // A stuck cloud-metadata detector: the batch processor awaits it before every export.
+        const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'cloud.region': new Promise<string>(() => undefined) }), processors: [processor] });
+        emitEvents(provider.getLogger('app'), 'held', 2);
+
+        const flushStart = clock.now();
+        await clock.run(processor.forceFlush());
+        assert.equal(clock.now() - flushStart, 3_000, 'forceFlush ended at its deadline');
+        let stats = processor.getStats();
+        assert.deepEqual({ pending: stats.pending, delivered: stats.delivered, dropped: stats.dropped }, { pending: 2, delivered: 0, dropped: {} });
+        assertIdentity(stats);
+
+        const shutdownStart = clock.now();
+        await clock.run(processor.shutdown());
+        assert.ok(clock.now() - shutdownStart <= 3_000, 'shutdown ended by its deadline');
+        assert.equal(server.requests.length, 0);
+        stats = processor.getStats();
+        assert.equal(stats.pending, 2, 'still held by the batch processor, and said so');
+        assertIdentity(stats);
+        assert.equal(d.all('warn').filter((w) => /shutdown: 2 record\(s\) never reached the exporter/.test(w)).length, 1, JSON.stringify(d.all('warn')));
+      });
+    });
+  });
+
+  test('a resource whose async attributes never settle: shutdown on its own ends at flushTimeoutMillis and shuts the exporter down', { timeout: 10_000 }, async () => {
+    await withServer(async (server) => {
+      const clock = new ManualClock();
+      const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000, flushTimeoutMillis: 3_000 }, { env: envFor(server), clock });
+      const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'cloud.region': new Promise<string>(() => undefined) }), processors: [processor] });
+      emitEvents(provider.getLogger('app'), 'held', 2);
+      const start = clock.now();
+      await clock.run(processor.shutdown());
+      assert.equal(clock.now() - start, 3_000, 'shutdown ended at its deadline');
+      // The exporter is shut down: an export the batch processor makes later counts its records as shutdown.
+      const late = await exportOnce(processor.exporter, await sdkRecords((logger) => logger.emit({ eventName: 'late' })));
+      assert.equal(late.code, ExportResultCode.FAILED);
+      assert.equal(server.requests.length, 0);
+    });
+  });
+
   test('a forceFlush asked for during shutdown waits for it, and every queued batch is delivered', async () => {
     await withServer(async (server) => {
       server.setDefault({ delayMs: 30 });
@@ -702,9 +766,11 @@ describe('delivery', () => {
       assert.deepEqual(p.server.requests.map((r) => r.responseStatus), [503, 503, 200]);
       assert.ok(elapsed >= 1000, `the third attempt waited for Retry-After (${elapsed.toFixed(0)} ms)`);
       assertAcceptedOnce(p.server, 2);
+      // The third attempt is a resend from the retry buffer: the same request, its third attempt.
+      assert.deepEqual(p.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3']);
+      assert.equal(new Set(p.server.requests.map((r) => r.headers['posthog-request-id'])).size, 1);
       const stats = p.processor.getStats();
-      // The third attempt is a resend from the retry buffer: a request of its own, not a retry of one.
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 2 }));
       assertIdentity(stats);
     });
   });
@@ -760,7 +826,7 @@ describe('delivery', () => {
     });
   });
 
-  test('events the deadline cuts short wait in the retry buffer and go out with a later send, exactly once', async () => {
+  test('events the deadline cuts short wait in the retry buffer and go out again on a timer, as the same request, exactly once', async () => {
     // 503, then 503 with a Retry-After longer than the export deadline: the second wait cannot fit, so
     // the events are kept (2 of 3 attempts spent) and a timer resends them after the Retry-After.
     await withPipeline({ options: { maxAttempts: 3, retryInitialDelayMillis: 0, timeoutMillis: 150, scheduledDelayMillis: 5 } }, async (p) => {
@@ -776,9 +842,11 @@ describe('delivery', () => {
       assert.ok(third!.receivedAt - second!.receivedAt >= 240, `the resend respected Retry-After (${third!.receivedAt - second!.receivedAt} ms)`);
       await p.processor.forceFlush();
       assert.equal(p.requests().length, 3);
+      assert.deepEqual(p.requests().map((r) => r.headers['posthog-attempt']), ['1', '2', '3']);
+      assert.equal(new Set(p.requests().map((r) => r.headers['posthog-request-id'])).size, 1);
       assertAcceptedOnce(p.server, 2);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 2 }));
       assertIdentity(stats);
     });
   });
@@ -795,10 +863,10 @@ describe('delivery', () => {
     });
   });
 
-  test('retries exhausted with the retry buffer on: the events wait, and the flush resends them in a new request, exactly once', async () => {
+  test('retries exhausted with the retry buffer on: maxAttempts counts every request, so the flush does not resend them', async () => {
     await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000 } }, async (p) => {
       p.server.script({ status: 503 }, { status: 503 });
-      emitEvents(p.logger(), 'kept', 2);
+      emitEvents(p.logger(), 'spent', 2);
       await p.flush();
       const requests = p.requests();
       assert.deepEqual(
@@ -806,31 +874,32 @@ describe('delivery', () => {
         [
           [503, '1'],
           [503, '2'],
-          [200, '1'],
         ],
       );
       assert.equal(requests[0]!.headers['posthog-request-id'], requests[1]!.headers['posthog-request-id']);
-      assert.notEqual(requests[2]!.headers['posthog-request-id'], requests[0]!.headers['posthog-request-id']);
-      assertAcceptedOnce(p.server, 2);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1 }));
       assertIdentity(stats);
     });
   });
 
-  test('retries exhausted and past retryBufferMaxAgeMillis: retry_exhausted, the details naming the age, no further request', async () => {
+  test('waiting past retryBufferMaxAgeMillis: retry_exhausted at the next delivery, the details naming the age, no further request', async () => {
     const drops: Array<[string, number, string | undefined]> = [];
     const onDrop = (events: readonly unknown[], reason: string, details: string | undefined): void => {
       drops.push([reason, events.length, details]);
     };
-    // An age bound of 0: whatever is buffered is too old by the next delivery.
-    await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000, retryBufferMaxAgeMillis: 0, onDrop } }, async (p) => {
-      p.server.script({ status: 503 }, { status: 503 });
+    // An age bound of 0: whatever waits is too old by the next delivery. A 2 s Retry-After puts the
+    // request in the buffer, past the 1 s flush window.
+    await withPipeline({ options: { maxAttempts: 10, scheduledDelayMillis: 60_000, flushTimeoutMillis: 1_000, retryBufferMaxAgeMillis: 0, onDrop } }, async (p) => {
+      p.server.script({ status: 503, headers: { 'retry-after': '2' } });
       emitEvents(p.logger(), 'aged', 2);
+      await p.flush();
+      assert.equal(p.processor.getStats().retryBuffered, 2);
+      emitEvents(p.logger(), 'fresh', 1);
       await p.flush();
       assert.equal(p.requests().length, 2);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 3, selected: 3, delivered: 1, dropped: { retry_exhausted: 2 }, requests: 2 }));
       assertIdentity(stats);
       assert.deepEqual(drops, [['retry_exhausted', 2, 'still undelivered after 0 ms of retries']]);
     });
@@ -892,7 +961,7 @@ describe('serverless and identity', () => {
           logger.emit({ eventName: 'a' });
           const span = tracer.startSpan('op');
           span.addEvent('b');
-          span.addEvent('b_explicit', { 'user.id': 'u-span', 'session.id': 's-span' });
+          span.addEvent('b_explicit', { 'user.id': 'u-span', 'posthog.session_id': 's-span' });
           span.end();
           logger.emit({ eventName: 'a_explicit', attributes: { 'posthog.distinct_id': 'u-explicit', 'posthog.session_id': 's-explicit' } });
         });
@@ -1208,9 +1277,10 @@ describe('known bugs', () => {
       await p.processor.forceFlush();
       assert.deepEqual(clock.sleeps, [2000], 'the flush slept exactly the Retry-After before resending');
       assert.equal(p.requests().length, 2);
+      assert.deepEqual(p.requests().map((r) => r.headers['posthog-attempt']), ['1', '2']);
       assertAcceptedOnce(p.server, 1);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 1, selected: 1, delivered: 1, requests: 2 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 1, selected: 1, delivered: 1, requests: 2, retries: 1 }));
       assertIdentity(stats);
     });
   });

@@ -324,7 +324,7 @@ describe("span identity: a span's own identity attributes identify its events", 
       const events = await spanEvents(p, (tracer) => {
         const span = tracer.startSpan('checkout', { attributes: { 'posthog.distinct_id': 'span-user', 'posthog.session_id': 'span-session' } });
         span.addEvent('event_user', { 'enduser.id': 'event-user' });
-        span.addEvent('event_session', { 'session.id': 'event-session' });
+        span.addEvent('event_session', { $session_id: 'event-session' });
         span.addEvent('blank_user', { 'user.id': '  ' });
         span.end();
       });

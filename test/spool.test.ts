@@ -1,10 +1,11 @@
 // The spool (`spoolDir` / `POSTHOG_OTEL_SPOOL_DIR`): events that wait for retry survive a crash
-// and are sent by the next process; corrupt files are set aside and counted; files of a live owner
+// and are sent by the next process; corrupt files are counted and removed; files of a live owner
 // are left alone; the size bound is kept; writes are atomic; shutdown spools leftovers instead of
 // dropping them. The crash is real: a child process killed with SIGKILL.
 
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
+import { diag, DiagLogLevel } from '@opentelemetry/api';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,9 +14,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import { uuidv7 } from '../src/capture/uuid.ts';
-import { totalDropped } from '../src/delivery-stats.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
-import { Spool } from '../src/spool.ts';
+import { totalDropped } from '../src/delivery/ledger.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
+import { Spool } from '../src/delivery/spool.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
 import { assertIdentity, guardProcess, names, startRig, storedOccurrences, waitFor } from './fixtures/delivery-rig.ts';
 
@@ -193,8 +194,108 @@ describe('crash, restart, resend', () => {
   });
 });
 
+describe('only what is still undelivered survives a restart', () => {
+  test('a waiting request partly delivered is written anew with what is left: the next process sends only that', async (t) => {
+    const clean = guardProcess(t);
+    const dir = await tempDir(t);
+    const server = await FakeCaptureServer.start();
+    t.after(() => server.close());
+    // A 5 s first delay: the 503 sends the request to the buffer (and the spool) at once.
+    const options = { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 };
+    const rig = await startRig(t, { server, options });
+    const uuidOf = (events: CaptureEvent[], name: string): string => events.find((e) => e.event === name)!.uuid;
+    server.script({ status: 503, headers: {} }, { headers: { 'retry-after': '30' }, results: (events) => ({ [uuidOf(events, 'left-2')]: { result: 'retry' } }) });
+    rig.emit(3, 'left');
+    await rig.flush();
+    // The flush resent the request: two of its events were taken, one is to wait 30 s.
+    assert.deepEqual(server.requests.map((r) => r.events.length), [3, 3]);
+    const onDisk = [...(await spooledEvents(dir)).values()];
+    assert.deepEqual(onDisk.map((events) => names(events)), [['left-2']], 'one file, holding only the event still undelivered');
+
+    // Shutdown keeps it on disk (its Retry-After is past the window); the next process sends it alone.
+    await rig.shutdown();
+    assert.equal(rig.stats().pending, 1);
+    server.reset();
+    const next = await startRig(t, { server, options: { spoolDir: dir } });
+    await next.flush();
+    const stats = next.stats();
+    assertIdentity(stats);
+    assert.deepEqual({ recovered: stats.recovered, delivered: stats.delivered }, { recovered: 1, delivered: 1 });
+    assert.deepEqual(server.requests.map((r) => [names(r.events), r.headers['posthog-attempt']]), [[['left-2'], '1']], 'a new delivery: attempt 1');
+    await waitFor(async () => (await readdir(dir)).length === 0, 2_000, 'the spool directory to empty');
+    clean();
+  });
+
+  test('two waiting requests with an event of the same uuid each keep their own file; both go once delivered', async (t) => {
+    const clean = guardProcess(t);
+    const dir = await tempDir(t);
+    const uuid = uuidv7();
+    const rig = await startRig(t, {
+      options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 2_000, flushTimeoutMillis: 500, beforeSend: (event) => ({ ...event, uuid }) },
+    });
+    rig.server.setDefault({ status: 503, headers: {} });
+    rig.emit(1, 'first');
+    await rig.flush();
+    rig.emit(1, 'second');
+    await rig.flush();
+    assert.equal(rig.stats().retryBuffered, 2);
+    assert.equal((await spooledEvents(dir)).size, 2);
+    rig.server.setDefault({});
+    await rig.flush();
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual({ delivered: stats.delivered, pending: stats.pending }, { delivered: 2, pending: 0 });
+    assert.deepEqual(await readdir(dir), [], 'no file left outside pending');
+    clean();
+  });
+
+  test('a spool file holding one uuid twice: the first is sent, the copy counted invalid, and the file goes', async (t) => {
+    const clean = guardProcess(t);
+    const dir = await tempDir(t);
+    const event = captureEvent('twice');
+    await writeFile(join(dir, `ph-1-000000000001.spool.json.claimed-${DEAD_PID}`), spoolBody([event, { ...event, properties: { copy: true } }, captureEvent('once')]));
+    const rig = await startRig(t, { options: { spoolDir: dir } });
+    await rig.flush();
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual({ recovered: stats.recovered, delivered: stats.delivered, dropped: stats.dropped, pending: stats.pending }, { recovered: 3, delivered: 2, dropped: { invalid: 1 }, pending: 0 });
+    assert.deepEqual(names(rig.server.acceptedEvents()), ['once', 'twice']);
+    await waitFor(async () => (await readdir(dir)).length === 0, 2_000, 'the spool directory to empty');
+    clean();
+  });
+});
+
+describe('an unusable spool directory', () => {
+  test('is reported once, naming the directory; events still wait in memory', async (t) => {
+    const clean = guardProcess(t);
+    const base = await tempDir(t);
+    await writeFile(join(base, 'a-file'), 'not a directory');
+    const dir = join(base, 'a-file', 'spool');
+    const warnings: string[] = [];
+    const record = (...args: unknown[]): void => {
+      warnings.push(args.map(String).join(' '));
+    };
+    diag.setLogger({ error: record, warn: record, info: () => undefined, debug: () => undefined, verbose: () => undefined }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    t.after(() => diag.disable());
+    const rig = await startRig(t, { options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, flushTimeoutMillis: 300 } });
+    rig.server.setDefault({ status: 503, headers: {} });
+    rig.emit(2, 'memory');
+    await rig.flush();
+    rig.emit(2, 'more');
+    await rig.flush();
+    const about = warnings.filter((w) => w.includes('spool directory'));
+    assert.equal(about.length, 1, JSON.stringify(warnings));
+    assert.ok(about[0]!.includes(JSON.stringify(dir)), about[0]);
+    assert.match(about[0]!, /ENOTDIR/);
+    const stats = rig.stats();
+    assertIdentity(stats);
+    assert.deepEqual({ retryBuffered: stats.retryBuffered, dropped: stats.dropped }, { retryBuffered: 4, dropped: {} });
+    clean();
+  });
+});
+
 describe('corrupt and foreign files', () => {
-  test('garbage, truncated, wrong-version and event-less files are set aside and counted; valid files still recovered', async (t) => {
+  test('garbage, truncated, wrong-version and event-less files are counted and removed; valid files still recovered', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
     const good = [captureEvent('good-1'), captureEvent('good-2')];
@@ -217,16 +318,10 @@ describe('corrupt and foreign files', () => {
     assert.equal(stats.delivered, 2);
     assert.deepEqual(names(rig.server.acceptedEvents()), ['good-1', 'good-2']);
     await waitFor(async () => (await readdir(dir)).every((n) => !n.includes('claimed')), 2_000, 'the recovered file to go');
-    assert.deepEqual((await readdir(dir)).sort(), [
-      'notes.txt',
-      'ph-1-000000000001.spool.json.corrupt',
-      'ph-1-000000000002.spool.json.corrupt',
-      'ph-1-000000000003.spool.json.corrupt',
-      'ph-1-000000000004.spool.json.corrupt',
-      'ph-1-000000000005.spool.json.corrupt',
-    ]);
+    // Counted, then removed: kept aside they would fill the directory without bound.
+    assert.deepEqual((await readdir(dir)).sort(), ['notes.txt']);
 
-    // A second process does not count the set-aside files again.
+    // A second process has nothing to count again.
     const again = await startRig(t, { options: { spoolDir: dir } });
     await again.flush();
     assert.equal(again.stats().corruptSpoolFiles, 0);
@@ -398,10 +493,10 @@ describe('corrupt and foreign files', () => {
     assert.ok(file !== undefined);
     const [, pid, token] = SPOOL_FILE.exec(file.slice(dir.length + 1))!;
     assert.equal(Number(pid), process.pid);
-    assert.deepEqual(await b.claim(), { events: [], corruptFiles: 0, invalidEvents: 0 });
+    assert.deepEqual(await b.claim(), { files: [], corruptFiles: 0, invalidEvents: 0 });
     a.release();
     const recovery = await b.claim();
-    assert.deepEqual(recovery.events.map((e) => [e.event.uuid, e.attempts]), [[event.uuid, 2]]);
+    assert.deepEqual(recovery.files.flatMap((f) => f.events.map((e) => [e.event.uuid, e.attempts])), [[event.uuid, 2]]);
     const [taken] = await readdir(dir);
     const [, takenPid, takenToken] = SPOOL_FILE.exec(taken!)!;
     assert.equal(Number(takenPid), process.pid);
@@ -507,7 +602,7 @@ describe('bounds and atomic writes', () => {
   test('shutdown with a spool and a retry buffer smaller than the queue: every undelivered event ends on disk, none dropped', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startRig(t, { options: { spoolDir: dir, retryBufferMaxEvents: 5, maxExportBatchSize: 10, flushTimeoutMillis: 1_500, maxAttempts: 2, retryInitialDelayMillis: 50 } });
+    const rig = await startRig(t, { options: { spoolDir: dir, retryBufferMaxEvents: 5, maxExportBatchSize: 10, flushTimeoutMillis: 1_500, maxAttempts: 20, retryInitialDelayMillis: 50 } });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(20, 'kept');
     await rig.shutdown();

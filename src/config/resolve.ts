@@ -20,7 +20,10 @@ export const DEFAULTS = {
   // The wire layer's defaults are the exporter's too.
   compression: CAPTURE_CLIENT_DEFAULTS.compression,
   timeoutMillis: 10_000,
-  maxAttempts: CAPTURE_CLIENT_DEFAULTS.maxAttempts,
+  // Requests per event in this process. With the default delays (500 ms doubling, capped at 30 s) the
+  // 25th attempt comes about 9.5 minutes after the first: the budget rides out an outage about as
+  // long as the retry buffer keeps events (README, "How long retries last").
+  maxAttempts: 25,
   retryInitialDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryInitialDelayMillis,
   retryMaxDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryMaxDelayMillis,
   disableGeoip: true,
@@ -141,7 +144,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     apiKeySource: undefined,
     host: DEFAULT_HOST,
     compression,
-    headers: mergeHeaders(fromEnv.options.headers, code.headers, warnings),
+    headers: withoutClientManagedHeaders(mergeHeaders(fromEnv.options.headers, code.headers, warnings), warnings),
     timeoutMillis: number('timeoutMillis', 1),
     maxAttempts: number('maxAttempts', 1),
     retryInitialDelayMillis: number('retryInitialDelayMillis', 0),
@@ -207,6 +210,18 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   return { config, warnings, errors };
 }
 
+/** Headers the HTTP client (undici) manages itself and refuses on a request: kept, every request would fail before it is sent. */
+const CLIENT_MANAGED_HEADERS = new Set(['expect', 'upgrade', 'keep-alive', 'connection', 'transfer-encoding', 'host', 'content-length']);
+
+/** Leaves out the headers the HTTP client refuses, with one warning that names them (never a value). */
+function withoutClientManagedHeaders(headers: Record<string, string>, warnings: string[]): Record<string, string> {
+  const refused = Object.keys(headers).filter((name) => CLIENT_MANAGED_HEADERS.has(name.toLowerCase()));
+  if (refused.length === 0) return headers;
+  const names = refused.map((name) => JSON.stringify(name)).join(', ');
+  warnings.push(`headers: ${names} ${refused.length === 1 ? 'is' : 'are'} ignored: the HTTP client sets ${refused.length === 1 ? 'it' : 'them'} itself and refuses requests that carry ${refused.length === 1 ? 'it' : 'them'}.`);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CLIENT_MANAGED_HEADERS.has(name.toLowerCase())));
+}
+
 /**
  * Header names are case-insensitive: a code header replaces an environment one whatever the case.
  * A code header HTTP cannot carry is left out with a warning (the environment's are skipped when
@@ -219,7 +234,8 @@ function mergeHeaders(fromEnv: Record<string, string> | undefined, fromCode: Rec
     for (const [name, value] of Object.entries(fromCode)) {
       if (typeof value !== 'string') continue;
       // Values may be secrets (proxy credentials): name the header, never its value.
-      if (!isHeaderName(name)) warnings.push(`headers: ${describe(name)} is ignored: it is not a valid HTTP header name.`);
+      // An invalid name may be a whole `Name: secret` line pasted as the name: it is never echoed.
+      if (!isHeaderName(name)) warnings.push(`headers: a header whose name is not a valid HTTP header name (${name.length} characters) is ignored.`);
       else if (!isHeaderValue(value)) warnings.push(`headers: ${describe(name)} is ignored: its value has a line break or another character HTTP headers cannot carry.`);
       else merged.set(name.toLowerCase(), [name, value]);
     }

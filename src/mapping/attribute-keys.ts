@@ -21,8 +21,15 @@ export const POSTHOG_PREFIX = 'posthog.';
 
 /** distinct_id sources on the record, in precedence order; the resource's `posthog.distinct_id` comes last. */
 export const DISTINCT_ID_KEYS = [POSTHOG_DISTINCT_ID, 'posthogDistinctId', 'user.id', 'enduser.id'] as const;
-export const SESSION_ID_KEYS = [POSTHOG_SESSION_ID, 'sessionId', 'session.id', '$session_id'] as const;
-export const WINDOW_ID_KEYS = [POSTHOG_WINDOW_ID, 'window.id', '$window_id'] as const;
+/** PostHog's own session and window attributes: they win over the request identity. */
+export const SESSION_ID_KEYS = [POSTHOG_SESSION_ID, '$session_id'] as const;
+export const WINDOW_ID_KEYS = [POSTHOG_WINDOW_ID, '$window_id'] as const;
+/**
+ * An application's own session ids (OpenTelemetry's `session.id` is an express or RUM session, say):
+ * used after the request identity, and only when they are UUIDv7, as posthog-js's ids are.
+ */
+export const UUIDV7_SESSION_ID_KEYS = ['session.id', 'sessionId'] as const;
+export const UUIDV7_WINDOW_ID_KEYS = ['window.id'] as const;
 
 /** `posthog.*` attributes that become the event's typed `options`. */
 export const OPTION_KEYS = {

@@ -12,13 +12,19 @@ export const CIRCULAR = '[Circular]';
 export const TRUNCATED = '[Truncated]';
 export const UNSERIALIZABLE = '[unserializable]';
 
+/** Counts the values that could not be converted and were replaced by {@link UNSERIALIZABLE}. */
+export interface ConversionTally {
+  unconvertible: number;
+}
+
 const DEFAULT_MAX_DEPTH = 10;
 // Recursion depth follows container depth, so this cap is what keeps us clear of the call stack limit.
 const MAX_DEPTH_CAP = 100;
 
 /**
  * Values `JSON.stringify` writes exactly as it writes `toJsonSafe(value)`: strings, booleans, finite
- * numbers, null, and arrays of those (OpenTelemetry's attribute values). Such a value needs no walk.
+ * numbers, null, and plain arrays of those (OpenTelemetry's attribute values). Such a value needs no
+ * walk. Never throws: a revoked Proxy or an array with a `toJSON` of its own is simply not plain.
  */
 export function isPlainJson(value: unknown): boolean {
   switch (typeof value) {
@@ -28,9 +34,17 @@ export function isPlainJson(value: unknown): boolean {
     case 'number':
       return Number.isFinite(value);
     case 'object':
-      return value === null || (Array.isArray(value) && isPrimitiveArray(value));
+      return value === null || isPlainArray(value);
     default:
       return false;
+  }
+}
+
+function isPlainArray(value: object): boolean {
+  try {
+    return Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype && (value as { toJSON?: unknown }).toJSON === undefined && isPrimitiveArray(value);
+  } catch {
+    return false;
   }
 }
 
@@ -43,7 +57,7 @@ function isPrimitiveArray(values: readonly unknown[]): boolean {
 }
 
 /** Returns a value JSON.stringify can serialise losslessly enough for analytics, never throws. */
-export function toJsonSafe(value: unknown, limits?: Partial<JsonSafeLimits>): unknown {
+export function toJsonSafe(value: unknown, limits?: Partial<JsonSafeLimits>, tally?: ConversionTally): unknown {
   // Primitives, the common case, need no walk state.
   switch (typeof value) {
     case 'boolean':
@@ -62,10 +76,10 @@ export function toJsonSafe(value: unknown, limits?: Partial<JsonSafeLimits>): un
       return undefined;
   }
   try {
-    const state: WalkState = { maxDepth: depthLimit(limits), maxStr: stringLimit(limits), ancestors: [] };
+    const state: WalkState = { maxDepth: depthLimit(limits), maxStr: stringLimit(limits), ancestors: [], tally };
     return walk(value, 0, state, false);
   } catch {
-    return UNSERIALIZABLE;
+    return unconvertible(tally);
   }
 }
 
@@ -73,6 +87,7 @@ export function toJsonSafe(value: unknown, limits?: Partial<JsonSafeLimits>): un
 export function toJsonSafeProperties(
   attributes: Record<string, unknown>,
   limits?: Partial<JsonSafeLimits>,
+  tally?: ConversionTally,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   try {
@@ -86,7 +101,7 @@ export function toJsonSafeProperties(
       try {
         v = attributes[key];
       } catch {
-        setKey(out, key, UNSERIALIZABLE);
+        setKey(out, key, unconvertible(tally));
         continue;
       }
       if (typeof v === 'string') {
@@ -96,13 +111,14 @@ export function toJsonSafeProperties(
       } else if (typeof v === 'number' && Number.isFinite(v)) {
         setKey(out, key, v === 0 ? 0 : v);
       } else {
-        state ??= { maxDepth: depthLimit(limits), maxStr, ancestors: [attributes] };
+        state ??= { maxDepth: depthLimit(limits), maxStr, ancestors: [attributes], tally };
         const safe = walk(v, 1, state, false);
         if (safe !== undefined) setKey(out, key, safe);
       }
     }
   } catch {
     // A hostile map (e.g. a Proxy throwing from ownKeys): keep whatever was copied.
+    unconvertible(tally);
   }
   return out;
 }
@@ -112,6 +128,13 @@ interface WalkState {
   maxStr: number;
   /** Containers on the path from the root to the current value; only these make a cycle. */
   ancestors: object[];
+  tally: ConversionTally | undefined;
+}
+
+/** The marker for a value that could not be read or converted, counted. */
+function unconvertible(tally: ConversionTally | undefined): string {
+  if (tally !== undefined) tally.unconvertible++;
+  return UNSERIALIZABLE;
 }
 
 function depthLimit(limits: Partial<JsonSafeLimits> | undefined): number {
@@ -172,7 +195,7 @@ function walk(value: unknown, depth: number, state: WalkState, skipToJSON: boole
         return walkObject(value, depth, state, skipToJSON);
       } catch {
         // Proxies, revoked proxies, detached buffers, throwing iterators...
-        return UNSERIALIZABLE;
+        return unconvertible(state.tally);
       }
     default:
       // undefined, function, symbol
@@ -212,7 +235,7 @@ function walkObject(obj: object, depth: number, state: WalkState, skipToJSON: bo
         try {
           replaced = (toJSON as (key: string) => unknown).call(obj, '');
         } catch {
-          return UNSERIALIZABLE;
+          return unconvertible(state.tally);
         }
         // The replacement stands in for obj at the same depth; its own toJSON is not called, as in JSON.stringify.
         if (replaced !== obj) return walk(replaced, depth, state, true);
@@ -243,7 +266,7 @@ function walkProps(
     try {
       v = source[key];
     } catch {
-      setKey(out, key, UNSERIALIZABLE);
+      setKey(out, key, unconvertible(state.tally));
       continue;
     }
     const safe = walk(v, depth + 1, state, false);
@@ -260,7 +283,7 @@ function walkArray(arr: unknown[], depth: number, state: WalkState): unknown[] {
     try {
       v = arr[i];
     } catch {
-      out.push(UNSERIALIZABLE);
+      out.push(unconvertible(state.tally));
       continue;
     }
     const safe = walk(v, depth + 1, state, false);
@@ -276,7 +299,9 @@ function walkMap(map: Map<unknown, unknown>, depth: number, state: WalkState): R
     try {
       key = typeof k === 'string' ? k : String(k);
     } catch {
-      continue; // a key whose toString throws cannot be named
+      // A key whose toString throws cannot be named: its entry is left out, and counted.
+      unconvertible(state.tally);
+      continue;
     }
     const safe = walk(v, depth + 1, state, false);
     if (safe !== undefined) setKey(out, key, safe);
@@ -287,9 +312,9 @@ function walkMap(map: Map<unknown, unknown>, depth: number, state: WalkState): R
 const ERROR_OWN_FIELDS: ReadonlySet<string> = new Set(['name', 'message', 'stack']);
 
 function walkError(err: Error, depth: number, state: WalkState): Record<string, unknown> {
-  const name = readGuarded(err, 'name');
-  const message = readGuarded(err, 'message');
-  const stack = readGuarded(err, 'stack');
+  const name = readGuarded(err, 'name', state);
+  const message = readGuarded(err, 'message', state);
+  const stack = readGuarded(err, 'stack', state);
   const out: Record<string, unknown> = {
     name: typeof name === 'string' ? cutString(name, state.maxStr) : 'Error',
     message: message === undefined ? '' : (walk(message, depth + 1, state, false) ?? ''),
@@ -299,11 +324,11 @@ function walkError(err: Error, depth: number, state: WalkState): Record<string, 
   return walkProps(err, depth, state, out, ERROR_OWN_FIELDS);
 }
 
-function readGuarded(obj: object, key: string): unknown {
+function readGuarded(obj: object, key: string, state: WalkState): unknown {
   try {
     return (obj as Record<string, unknown>)[key];
   } catch {
-    return UNSERIALIZABLE;
+    return unconvertible(state.tally);
   }
 }
 

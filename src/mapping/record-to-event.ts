@@ -13,17 +13,22 @@ import {
   ATTR_SERVICE_NAME,
   DEFAULT_RESOURCE_KEYS,
   DISTINCT_ID_KEYS,
+  EXCEPTION_EVENT_NAME,
   OPTION_KEYS,
   POSTHOG_DISTINCT_ID,
   POSTHOG_PREFIX,
   POSTHOG_UUID,
   SESSION_ID_KEYS,
   STRIPPED_PROPERTIES,
+  UUIDV7_SESSION_ID_KEYS,
+  UUIDV7_WINDOW_ID_KEYS,
   WINDOW_ID_KEYS,
 } from './attribute-keys.ts';
-import { buildExceptionList, exceptionLevelFromSeverity } from './exception-list.ts';
-import { isPlainJson, toJsonSafe } from './json-safe.ts';
+import { buildExceptionList, exceptionLevelFromSeverity, type ExceptionAttributes, type PostHogException } from './exception-list.ts';
+import { isPlainJson, toJsonSafe, UNSERIALIZABLE, type ConversionTally } from './json-safe.ts';
+import { refusedPersonEvent } from './person-events.ts';
 import { explicitEventName, hasException } from './selection.ts';
+import { mayHoldLoneSurrogate, repairJsonText, wellFormed } from './well-formed.ts';
 
 export interface MappingSettings {
   disableGeoip: boolean;
@@ -43,91 +48,65 @@ export interface RecordOrigin {
   index?: number;
 }
 
+/** What became of one record. */
+export type MappingOutcome =
+  /**
+   * One event, or two for a named event with exception attributes (the event, then a `$exception`
+   * linked to it). `unconvertible` counts attribute values sent as "[unserializable]".
+   */
+  | { kind: 'mapped'; events: EncodedEvent[]; unconvertible: number }
+  /** No event: PostHog would discard what the record could become. */
+  | { kind: 'invalid'; reason: string };
+
+/** Properties of a `$exception` sent for a named event: which event it belongs to. */
+export const LINKED_EVENT_NAME = 'otel_event_name';
+export const LINKED_EVENT_UUID = 'otel_event_uuid';
+
 type Attributes = ReadableLogRecord['attributes'];
 type Resource = ReadableLogRecord['resource'];
 
+/** Which attributes a properties object leaves out, besides `posthog.*` and the stripped ones. */
+type LeaveOut =
+  | 'none'
+  /** An exception event: the exception attributes become its list. */
+  | 'exception'
+  /** A named event whose exception goes to a linked `$exception`: the stack goes there only. */
+  | 'stack';
+
 /**
- * Maps one OpenTelemetry log record to a PostHog event (README "Mapping" documents each rule),
- * writing the event's JSON directly. Never throws for any attribute values; values JSON cannot
- * hold are converted.
+ * Maps one OpenTelemetry log record to PostHog events (README "Mapping" documents each rule),
+ * writing their JSON directly. Never throws for any attribute values: values JSON cannot hold are
+ * converted, and one that cannot be read or converted is sent as "[unserializable]" and counted.
  *
  * Properties are written in the order they are set: resource, then what the mapping sets itself,
  * then the attributes. An attribute may carry the name of a property set before it (`body`, a
  * resource key); then the later value wins, in the earlier place, as with object assignment.
  * (Unlike an object, integer-like keys are not moved first; PostHog does not mind the order.)
  */
-export function recordToEvent(record: ReadableLogRecord, settings: MappingSettings, nowMillis: number, origin?: RecordOrigin): EncodedEvent {
+export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, nowMillis: number, origin?: RecordOrigin): MappingOutcome {
   const attributes = record.attributes;
-  const resourceAttributes = record.resource.attributes;
   const timeMillis = recordTimeMillis(record, nowMillis);
-  const exception = hasException(attributes);
-  const resource = resourceProperties(record.resource, settings.resourceAttributes);
+  const tally: ConversionTally = { unconvertible: 0 };
+  const named = explicitEventName(record);
+  // A named event keeps its name; its exception attributes also go to error tracking, as a $exception linked to it.
+  const exceptionAttributes = hasException(attributes);
+  const exception = named === '$exception' || (exceptionAttributes && (named === undefined || named === EXCEPTION_EVENT_NAME));
+  const linkedException = exceptionAttributes && !exception;
+  const event = wellFormed(exception ? '$exception' : (named ?? settings.logEventName));
 
-  // The members of the properties object, written one after another.
-  let text = resource.json;
-  let repeated = resource.repeatsMappedKey;
-  const spanContext = record.spanContext;
-  if (spanContext && hasValidIds(spanContext)) {
-    // Valid ids are lower-case hex: no escaping needed.
-    text = withMember(text, '$trace_id', `"${spanContext.traceId}"`);
-    text = withMember(text, '$span_id', `"${spanContext.spanId}"`);
-  }
-  if (record.severityNumber !== undefined && record.severityNumber > 0) text = withMember(text, 'severity_number', valueJson(record.severityNumber));
-  if (typeof record.severityText === 'string' && record.severityText !== '') text = withMember(text, 'severity_text', nameJson(record.severityText));
-  if (typeof record.body === 'string') text = withMember(text, 'body', JSON.stringify(record.body));
-  const scopeName = record.instrumentationScope.name;
-  text = withMember(text, 'otel_scope_name', typeof scopeName === 'string' ? nameJson(scopeName) : valueJson(scopeName));
-  if (origin?.spanName !== undefined) text = withMember(text, 'otel_span_name', JSON.stringify(origin.spanName));
-
-  let geoipSet = resource.keys.has(GEOIP_DISABLE);
-  let levelSet = resource.keys.has(EXCEPTION_LEVEL);
-  // Usually every attribute goes in, with a value JSON writes as it is: then one JSON.stringify of
-  // the whole map writes them all, where one by one would cost a string per value and per join.
-  let asIs = true;
-  for (const key in attributes) {
-    const value = attributes[key];
-    if (value === undefined) continue;
-    if (isLeftOut(key, exception)) {
-      asIs = false;
-      continue;
-    }
-    if (asIs && !isPlainJson(value)) asIs = false;
-    if (resource.mappedAndOwnKeys.has(key)) repeated = true;
-    else if (key === GEOIP_DISABLE) geoipSet = true;
-    else if (key === EXCEPTION_LEVEL) levelSet = true;
-  }
-  if (asIs) {
-    const members = JSON.stringify(attributes).slice(1, -1);
-    if (members !== '') text = text === '' ? members : `${text},${members}`;
-  } else {
-    for (const key in attributes) {
-      const value = attributes[key];
-      if (value === undefined || isLeftOut(key, exception)) continue;
-      text = withMember(text, key, valueJson(value));
-    }
-  }
-  if (settings.disableGeoip && !geoipSet) text = withMember(text, GEOIP_DISABLE, 'true');
-
-  let event = explicitEventName(record) ?? settings.logEventName;
-  if (exception) {
-    event = '$exception';
-    const list = buildExceptionList(
-      {
-        ...stringField(attributes, ATTR_EXCEPTION_TYPE, 'type'),
-        ...stringField(attributes, ATTR_EXCEPTION_MESSAGE, 'message'),
-        ...stringField(attributes, ATTR_EXCEPTION_STACKTRACE, 'stacktrace'),
-      },
-      attributes[ATTR_EXCEPTION_ESCAPED] !== true,
-    );
-    text = withMember(text, EXCEPTION_LIST, JSON.stringify(list));
-    if (!levelSet) text = withMember(text, EXCEPTION_LEVEL, JSON.stringify(exceptionLevelFromSeverity(record.severityNumber)));
-  }
-  // A key written twice: JSON.parse keeps the first place and the last value, as assignment does.
-  if (repeated) text = JSON.stringify(JSON.parse(`{${text}}`)).slice(1, -1);
+  const properties = propertiesText(record, settings, origin, exception ? 'exception' : linkedException ? 'stack' : 'none', tally);
+  let text = properties.text;
+  if (exception) text = withExceptionProperties(text, record, properties.levelSet);
+  if (properties.repeated) text = dedupeMembers(text);
 
   const options = eventOptions(attributes);
   const identity = origin?.identity;
-  let distinctId = firstId(attributes, DISTINCT_ID_KEYS) ?? identity?.distinctId ?? idValue(resourceAttributes[POSTHOG_DISTINCT_ID]);
+  let distinctId = firstId(attributes, DISTINCT_ID_KEYS) ?? identity?.distinctId ?? idValue(record.resource.attributes[POSTHOG_DISTINCT_ID]);
+  const refusal = refusedPersonEvent(event, attributes, distinctId, options);
+  if (refusal !== undefined) {
+    if ('invalid' in refusal) return { kind: 'invalid', reason: refusal.invalid };
+    distinctId = refusal.distinctId;
+  }
   const identified = distinctId !== undefined;
   if (distinctId === undefined) {
     // Personless: a fresh id per event, never a shared constant that would merge everyone into one person.
@@ -136,25 +115,189 @@ export function recordToEvent(record: ReadableLogRecord, settings: MappingSettin
     if (options.process_person_profile === undefined) options.process_person_profile = false;
   }
 
-  const fields: EncodedEventFields = {
-    event,
-    uuid: canonicalUuid(attributes[POSTHOG_UUID]) ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, identified ? distinctId : '') : uuidv7(timeMillis)),
-    distinct_id: distinctId,
+  const common: CommonFields = {
+    distinctId: wellFormed(distinctId),
     timestamp: isoTimestamp(timeMillis),
+    options: optionsJson(options),
+    sessionId: sessionOrWindowId(attributes, SESSION_ID_KEYS, identity?.sessionId, UUIDV7_SESSION_ID_KEYS),
+    windowId: sessionOrWindowId(attributes, WINDOW_ID_KEYS, identity?.windowId, UUIDV7_WINDOW_ID_KEYS),
   };
+  const personKey = identified ? distinctId : '';
+  const uuid =
+    canonicalUuid(readAttribute(attributes, POSTHOG_UUID)) ??
+    (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
+  const events = [encodeEvent(event, uuid, common, text)];
+
+  if (linkedException) {
+    // The same facts as an exception record would give, plus which event it belongs to. Its values
+    // were all read for the named event already, and counted there.
+    const own = propertiesText(record, settings, origin, 'exception', { unconvertible: 0 });
+    let linked = withExceptionProperties(own.text, record, own.levelSet);
+    linked = withMember(linked, LINKED_EVENT_NAME, JSON.stringify(event));
+    linked = withMember(linked, LINKED_EVENT_UUID, `"${uuid}"`);
+    // The links are written last and must win over attributes of the same name.
+    linked = dedupeMembers(linked);
+    const linkedUuid = settings.deterministicUuids ? deterministicUuid(record, '$exception', origin?.index ?? 0, `{${linked}}`, personKey) : uuidv7(timeMillis);
+    events.push(encodeEvent('$exception', linkedUuid, common, linked));
+  }
+  return { kind: 'mapped', events, unconvertible: tally.unconvertible };
+}
+
+/** {@link mapRecord}'s first event; throws when the record cannot become one. */
+export function recordToEvent(record: ReadableLogRecord, settings: MappingSettings, nowMillis: number, origin?: RecordOrigin): EncodedEvent {
+  const outcome = mapRecord(record, settings, nowMillis, origin);
+  if (outcome.kind === 'invalid') throw new Error(outcome.reason);
+  return outcome.events[0]!;
+}
+
+interface CommonFields {
+  distinctId: string;
+  timestamp: string;
+  /** The options object's JSON. */
+  options: string;
+  sessionId: string | undefined;
+  windowId: string | undefined;
+}
+
+function encodeEvent(event: string, uuid: string, common: CommonFields, properties: string): EncodedEvent {
+  const fields: EncodedEventFields = { event, uuid, distinct_id: common.distinctId, timestamp: common.timestamp };
   // uuid and timestamp are generated or canonical: plain ASCII, nothing to escape.
-  let json = `{"event":${nameJson(fields.event)},"uuid":"${fields.uuid}","distinct_id":${JSON.stringify(distinctId)},"timestamp":"${fields.timestamp}","options":${optionsJson(options)},"properties":{${text}}`;
-  const sessionId = firstString(attributes, SESSION_ID_KEYS) ?? identity?.sessionId;
-  if (sessionId !== undefined) {
-    fields.session_id = sessionId;
-    json += `,"session_id":${JSON.stringify(sessionId)}`;
+  let json = `{"event":${nameJson(event)},"uuid":"${uuid}","distinct_id":${JSON.stringify(common.distinctId)},"timestamp":"${common.timestamp}","options":${common.options},"properties":{${properties}}`;
+  if (common.sessionId !== undefined) {
+    fields.session_id = common.sessionId;
+    json += `,"session_id":${JSON.stringify(common.sessionId)}`;
   }
-  const windowId = firstString(attributes, WINDOW_ID_KEYS) ?? identity?.windowId;
-  if (windowId !== undefined) {
-    fields.window_id = windowId;
-    json += `,"window_id":${JSON.stringify(windowId)}`;
+  if (common.windowId !== undefined) {
+    fields.window_id = common.windowId;
+    json += `,"window_id":${JSON.stringify(common.windowId)}`;
   }
-  return new EncodedEvent(fields, `${json}}`);
+  json += '}';
+  // Typed fields were made well-formed above; property strings (and product_tour_id) are repaired here.
+  return new EncodedEvent(fields, mayHoldLoneSurrogate(json) ? repairJsonText(json) : json);
+}
+
+interface PropertiesText {
+  /** The members of the properties object, without the braces. */
+  text: string;
+  /** A key may be written twice: the text needs {@link dedupeMembers}. */
+  repeated: boolean;
+  /** An attribute sets `$exception_level` itself. */
+  levelSet: boolean;
+}
+
+/** Resource properties, what the mapping sets from the record, the attributes not left out, and `$geoip_disable`. */
+function propertiesText(record: ReadableLogRecord, settings: MappingSettings, origin: RecordOrigin | undefined, leaveOut: LeaveOut, tally: ConversionTally): PropertiesText {
+  const attributes = record.attributes;
+  const resource = resourceProperties(record.resource, settings.resourceAttributes);
+
+  let text = resource.json;
+  let repeated = resource.repeatsMappedKey;
+  const spanContext = record.spanContext;
+  if (spanContext && hasValidIds(spanContext)) {
+    // Valid ids are lower-case hex: no escaping needed.
+    text = withMember(text, '$trace_id', `"${spanContext.traceId}"`);
+    text = withMember(text, '$span_id', `"${spanContext.spanId}"`);
+  }
+  if (record.severityNumber !== undefined && record.severityNumber > 0) text = withMember(text, 'severity_number', valueJson(record.severityNumber, tally));
+  if (typeof record.severityText === 'string' && record.severityText !== '') text = withMember(text, 'severity_text', nameJson(record.severityText));
+  if (typeof record.body === 'string') text = withMember(text, 'body', JSON.stringify(record.body));
+  const scopeName = record.instrumentationScope.name;
+  text = withMember(text, 'otel_scope_name', typeof scopeName === 'string' ? nameJson(scopeName) : valueJson(scopeName, tally));
+  if (origin?.spanName !== undefined) text = withMember(text, 'otel_span_name', JSON.stringify(origin.spanName));
+
+  let geoipSet = resource.keys.has(GEOIP_DISABLE);
+  let levelSet = resource.keys.has(EXCEPTION_LEVEL);
+  // Usually every attribute goes in, with a value JSON writes as it is: then one JSON.stringify of
+  // the whole map writes them all, where one by one would cost a string per value and per join.
+  let asIs = true;
+  let members: string | undefined;
+  try {
+    for (const key in attributes) {
+      if (isLeftOut(key, leaveOut)) {
+        asIs = false;
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = attributes[key];
+      } catch {
+        asIs = false;
+        continue;
+      }
+      if (value === undefined) continue;
+      if (asIs && !isPlainJson(value)) asIs = false;
+      if (resource.mappedAndOwnKeys.has(key)) repeated = true;
+      else if (key === GEOIP_DISABLE) geoipSet = true;
+      else if (key === EXCEPTION_LEVEL) levelSet = true;
+    }
+    if (asIs) members = JSON.stringify(attributes).slice(1, -1);
+  } catch {
+    // A value that changed between reads, a hostile attributes object: write them one by one.
+    members = undefined;
+  }
+  if (members !== undefined) {
+    if (members !== '') text = text === '' ? members : `${text},${members}`;
+  } else {
+    text = attributeMembers(text, attributes, leaveOut, tally);
+  }
+  if (settings.disableGeoip && !geoipSet) text = withMember(text, GEOIP_DISABLE, 'true');
+  return { text, repeated, levelSet };
+}
+
+/** The attributes one by one: a value that cannot be read or converted is sent as "[unserializable]", the rest go on. */
+function attributeMembers(text: string, attributes: Attributes, leaveOut: LeaveOut, tally: ConversionTally): string {
+  let keys: string[];
+  try {
+    keys = [];
+    for (const key in attributes) keys.push(key);
+  } catch {
+    tally.unconvertible++;
+    return text;
+  }
+  let out = text;
+  for (const key of keys) {
+    if (isLeftOut(key, leaveOut)) continue;
+    let value: unknown;
+    try {
+      value = attributes[key];
+    } catch {
+      tally.unconvertible++;
+      value = UNSERIALIZABLE;
+    }
+    if (value !== undefined) out = withMember(out, key, valueJson(value, tally));
+  }
+  return out;
+}
+
+/** `$exception_list` and, unless an attribute sets it, `$exception_level`. */
+function withExceptionProperties(text: string, record: ReadableLogRecord, levelSet: boolean): string {
+  const list = exceptionListOf(record);
+  let out = withMember(text, EXCEPTION_LIST, JSON.stringify(list));
+  if (!levelSet) out = withMember(out, EXCEPTION_LEVEL, JSON.stringify(exceptionLevelFromSeverity(record.severityNumber)));
+  return out;
+}
+
+/**
+ * The list from the exception attributes; without any, from the body: a stack printed there, else
+ * the body as the message. Never empty.
+ */
+function exceptionListOf(record: ReadableLogRecord): PostHogException[] {
+  const attributes = record.attributes;
+  const handled = readAttribute(attributes, ATTR_EXCEPTION_ESCAPED) !== true;
+  const given: ExceptionAttributes = {
+    ...stringField(attributes, ATTR_EXCEPTION_TYPE, 'type'),
+    ...stringField(attributes, ATTR_EXCEPTION_MESSAGE, 'message'),
+    ...stringField(attributes, ATTR_EXCEPTION_STACKTRACE, 'stacktrace'),
+  };
+  const body = record.body;
+  if (given.type !== undefined || given.message !== undefined || given.stacktrace !== undefined || typeof body !== 'string' || body.trim() === '') {
+    return buildExceptionList(given, handled);
+  }
+  const fromStack = buildExceptionList({ stacktrace: body }, handled);
+  const first = fromStack[0];
+  // Not a stack: the body is the message.
+  if (fromStack.length === 1 && first !== undefined && first.value === '' && first.stacktrace === undefined) return buildExceptionList({ message: body }, handled);
+  return fromStack;
 }
 
 /** `text` with one more member, `"key":json`; unchanged when JSON has no value for it. */
@@ -163,20 +306,34 @@ function withMember(text: string, key: string, json: string | undefined): string
   return text === '' ? keyJson(key) + json : text + (commaKeyJson(key) + json);
 }
 
+/** A key written twice: JSON.parse keeps the first place and the last value, as assignment does. */
+function dedupeMembers(text: string): string {
+  return JSON.stringify(JSON.parse(`{${text}}`)).slice(1, -1);
+}
+
 const GEOIP_DISABLE = '$geoip_disable';
 const EXCEPTION_LIST = '$exception_list';
 const EXCEPTION_LEVEL = '$exception_level';
 /** Properties the mapping sets from the record itself, before the attributes. */
 const MAPPED_KEYS: ReadonlySet<string> = new Set(['$trace_id', '$span_id', 'severity_number', 'severity_text', 'body', 'otel_scope_name', 'otel_span_name']);
 
-/** Attributes that never become properties: PostHog's control attributes, and the exception ones an exception event turns into its list. */
-function isLeftOut(key: string, exception: boolean): boolean {
+/** Attributes that never become properties: PostHog's control attributes, and those the event turns into its exception list. */
+function isLeftOut(key: string, leaveOut: LeaveOut): boolean {
   if (key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key)) return true;
-  return exception && (key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST);
+  if (leaveOut === 'exception') return key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST;
+  return leaveOut === 'stack' && key === ATTR_EXCEPTION_STACKTRACE;
+}
+
+function readAttribute(attributes: Attributes, key: string): unknown {
+  try {
+    return attributes[key];
+  } catch {
+    return undefined;
+  }
 }
 
 /** JSON text of an attribute value, made JSON-safe first when it is not a plain primitive; undefined when JSON has no value for it. */
-function valueJson(value: unknown): string | undefined {
+function valueJson(value: unknown, tally?: ConversionTally): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -191,7 +348,7 @@ function valueJson(value: unknown): string | undefined {
       if (isPlainJson(value)) return JSON.stringify(value);
       break;
   }
-  return JSON.stringify(toJsonSafe(value)) as string | undefined;
+  return JSON.stringify(toJsonSafe(value, undefined, tally)) as string | undefined;
 }
 
 /** `"key":` for property keys, cached: the same attribute names come back in record after record. */
@@ -352,7 +509,7 @@ function isValidId(id: string | undefined, length: 32 | 16): boolean {
 }
 
 function stringField<K extends string>(attributes: Attributes, key: string, as: K): Partial<Record<K, string>> {
-  const value = attributes[key];
+  const value = readAttribute(attributes, key);
   return typeof value === 'string' && value !== '' ? ({ [as]: value } as Record<K, string>) : {};
 }
 
@@ -366,7 +523,7 @@ function idValue(value: unknown): string | undefined {
 
 function firstId(attributes: Attributes, keys: readonly string[]): string | undefined {
   for (const key of keys) {
-    const id = idValue(attributes[key]);
+    const id = idValue(readAttribute(attributes, key));
     if (id !== undefined) return id;
   }
   return undefined;
@@ -374,21 +531,46 @@ function firstId(attributes: Attributes, keys: readonly string[]): string | unde
 
 function firstString(attributes: Attributes, keys: readonly string[]): string | undefined {
   for (const key of keys) {
-    const value = attributes[key];
+    const value = readAttribute(attributes, key);
     if (typeof value === 'string' && value !== '') return value;
   }
   return undefined;
+}
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/**
+ * A session (or window) id: PostHog's own attributes, then the request identity (posthog-js's
+ * headers), then an application's `session.id` only when it is a UUIDv7, the form of posthog-js's
+ * ids: PostHog's session analytics and replays read their time from it.
+ */
+function sessionOrWindowId(attributes: Attributes, ownKeys: readonly string[], fromIdentity: string | undefined, uuidv7Keys: readonly string[]): string | undefined {
+  const id = firstString(attributes, ownKeys) ?? (fromIdentity === '' ? undefined : fromIdentity) ?? firstUuidV7(attributes, uuidv7Keys);
+  return id === undefined ? undefined : wellFormed(id);
+}
+
+function firstUuidV7(attributes: Attributes, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const value = readAttribute(attributes, key);
+    if (isUuidV7(value)) return value.trim();
+  }
+  return undefined;
+}
+
+/** Whether a value is a UUIDv7 (surrounding spaces allowed), as posthog-js's session and window ids are. */
+export function isUuidV7(value: unknown): value is string {
+  return typeof value === 'string' && UUID_V7.test(value.trim());
 }
 
 /** Typed options from `posthog.*` attributes, coerced as the protocol's SDKs do; uncoercible values are left out. */
 function eventOptions(attributes: Attributes): CaptureEventOptions {
   const options: CaptureEventOptions = {};
   for (const name of ['cookieless_mode', 'disable_skew_correction', 'process_person_profile'] as const) {
-    const value = toBoolean(attributes[OPTION_KEYS[name]]);
+    const value = toBoolean(readAttribute(attributes, OPTION_KEYS[name]));
     if (value !== undefined) options[name] = value;
   }
-  const tour = attributes[OPTION_KEYS.product_tour_id];
-  if (typeof tour === 'string' && tour !== '') options.product_tour_id = tour;
+  const tour = readAttribute(attributes, OPTION_KEYS.product_tour_id);
+  if (typeof tour === 'string' && tour !== '') options.product_tour_id = wellFormed(tour);
   return options;
 }
 

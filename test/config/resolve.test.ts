@@ -73,3 +73,17 @@ describe('hosts written with an endpoint path', () => {
     assert.deepEqual(resolveConfig({ host: 'https://proxy.example/ingest' }, KEY).warnings, []);
   });
 });
+
+describe('headers set in code', () => {
+  const HEADER_KEY = 'phc_resolveTestKey123';
+  test('a header whose name is not valid is left out with a warning that never echoes the name', () => {
+    // A whole `Name: value` line pasted as the name, with the project key or a proxy secret in it.
+    for (const name of [`Authorization: Bearer ${HEADER_KEY}`, 'x proxy s3cr3tInTheName', `${HEADER_KEY}\n`]) {
+      const r = resolveConfig({ headers: { [name]: 'v', 'x-fine': 'ok' } }, { POSTHOG_API_KEY: HEADER_KEY });
+      assert.deepEqual(r.config.headers, { 'x-fine': 'ok' });
+      assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
+      assert.match(r.warnings[0]!, /^headers: a header whose name is not a valid HTTP header name \(\d+ characters\) is ignored\.$/);
+      for (const secret of [HEADER_KEY, 's3cr3t', 'Bearer']) assert.ok(!r.warnings[0]!.includes(secret), r.warnings[0]);
+    }
+  });
+});

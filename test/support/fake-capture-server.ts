@@ -241,6 +241,18 @@ function parseJson(decoded: Buffer): unknown {
 }
 
 const FORBIDDEN_TOP_LEVEL = ['api_key', 'token', 'sent_at'];
+
+/**
+ * Capture deserialises typed fields into Rust `String`s with serde_json, which refuses a JSON escape
+ * of a lone UTF-16 surrogate ("unexpected end of hex escape"): the whole request fails. After
+ * JSON.parse such an escape is a string that is not well-formed. Properties are kept as raw JSON,
+ * which serde does not check this way.
+ */
+function isWellFormed(value: string): boolean {
+  return (value as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
+const LONE_SURROGATE = (field: string): string => `${field}: unexpected end of hex escape (a lone UTF-16 surrogate)`;
 const FORBIDDEN_PROPERTIES = ['$lib', '$lib_version'];
 
 /** Deserialization checks: the shape `Batch { created_at, batch: Vec<Event> }` must hold, plus stricter client checks. */
@@ -249,6 +261,7 @@ function validateShape(body: unknown): CaptureEvent[] {
   if (!isPlainObject(body)) parsing('body is not a JSON object');
   const envelope = body as Record<string, unknown>;
   if (typeof envelope.created_at !== 'string') parsing('created_at must be a string');
+  if (!isWellFormed(envelope.created_at as string)) parsing(LONE_SURROGATE('created_at'));
   if (!Array.isArray(envelope.batch)) parsing('batch must be an array');
   if ('historical_migration' in envelope && typeof envelope.historical_migration !== 'boolean') {
     parsing('historical_migration must be a boolean');
@@ -261,9 +274,17 @@ function validateShape(body: unknown): CaptureEvent[] {
     if (!isPlainObject(event)) return parsing(`batch[${i}] is not an object`);
     for (const field of ['event', 'uuid', 'distinct_id', 'timestamp']) {
       if (typeof event[field] !== 'string') parsing(`batch[${i}].${field} must be a string`);
+      if (!isWellFormed(event[field] as string)) parsing(LONE_SURROGATE(`batch[${i}].${field}`));
     }
     for (const field of ['session_id', 'window_id']) {
       if (field in event && typeof event[field] !== 'string') parsing(`batch[${i}].${field} must be a string`);
+      if (field in event && !isWellFormed(event[field] as string)) parsing(LONE_SURROGATE(`batch[${i}].${field}`));
+    }
+    // Options are typed too (product_tour_id is a String).
+    if (isPlainObject(event.options)) {
+      for (const [key, value] of Object.entries(event.options)) {
+        if (typeof value === 'string' && !isWellFormed(value)) parsing(LONE_SURROGATE(`batch[${i}].options.${key}`));
+      }
     }
     for (const field of ['properties', 'options']) {
       if (field in event && !isPlainObject(event[field])) parsing(`batch[${i}].${field} must be an object`);

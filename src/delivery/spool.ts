@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventJson } from './capture/encoded-event.ts';
-import type { CaptureEvent } from './capture/types.ts';
-import { canonicalUuid } from './capture/uuid.ts';
+import { eventJson } from '../capture/encoded-event.ts';
+import type { CaptureEvent } from '../capture/types.ts';
+import { canonicalUuid } from '../capture/uuid.ts';
 
 /** One spooled event: the event exactly as it was (same uuid, so the server dedupes a resend) and its attempts. */
 export interface SpooledEvent {
@@ -11,14 +11,24 @@ export interface SpooledEvent {
   attempts: number;
 }
 
+/** The valid events of one spool file, now claimed by this process. */
+export interface SpooledFile {
+  file: string;
+  events: SpooledEvent[];
+  /** Entries in the file, the invalid ones included. */
+  entries: number;
+}
+
 export interface SpoolRecovery {
-  /** Events loaded, each with the file that holds it (now claimed by this process). */
-  events: Array<SpooledEvent & { file: string }>;
-  /** Files that could not be read or parsed; renamed aside with a `.corrupt` suffix. */
+  files: SpooledFile[];
+  /** Files that could not be read or parsed; counted, then removed. */
   corruptFiles: number;
   /** Events inside readable files that are not valid events; skipped. */
   invalidEvents: number;
 }
+
+/** Told when the spool directory cannot be used, with a message that names it. */
+export type SpoolProblem = (message: string) => void;
 
 const FORMAT_VERSION = 1;
 const SUFFIX = '.spool.json';
@@ -38,11 +48,31 @@ export class Spool {
   private _bytes = 0;
   /** Names this instance's files: a pid alone is not enough, since instances in one process share it. */
   private readonly _owner = `${process.pid}.${randomBytes(4).toString('hex')}`;
+  private readonly _onProblem: SpoolProblem | undefined;
+  /** Error codes already reported: one warning per kind of trouble, not one per write. */
+  private readonly _reported = new Set<string>();
 
-  constructor(options: { dir: string; maxBytes: number }) {
+  constructor(options: { dir: string; maxBytes: number; onProblem?: SpoolProblem }) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
+    this._onProblem = options.onProblem;
     liveOwners.add(this._owner);
+  }
+
+  /** Reports a directory that cannot be used, once per error code. The path is the user's own choice, not a secret. */
+  private _problem(what: string, error: unknown): void {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'error';
+    if (this._reported.has(code)) return;
+    this._reported.add(code);
+    this._tell(`the spool directory ${JSON.stringify(this.dir)} is not usable (${code} while ${what}): undelivered events are kept in memory only and do not survive a restart`);
+  }
+
+  private _tell(message: string): void {
+    try {
+      this._onProblem?.(message);
+    } catch {
+      // An observer's failure must not change what happens to the events.
+    }
   }
 
   /** After shutdown: this instance's files may be taken over, even by another instance in this process. */
@@ -73,9 +103,10 @@ export class Spool {
       await rename(tmp, final);
       this._bytes += size;
       return final;
-    } catch {
+    } catch (error) {
       // A write cut short (disk full, a file size limit) must not leave its part behind, once per outage retry.
       if (tmp !== undefined) await unlink(tmp).catch(() => undefined);
+      this._problem('writing', error);
       return undefined;
     }
   }
@@ -93,12 +124,13 @@ export class Spool {
 
   /** Takes over spool files whose owner is gone and returns their events. Never throws. */
   async claim(): Promise<SpoolRecovery> {
-    const recovery: SpoolRecovery = { events: [], corruptFiles: 0, invalidEvents: 0 };
+    const recovery: SpoolRecovery = { files: [], corruptFiles: 0, invalidEvents: 0 };
     let names: string[];
     try {
       await this._ensureDir();
       names = await readdir(this.dir);
-    } catch {
+    } catch (error) {
+      this._problem('reading it', error);
       return recovery;
     }
     let bytes = 0;
@@ -107,6 +139,11 @@ export class Spool {
       if (name.startsWith('.tmp-')) {
         // A write that never finished: its owner died between write and rename.
         if (!ownerIsLive(name.slice('.tmp-'.length).split('-')[0]!)) await unlink(path).catch(() => undefined);
+        continue;
+      }
+      if (name.endsWith(`${SUFFIX}.corrupt`)) {
+        // Set aside by an earlier version, and counted by it then: only the space is left to free.
+        await unlink(path).catch(() => undefined);
         continue;
       }
       const base = name.includes(CLAIM) ? name.slice(0, name.indexOf(CLAIM)) : name;
@@ -125,18 +162,20 @@ export class Spool {
       const events = read?.events;
       if (read !== undefined) recovery.invalidEvents += read.invalid;
       if (events === undefined) {
+        // Counted, then removed: kept aside, such files would fill the directory without bound.
         recovery.corruptFiles++;
-        await rename(claimed, join(this.dir, `${base}.corrupt`)).catch(() => undefined);
+        await unlink(claimed).catch(() => undefined);
+        continue;
+      }
+      if (events.length === 0) {
+        await unlink(claimed).catch(() => undefined);
         continue;
       }
       bytes += await sizeOf(claimed);
-      if (events.length === 0) {
-        await this.remove(claimed);
-        continue;
-      }
-      for (const item of events) recovery.events.push({ ...item, file: claimed });
+      recovery.files.push({ file: claimed, events, entries: events.length + (read?.invalid ?? 0) });
     }
     this._bytes = bytes;
+    if (recovery.corruptFiles > 0) this._tell(`${recovery.corruptFiles} unreadable file(s) in the spool directory ${JSON.stringify(this.dir)} were counted (getStats().corruptSpoolFiles) and removed`);
     return recovery;
   }
 }
