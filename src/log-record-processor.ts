@@ -10,11 +10,24 @@ import { flushOnExit } from './exit-flush.ts';
 import { PostHogLogRecordExporter, type ExporterInternals } from './log-record-exporter.ts';
 import { isSelected, type SelectionSettings } from './mapping/selection.ts';
 import { scheduleOn, systemClock, type Clock } from './capture/clock.ts';
-import { getPostHogIdentity, rememberRecordIdentity } from './request-identity.ts';
+import { getPostHogIdentity, mergeIdentities, rememberRecordIdentity, type PostHogIdentity } from './request-identity.ts';
+import { requestIdentityOf } from './server-span-identity.ts';
 import type { EmittedLogRecord } from './span-event-record.ts';
 
 /** Our own scope: records from it are never turned into events, so diagnostics cannot loop. */
 export const OWN_SCOPE_NAME = 'opentelemetry-exporter-posthog';
+
+/**
+ * The identity of a record's context: its own first, then the one set during its request (however
+ * late) for the fields it lacks. A context that cannot be read costs the identity, not the record.
+ */
+function contextIdentity(context: Context | undefined): PostHogIdentity | undefined {
+  try {
+    return mergeIdentities(getPostHogIdentity(context), requestIdentityOf(context));
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The PostHog log pipeline: selects the records that are events, batches them with OpenTelemetry's
@@ -66,9 +79,9 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
       // The batch processor drops silently when full. Refusing one record earlier, by our own
       // count, makes every queue drop visible; the count can only overstate the queue.
       if (this._ledger.batchQueue >= this._config.maxQueueSize) return this._dropLocally('queue_full');
-      this._ledger.queue();
-      const identity = getPostHogIdentity(context);
+      const identity = contextIdentity(context);
       if (identity !== undefined) rememberRecordIdentity(logRecord, identity);
+      this._ledger.queue();
       this._batch.onEmit(logRecord);
     } catch (error) {
       logger.error(`onEmit failed: ${String(error)}`);

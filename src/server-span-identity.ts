@@ -56,3 +56,14 @@ export function serverSpanOf(span: object): object | undefined {
 export function serverSpanIdentity(server: object): PostHogIdentity | undefined {
   return requestIdentities.get(server);
 }
+
+/**
+ * The identity set so far during the request of the SERVER span that the span active in `ctx` runs
+ * under (for records emitted there after the identity's own scope closed).
+ */
+export function requestIdentityOf(ctx: Context | undefined): PostHogIdentity | undefined {
+  const span = ctx === undefined ? undefined : trace.getSpan(ctx);
+  if (span === undefined) return undefined;
+  const server = serverSpans.get(span);
+  return server === undefined ? undefined : requestIdentities.get(server);
+}
