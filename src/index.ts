@@ -1,5 +1,5 @@
 // First, before any dependency loads: a clear error on a Node.js version that is too old.
-import './node-version.ts';
+import './runtime/node-version.ts';
 export { PostHogLogRecordExporter, PostHogExportError } from './log-record-exporter.ts';
 export { PostHogLogRecordProcessor } from './log-record-processor.ts';
 export { PostHogSpanEventProcessor, type PostHogSpanEventProcessorOptions } from './span-event-processor.ts';

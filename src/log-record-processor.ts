@@ -5,14 +5,14 @@ import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
 import { reportResolution } from './config/report.ts';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.ts';
 import type { DeliveryLedger, PostHogStats } from './delivery/ledger.ts';
-import { DropWarnings, logger } from './diagnostics.ts';
-import { flushOnExit } from './exit-flush.ts';
+import { DropWarnings, logger } from './diagnostics/diagnostics.ts';
+import { flushOnExit } from './runtime/exit-flush.ts';
 import { PostHogLogRecordExporter, type ExporterInternals } from './log-record-exporter.ts';
-import { isSelected, type SelectionSettings } from './mapping/selection.ts';
-import { scheduleOn, systemClock, type Clock } from './capture/clock.ts';
+import { isSelected, type SelectionSettings } from './selection/selection.ts';
+import { scheduleOn, systemClock, type Clock } from './shared/clock.ts';
 import { getPostHogIdentity, mergeIdentities, rememberRecordIdentity, type PostHogIdentity } from './request-identity.ts';
-import { requestIdentityOf } from './server-span-identity.ts';
-import type { EmittedLogRecord } from './span-event-record.ts';
+import { requestIdentityOf } from './selection/server-span-identity.ts';
+import type { EmittedLogRecord } from './selection/span-event-record.ts';
 
 /** Our own scope: records from it are never turned into events, so diagnostics cannot loop. */
 export const OWN_SCOPE_NAME = 'opentelemetry-exporter-posthog';

@@ -1,5 +1,5 @@
 import { context, createContextKey, type Context } from '@opentelemetry/api';
-import { identifyServerSpan } from './server-span-identity.ts';
+import { identifyServerSpan } from './selection/server-span-identity.ts';
 
 /** Who and which session the current work is for, as PostHog sees it. */
 export interface PostHogIdentity {

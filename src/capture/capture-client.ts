@@ -1,12 +1,12 @@
 import type { Dispatcher } from 'undici';
 import { BodyBuffers } from './body-buffers.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import { EncodedEvent } from './encoded-event.ts';
 import { batchPoisoningProblem, serializeEvent, splitIntoRequests, type SerializedEvent } from './request-batches.ts';
 import { newIdentity, sendRequest, type AttemptSummary, type OutgoingRequest, type SendContext } from './send-loop.ts';
 import { emptyReport, type SendReport } from './send-report.ts';
-import { TimeSlicer } from './time-slice.ts';
-import { UndiciTransport, type CaptureTransport } from './transport.ts';
+import { TimeSlicer } from '../shared/time-slice.ts';
+import { UndiciTransport, type CaptureTransport } from '../transport/transport.ts';
 import type { CaptureEvent, Compression } from './types.ts';
 import { CAPTURE_PATH, extraHeadersWithoutProtocolOnes } from './wire-request.ts';
 

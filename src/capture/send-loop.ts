@@ -1,13 +1,13 @@
-import type { Clock } from './clock.ts';
+import type { Clock } from '../shared/clock.ts';
 import type { BodyBuffers } from './body-buffers.ts';
-import { encodeBody, type EncodedBody } from './compression.ts';
+import { encodeBody, type EncodedBody } from '../transport/compression.ts';
 import { batchMembers as membersOf, type SerializedEvent } from './request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from './response.ts';
 import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffSettings } from './retry-policy.ts';
 import { isUnreachable, transportFailure, type DeferredRequest, type FailureCause, type RejectedEvent, type SendReport } from './send-report.ts';
-import { TransportError, type CaptureTransport, type TransportResponse } from './transport.ts';
+import { TransportError, type CaptureTransport, type TransportResponse } from '../transport/transport.ts';
 import type { Compression, DropReason } from './types.ts';
-import { uuidv7 } from './uuid.ts';
+import { uuidv7 } from '../shared/uuid.ts';
 import { attemptHeaders, requestBody, type BatchIdentity } from './wire-request.ts';
 
 /** One line of what happened to one attempt, for debug output and diagnostics. */

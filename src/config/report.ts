@@ -1,4 +1,4 @@
-import { echoDiagnosticsToConsole, logger, redact } from '../diagnostics.ts';
+import { echoDiagnosticsToConsole, logger, redact } from '../diagnostics/diagnostics.ts';
 import type { Resolution, ResolvedConfig } from './resolve.ts';
 
 /** What a start-up line describes: a processor (which batches) or an exporter used on its own. */

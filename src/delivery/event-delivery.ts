@@ -1,9 +1,9 @@
 import type { CaptureSender, SendOptions } from '../capture/capture-client.ts';
-import { scheduleOn, type Clock } from '../capture/clock.ts';
+import { scheduleOn, type Clock } from '../shared/clock.ts';
 import { serializeEvent } from '../capture/request-batches.ts';
 import { newIdentity } from '../capture/send-loop.ts';
 import { emptyReport, isUnreachable, type SendReport } from '../capture/send-report.ts';
-import type { TimeSlicer } from '../capture/time-slice.ts';
+import type { TimeSlicer } from '../shared/time-slice.ts';
 import type { CaptureEvent, DropReason } from '../capture/types.ts';
 import { FlushWindows } from './flush-windows.ts';
 import { DeliveryHealth, type HealthChange } from './health.ts';

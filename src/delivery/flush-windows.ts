@@ -1,4 +1,4 @@
-import { scheduleOn, type Clock } from '../capture/clock.ts';
+import { scheduleOn, type Clock } from '../shared/clock.ts';
 
 /** A flush or shutdown in progress: sends end by its deadline. */
 export interface FlushWindow {

@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import { eventJson } from '../capture/encoded-event.ts';
 import type { CaptureEvent } from '../capture/types.ts';
-import { canonicalUuid } from '../capture/uuid.ts';
+import { canonicalUuid } from '../shared/uuid.ts';
 
 /** One spooled event: the event exactly as it was (same uuid, so the server dedupes a resend) and its attempts. */
 export interface SpooledEvent {

@@ -3,7 +3,7 @@
 
 import { CaptureClient } from '../../src/capture/capture-client.ts';
 import type { CaptureEvent, DropReason } from '../../src/capture/types.ts';
-import { uuidv7 } from '../../src/capture/uuid.ts';
+import { uuidv7 } from '../../src/shared/uuid.ts';
 import { EventDelivery } from '../../src/delivery/event-delivery.ts';
 import type { HealthChange } from '../../src/delivery/health.ts';
 import { DeliveryLedger } from '../../src/delivery/ledger.ts';

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/capture/clock.ts';
+import type { Clock } from '../../src/shared/clock.ts';
 
 interface Timer {
   at: number;

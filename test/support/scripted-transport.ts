@@ -3,8 +3,8 @@
 // clock's time) and answers from a script: a status (with per-event results for a 2xx), a
 // transport failure by kind, or a request that never answers until its timeout.
 
-import type { Clock } from '../../src/capture/clock.ts';
-import { TransportError, type CaptureTransport, type TransportRequest, type TransportResponse } from '../../src/capture/transport.ts';
+import type { Clock } from '../../src/shared/clock.ts';
+import { TransportError, type CaptureTransport, type TransportRequest, type TransportResponse } from '../../src/transport/transport.ts';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 
 export type Answer =

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BodyBuffers } from '../src/capture/body-buffers.ts';
+import { BodyBuffers } from '../../src/capture/body-buffers.ts';
 
 test('a buffer handed back is the one the next take returns, when it is large enough', () => {
   const buffers = new BodyBuffers();

@@ -1,5 +1,5 @@
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { ATTR_EVENT_NAME, ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_TYPE, POSTHOG_EVENT } from './attribute-keys.ts';
+import { ATTR_EVENT_NAME, ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_TYPE, POSTHOG_EVENT } from '../mapping/attribute-keys.ts';
 
 /** Severity of a record that has none, as the logs data model suggests (INFO). */
 const UNSPECIFIED_SEVERITY = 9;

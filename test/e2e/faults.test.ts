@@ -19,13 +19,13 @@ import { ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import { systemClock } from '../src/capture/clock.ts';
-import type { Clock } from '../src/capture/clock.ts';
-import type { CaptureEvent } from '../src/capture/types.ts';
-import { PostHogSpanEventProcessor } from '../src/span-event-processor.ts';
-import { FakeCaptureServer, isRfc3339 } from './support/fake-capture-server.ts';
-import { InstantClock } from './support/instant-clock.ts';
-import { assertIdentity, assertRequestCounts, assertStoredOnce, guardProcess, names, serverCounts, startRig, storedOccurrences, waitFor } from './fixtures/delivery-rig.ts';
+import { systemClock } from '../../src/shared/clock.ts';
+import type { Clock } from '../../src/shared/clock.ts';
+import type { CaptureEvent } from '../../src/capture/types.ts';
+import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
+import { FakeCaptureServer, isRfc3339 } from '../support/fake-capture-server.ts';
+import { InstantClock } from '../support/instant-clock.ts';
+import { assertIdentity, assertRequestCounts, assertStoredOnce, guardProcess, names, serverCounts, startRig, storedOccurrences, waitFor } from '../fixtures/delivery-rig.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -897,7 +897,7 @@ function selfSignedCertificate(t: TestContext): { key: Buffer; cert: Buffer } {
     );
     return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
   } catch {
-    const fixtures = fileURLToPath(new URL('./fixtures/tls/', import.meta.url));
+    const fixtures = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
     return { key: readFileSync(join(fixtures, 'self-signed.key')), cert: readFileSync(join(fixtures, 'self-signed.crt')) };
   }
 }

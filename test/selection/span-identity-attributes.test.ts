@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spanIdentityAttributes, withSpanIdentity } from '../src/span-identity-attributes.ts';
+import { spanIdentityAttributes, withSpanIdentity } from '../../src/selection/span-identity-attributes.ts';
 
 const SESSION = '0190a8c5-5b3c-7d2e-8f00-0123456789ab';
 const WINDOW = '0190a8c5-5b3c-7d2e-9f00-0123456789ac';

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
-import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
-import { runChild, type ChildRun } from './support/child-process.ts';
-import { FakeCaptureServer } from './support/fake-capture-server.ts';
+import { PostHogLogRecordProcessor } from '../../src/log-record-processor.ts';
+import { runChild, type ChildRun } from '../support/child-process.ts';
+import { FakeCaptureServer } from '../support/fake-capture-server.ts';
 
-const QUICK_START = fileURLToPath(new URL('./fixtures/quick-start-child.ts', import.meta.url));
+const QUICK_START = fileURLToPath(new URL('../fixtures/quick-start-child.ts', import.meta.url));
 
 function assertExitedCleanly(run: ChildRun): void {
   assert.deepEqual({ code: run.code, signal: run.signal }, { code: 0, signal: null }, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`);

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import type { Compression } from './types.ts';
+import type { Compression } from '../capture/types.ts';
 
 type Compress<O> = (buffer: Buffer, options: O) => Promise<Buffer>;
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT, SpanKind, trace, type Span } from '@opentelemetry/api';
-import { identifyServerSpan, serverSpanIdentity, serverSpanOf, trackServerSpan } from '../src/server-span-identity.ts';
+import { identifyServerSpan, serverSpanIdentity, serverSpanOf, trackServerSpan } from '../../src/selection/server-span-identity.ts';
 
 /** Stand-ins for started spans: only `kind` is read, and contexts hold them as any span. */
 function span(kind: SpanKind): Span {

@@ -9,12 +9,12 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ensureBuilt } from './support/built-package.ts';
-import { runChild } from './support/child-process.ts';
-import { FakeCaptureServer } from './support/fake-capture-server.ts';
-import type { CaptureEvent } from '../src/capture/types.ts';
+import { ensureBuilt } from '../support/built-package.ts';
+import { runChild } from '../support/child-process.ts';
+import { FakeCaptureServer } from '../support/fake-capture-server.ts';
+import type { CaptureEvent } from '../../src/capture/types.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const RUN_TIMEOUT_MS = 20_000;
 
 interface Run {

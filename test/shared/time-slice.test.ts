@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TimeSlicer } from '../src/capture/time-slice.ts';
+import { TimeSlicer } from '../../src/shared/time-slice.ts';
 
 function busy(millis: number): void {
   const end = performance.now() + millis;

@@ -13,9 +13,9 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { ensureBuilt } from './support/built-package.ts';
+import { ensureBuilt } from '../support/built-package.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const NAME = 'opentelemetry-exporter-posthog';
 const WINDOWS = process.platform === 'win32';
 

@@ -1,5 +1,5 @@
 import { diag, type DiagLogger } from '@opentelemetry/api';
-import type { DropReason } from './capture/types.ts';
+import type { DropReason } from '../capture/types.ts';
 
 const component: DiagLogger = diag.createComponentLogger({ namespace: 'opentelemetry-exporter-posthog' });
 let echo = false;

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DropWarnings } from '../src/diagnostics.ts';
+import { DropWarnings } from '../../src/diagnostics/diagnostics.ts';
 
 function warningsAt(): { warnings: string[]; drops: DropWarnings; advance(ms: number): void } {
   let now = 1_000_000;

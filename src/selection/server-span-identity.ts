@@ -1,5 +1,5 @@
 import { SpanKind, trace, type Context } from '@opentelemetry/api';
-import type { PostHogIdentity } from './request-identity.ts';
+import type { PostHogIdentity } from '../request-identity.ts';
 
 // A server span (the http instrumentation's, for example) starts before the handler learns who the
 // user is. The identity the handler sets later is kept for that span, so the events it ends with

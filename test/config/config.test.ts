@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { optionsFromEnvironment, type Environment } from '../src/config/env.ts';
-import { normalizeHost, resolveConfig, type Resolution } from '../src/config/resolve.ts';
-import type { PostHogLogRecordProcessorOptions } from '../src/config/options.ts';
+import { optionsFromEnvironment, type Environment } from '../../src/config/env.ts';
+import { normalizeHost, resolveConfig, type Resolution } from '../../src/config/resolve.ts';
+import type { PostHogLogRecordProcessorOptions } from '../../src/config/options.ts';
 
 /** Every environment variable the package reads. */
 const ENV_NAMES = [

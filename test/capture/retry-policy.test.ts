@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRetryableStatus, parseRetryAfter, retryDelay } from '../src/capture/retry-policy.ts';
+import { isRetryableStatus, parseRetryAfter, retryDelay } from '../../src/capture/retry-policy.ts';
 
 const settings = { initialDelayMillis: 100, maxDelayMillis: 30_000 };
 const noJitter = (): number => 0;

@@ -12,17 +12,17 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CaptureEvent } from '../src/capture/types.ts';
-import { uuidv7 } from '../src/capture/uuid.ts';
-import { totalDropped } from '../src/delivery/ledger.ts';
-import type { PostHogStats } from '../src/delivery/ledger.ts';
-import { Spool } from '../src/delivery/spool.ts';
-import { FakeCaptureServer } from './support/fake-capture-server.ts';
-import { assertIdentity, guardProcess, names, startRig, storedOccurrences, waitFor } from './fixtures/delivery-rig.ts';
+import type { CaptureEvent } from '../../src/capture/types.ts';
+import { uuidv7 } from '../../src/shared/uuid.ts';
+import { totalDropped } from '../../src/delivery/ledger.ts';
+import type { PostHogStats } from '../../src/delivery/ledger.ts';
+import { Spool } from '../../src/delivery/spool.ts';
+import { FakeCaptureServer } from '../support/fake-capture-server.ts';
+import { assertIdentity, guardProcess, names, startRig, storedOccurrences, waitFor } from '../fixtures/delivery-rig.ts';
 
-const SPOOL_CHILD = fileURLToPath(new URL('./fixtures/spool-child.ts', import.meta.url));
-const CLAIM_CHILD = fileURLToPath(new URL('./fixtures/spool-claim-child.ts', import.meta.url));
-const WRITE_CHILD = fileURLToPath(new URL('./fixtures/spool-write-child.ts', import.meta.url));
+const SPOOL_CHILD = fileURLToPath(new URL('../fixtures/spool-child.ts', import.meta.url));
+const CLAIM_CHILD = fileURLToPath(new URL('../fixtures/spool-claim-child.ts', import.meta.url));
+const WRITE_CHILD = fileURLToPath(new URL('../fixtures/spool-write-child.ts', import.meta.url));
 const SLACK_MS = 400;
 /** Far above any pid the kernel hands out (pid_max is at most 2^22): never a live process. */
 const DEAD_PID = 999_999_999;

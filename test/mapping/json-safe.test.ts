@@ -7,7 +7,7 @@ import {
   isPlainJson,
   toJsonSafe,
   toJsonSafeProperties,
-} from '../src/mapping/json-safe.ts';
+} from '../../src/mapping/json-safe.ts';
 
 /** The output must survive a JSON round trip unchanged. */
 function assertRoundTrips(safe: unknown): void {

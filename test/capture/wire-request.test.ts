@@ -2,12 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promisify } from 'node:util';
 import { constants, gunzipSync, gzipSync, inflateSync, inflateRawSync, zstdCompress, zstdDecompressSync } from 'node:zlib';
-import { encodeBody } from '../src/capture/compression.ts';
-import { batchMembers, serializeEvent, splitIntoRequests } from '../src/capture/request-batches.ts';
-import { errorMessageFromBody, parseSuccessBody } from '../src/capture/response.ts';
-import type { CaptureEvent } from '../src/capture/types.ts';
-import { canonicalUuid, uuidv7 } from '../src/capture/uuid.ts';
-import { attemptHeaders, extraHeadersWithoutProtocolOnes, requestBody } from '../src/capture/wire-request.ts';
+import { encodeBody } from '../../src/transport/compression.ts';
+import { batchMembers, serializeEvent, splitIntoRequests } from '../../src/capture/request-batches.ts';
+import { errorMessageFromBody, parseSuccessBody } from '../../src/capture/response.ts';
+import type { CaptureEvent } from '../../src/capture/types.ts';
+import { canonicalUuid, uuidv7 } from '../../src/shared/uuid.ts';
+import { attemptHeaders, extraHeadersWithoutProtocolOnes, requestBody } from '../../src/capture/wire-request.ts';
 
 function event(i: number, props: Record<string, unknown> = {}): CaptureEvent {
   return { event: `e${i}`, uuid: uuidv7(), distinct_id: 'd', timestamp: '2026-11-22T12:00:00.000Z', options: {}, properties: props };

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import zlib from 'node:zlib';
-import type { CaptureEvent } from '../src/capture/types.ts';
-import { FakeCaptureServer, isRfc3339, MAX_COMPRESSED_BODY_BYTES } from './support/fake-capture-server.ts';
-import type { RecordedRequest } from './support/fake-capture-server.ts';
+import type { CaptureEvent } from '../../src/capture/types.ts';
+import { FakeCaptureServer, isRfc3339, MAX_COMPRESSED_BODY_BYTES } from './fake-capture-server.ts';
+import type { RecordedRequest } from './fake-capture-server.ts';
 
 const PATH = '/i/v1/analytics/events';
 

@@ -15,11 +15,11 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { CaptureEvent } from '../src/capture/types.ts';
-import type { StackFrame } from '../src/mapping/exception-list.ts';
-import { cymbalProblems } from './support/cymbal-schema.ts';
-import { assertIdentity, withPipeline } from './support/pipeline.ts';
-import type { Pipeline, PipelineOptions } from './support/pipeline.ts';
+import type { CaptureEvent } from '../../src/capture/types.ts';
+import type { StackFrame } from '../../src/mapping/exception-list.ts';
+import { cymbalProblems } from '../support/cymbal-schema.ts';
+import { assertIdentity, withPipeline } from '../support/pipeline.ts';
+import type { Pipeline, PipelineOptions } from '../support/pipeline.ts';
 
 const TIME = new Date('2025-01-02T03:04:05.678Z');
 const TIMESTAMP = '2025-01-02T03:04:05.678Z';

@@ -17,22 +17,22 @@ import type { LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from '
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { CaptureEvent, DropReason } from '../src/capture/types.ts';
-import type { Environment } from '../src/config/env.ts';
-import type { PostHogLogRecordProcessorOptions } from '../src/config/options.ts';
-import type { PostHogStats } from '../src/delivery/ledger.ts';
-import { PostHogExportError, PostHogLogRecordExporter } from '../src/log-record-exporter.ts';
-import type { ExporterInternals } from '../src/log-record-exporter.ts';
-import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
-import { identityFromHeaders, withPostHogIdentity } from '../src/request-identity.ts';
-import { withFlush } from '../src/serverless.ts';
-import { PostHogSpanEventProcessor } from '../src/span-event-processor.ts';
-import type { EndedSpan } from '../src/span-event-record.ts';
-import { FakeCaptureServer } from './support/fake-capture-server.ts';
-import { InstantClock } from './support/instant-clock.ts';
-import { ManualClock } from './support/manual-clock.ts';
-import type { RecordedRequest } from './support/fake-capture-server.ts';
-import { assertIdentity, withPipeline } from './support/pipeline.ts';
+import type { CaptureEvent, DropReason } from '../../src/capture/types.ts';
+import type { Environment } from '../../src/config/env.ts';
+import type { PostHogLogRecordProcessorOptions } from '../../src/config/options.ts';
+import type { PostHogStats } from '../../src/delivery/ledger.ts';
+import { PostHogExportError, PostHogLogRecordExporter } from '../../src/log-record-exporter.ts';
+import type { ExporterInternals } from '../../src/log-record-exporter.ts';
+import { PostHogLogRecordProcessor } from '../../src/log-record-processor.ts';
+import { identityFromHeaders, withPostHogIdentity } from '../../src/request-identity.ts';
+import { withFlush } from '../../src/serverless.ts';
+import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
+import type { EndedSpan } from '../../src/selection/span-event-record.ts';
+import { FakeCaptureServer } from '../support/fake-capture-server.ts';
+import { InstantClock } from '../support/instant-clock.ts';
+import { ManualClock } from '../support/manual-clock.ts';
+import type { RecordedRequest } from '../support/fake-capture-server.ts';
+import { assertIdentity, withPipeline } from '../support/pipeline.ts';
 
 const NAMESPACE = 'opentelemetry-exporter-posthog';
 

@@ -1,6 +1,6 @@
 import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import type { LogRecordProcessor, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { ATTR_EVENT_NAME, EXCEPTION_EVENT_NAME, POSTHOG_EVENT } from './mapping/attribute-keys.ts';
+import { ATTR_EVENT_NAME, EXCEPTION_EVENT_NAME, POSTHOG_EVENT } from '../mapping/attribute-keys.ts';
 import { withSpanIdentity } from './span-identity-attributes.ts';
 
 /**

@@ -8,11 +8,11 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { unsupportedNodeMessage } from '../src/node-version.ts';
-import { ensureBuilt } from './support/built-package.ts';
-import { runChild } from './support/child-process.ts';
+import { unsupportedNodeMessage } from '../../src/runtime/node-version.ts';
+import { ensureBuilt } from '../support/built-package.ts';
+import { runChild } from '../support/child-process.ts';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('unsupportedNodeMessage', () => {
   test('Node.js before 22.19 gets a message naming the versions needed and the one running', () => {
