@@ -16,36 +16,17 @@ import type { CaptureEvent, CaptureRequestBody } from '../../src/capture/types.t
 import { uuidv7 } from '../../src/shared/uuid.ts';
 import { FakeCaptureServer } from '../support/fake-capture-server.ts';
 import type { RecordedRequest, ResultsMap } from '../support/fake-capture-server.ts';
-import { InstantClock } from '../support/instant-clock.ts';
+import { makeEvent, makeEvents } from '../support/capture-events.ts';
+import { InstantClock, T0 } from '../support/clocks.ts';
 
 const SDK_INFO = 'my-otel-exporter/1.2.3';
 const PATH = '/i/v1/analytics/events';
 /** InstantClock's default start, 2026-11-22T12:00:00.000Z. */
-const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
 const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HOUR = 3_600_000;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-let sequence = 0;
-
-function makeEvent(overrides: Partial<CaptureEvent> = {}): CaptureEvent {
-  const n = sequence++;
-  return {
-    event: 'span_ended',
-    uuid: uuidv7(),
-    distinct_id: 'svc-a',
-    timestamp: new Date(T0 - 60_000 + (n % 1000)).toISOString(),
-    options: {},
-    properties: { n, duration_ms: 12, nested: { list: [1, 'two', null], ok: true } },
-    ...overrides,
-  };
-}
-
-function makeEvents(count: number, overrides: Partial<CaptureEvent> = {}): CaptureEvent[] {
-  return Array.from({ length: count }, () => makeEvent(overrides));
-}
 
 interface Harness {
   server: FakeCaptureServer;

@@ -10,7 +10,8 @@ import { DEFAULTS } from '../../src/config/resolve.ts';
 import { totalDropped } from '../../src/delivery/ledger.ts';
 import type { DeliveryLedger } from '../../src/delivery/ledger.ts';
 import type { Answer, ScriptedTransport, SeenRequest } from '../support/scripted-transport.ts';
-import { makeEvents, startStage, type Stage } from '../support/delivery-stage.ts';
+import { namedEvents } from '../support/capture-events.ts';
+import { startStage, type Stage } from '../support/delivery-stage.ts';
 
 const MINUTE = 60_000;
 
@@ -40,7 +41,7 @@ describe('a request keeps its identity across every kind of resend', () => {
   test('in place, from the timer, in a flush and at shutdown: one request id and created_at, PostHog-Attempt 1 to 6', async () => {
     const s = startStage({ retryInitialDelayMillis: 600 });
     s.transport.script({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
-    const events = makeEvents(3);
+    const events = namedEvents(3);
     const t0 = s.clock.now();
 
     // In place: attempt 2 after 600 ms; the next wait (1200 ms) is longer than an export waits in place.
@@ -73,7 +74,7 @@ describe('a request keeps its identity across every kind of resend', () => {
 
   test('a partial `retry` resends only those events, under the same id; the delivered ones leave the request', async () => {
     const s = startStage({ retryInitialDelayMillis: 2_000 });
-    const events = makeEvents(3);
+    const events = namedEvents(3);
     s.transport.script({ status: 200, results: { [events[0]!.uuid]: 'retry', [events[2]!.uuid]: 'retry' } }, { status: 200, results: { [events[2]!.uuid]: 'retry' } });
     await s.clock.run(s.deliver(events));
     assert.equal(s.ledger.exporterStats().retryBuffered, 2);
@@ -88,8 +89,8 @@ describe('a request keeps its identity across every kind of resend', () => {
   test('requests are never merged: two exports waiting at once are resent as two requests', async () => {
     const s = startStage();
     s.transport.setDefault({ status: 503 });
-    await s.clock.run(s.deliver(makeEvents(2)));
-    await s.clock.run(s.deliver(makeEvents(2)));
+    await s.clock.run(s.deliver(namedEvents(2)));
+    await s.clock.run(s.deliver(namedEvents(2)));
     const before = s.transport.requests.length;
     s.transport.setDefault({ status: 200 });
     await s.clock.run(s.flush());
@@ -112,7 +113,7 @@ describe('maxAttempts is the number of requests that may carry an event', () => 
       const s = startStage({ maxAttempts: 4, requestTimeoutMillis: 2_000, sendTimeoutMillis: 5_000 });
       s.transport.setDefault(answer);
       for (let i = 0; i < 3; i++) {
-        await s.clock.run(s.deliver(makeEvents(4)));
+        await s.clock.run(s.deliver(namedEvents(4)));
         await s.clock.advance(1_000);
       }
       await s.clock.run(s.flush());
@@ -141,7 +142,7 @@ describe('capture v1 conformance scenarios', () => {
   test('503, 503, 200: attempts 1, 2, 3 under one request id (the third from the retry buffer, at a flush)', async () => {
     const s = startStage();
     s.transport.script({ status: 503 }, { status: 503 });
-    await s.clock.run(s.deliver(makeEvents(1)));
+    await s.clock.run(s.deliver(namedEvents(1)));
     await s.clock.run(s.flush());
     assert.deepEqual(s.transport.requests.map((r) => r.attempt), [1, 2, 3]);
     assert.equal(new Set(s.transport.requests.map((r) => r.requestId)).size, 1);
@@ -151,7 +152,7 @@ describe('capture v1 conformance scenarios', () => {
   test('maxAttempts 4 against five 503s: exactly 4 requests, then retry_exhausted', async () => {
     const s = startStage({ maxAttempts: 4 });
     s.transport.script({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
-    await s.clock.run(s.deliver(makeEvents(1)));
+    await s.clock.run(s.deliver(namedEvents(1)));
     await s.clock.run(s.flush());
     await s.clock.advance(10 * MINUTE);
     await s.clock.run(s.delivery.shutdown());
@@ -166,7 +167,7 @@ describe('a long outage', () => {
     s.transport.setDefault({ status: 503 });
     const start = s.clock.now();
     for (let i = 0; i < 180; i++) {
-      await s.clock.run(s.deliver(makeEvents(5)));
+      await s.clock.run(s.deliver(namedEvents(5)));
       await s.clock.advanceTo(start + (i + 1) * 10_000);
     }
     assertRequestsKeepTheirIdentity(s.transport);
@@ -193,7 +194,7 @@ describe('a long outage', () => {
 
     // PostHog is back: every waiting request goes out at once instead of at the end of its backoff.
     s.transport.setDefault({ status: 200 });
-    await s.clock.run(s.deliver(makeEvents(5)));
+    await s.clock.run(s.deliver(namedEvents(5)));
     await s.clock.advance(1_000);
     const stats = s.ledger.exporterStats();
     assert.deepEqual({ delivered: stats.delivered, pending: stats.pending, dropped: stats.dropped }, { delivered: 905, pending: 0, dropped: {} });
@@ -214,7 +215,7 @@ describe('the default budget', () => {
     const s = startStage(defaults);
     s.transport.setDefault({ status: 503 });
     const start = s.clock.now();
-    await s.clock.run(s.deliver(makeEvents(1)));
+    await s.clock.run(s.deliver(namedEvents(1)));
     await s.clock.advance(12 * MINUTE);
     const times = s.transport.requests.map((r) => r.at - start);
     assert.equal(times.length, 25);
@@ -230,7 +231,7 @@ describe('the default budget', () => {
     s.transport.setDefault({ status: 503 });
     const start = s.clock.now();
     for (let i = 0; i < 9; i++) {
-      await s.clock.run(s.deliver(makeEvents(10)));
+      await s.clock.run(s.deliver(namedEvents(10)));
       await s.clock.advanceTo(start + (i + 1) * MINUTE);
     }
     s.transport.setDefault({ status: 200 });
@@ -246,7 +247,7 @@ describe('a flush fails fast when PostHog is unreachable', () => {
     test(`${fail}: the flush sends one request, not one per waiting request, takes no time, and the rest waits`, async () => {
       const s = startStage();
       s.transport.setDefault({ fail });
-      for (let i = 0; i < 3; i++) await s.clock.run(s.deliver(makeEvents(2)));
+      for (let i = 0; i < 3; i++) await s.clock.run(s.deliver(namedEvents(2)));
       const before = s.transport.requests.length;
       const started = s.clock.now();
       await s.clock.run(s.flush());
@@ -264,9 +265,9 @@ describe('a flush fails fast when PostHog is unreachable', () => {
     const s = startStage();
     s.transport.setDefault({ fail: 'ECONNREFUSED' });
     const close = s.delivery.openWindow(10_000, false);
-    await s.clock.run(s.deliver(makeEvents(2)));
+    await s.clock.run(s.deliver(namedEvents(2)));
     assert.equal(s.transport.requests.length, 1, 'the refused request was not retried in place');
-    await s.clock.run(s.deliver(makeEvents(2)));
+    await s.clock.run(s.deliver(namedEvents(2)));
     assert.equal(s.transport.requests.length, 1, 'the second export was held back');
     assert.equal(s.ledger.exporterStats().retryBuffered, 4);
     await s.clock.advance(MINUTE);
@@ -283,7 +284,7 @@ describe('a flush fails fast when PostHog is unreachable', () => {
   test('shutdown without a spool drops what is left as deadline, saying PostHog was unreachable', async () => {
     const s = startStage();
     s.transport.setDefault({ fail: 'ECONNREFUSED' });
-    await s.clock.run(s.deliver(makeEvents(2)));
+    await s.clock.run(s.deliver(namedEvents(2)));
     const started = s.clock.now();
     await s.clock.run(s.delivery.shutdown());
     assert.equal(s.clock.now(), started);
@@ -294,7 +295,7 @@ describe('a flush fails fast when PostHog is unreachable', () => {
   test('a server that accepts and never answers is bounded by the request timeout and the window, not cut short', async () => {
     const s = startStage({ requestTimeoutMillis: 2_000, flushTimeoutMillis: 5_000 });
     s.transport.setDefault({ hang: true });
-    await s.clock.run(s.deliver(makeEvents(1)));
+    await s.clock.run(s.deliver(namedEvents(1)));
     const before = s.transport.requests.length;
     const started = s.clock.now();
     await s.clock.run(s.flush());
@@ -308,7 +309,7 @@ describe('a flush fails fast when PostHog is unreachable', () => {
 describe('what an export resolves to', () => {
   test('its own drops by reason; events kept for a later attempt are not drops', async () => {
     const s: Stage = startStage();
-    const events = makeEvents(3);
+    const events = namedEvents(3);
     // A Retry-After longer than an export waits in place: the `retry` event goes to the buffer.
     s.transport.script({ status: 200, retryAfter: '5', results: { [events[0]!.uuid]: 'drop', [events[1]!.uuid]: 'retry' } });
     const own = await s.clock.run(s.deliver(events));
@@ -320,7 +321,7 @@ describe('what an export resolves to', () => {
   test('the buffer off: what could not be delivered within the export is dropped, and said so', async () => {
     const s = startStage({ maxAttempts: 100, sendTimeoutMillis: 1_200, retryBuffer: { maxEvents: 0 } });
     s.transport.setDefault({ status: 503 });
-    const own = await s.clock.run(s.deliver(makeEvents(2)));
+    const own = await s.clock.run(s.deliver(namedEvents(2)));
     assert.deepEqual([...own], [['deadline', 2]]);
     assert.equal(s.ledger.exporterStats().pending, 0);
   });

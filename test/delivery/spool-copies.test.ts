@@ -12,7 +12,7 @@ import type { CaptureEvent } from '../../src/capture/types.ts';
 import type { PendingRequest } from '../../src/delivery/pending-request.ts';
 import { SpoolCopies } from '../../src/delivery/spool-copies.ts';
 import { Spool } from '../../src/delivery/spool.ts';
-import { makeEvents } from '../support/delivery-stage.ts';
+import { namedEvents } from '../support/capture-events.ts';
 
 async function spoolIn(t: TestContext, maxBytes = 1024 * 1024): Promise<{ dir: string; spool: Spool }> {
   const dir = await mkdtemp(join(tmpdir(), 'posthog-copies-'));
@@ -42,7 +42,7 @@ describe('SpoolCopies', () => {
   test('one file per request; unchanged, it is not written again; shrunk, it is written anew and the old one goes', async (t) => {
     const { dir, spool } = await spoolIn(t);
     const copies = new SpoolCopies(spool);
-    const events = makeEvents(3, 'c');
+    const events = namedEvents(3, 'c');
     const r = request('r1', events);
     assert.equal(await copies.sync(r), true);
     assert.deepEqual(await onDisk(dir), [events.map((e) => e.event)]);
@@ -60,7 +60,7 @@ describe('SpoolCopies', () => {
   test('a release started while a write runs waits for it: no file is left behind', async (t) => {
     const { dir, spool } = await spoolIn(t);
     const copies = new SpoolCopies(spool);
-    const r = request('r1', makeEvents(2, 'race'));
+    const r = request('r1', namedEvents(2, 'race'));
     void copies.sync(r);
     copies.release('r1');
     await copies.idle();
@@ -71,12 +71,12 @@ describe('SpoolCopies', () => {
   test('a rewrite the spool refuses (over its bound) removes the outdated copy and says so', async (t) => {
     const { dir, spool } = await spoolIn(t, 4_000);
     const copies = new SpoolCopies(spool);
-    const large = makeEvents(2, 'large').map((event) => ({ ...event, properties: { blob: 'z'.repeat(600) } }));
+    const large = namedEvents(2, 'large').map((event) => ({ ...event, properties: { blob: 'z'.repeat(600) } }));
     const big = request('big', large);
     assert.equal(await copies.sync(big), true);
     // Small requests fill what is left, until the spool refuses one.
     let n = 0;
-    while (await copies.sync(request(`filler-${n}`, makeEvents(1, 'small')))) n++;
+    while (await copies.sync(request(`filler-${n}`, namedEvents(1, 'small')))) n++;
     assert.equal(copies.has(`filler-${n}`), false);
     const files = (await readdir(dir)).length;
     // Shrunk, big needs a new file larger than any filler: there is no room, and the old copy (which
@@ -90,7 +90,7 @@ describe('SpoolCopies', () => {
 
   test('without a spool nothing is written and nothing fails', async () => {
     const copies = new SpoolCopies(undefined);
-    assert.equal(await copies.sync(request('r', makeEvents(1))), false);
+    assert.equal(await copies.sync(request('r', namedEvents(1))), false);
     copies.release('r');
     await copies.idle();
   });

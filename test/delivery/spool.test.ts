@@ -18,7 +18,9 @@ import { totalDropped } from '../../src/delivery/ledger.ts';
 import type { PostHogStats } from '../../src/delivery/ledger.ts';
 import { Spool } from '../../src/delivery/spool.ts';
 import { FakeCaptureServer } from '../support/fake-capture-server.ts';
-import { assertIdentity, guardProcess, names, startRig, storedOccurrences, waitFor } from '../fixtures/delivery-rig.ts';
+import { assertIdentity, names, storedOccurrences } from '../support/accounting.ts';
+import { guardProcess, waitFor } from '../support/host-process.ts';
+import { startFastPipeline } from '../support/pipeline.ts';
 
 const SPOOL_CHILD = fileURLToPath(new URL('../fixtures/spool-child.ts', import.meta.url));
 const CLAIM_CHILD = fileURLToPath(new URL('../fixtures/spool-claim-child.ts', import.meta.url));
@@ -119,8 +121,8 @@ describe('crash, restart, resend', () => {
     assert.deepEqual(new Set([...onDisk.values()].flat().map((e) => e.uuid)), originals);
 
     server.reset();
-    const rig = await startRig(t, { server, options: { spoolDir: dir } });
-    const ms = await rig.flush();
+    const rig = await startFastPipeline(t, { server, options: { spoolDir: dir } });
+    const ms = await rig.timedFlush();
     assert.ok(ms < 1_000 + SLACK_MS, `flush took ${ms} ms`);
     const stats = rig.stats();
     assertIdentity(stats, 'in the restarted process');
@@ -151,7 +153,7 @@ describe('crash, restart, resend', () => {
     await crashChild(dir, server, 5);
     await new Promise((resolve) => setTimeout(resolve, 100));
     server.reset();
-    const rig = await startRig(t, { server, options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { server, options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -177,7 +179,7 @@ describe('crash, restart, resend', () => {
     assert.deepEqual(new Set(storedBefore.keys()), originals, 'the server stored everything before the crash');
 
     server.setDefault({});
-    const rig = await startRig(t, { server, options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { server, options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -202,7 +204,7 @@ describe('only what is still undelivered survives a restart', () => {
     t.after(() => server.close());
     // A 5 s first delay: the 503 sends the request to the buffer (and the spool) at once.
     const options = { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 };
-    const rig = await startRig(t, { server, options });
+    const rig = await startFastPipeline(t, { server, options });
     const uuidOf = (events: CaptureEvent[], name: string): string => events.find((e) => e.event === name)!.uuid;
     server.script({ status: 503, headers: {} }, { headers: { 'retry-after': '30' }, results: (events) => ({ [uuidOf(events, 'left-2')]: { result: 'retry' } }) });
     rig.emit(3, 'left');
@@ -216,7 +218,7 @@ describe('only what is still undelivered survives a restart', () => {
     await rig.shutdown();
     assert.equal(rig.stats().pending, 1);
     server.reset();
-    const next = await startRig(t, { server, options: { spoolDir: dir } });
+    const next = await startFastPipeline(t, { server, options: { spoolDir: dir } });
     await next.flush();
     const stats = next.stats();
     assertIdentity(stats);
@@ -230,7 +232,7 @@ describe('only what is still undelivered survives a restart', () => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
     const uuid = uuidv7();
-    const rig = await startRig(t, {
+    const rig = await startFastPipeline(t, {
       options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 2_000, flushTimeoutMillis: 500, beforeSend: (event) => ({ ...event, uuid }) },
     });
     rig.server.setDefault({ status: 503, headers: {} });
@@ -254,7 +256,7 @@ describe('only what is still undelivered survives a restart', () => {
     const dir = await tempDir(t);
     const event = captureEvent('twice');
     await writeFile(join(dir, `ph-1-000000000001.spool.json.claimed-${DEAD_PID}`), spoolBody([event, { ...event, properties: { copy: true } }, captureEvent('once')]));
-    const rig = await startRig(t, { options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -277,7 +279,7 @@ describe('an unusable spool directory', () => {
     };
     diag.setLogger({ error: record, warn: record, info: () => undefined, debug: () => undefined, verbose: () => undefined }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
     t.after(() => diag.disable());
-    const rig = await startRig(t, { options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, flushTimeoutMillis: 300 } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, flushTimeoutMillis: 300 } });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(2, 'memory');
     await rig.flush();
@@ -309,7 +311,7 @@ describe('corrupt and foreign files', () => {
     // Not spool files at all: left alone.
     await writeFile(join(dir, 'notes.txt'), 'hello');
 
-    const rig = await startRig(t, { options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -322,7 +324,7 @@ describe('corrupt and foreign files', () => {
     assert.deepEqual((await readdir(dir)).sort(), ['notes.txt']);
 
     // A second process has nothing to count again.
-    const again = await startRig(t, { options: { spoolDir: dir } });
+    const again = await startFastPipeline(t, { options: { spoolDir: dir } });
     await again.flush();
     assert.equal(again.stats().corruptSpoolFiles, 0);
     assert.equal(again.stats().recovered, 0);
@@ -351,7 +353,7 @@ describe('corrupt and foreign files', () => {
     await writeFile(join(dir, 'ph-2-000000000001.spool.json'), file);
     await writeFile(join(dir, 'ph-2-000000000002.spool.json'), spoolBody([captureEvent('only-bad', { uuid: '' })]));
 
-    const rig = await startRig(t, { options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -377,7 +379,7 @@ describe('corrupt and foreign files', () => {
     const dir = await tempDir(t);
     await writeFile(join(dir, 'ph-3-000000000001.spool.json'), spoolBody([captureEvent('ok'), captureEvent('bad', { uuid: 'nope' })]));
     await writeFile(join(dir, 'ph-3-000000000002.spool.json'), spoolBody([captureEvent('bad-only', { uuid: 'nope' })]));
-    const rig = await startRig(t, { options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -400,7 +402,7 @@ describe('corrupt and foreign files', () => {
     const live = `.tmp-${process.ppid}-ph-1-000000000001.spool.json`;
     await writeFile(join(dir, `.tmp-${DEAD_PID}-ph-1-000000000002.spool.json`), spoolBody([captureEvent('half')]).slice(0, 20));
     await writeFile(join(dir, live), spoolBody([captureEvent('being-written')]));
-    const rig = await startRig(t, { options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir } });
     await rig.flush();
     assert.deepEqual(await readdir(dir), [live]);
     assert.equal(rig.stats().recovered, 0);
@@ -414,7 +416,7 @@ describe('corrupt and foreign files', () => {
     const liveName = `ph-4-000000000001.spool.json.claimed-${process.ppid}`;
     await writeFile(join(dir, liveName), spoolBody([captureEvent('someone-elses')]));
     await writeFile(join(dir, `ph-4-000000000002.spool.json.claimed-${DEAD_PID}`), spoolBody([captureEvent('orphan')]));
-    const rig = await startRig(t, { options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -430,7 +432,7 @@ describe('corrupt and foreign files', () => {
     const dir = await tempDir(t);
     // What a previous run with this pid left: it never ran claim() in this process.
     await writeFile(join(dir, `ph-5-000000000001.spool.json.claimed-${process.pid}`), spoolBody([captureEvent('previous-life')]));
-    const rig = await startRig(t, { options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -449,7 +451,7 @@ describe('corrupt and foreign files', () => {
     const server = await FakeCaptureServer.start();
     t.after(() => server.close());
     server.setDefault({ status: 503 });
-    const first = await startRig(t, { server, options: { spoolDir: dir, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const first = await startFastPipeline(t, { server, options: { spoolDir: dir, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
     first.emit(3, 'first');
     await first.flush();
     assert.equal(first.stats().retryBuffered, 3);
@@ -459,7 +461,7 @@ describe('corrupt and foreign files', () => {
     assert.equal(Number(SPOOL_FILE.exec(firstFile!)![1]), process.pid);
 
     // Same pid, another instance: the first one is alive, so its file stays its own.
-    const second = await startRig(t, { server, options: { spoolDir: dir } });
+    const second = await startFastPipeline(t, { server, options: { spoolDir: dir } });
     await second.flush();
     assert.equal(second.stats().recovered, 0);
     assert.deepEqual([...(await spooledEvents(dir)).keys()], [firstFile]);
@@ -469,7 +471,7 @@ describe('corrupt and foreign files', () => {
     assert.equal(first.stats().pending, 3);
     server.reset();
     server.setDefault({});
-    const third = await startRig(t, { server, options: { spoolDir: dir } });
+    const third = await startFastPipeline(t, { server, options: { spoolDir: dir } });
     await third.flush();
     const stats = third.stats();
     assertIdentity(stats);
@@ -538,7 +540,7 @@ describe('corrupt and foreign files', () => {
     t.diagnostic(`claims split ${a!.uuids.length / 2} / ${b!.uuids.length / 2} files`);
 
     // While they live, a third process (this one) takes nothing of theirs.
-    const rig = await startRig(t, { options: { spoolDir: dir } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir } });
     await rig.flush();
     assert.equal(rig.stats().recovered, 0);
     assert.equal(rig.server.requests.length, 0);
@@ -602,7 +604,7 @@ describe('bounds and atomic writes', () => {
   test('shutdown with a spool and a retry buffer smaller than the queue: every undelivered event ends on disk, none dropped', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startRig(t, { options: { spoolDir: dir, retryBufferMaxEvents: 5, maxExportBatchSize: 10, flushTimeoutMillis: 1_500, maxAttempts: 20, retryInitialDelayMillis: 50 } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir, retryBufferMaxEvents: 5, maxExportBatchSize: 10, flushTimeoutMillis: 1_500, maxAttempts: 20, retryInitialDelayMillis: 50 } });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(20, 'kept');
     await rig.shutdown();
@@ -618,7 +620,7 @@ describe('bounds and atomic writes', () => {
   test('a full spool at shutdown: the leftovers are dropped as deadline, not spooled, and counted', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startRig(t, { options: { spoolDir: dir, spoolMaxBytes: 100, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir, spoolMaxBytes: 100, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
     rig.server.setDefault({ hang: true });
     rig.emit(4, 'no-room');
     const ms = await rig.shutdown();
@@ -637,7 +639,7 @@ describe('bounds and atomic writes', () => {
     const server = await FakeCaptureServer.start();
     t.after(() => server.close());
     server.setDefault({ hang: true });
-    const rig = await startRig(t, { server, env: { POSTHOG_OTEL_SPOOL_DIR: dir }, options: { timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startFastPipeline(t, { server, env: { POSTHOG_OTEL_SPOOL_DIR: dir }, options: { timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
     rig.emit(6, 'leftover');
     const ms = await rig.shutdown();
     assert.ok(ms < 300 + SLACK_MS, `shutdown took ${ms} ms`);
@@ -655,7 +657,7 @@ describe('bounds and atomic writes', () => {
     // same pid would find them; an exporter that did not write them recovers them.
     for (const name of await readdir(dir)) assert.equal(Number(SPOOL_FILE.exec(name)?.[1]), process.pid, name);
     server.reset();
-    const next = await startRig(t, { server, options: { spoolDir: dir } });
+    const next = await startFastPipeline(t, { server, options: { spoolDir: dir } });
     await next.flush();
     const after = next.stats();
     assertIdentity(after, 'in the next process');
@@ -671,7 +673,7 @@ describe('bounds and atomic writes', () => {
   test('shutdown with a spool: events held back by a Retry-After past the window are spooled, not sent once more', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startRig(t, { options: { spoolDir: dir, maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir, maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
     rig.server.setDefault({ status: 503, headers: { 'retry-after': '30' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -693,7 +695,7 @@ describe('bounds and atomic writes', () => {
   test('an outage with a spool, recovered in the same process: the spool file is removed once its events are delivered', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startRig(t, { options: { spoolDir: dir, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: dir, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
     rig.server.setDefault({ status: 503 });
     rig.emit(5, 'outage');
     await rig.flush();
@@ -716,7 +718,7 @@ describe('bounds and atomic writes', () => {
     const parent = await tempDir(t);
     const blocker = join(parent, 'blocker');
     await writeFile(blocker, 'not a directory');
-    const rig = await startRig(t, { options: { spoolDir: join(blocker, 'spool'), timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startFastPipeline(t, { options: { spoolDir: join(blocker, 'spool'), timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
     rig.server.setDefault({ status: 503 });
     rig.emit(3, 'nowhere');
     await rig.flush();

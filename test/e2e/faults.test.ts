@@ -24,8 +24,10 @@ import type { Clock } from '../../src/shared/clock.ts';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
 import { FakeCaptureServer, isRfc3339 } from '../support/fake-capture-server.ts';
-import { InstantClock } from '../support/instant-clock.ts';
-import { assertIdentity, assertRequestCounts, assertStoredOnce, guardProcess, names, serverCounts, startRig, storedOccurrences, waitFor } from '../fixtures/delivery-rig.ts';
+import { InstantClock } from '../support/clocks.ts';
+import { assertIdentity, assertRequestCounts, assertStoredOnce, names, serverCounts, storedOccurrences } from '../support/accounting.ts';
+import { guardProcess, waitFor } from '../support/host-process.ts';
+import { startFastPipeline } from '../support/pipeline.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -52,11 +54,11 @@ describe('server faults', () => {
     const clean = guardProcess(t);
     // Sends are bounded by the 600 ms flush window; a generous per-send budget keeps a slow (loaded)
     // machine from timing out an accepted request, which would then be resent and stored twice.
-    const rig = await startRig(t, { options: { maxAttempts: 10_000, timeoutMillis: 2_000, flushTimeoutMillis: 600 } });
+    const rig = await startFastPipeline(t, { options: { maxAttempts: 10_000, timeoutMillis: 2_000, flushTimeoutMillis: 600 } });
     rig.server.setDefault({ status: 503 });
     rig.emit(20, 'storm');
 
-    const stormMs = await rig.flush();
+    const stormMs = await rig.timedFlush();
     assert.ok(stormMs < 600 + SLACK_MS, `flush during the storm took ${stormMs} ms`);
     const during = rig.stats();
     assertIdentity(during, 'during the storm');
@@ -70,7 +72,7 @@ describe('server faults', () => {
     assert.ok(rig.server.requests.every((r) => r.responseStatus === 503));
 
     rig.server.setDefault({});
-    const recoveryMs = await rig.flush();
+    const recoveryMs = await rig.timedFlush();
     assert.ok(recoveryMs < 600 + SLACK_MS, `recovery flush took ${recoveryMs} ms`);
     const after = rig.stats();
     assertIdentity(after, 'after recovery');
@@ -89,7 +91,7 @@ describe('server faults', () => {
   test('a flush during a 503 storm keeps to a backoff: no burst of back-to-back requests', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, random: () => 0, options: { maxAttempts: 1_000, retryInitialDelayMillis: 200, retryMaxDelayMillis: 5_000, timeoutMillis: 5_000, flushTimeoutMillis: 1_000 } });
+    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { maxAttempts: 1_000, retryInitialDelayMillis: 200, retryMaxDelayMillis: 5_000, timeoutMillis: 5_000, flushTimeoutMillis: 1_000 } });
     rig.server.setDefault({ status: 503 });
     rig.emit(3, 'storm');
     await rig.flush();
@@ -112,7 +114,7 @@ describe('server faults', () => {
   test('a processor flush, and each exporter forceFlush on its own, make exactly one pass that ignores the own backoff', async (t) => {
     const clean = guardProcess(t);
     // Backoff from 5 s: after the export's first attempt nothing else is due within a 500 ms window.
-    const rig = await startRig(t, { options: { maxAttempts: 1_000, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
+    const rig = await startFastPipeline(t, { options: { maxAttempts: 1_000, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
     rig.server.setDefault({ status: 503 });
     rig.emit(2, 'storm');
     await rig.flush();
@@ -143,7 +145,7 @@ describe('server faults', () => {
   test('a forceFlush waits out a Retry-After that ends inside its window, then delivers', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, options: { maxAttempts: 2, retryInitialDelayMillis: 10, retryMaxDelayMillis: 5_000, flushTimeoutMillis: 2_000 } });
+    const rig = await startFastPipeline(t, { internals: { clock }, options: { maxAttempts: 2, retryInitialDelayMillis: 10, retryMaxDelayMillis: 5_000, flushTimeoutMillis: 2_000 } });
     rig.server.script({ status: 503, headers: { 'retry-after': '0.4' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -160,7 +162,7 @@ describe('server faults', () => {
 
   test('shutdown without a spool: events held back by a Retry-After past the window get one last attempt', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
+    const rig = await startFastPipeline(t, { options: { maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
     rig.server.setDefault({ status: 503, headers: { 'retry-after': '30' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -187,10 +189,10 @@ describe('server faults', () => {
 
   test('429 is terminal: status_429, one request, no retry', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { maxAttempts: 5 } });
+    const rig = await startFastPipeline(t, { options: { maxAttempts: 5 } });
     rig.server.setDefault({ status: 429, headers: { 'retry-after': '1' } });
     rig.emit(5, 'limited');
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     assert.ok(ms < 1_000 + SLACK_MS);
     const stats = rig.stats();
     assertIdentity(stats);
@@ -205,7 +207,7 @@ describe('server faults', () => {
 
   test('413 on a multi-event request splits it in halves until each part is accepted', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t);
+    const rig = await startFastPipeline(t);
     // 4 events → 413; [2] → 413 → [1] ok, [1] ok; [2] → 413 → [1] ok, [1] ok.
     rig.server.script({ status: 413 }, { status: 413 }, {}, {}, { status: 413 }, {}, {});
     rig.emit(4, 'split');
@@ -236,14 +238,14 @@ describe('server faults', () => {
 
   test('413 on a single event is too_large; an event over ~900 KiB is too_large before any request, the rest delivered', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t);
+    const rig = await startFastPipeline(t);
     rig.server.script({ status: 413 });
     rig.emit(1, 'refused-by-server');
     await rig.flush();
     assert.deepEqual(rig.stats().dropped, { too_large: 1 });
     assert.equal(rig.server.requests.length, 1);
 
-    rig.logger.emit({ eventName: 'huge', attributes: { blob: 'x'.repeat(950 * 1024) } });
+    rig.logger().emit({ eventName: 'huge', attributes: { blob: 'x'.repeat(950 * 1024) } });
     rig.emit(3, 'small');
     await rig.flush();
     const stats = rig.stats();
@@ -258,7 +260,7 @@ describe('server faults', () => {
   test('partial results: retry then ok is delivered, drop is server_drop, retry every time is retry_exhausted (retry buffer off)', async (t) => {
     const clean = guardProcess(t);
     // With the retry buffer disabled, an event out of attempts is given up on at once.
-    const rig = await startRig(t, { options: { maxAttempts: 2, retryBufferMaxEvents: 0 } });
+    const rig = await startFastPipeline(t, { options: { maxAttempts: 2, retryBufferMaxEvents: 0 } });
     const pick = (events: CaptureEvent[], name: string): string => byName(events, name).uuid;
     rig.server.script(
       {
@@ -271,7 +273,7 @@ describe('server faults', () => {
       },
       { headers: {}, results: (events) => ({ [pick(events, 'p-stubborn')]: { result: 'retry' } }) },
     );
-    for (const name of ['p-ok', 'p-retry', 'p-drop', 'p-stubborn', 'p-warning']) rig.logger.emit({ eventName: name });
+    for (const name of ['p-ok', 'p-retry', 'p-drop', 'p-stubborn', 'p-warning']) rig.logger().emit({ eventName: name });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -292,7 +294,7 @@ describe('server faults', () => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
     // A 600 ms first delay: one retry fits the export's short wait in place (1 s), the next does not.
-    const rig = await startRig(t, { clock, random: () => 0, options: { maxAttempts: 3, retryInitialDelayMillis: 600, retryMaxDelayMillis: 5_000, timeoutMillis: 5_000, flushTimeoutMillis: 5_000 } });
+    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { maxAttempts: 3, retryInitialDelayMillis: 600, retryMaxDelayMillis: 5_000, timeoutMillis: 5_000, flushTimeoutMillis: 5_000 } });
     const pick = (events: CaptureEvent[], name: string): string => byName(events, name).uuid;
     rig.server.script({
       headers: {},
@@ -303,7 +305,7 @@ describe('server faults', () => {
       }),
     });
     rig.server.setDefault({ headers: {}, results: (events) => ({ [pick(events, 'p-stubborn')]: { result: 'retry' } }) });
-    for (const name of ['p-ok', 'p-retry', 'p-drop', 'p-stubborn', 'p-warning']) rig.logger.emit({ eventName: name });
+    for (const name of ['p-ok', 'p-retry', 'p-drop', 'p-stubborn', 'p-warning']) rig.logger().emit({ eventName: name });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -325,7 +327,7 @@ describe('server faults', () => {
 
   test('malformed 2xx bodies are malformed_response, never retried', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t);
+    const rig = await startFastPipeline(t);
     const variants: Array<{ status?: number; body: string }> = [
       { body: 'not json' },
       { body: '' },
@@ -342,8 +344,8 @@ describe('server faults', () => {
     ];
     rig.server.script(...variants);
     for (let i = 0; i < variants.length; i++) {
-      rig.logger.emit({ eventName: `m-${i}` });
-      const ms = await rig.flush();
+      rig.logger().emit({ eventName: `m-${i}` });
+      const ms = await rig.timedFlush();
       assert.ok(ms < 1_000 + SLACK_MS);
       assert.deepEqual(rig.stats().dropped, { malformed_response: i + 1 }, `variant ${JSON.stringify(variants[i])}`);
     }
@@ -358,7 +360,7 @@ describe('server faults', () => {
 
   test('a reset mid-request is retried and the event delivered once', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t);
+    const rig = await startFastPipeline(t);
     rig.server.script({ reset: true });
     rig.emit(3, 'reset');
     await rig.flush();
@@ -378,10 +380,10 @@ describe('server faults', () => {
 
   test('a server that accepts and never answers: flush ends by its deadline, the events wait; shutdown drops them as deadline', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { timeoutMillis: 200, flushTimeoutMillis: 300, maxAttempts: 10 } });
+    const rig = await startFastPipeline(t, { options: { timeoutMillis: 200, flushTimeoutMillis: 300, maxAttempts: 10 } });
     rig.server.setDefault({ hang: true });
     rig.emit(4, 'hang');
-    const flushMs = await rig.flush();
+    const flushMs = await rig.timedFlush();
     assert.ok(flushMs >= 150 && flushMs < 300 + SLACK_MS, `flush took ${flushMs} ms`);
     const during = rig.stats();
     assertIdentity(during, 'after the flush');
@@ -402,10 +404,10 @@ describe('server faults', () => {
 
   test('a hang, then the server answers: the events are delivered within the same flush', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { timeoutMillis: 200, flushTimeoutMillis: 800, maxAttempts: 10 } });
+    const rig = await startFastPipeline(t, { options: { timeoutMillis: 200, flushTimeoutMillis: 800, maxAttempts: 10 } });
     rig.server.script({ hang: true });
     rig.emit(2, 'late');
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     assert.ok(ms < 800 + SLACK_MS, `flush took ${ms} ms`);
     const stats = rig.stats();
     assertIdentity(stats);
@@ -418,7 +420,7 @@ describe('server faults', () => {
 
   test('a slow trickling body: in time it is read; too slow it times out, is resent and counted once', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { timeoutMillis: 300, flushTimeoutMillis: 1_000, maxAttempts: 10 } });
+    const rig = await startFastPipeline(t, { options: { timeoutMillis: 300, flushTimeoutMillis: 1_000, maxAttempts: 10 } });
     // ~8 chunks 20 ms apart: well inside the 300 ms request budget.
     rig.server.script({ trickle: { chunkBytes: 40, intervalMs: 20, totalBytes: 300 } });
     rig.emit(2, 'slow-ok');
@@ -429,7 +431,7 @@ describe('server faults', () => {
     // 10 bytes every 50 ms of a 10 KB body: minutes. The attempt times out, the resend answers at once.
     rig.server.script({ trickle: { chunkBytes: 10, intervalMs: 50, totalBytes: 10_000 } });
     rig.emit(2, 'slow-never');
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     assert.ok(ms < 1_000 + SLACK_MS, `flush took ${ms} ms`);
     const stats = rig.stats();
     assertIdentity(stats);
@@ -453,7 +455,7 @@ describe('server faults', () => {
 
   test('a response cut off after its status: a 400 is still terminal; a 2xx cannot say which events it took, so they are resent', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { maxAttempts: 3, retryInitialDelayMillis: 0 } });
+    const rig = await startFastPipeline(t, { options: { maxAttempts: 3, retryInitialDelayMillis: 0 } });
     rig.server.script({ status: 400, cutBody: true });
     rig.emit(2, 'refused');
     await rig.flush();
@@ -478,7 +480,7 @@ describe('server faults', () => {
 
   test('a 50 MiB response body is not buffered: memory stays flat, the answer is malformed_response', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { timeoutMillis: 2_000, flushTimeoutMillis: 3_000 } });
+    const rig = await startFastPipeline(t, { options: { timeoutMillis: 2_000, flushTimeoutMillis: 3_000 } });
     rig.server.script({ oversizedBodyBytes: 50 * 1024 * 1024 });
     rig.emit(2, 'big-answer');
     const before = process.memoryUsage();
@@ -491,7 +493,7 @@ describe('server faults', () => {
     }, 2);
     let ms: number;
     try {
-      ms = await rig.flush();
+      ms = await rig.timedFlush();
     } finally {
       clearInterval(sampler);
     }
@@ -521,7 +523,7 @@ describe('server faults', () => {
   test('hostile Retry-After: a huge value is clamped to retryMaxDelayMillis', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, random: () => 0, options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 200, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 } });
+    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 200, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 } });
     const values = ['999999999', '86400.5', 'Fri, 31 Dec 9999 23:59:59 GMT'];
     for (const value of values) {
       rig.server.script({ status: 503, headers: { 'retry-after': value } }, {});
@@ -541,7 +543,7 @@ describe('server faults', () => {
     const clean = guardProcess(t);
     // A misread value would be clamped to 1500 ms; the own backoff is 10 ms (no jitter here).
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, random: () => 0, options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 1_500, timeoutMillis: 3_000, flushTimeoutMillis: 4_000, maxAttempts: 5 } });
+    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 1_500, timeoutMillis: 3_000, flushTimeoutMillis: 4_000, maxAttempts: 5 } });
     const values = ['-5', '0', 'soon', 'NaN', 'Infinity', '1e9', '+30', ' ', '1'.repeat(80), 'Thu, 01 Jan 1970 00:00:00 GMT', '3 seconds'];
     for (const value of values) {
       rig.server.script({ status: 503, headers: { 'retry-after': value } }, {});
@@ -564,7 +566,7 @@ describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harne
   test('attempt_header_increments_on_retry: 503, 503, 200 gives PostHog-Attempt 1, 2, 3 under one request id and created_at', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, random: () => 0, options: { ...OPTIONS, maxAttempts: 4 } });
+    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { ...OPTIONS, maxAttempts: 4 } });
     rig.server.script({ status: 503 }, { status: 503 });
     rig.emit(1, 'conformance');
     await rig.flush();
@@ -584,7 +586,7 @@ describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harne
   test('max_retries_respected: maxAttempts 4 against five 503s gives exactly 4 requests, through flush and shutdown', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, random: () => 0, options: { ...OPTIONS, maxAttempts: 4 } });
+    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { ...OPTIONS, maxAttempts: 4 } });
     rig.server.script({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
     rig.emit(1, 'conformance');
     await rig.flush();
@@ -602,7 +604,7 @@ describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harne
   test('a 503 storm through exports, flushes and shutdown: no event is carried by more than maxAttempts requests', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, random: () => 0, options: { ...OPTIONS, maxAttempts: 5, maxExportBatchSize: 4 } });
+    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { ...OPTIONS, maxAttempts: 5, maxExportBatchSize: 4 } });
     rig.server.setDefault({ status: 503 });
     rig.emit(10, 'storm');
     await rig.flush();
@@ -624,7 +626,7 @@ describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harne
 describe('bounds under an outage', () => {
   test('the retry buffer overflows: the oldest are retry_buffer_full, the rest delivered after recovery', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { retryBufferMaxEvents: 5, maxAttempts: 10_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 } });
+    const rig = await startFastPipeline(t, { options: { retryBufferMaxEvents: 5, maxAttempts: 10_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 } });
     rig.server.setDefault({ status: 503 });
     rig.emit(12, 'overflow');
     await rig.flush();
@@ -647,7 +649,7 @@ describe('bounds under an outage', () => {
     const clean = guardProcess(t);
     const drops: Array<[string, number, string | undefined]> = [];
     // Buffered about 50 ms into a 100 ms flush, so still young (< 200 ms) when the flush ends.
-    const rig = await startRig(t, {
+    const rig = await startFastPipeline(t, {
       options: {
         retryBufferMaxAgeMillis: 200,
         retryInitialDelayMillis: 10_000,
@@ -679,7 +681,7 @@ describe('bounds under an outage', () => {
   });
 
   test('without any flush, buffered events are resent on their own timer once due', async (t) => {
-    const rig = await startRig(t, { options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 20, retryMaxDelayMillis: 50 } });
+    const rig = await startFastPipeline(t, { options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 20, retryMaxDelayMillis: 50 } });
     rig.server.setDefault({ status: 503 });
     rig.emit(4, 'timer');
     await rig.flush();
@@ -698,7 +700,7 @@ describe('bounds under an outage', () => {
       now: () => origin + (Date.now() - origin) / 2,
       sleep: (ms, signal) => systemClock.sleep(ms * 2, signal),
     };
-    const rig = await startRig(t, { clock: slow, random: () => 0, options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 40, retryMaxDelayMillis: 40 } });
+    const rig = await startFastPipeline(t, { internals: { clock: slow, random: () => 0 }, options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 40, retryMaxDelayMillis: 40 } });
     rig.server.setDefault({ status: 503 });
     rig.emit(2, 'early');
     await rig.flush();
@@ -713,11 +715,11 @@ describe('bounds under an outage', () => {
 
   test('a full batch queue: records over maxQueueSize are queue_full, the rest delivered', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { maxQueueSize: 5, maxExportBatchSize: 5 } });
+    const rig = await startFastPipeline(t, { options: { maxQueueSize: 5, maxExportBatchSize: 5 } });
     // The fifth record fills a batch, which leaves the queue for an export that has not reached the
     // exporter yet: counted as still queued, so the next three are refused.
     rig.emit(8, 'queued');
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     assert.ok(ms < 1_000 + SLACK_MS);
     const stats = rig.stats();
     assertIdentity(stats);
@@ -731,7 +733,7 @@ describe('bounds under an outage', () => {
 
   test('records that reach the processor after its shutdown are dropped as shutdown; broken records never throw', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t);
+    const rig = await startFastPipeline(t);
     rig.emit(2, 'before');
     await rig.shutdown();
     // The rig's provider ignores records after its shutdown; a second provider still feeds our processor.
@@ -752,7 +754,7 @@ describe('bounds under an outage', () => {
 
 describe('Retry-After that only looks like a date', () => {
   test('free text with a year in it is not an HTTP-date and is ignored', async (t) => {
-    const rig = await startRig(t, { options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 400, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 } });
+    const rig = await startFastPipeline(t, { options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 400, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 } });
     for (const value of ['later 2099', 'a 9999', 'May 3000']) {
       rig.server.script({ status: 503, headers: { 'retry-after': value } }, {});
       rig.emit(1, 'dated');
@@ -768,9 +770,9 @@ describe('network faults', () => {
   test('connection refused, retry buffer off: retried, then retry_exhausted; nothing escapes', async (t) => {
     const clean = guardProcess(t);
     const port = await closedPort();
-    const rig = await startRig(t, { host: `http://127.0.0.1:${port}`, options: { maxAttempts: 3, retryBufferMaxEvents: 0 } });
+    const rig = await startFastPipeline(t, { host: `http://127.0.0.1:${port}`, options: { maxAttempts: 3, retryBufferMaxEvents: 0 } });
     rig.emit(3, 'refused');
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     assert.ok(ms < 1_000 + SLACK_MS);
     const stats = rig.stats();
     assertIdentity(stats);
@@ -790,12 +792,12 @@ describe('network faults', () => {
     const clean = guardProcess(t);
     const port = await closedPort();
     const drops: Array<[string, number, string | undefined]> = [];
-    const rig = await startRig(t, {
+    const rig = await startFastPipeline(t, {
       host: `http://127.0.0.1:${port}`,
       options: { maxAttempts: 3, timeoutMillis: 2_000, flushTimeoutMillis: 5_000, onDrop: (events, reason, details) => drops.push([reason, events.length, details]) },
     });
     rig.emit(3, 'refused');
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     // One refused connection ends the flush: it does not spin until its 5 s deadline.
     assert.ok(ms < 1_000, `flush took ${ms} ms`);
     const during = rig.stats();
@@ -819,9 +821,9 @@ describe('network faults', () => {
   test('connection refused under a short budget: events wait, then shutdown drops them as deadline', async (t) => {
     const clean = guardProcess(t);
     const port = await closedPort();
-    const rig = await startRig(t, { host: `http://127.0.0.1:${port}`, options: { maxAttempts: 1_000, timeoutMillis: 100, flushTimeoutMillis: 200 } });
+    const rig = await startFastPipeline(t, { host: `http://127.0.0.1:${port}`, options: { maxAttempts: 1_000, timeoutMillis: 100, flushTimeoutMillis: 200 } });
     rig.emit(3, 'refused');
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     assert.ok(ms < 200 + SLACK_MS, `flush took ${ms} ms`);
     const during = rig.stats();
     assertIdentity(during);
@@ -838,9 +840,9 @@ describe('network faults', () => {
   test('DNS failure (does-not-exist.invalid), retry buffer off: retried, then retry_exhausted', async (t) => {
     const clean = guardProcess(t);
     // Retry buffer off: the events are given up on as soon as the export's attempts run out.
-    const rig = await startRig(t, { host: 'http://does-not-exist.invalid', options: { maxAttempts: 2, timeoutMillis: 1_500, flushTimeoutMillis: 2_000, retryBufferMaxEvents: 0 } });
+    const rig = await startFastPipeline(t, { host: 'http://does-not-exist.invalid', options: { maxAttempts: 2, timeoutMillis: 1_500, flushTimeoutMillis: 2_000, retryBufferMaxEvents: 0 } });
     rig.emit(2, 'nowhere');
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     assert.ok(ms < 2_000 + SLACK_MS, `flush took ${ms} ms`);
     const stats = rig.stats();
     assertIdentity(stats);
@@ -869,9 +871,9 @@ describe('network faults', () => {
     const { port } = https.address() as AddressInfo;
 
     // Retry buffer off, so the attempts (and handshakes) are exactly maxAttempts.
-    const rig = await startRig(t, { host: `https://127.0.0.1:${port}`, options: { maxAttempts: 3, retryBufferMaxEvents: 0 } });
+    const rig = await startFastPipeline(t, { host: `https://127.0.0.1:${port}`, options: { maxAttempts: 3, retryBufferMaxEvents: 0 } });
     rig.emit(2, 'tls');
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     assert.ok(ms < 1_000 + SLACK_MS, `flush took ${ms} ms`);
     const stats = rig.stats();
     assertIdentity(stats);
@@ -919,9 +921,9 @@ describe('bad records through a real LoggerProvider', () => {
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
     };
-    const rig = await startRig(t, { logRecordLimits: { attributeCountLimit: 20_000 }, processorsBefore: [smuggler] });
+    const rig = await startFastPipeline(t, { logRecordLimits: { attributeCountLimit: 20_000 }, processorsBefore: [smuggler] });
     const before = Date.now();
-    const log = rig.logger;
+    const log = rig.logger();
     log.emit({ eventName: 'cyclic-attr', attributes: { ok: 1, cyclic: cyclic as never } });
     log.emit({ eventName: 'binary', attributes: { bytes: new Uint8Array([104, 105, 255]), nested: { list: [new Uint8Array([1])] } as never } });
     log.emit({ eventName: 'bigint-attr', attributes: { big: 10n as never } });
@@ -940,7 +942,7 @@ describe('bad records through a real LoggerProvider', () => {
     log.emit({ eventName: 'upper-uuid', attributes: { 'posthog.uuid': '0190A2B3-C4D5-7E6F-8A9B-0C1D2E3F4A5B' } });
     log.emit({ eventName: 'plain' });
 
-    const ms = await rig.flush();
+    const ms = await rig.timedFlush();
     assert.ok(ms < 1_000 + SLACK_MS, `flush took ${ms} ms`);
     const after = Date.now();
     const stats = rig.stats();
@@ -993,9 +995,9 @@ describe('bad records through a real LoggerProvider', () => {
 
 describe('timestamps the wire cannot carry', () => {
   test('a record time past year 9999 is replaced by a sane one, not sent as an extended-year timestamp', async (t) => {
-    const rig = await startRig(t);
+    const rig = await startFastPipeline(t);
     const before = Date.now();
-    rig.logger.emit({ eventName: 'far-future', timestamp: new Date('+010000-01-01T00:00:00Z') });
+    rig.logger().emit({ eventName: 'far-future', timestamp: new Date('+010000-01-01T00:00:00Z') });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
@@ -1014,9 +1016,9 @@ describe('deterministic uuids', () => {
 
   /** Emits one record with a fixed span context and time through a fresh rig; returns its uuid. */
   async function uuidOf(t: TestContext, options: { deterministicUuids: boolean }, time = TIME, spanId = SPAN_ID): Promise<string> {
-    const rig = await startRig(t, { options });
+    const rig = await startFastPipeline(t, { options });
     const ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId, traceFlags: TraceFlags.SAMPLED });
-    rig.logger.emit({ eventName: 'checkout', timestamp: time, context: ctx });
+    rig.logger('faults').emit({ eventName: 'checkout', timestamp: time, context: ctx });
     await rig.flush();
     const events = rig.server.acceptedEvents();
     assert.equal(events.length, 1);
@@ -1046,7 +1048,7 @@ describe('deterministic uuids', () => {
     const run = async (): Promise<string[]> => {
       const server = await FakeCaptureServer.start();
       t.after(() => server.close());
-      const rig = await startRig(t, { server, options: { deterministicUuids: true } });
+      const rig = await startFastPipeline(t, { server, options: { deterministicUuids: true } });
       const spanProcessor = new PostHogSpanEventProcessor({ processor: rig.processor });
       let ids = 0;
       const tracerProvider = new TracerProvider({

@@ -18,7 +18,8 @@ import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import type { StackFrame } from '../../src/mapping/exception-list.ts';
 import { cymbalProblems } from '../support/cymbal-schema.ts';
-import { assertIdentity, withPipeline } from '../support/pipeline.ts';
+import { assertIdentity } from '../support/accounting.ts';
+import { withPipeline } from '../support/pipeline.ts';
 import type { Pipeline, PipelineOptions } from '../support/pipeline.ts';
 
 const TIME = new Date('2025-01-02T03:04:05.678Z');

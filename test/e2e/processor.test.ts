@@ -29,10 +29,10 @@ import { withFlush } from '../../src/serverless.ts';
 import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
 import type { EndedSpan } from '../../src/selection/span-event-record.ts';
 import { FakeCaptureServer } from '../support/fake-capture-server.ts';
-import { InstantClock } from '../support/instant-clock.ts';
-import { ManualClock } from '../support/manual-clock.ts';
+import { InstantClock, ManualClock } from '../support/clocks.ts';
 import type { RecordedRequest } from '../support/fake-capture-server.ts';
-import { assertIdentity, withPipeline } from '../support/pipeline.ts';
+import { assertIdentity } from '../support/accounting.ts';
+import { withPipeline } from '../support/pipeline.ts';
 
 const NAMESPACE = 'opentelemetry-exporter-posthog';
 

@@ -3,13 +3,12 @@
 
 import { CaptureClient } from '../../src/capture/capture-client.ts';
 import type { CaptureEvent, DropReason } from '../../src/capture/types.ts';
-import { uuidv7 } from '../../src/shared/uuid.ts';
 import { EventDelivery } from '../../src/delivery/event-delivery.ts';
 import type { HealthChange } from '../../src/delivery/health.ts';
 import { DeliveryLedger } from '../../src/delivery/ledger.ts';
 import type { RetryQueueLimits } from '../../src/delivery/retry-queue.ts';
 import type { Spool } from '../../src/delivery/spool.ts';
-import { ManualClock } from './manual-clock.ts';
+import { ManualClock } from './clocks.ts';
 import { ScriptedTransport } from './scripted-transport.ts';
 
 export interface StageOptions {
@@ -34,15 +33,6 @@ export interface Stage {
   deliver(events: readonly CaptureEvent[]): Promise<Map<DropReason, number>>;
   /** Opens a flush window of `flushTimeoutMillis`, flushes, closes it: as the exporter's forceFlush does. */
   flush(): Promise<void>;
-}
-
-let sequence = 0;
-
-export function makeEvents(count: number, prefix = 'e'): CaptureEvent[] {
-  return Array.from({ length: count }, () => {
-    const n = sequence++;
-    return { event: `${prefix}-${n}`, uuid: uuidv7(), distinct_id: 'u', timestamp: '2026-11-22T12:00:00.000Z', options: {}, properties: { n } };
-  });
 }
 
 export function startStage(options: StageOptions = {}): Stage {

@@ -1,4 +1,36 @@
+// Clocks for tests, both starting at T0 (2026-11-22T12:00:00Z) and implementing the exporter's
+// Clock seam. InstantClock: sleeps return at once, move time forward and are recorded, for code
+// that only sleeps. ManualClock: time moves only when told, firing sleeps and scheduled timers in
+// order, for code that also schedules timers.
+
 import type { Clock } from '../../src/shared/clock.ts';
+
+export const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
+
+/** A clock whose sleeps return at once and move time forward, recording each wait. */
+export class InstantClock implements Clock {
+  time: number;
+  readonly sleeps: number[] = [];
+
+  constructor(start = T0) {
+    this.time = start;
+  }
+
+  now(): number {
+    return this.time;
+  }
+
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    this.sleeps.push(ms);
+    if (signal?.aborted) return;
+    this.time += ms;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
 
 interface Timer {
   at: number;
@@ -15,7 +47,7 @@ export class ManualClock implements Clock {
   private _timers: Timer[] = [];
   private _seq = 0;
 
-  constructor(start = Date.UTC(2026, 10, 22, 12, 0, 0)) {
+  constructor(start = T0) {
     this.time = start;
   }
 
