@@ -5,45 +5,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT, SeverityNumber } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import { isoTimestamp, LINKED_EVENT_NAME, LINKED_EVENT_UUID, mapRecord, recordToEvent, type MappingOutcome, type MappingSettings, type RecordOrigin } from '../../src/mapping/record-to-event.ts';
 import { UNSERIALIZABLE } from '../../src/mapping/json-safe.ts';
 import { cymbalProblems } from '../support/cymbal-schema.ts';
+import { mappedEvents, recordOf as sdkRecordOf, type Emitted } from '../support/log-records.ts';
 
 const SETTINGS: MappingSettings = { disableGeoip: true, resourceAttributes: 'default', logEventName: 'log' };
 const NOW = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
 const TIME = new Date(NOW);
 const V7_SESSION = '0190f3c4-aaaa-7bbb-8ccc-0123456789ab';
 
-type Emitted = Parameters<ReturnType<LoggerProvider['getLogger']>['emit']>[0];
-
 /** The record the SDK builds for `logRecord`, as our processor receives it. */
 function recordOf(logRecord: Emitted): ReadableLogRecord {
-  const captured: ReadableLogRecord[] = [];
-  const capture: LogRecordProcessor = {
-    onEmit: (record) => void captured.push(record as unknown as ReadableLogRecord),
-    forceFlush: () => Promise.resolve(),
-    shutdown: () => Promise.resolve(),
-  };
-  new LoggerProvider({ resource: resourceFromAttributes({}), processors: [capture] }).getLogger('app').emit({ timestamp: TIME, ...logRecord });
-  assert.equal(captured.length, 1);
-  return captured[0]!;
-}
-
-function mapped(outcome: MappingOutcome): CaptureEvent[] {
-  assert.equal(outcome.kind, 'mapped', outcome.kind === 'invalid' ? outcome.reason : '');
-  return (outcome as Extract<MappingOutcome, { kind: 'mapped' }>).events.map((event) => {
-    // The text that goes on the wire is the event: its typed fields must agree with it.
-    const parsed = JSON.parse(event.json) as CaptureEvent;
-    for (const key of ['event', 'uuid', 'distinct_id', 'timestamp', 'session_id', 'window_id'] as const) assert.equal(event[key], parsed[key], key);
-    return parsed;
-  });
+  return sdkRecordOf({ timestamp: TIME, ...logRecord });
 }
 
 function map(logRecord: Emitted, origin?: RecordOrigin): CaptureEvent[] {
-  return mapped(mapRecord(recordOf(logRecord), SETTINGS, NOW, origin));
+  return mappedEvents(mapRecord(recordOf(logRecord), SETTINGS, NOW, origin));
 }
 
 function invalidReason(logRecord: Emitted): string {
@@ -94,9 +74,9 @@ test('a named event with exception attributes keeps its name; a $exception linke
   // Deterministic uuids: the two differ, and the same record maps to the same two again.
   const record = recordOf({ eventName: 'checkout_failed', attributes: { 'user.id': 'u', 'exception.message': 'x' } });
   const settings = { ...SETTINGS, deterministicUuids: true };
-  const first = mapped(mapRecord(record, settings, NOW)).map((e) => e.uuid);
+  const first = mappedEvents(mapRecord(record, settings, NOW)).map((e) => e.uuid);
   assert.notEqual(first[0], first[1]);
-  assert.deepEqual(mapped(mapRecord(record, settings, NOW)).map((e) => e.uuid), first);
+  assert.deepEqual(mappedEvents(mapRecord(record, settings, NOW)).map((e) => e.uuid), first);
 });
 
 test('a link property an attribute also sets is the link', () => {
@@ -213,7 +193,7 @@ test('a value that cannot be converted is sent as "[unserializable]" and counted
     },
   };
   const outcome = mapRecord(record, SETTINGS, NOW);
-  const [event] = mapped(outcome);
+  const [event] = mappedEvents(outcome);
   assert.deepEqual(event?.properties, {
     otel_scope_name: 'app',
     ok: 1,
@@ -234,7 +214,7 @@ test('a value that cannot be converted is sent as "[unserializable]" and counted
   delete attributes.nested;
   delete attributes.objectToJSON;
   const again = mapRecord(record, SETTINGS, NOW);
-  assert.equal(mapped(again)[0]?.properties.array, 'two items');
+  assert.equal(mappedEvents(again)[0]?.properties.array, 'two items');
   assert.equal((again as Extract<MappingOutcome, { kind: 'mapped' }>).unconvertible, 0);
 });
 

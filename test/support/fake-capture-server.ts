@@ -312,6 +312,21 @@ function validateBatch(createdAt: string, events: CaptureEvent[]): void {
   });
 }
 
+/**
+ * What the server's checks of a decoded body say, without HTTP: for unit tests whose events must be
+ * ones a request could carry.
+ */
+export function validateBody(body: unknown): Validation {
+  try {
+    const events = validateShape(body);
+    validateBatch((body as { created_at: string }).created_at, events);
+    return { ok: true };
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return { ok: false, status: error.status, error: error.tag, description: error.message };
+  }
+}
+
 function coercibleBool(value: unknown): boolean {
   if (value === null || typeof value === 'boolean' || typeof value === 'number') return true;
   return typeof value === 'string' && ['true', 'false', '1', '0'].includes(value.trim().toLowerCase());
