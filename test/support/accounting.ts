@@ -43,6 +43,28 @@ export function assertStoredOnce(server: FakeCaptureServer): CaptureEvent[] {
   return server.acceptedEvents();
 }
 
+/** How many times the server answered each uuid with an accepted result (ok, warning...), over every request. */
+function acceptances(requests: readonly RecordedRequest[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const request of requests) {
+    if (!request.results) continue;
+    for (const event of request.events) {
+      const uuid = event.uuid.toLowerCase();
+      const result = request.results[uuid]?.result;
+      if (result === undefined || result === 'retry' || result === 'drop') continue;
+      counts.set(uuid, (counts.get(uuid) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+/** Asserts the server accepted exactly `n` distinct events, each exactly once. */
+export function assertAcceptedOnce(server: FakeCaptureServer, n: number): void {
+  const counts = acceptances(server.requests);
+  assert.deepEqual([...counts.values()], Array.from({ length: n }, () => 1), `each of ${n} events accepted exactly once`);
+  assert.equal(server.acceptedEvents().length, n);
+}
+
 /** `requests` and `retries` as the server saw them: every attempt, and attempts beyond the first per request id. */
 export function serverCounts(server: FakeCaptureServer): { requests: number; retries: number } {
   const ids = new Set(server.requests.map((r) => String(r.headers['posthog-request-id'])));
