@@ -6,7 +6,7 @@ const settings = { initialDelayMillis: 100, maxDelayMillis: 30_000 };
 const noJitter = (): number => 0;
 const fullJitter = (): number => 0.999999;
 
-describe('status classification (protocol §10)', () => {
+describe('status classification', () => {
   for (const status of [408, 500, 502, 503, 504]) {
     test(`${status} is retried`, () => assert.equal(isRetryableStatus(status), true));
   }

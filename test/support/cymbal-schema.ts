@@ -1,6 +1,6 @@
 // What PostHog error tracking (cymbal) requires of a `$exception` event's properties to parse them,
-// written from docs/posthog-ingestion-facts.md §3 (cymbal's `Exception`, `Mechanism`, `Stacktrace`
-// and `RawNodeFrame` types), independently of the code under test. An event that fails here goes to
+// written from cymbal's `Exception`, `Mechanism`, `Stacktrace` and `RawNodeFrame` types,
+// independently of the code under test. An event that fails here goes to
 // cymbal's dead-letter queue: no issue, no error event, no signal to the sender.
 
 const U32_MAX = 0xffff_ffff;
