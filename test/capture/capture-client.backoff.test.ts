@@ -45,11 +45,10 @@ describe('Retry-After', () => {
     assert.deepEqual(await sleepsFor(t, (now) => new Date(now - 7000).toUTCString()), [100]);
   });
 
-  for (const hostile of ['-1', 'abc', '1e9', '0', '0x10', 'Infinity', '  ', 'later 2099', 'a 9999', 'May 3000']) {
-    test(`hostile Retry-After ${JSON.stringify(hostile)} is ignored`, async (t) => {
-      assert.deepEqual(await sleepsFor(t, hostile), [100]);
-    });
-  }
+  // Which values are hostile is unit-tested in retry-policy.test.ts; this shows the client then keeps its own backoff.
+  test('a hostile Retry-After is ignored: the own backoff applies', async (t) => {
+    assert.deepEqual(await sleepsFor(t, '1e9'), [100]);
+  });
 
   test('a huge Retry-After (999999999) is clamped to retryMaxDelayMillis', async (t) => {
     assert.deepEqual(await sleepsFor(t, '999999999', { retryMaxDelayMillis: 5000 }), [5000]);

@@ -48,7 +48,7 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter(new Date(now + 7000).toUTCString(), now), 7000);
   });
   test('hostile and meaningless values give no floor', () => {
-    for (const value of [undefined, '', '0', '-5', 'soon', 'NaN', 'Infinity', '1e9', '0x10', new Date(now - 5000).toUTCString(), 'x'.repeat(10_000), '\u0000']) {
+    for (const value of [undefined, '', '  ', '0', '-1', '-5', 'abc', 'soon', 'NaN', 'Infinity', '1e9', '0x10', new Date(now - 5000).toUTCString(), 'x'.repeat(10_000), '\u0000']) {
       assert.equal(parseRetryAfter(value, now), undefined, String(value).slice(0, 40));
     }
   });
