@@ -10,7 +10,7 @@ import type { CaptureEvent } from '../../src/capture/types.ts';
 import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from '../../src/mapping/record-to-event.ts';
 import type { StackFrame } from '../../src/mapping/exception-list.ts';
 import { SpanEventLogRecord } from '../../src/selection/span-event-record.ts';
-import { perEventDrop, validateBody } from './fake-capture-server.ts';
+import { perEventDrop, validateBody } from './capture-validation.ts';
 
 export type Emitted = Parameters<Logger['emit']>[0];
 
