@@ -5,19 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { PostHogLogRecordExporter } from '../src/log-record-exporter.ts';
 import { FakeCaptureServer } from './support/fake-capture-server.ts';
-
-type Emitted = Parameters<ReturnType<LoggerProvider['getLogger']>['emit']>[0];
-
-function recordOf(logRecord: Emitted): ReadableLogRecord {
-  const captured: ReadableLogRecord[] = [];
-  const capture: LogRecordProcessor = { onEmit: (r) => void captured.push(r as unknown as ReadableLogRecord), forceFlush: async () => {}, shutdown: async () => {} };
-  new LoggerProvider({ resource: resourceFromAttributes({}), processors: [capture] }).getLogger('app').emit(logRecord);
-  return captured[0]!;
-}
+import { recordOf } from './support/log-records.ts';
 
 /** Every diag message at every level while `body` runs. */
 async function withDiag(body: (messages: Array<{ level: string; text: string }>) => Promise<void>): Promise<void> {
