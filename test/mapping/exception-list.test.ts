@@ -317,9 +317,41 @@ test('the schema check catches what error tracking refuses (so the tests above c
     [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, lineno: 1.5 }] } }], /lineno/],
     [[{ type: 'E\ud83d' }], /type is required and must be a well-formed string/],
     [[{ type: 'E', mechanism: { handled: 'yes' } }], /handled must be a boolean/],
+    // serde defaults take absence, not null.
+    [[{ type: 'E', value: null }], /value must be a string \(null is not\)/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, in_app: null }] } }], /in_app must be a boolean/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, in_app: 'true' }] } }], /in_app must be a boolean/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, synthetic: 0 }] } }], /synthetic must be a boolean/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, pre_context: null }] } }], /pre_context must be an array of strings/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: null } }], /frames must be an array/],
+    // Tags: an unknown platform or stacktrace type does not parse.
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, platform: 'nodejs' }] } }], /no platform error tracking knows/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ filename: 'a.js', function: 'f' }] } }], /platform is required/],
+    [[{ type: 'E', stacktrace: { type: 'Raw', frames: [] } }], /stacktrace.type must be "raw"/],
+    [[{ type: 'E', stacktrace: { frames: [] } }], /stacktrace.type must be "raw"/],
+    [[{ type: 'E', id: 0 }], /id must be a string/],
+    [[{ type: 'E', thread_id: 2 ** 31 }], /thread_id must be an i32/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, chunk_id: 'a', chunkId: 'a' }] } }], /both chunk_id and chunkId/],
+    [[{ type: null }], /type is required/],
   ];
   for (const [list, problem] of cases) assert.match(cymbalProblems({ $exception_list: list }).join('; '), problem, JSON.stringify(list));
   assert.deepEqual(cymbalProblems({ $exception_list: [{ type: 'E', stacktrace: { type: 'raw', frames: [frame] } }] }), []);
+  // Option<T> takes null.
+  assert.deepEqual(cymbalProblems({ $exception_list: [{ type: 'E', mechanism: null, module: null, stacktrace: { type: 'raw', frames: [{ ...frame, lineno: null, colno: null, module: null }] } }] }), []);
+  // The list must be an array; typed properties next to it; and the properties parse as a whole.
+  const one = [{ type: 'E' }];
+  const properties: Array<[Record<string, unknown>, RegExp]> = [
+    [{ $exception_list: null }, /must be an array/],
+    [{ $exception_list: one, $exception_fingerprint: 42 }, /\$exception_fingerprint must be a string/],
+    [{ $exception_list: one, $issue_name: ['a'] }, /\$issue_name must be a string/],
+    [{ $exception_list: one, $issue_description: {} }, /\$issue_description must be a string/],
+    [{ $exception_list: one, $exception_handled: 'true' }, /\$exception_handled must be a boolean/],
+    [{ $exception_list: one, $debug_images: null }, /\$debug_images must be an array/],
+    [{ $exception_list: one, note: 'cut \ud83d' }, /properties.note holds a lone UTF-16 surrogate/],
+    [{ $exception_list: one, nested: { ['k\udc00']: 1 } }, /key with a lone UTF-16 surrogate/],
+  ];
+  for (const [props, problem] of properties) assert.match(cymbalProblems(props).join('; '), problem, JSON.stringify(props));
+  assert.deepEqual(cymbalProblems({ $exception_list: one, $exception_fingerprint: null, $exception_handled: false, $debug_images: [], $issue_severity: 3 }), []);
 });
 
 test('util.inspect: a recursion it printed once ("... collapsed N duplicate lines ...") is read in full, also at the end of a stack', () => {
