@@ -58,7 +58,7 @@ export function parseStackText(text: string): StackNode {
   const rootOpen: OpenNode = { node: root, bodyIndent: 2, headerIndent: 0, framesOpen: true };
   const all: OpenNode[] = [rootOpen];
   try {
-    const lines = capText(text).split(/\r?\n/);
+    const lines = withoutColours(capText(text)).split(/\r?\n/);
     const firstIndent = lines.findIndex((line) => line.trim() !== '');
     if (firstIndent > 0) lines.splice(0, firstIndent);
     const base = indentOf(lines[0] ?? '');
@@ -165,6 +165,14 @@ function capText(text: string): string {
   // Drop the cut-off last line rather than read half of it.
   const nl = head.lastIndexOf('\n');
   return nl === -1 ? head : head.slice(0, nl);
+}
+
+/** Terminal colour codes (util.inspect's `colors`, pretty printers) hide frame lines and headers. */
+const ESC = String.fromCharCode(0x1b);
+const ANSI_ESCAPE = new RegExp(`${ESC}\\[[0-9;]*[A-Za-z]`, 'g');
+
+function withoutColours(text: string): string {
+  return text.includes(ESC) ? text.replace(ANSI_ESCAPE, '') : text;
 }
 
 function indentOf(line: string): number {

@@ -75,6 +75,7 @@ test('each exception of a chain keeps its own frames: the same as its own err.st
     // pino prints causes but not an AggregateError's errors.
     const checked: Array<[string, string, Error[]]> = [
       ['inspect', texts.inspect, expected],
+      ['inspect in colour', texts.inspectColours, expected],
       ['pino', texts.pino, expected.filter((e, i) => i === 0 || !(expected[0] instanceof AggregateError))],
     ];
     for (const [how, text, errors] of checked) {

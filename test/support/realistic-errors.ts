@@ -138,11 +138,12 @@ export async function realisticErrors(): Promise<RealisticError[]> {
   return errors;
 }
 
-/** The texts each reporting path prints for an error. */
-export function printedTexts(error: Error): Record<'stack' | 'inspect' | 'pino', string> {
+/** The texts each reporting path prints for an error (util.inspect also as a terminal shows it, in colour). */
+export function printedTexts(error: Error): Record<'stack' | 'inspect' | 'inspectColours' | 'pino', string> {
   return {
     stack: error.stack ?? '',
     inspect: inspect(error),
+    inspectColours: inspect(error, { colors: true }),
     pino: (pino.stdSerializers.err(error) as { stack: string }).stack,
   };
 }
