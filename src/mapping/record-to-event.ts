@@ -24,6 +24,7 @@ import {
   UUIDV7_WINDOW_ID_KEYS,
   WINDOW_ID_KEYS,
 } from './attribute-keys.ts';
+import { DERIVED_PROPERTIES, needsTextForm, textFormJson } from './error-tracking-properties.ts';
 import { buildExceptionList, exceptionLevelFromSeverity, type ExceptionAttributes, type PostHogException } from './exception-list.ts';
 import { isPlainJson, toJsonSafe, UNSERIALIZABLE, type ConversionTally } from './json-safe.ts';
 import { refusedPersonEvent } from './person-events.ts';
@@ -225,7 +226,7 @@ function propertiesText(record: ReadableLogRecord, settings: MappingSettings, or
         continue;
       }
       if (value === undefined) continue;
-      if (asIs && !isPlainJson(value)) asIs = false;
+      if (asIs && (!isPlainJson(value) || (leaveOut === 'exception' && needsTextForm(key, value)))) asIs = false;
       if (resource.mappedAndOwnKeys.has(key)) repeated = true;
       else if (key === GEOIP_DISABLE) geoipSet = true;
       else if (key === EXCEPTION_LEVEL) levelSet = true;
@@ -264,7 +265,9 @@ function attributeMembers(text: string, attributes: Attributes, leaveOut: LeaveO
       tally.unconvertible++;
       value = UNSERIALIZABLE;
     }
-    if (value !== undefined) out = withMember(out, key, valueJson(value, tally));
+    if (value === undefined) continue;
+    const json = leaveOut === 'exception' && needsTextForm(key, value) ? textFormJson(value, (v) => valueJson(v, tally)) : valueJson(value, tally);
+    out = withMember(out, key, json);
   }
   return out;
 }
@@ -317,10 +320,10 @@ const EXCEPTION_LEVEL = '$exception_level';
 /** Properties the mapping sets from the record itself, before the attributes. */
 const MAPPED_KEYS: ReadonlySet<string> = new Set(['$trace_id', '$span_id', 'severity_number', 'severity_text', 'body', 'otel_scope_name', 'otel_span_name']);
 
-/** Attributes that never become properties: PostHog's control attributes, and those the event turns into its exception list. */
+/** Attributes that never become properties: PostHog's control attributes, those the event turns into its exception list, and those error tracking derives. */
 function isLeftOut(key: string, leaveOut: LeaveOut): boolean {
   if (key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key)) return true;
-  if (leaveOut === 'exception') return key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST;
+  if (leaveOut === 'exception') return key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST || DERIVED_PROPERTIES.has(key);
   return leaveOut === 'stack' && key === ATTR_EXCEPTION_STACKTRACE;
 }
 

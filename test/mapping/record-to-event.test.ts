@@ -146,6 +146,53 @@ test('$exception always has a non-empty $exception_list: from the attributes, th
   assert.deepEqual(cymbalProblems({ $exception_list: list({ attributes: { $exception_list: [{ type: 5 }] } }) }), []);
 });
 
+test('error-tracking properties set by attributes have the types error tracking reads; a $exception never fails on them', () => {
+  const attributes = {
+    'exception.message': 'boom',
+    $exception_fingerprint: 42,
+    $issue_name: ['checkout', 'card'],
+    $issue_description: true,
+    $exception_handled: 'false',
+    $debug_images: 'none',
+    kept: 1,
+  };
+  const exceptionOf = (events: CaptureEvent[]): CaptureEvent => events.find((e) => e.event === '$exception')!;
+  /** The record, with a value the SDK would not store put on it: properties are then written one by one. */
+  const withOddValue = (eventName: string): ReadableLogRecord => {
+    const record = recordOf({ eventName, attributes });
+    (record.attributes as Record<string, unknown>).odd = new Map([[1, 2]]);
+    return record;
+  };
+  const cases: Array<[string, ReadableLogRecord]> = [
+    ['exception record', recordOf({ eventName: '$exception', attributes })],
+    ['linked', recordOf({ eventName: 'checkout_failed', attributes })],
+    ['exception record, one by one', withOddValue('$exception')],
+    ['linked, one by one', withOddValue('checkout_failed')],
+  ];
+  for (const [what, record] of cases) {
+    const exception = exceptionOf(mapped(mapRecord(record, SETTINGS, NOW)));
+    assert.deepEqual(cymbalProblems(exception.properties), [], what);
+    assert.equal(exception.properties.$exception_fingerprint, '42', what);
+    assert.equal(exception.properties.$issue_name, '["checkout","card"]', what);
+    assert.equal(exception.properties.$issue_description, 'true', what);
+    // PostHog's own: posthog-node leaves them out of what the caller adds, error tracking derives them.
+    assert.ok(!('$exception_handled' in exception.properties), what);
+    assert.ok(!('$debug_images' in exception.properties), what);
+    assert.equal(exception.properties.kept, 1, what);
+  }
+  // A named event is no $exception: its properties go as set.
+  const named = map({ eventName: 'checkout_failed', attributes }).find((e) => e.event === 'checkout_failed')!;
+  assert.equal(named.properties.$exception_fingerprint, 42);
+  assert.equal(named.properties.$exception_handled, 'false');
+  // Values already of the right type are kept as they are.
+  const sound = exceptionOf(map({ eventName: '$exception', attributes: { $exception_fingerprint: 'fp-1', $issue_name: 'Checkout' } }));
+  assert.deepEqual([sound.properties.$exception_fingerprint, sound.properties.$issue_name], ['fp-1', 'Checkout']);
+  // A value that converts to a string is that string, not its quoted JSON.
+  const dated = recordOf({ eventName: '$exception' });
+  (dated.attributes as Record<string, unknown>).$issue_name = new Date(0);
+  assert.equal(exceptionOf(mapped(mapRecord(dated, SETTINGS, NOW))).properties.$issue_name, '1970-01-01T00:00:00.000Z');
+});
+
 test('$identify, $create_alias and $merge_dangerously without a distinct id are refused, never sent personless', () => {
   for (const event of ['$identify', '$create_alias', '$merge_dangerously']) {
     assert.match(invalidReason({ eventName: event, attributes: { alias: 'a' } }), new RegExp(`^\\${event} without a distinct id`));
