@@ -16,7 +16,8 @@ import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagn
 import { EventDelivery } from './event-delivery.ts';
 import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
-import { withWellFormedFields } from './mapping/well-formed.ts';
+import { exceptionPropertiesProblem } from './mapping/exception-shape.ts';
+import { withWellFormedFields, withWellFormedProperties } from './mapping/well-formed.ts';
 import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './span-event-record.ts';
 import { Spool } from './spool.ts';
@@ -193,6 +194,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
         }
         const final = this._beforeSend(this._config.beforeSend, event);
         if ('dropped' in final) localDrop('before_send', event, final.dropped);
+        else if ('invalid' in final) localDrop('invalid', final.returned, final.invalid);
         else events.push(final.event);
       }
     }
@@ -238,7 +240,10 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
   }
 
-  private _beforeSend(hook: NonNullable<ResolvedConfig['beforeSend']>, event: CaptureEvent): { event: CaptureEvent } | { dropped: string } {
+  private _beforeSend(
+    hook: NonNullable<ResolvedConfig['beforeSend']>,
+    event: CaptureEvent,
+  ): { event: CaptureEvent } | { dropped: string } | { invalid: string; returned: CaptureEvent } {
     let result: unknown;
     try {
       // The hook gets a plain object of its own to change, not the encoded form.
@@ -254,8 +259,13 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     if (uuid === undefined) return { dropped: 'beforeSend returned an event whose uuid is not a UUID' };
     // `options` may be left out, as the protocol allows; the wire layer always sends an object.
     const options = typeof result.options === 'object' && result.options !== null ? result.options : {};
-    const final = uuid === result.uuid && options === result.options ? result : { ...result, uuid, options };
-    return { event: withWellFormedFields(final) };
+    const final = withWellFormedFields(uuid === result.uuid && options === result.options ? result : { ...result, uuid, options });
+    if (final.event !== '$exception') return { event: final };
+    // Error tracking would dead-letter a $exception it cannot read, and say nothing: refused here instead.
+    const exception = withWellFormedProperties(final);
+    const problem = exceptionPropertiesProblem(exception.properties);
+    if (problem !== undefined) return { invalid: `beforeSend returned a $exception error tracking cannot read: ${problem}`, returned: exception };
+    return { event: exception };
   }
 
   private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = events.length): void {

@@ -355,6 +355,49 @@ describe('exceptions', () => {
     });
   });
 
+  test('the named event dropped by beforeSend, its linked $exception delivered: counted apart, the identity holds', async () => {
+    const beforeSend = (event: CaptureEvent): CaptureEvent | null => (event.event === 'refund_failed' ? null : event);
+    await withPipeline({ options: { beforeSend } }, async (p) => {
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      const events = await flushValid(p);
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['$exception'],
+      );
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 1, 0]);
+      assert.deepEqual(stats.dropped, { before_send: 1 });
+      assertIdentity(stats);
+    });
+  });
+
+  test('both events of a linked pair dropped by the server: both counted, the identity holds', async () => {
+    await withPipeline({}, async (p) => {
+      p.server.setDefault({ defaultResult: 'drop' });
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      await flushValid(p);
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 0, 0]);
+      assert.deepEqual(stats.dropped, { server_drop: 2 });
+      assertIdentity(stats);
+    });
+  });
+
+  test('a linked pair in a dry run: both printed, both counted as dry_run', async () => {
+    const lines: string[] = [];
+    await withPipeline({ options: { dryRun: true }, internals: { print: (line) => lines.push(line) } }, async (p) => {
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      await p.flush();
+      assert.equal(p.requests().length, 0);
+      const printed = lines.filter((l) => l.includes('dry run, not sent: event ')).map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as CaptureEvent).event);
+      assert.deepEqual(printed, ['refund_failed', '$exception']);
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 0, 0]);
+      assert.deepEqual(stats.dropped, { dry_run: 2 });
+      assertIdentity(stats);
+    });
+  });
+
   test('$exception_level follows severity: ERROR→error, WARN→warning, FATAL→fatal, none→error', async () => {
     await withPipeline({}, async (p) => {
       const log = p.logger('app');
@@ -1096,6 +1139,57 @@ describe('beforeSend', () => {
     });
   });
 
+  test('a $exception the hook breaks is refused as invalid with the reason, never sent for error tracking to dead-letter', async () => {
+    const dropped: Array<{ reason: string; details: string | undefined; events: string[] }> = [];
+    const lone = '\ud83d';
+    const beforeSend = (event: CaptureEvent): CaptureEvent => {
+      const list = event.properties.$exception_list as Array<Record<string, unknown>> | undefined;
+      const frames = (list?.[0]?.stacktrace as { frames: Array<Record<string, unknown>> } | undefined)?.frames;
+      switch (event.properties.case) {
+        case 'no list':
+          delete event.properties.$exception_list;
+          break;
+        case 'no filename':
+          // A redaction that removes paths.
+          for (const frame of frames ?? []) delete frame.filename;
+          break;
+        case 'renamed':
+          return { ...event, event: '$exception' };
+        case 'cut mid-emoji':
+          // A redaction that shortens messages: repaired, not refused.
+          list![0]!.value = `card 💳 declined`.slice(0, 6);
+          event.properties.note = `x ${lone}`;
+          break;
+      }
+      return event;
+    };
+    await withPipeline({ options: { beforeSend, onDrop: (events, reason, details) => dropped.push({ reason, details, events: events.map((e) => e.event) }) } }, async (p) => {
+      const log = p.logger('app');
+      const error = caughtError();
+      const attributes = { 'exception.type': error.name, 'exception.message': error.message, 'exception.stacktrace': error.stack };
+      for (const which of ['no list', 'no filename', 'cut mid-emoji', 'untouched']) log.emit({ timestamp: TIME, attributes: { ...attributes, case: which } });
+      log.emit({ eventName: 'plain', timestamp: TIME, attributes: { case: 'renamed' } });
+      const events = await flushValid(p);
+      assert.deepEqual(events.map((e) => e.properties.case).sort(), ['cut mid-emoji', 'untouched']);
+      for (const event of events) assert.deepEqual(cymbalProblems(event.properties), []);
+      const cut = events.find((e) => e.properties.case === 'cut mid-emoji')!;
+      assert.equal((cut.properties.$exception_list as Array<{ value: string }>)[0]!.value, 'card \ufffd');
+      assert.equal(cut.properties.note, 'x \ufffd');
+      assert.deepEqual(
+        dropped.map((d) => [d.reason, d.events, d.details]),
+        [
+          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list'],
+          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list[0].stacktrace.frames[0].filename is not a string'],
+          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list'],
+        ],
+      );
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered], [5, 5, 2]);
+      assert.deepEqual(stats.dropped, { invalid: 3 });
+      assertIdentity(stats);
+    });
+  });
+
   test('a hook mutating a resource-derived property does not leak into later events', async () => {
     const resource = resourceFromAttributes({ 'service.name': 'svc', 'app.tags': ['base'] });
     const beforeSend = (event: CaptureEvent): CaptureEvent => {
@@ -1142,7 +1236,7 @@ describe('records are not mutated', () => {
       if (nested === undefined) return event;
       nested.list.push('mutated');
       nested.map.k = 'changed';
-      if (Array.isArray(event.properties.$exception_list)) event.properties.$exception_list.length = 0;
+      if (Array.isArray(event.properties.$exception_list)) (event.properties.$exception_list[0] as { value: string }).value = 'redacted';
       event.properties.added = true;
       return event;
     };
