@@ -1,12 +1,15 @@
 // A fake PostHog capture v1 endpoint (`POST /i/v1/analytics/events`) for tests, examples and benchmarks.
 // It validates requests the way the real server does (plus a few stricter checks), records them,
-// and answers with scripted responses.
+// and answers with scripted responses. One stricter check stands for a later stage: a `$exception`
+// that error tracking could not parse gets a `drop` result here, where the real capture would
+// answer `ok` and error tracking would dead-letter it without a word.
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import zlib from 'node:zlib';
 import type { CaptureEvent, EventResult } from '../../src/capture/types.ts';
+import { cymbalProblems } from './cymbal-schema.ts';
 
 export type ResultsMap = Record<string, EventResult>;
 
@@ -337,6 +340,16 @@ export function perEventDrop(event: CaptureEvent): string | undefined {
   return undefined;
 }
 
+/** Result detail of a `$exception` error tracking would dead-letter, followed by its first problem. */
+export const EXCEPTION_DEAD_LETTER = 'exception_dead_lettered';
+
+/** Why error tracking would dead-letter this event, if it is a `$exception` it could not parse. */
+export function errorTrackingDrop(event: CaptureEvent): string | undefined {
+  if (event.event !== '$exception') return undefined;
+  const problems = cymbalProblems((event.properties ?? {}) as Record<string, unknown>);
+  return problems.length === 0 ? undefined : `${EXCEPTION_DEAD_LETTER}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
+}
+
 interface Waiter {
   n: number;
   resolve: (requests: RecordedRequest[]) => void;
@@ -650,7 +663,7 @@ function decideResults(events: CaptureEvent[], scripted: ScriptedResponse): Resu
   for (const event of events) {
     const uuid = canonicalUuid(event.uuid);
     const override = overrides.get(uuid);
-    const drop = perEventDrop(event);
+    const drop = perEventDrop(event) ?? errorTrackingDrop(event);
     if (override) results[uuid] = override;
     else if (drop !== undefined) results[uuid] = { result: 'drop', details: drop };
     else results[uuid] = { result: scripted.defaultResult ?? 'ok' };
