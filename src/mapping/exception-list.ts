@@ -35,6 +35,13 @@ export interface ExceptionListOptions {
   moduleBase?: string;
 }
 
+/**
+ * Error tracking keeps at most this much of a value and of a type (in UTF-8 bytes), cut with "...".
+ * Longer ones are cut here, the same way: what more was sent would only make the event too large.
+ */
+const MAX_VALUE_CHARS = 10_000;
+const MAX_TYPE_CHARS = 255;
+
 /** Frames kept per exception, those nearest the throw (posthog-node keeps as many). */
 export const MAX_FRAMES = 50;
 /** Entries in one list, the exception and everything linked to it (posthog-node's bound too). */
@@ -66,8 +73,8 @@ export function buildExceptionList(exc: ExceptionAttributes, handled: boolean = 
     const header = tree === undefined ? undefined : parseHeader(tree.header);
     const paths = pathsOf(options);
     const root: PostHogException = {
-      type: textOf(exc?.type) ?? header?.type ?? 'Error',
-      value: textOf(exc?.message) ?? header?.message ?? '',
+      type: cut(textOf(exc?.type) ?? header?.type ?? 'Error', MAX_TYPE_CHARS),
+      value: cut(textOf(exc?.message) ?? header?.message ?? '', MAX_VALUE_CHARS),
       mechanism: rootMechanism,
     };
     const list = [withFrames(root, tree, paths)];
@@ -100,8 +107,8 @@ function appendLinked(list: PostHogException[], node: StackNode, parentId: numbe
     const synthetic = child.literal !== undefined;
     const header = synthetic ? undefined : parseHeader(child.header);
     const entry: PostHogException = {
-      type: header?.type ?? 'Error',
-      value: child.literal ?? header?.message ?? child.header.join('\n').trim(),
+      type: cut(header?.type ?? 'Error', MAX_TYPE_CHARS),
+      value: cut(child.literal ?? header?.message ?? child.header.join('\n').trim(), MAX_VALUE_CHARS),
       mechanism: { type: 'chained', source, synthetic, exception_id: id, parent_id: parentId },
     };
     list.push(withFrames(entry, child, paths));
@@ -158,6 +165,15 @@ function workingDirectory(): string | undefined {
     // The directory was removed: paths stay absolute.
     return undefined;
   }
+}
+
+/** At most `max` UTF-16 units, ending in "..." when cut; never half a surrogate pair. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 3;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}...`;
 }
 
 function textOf(v: unknown): string | undefined {

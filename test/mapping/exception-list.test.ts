@@ -241,6 +241,20 @@ test('a 1 MB stack is read in part and never takes pathological time; odd lines 
   assert.equal(parseV8StackTrace('Error: x\r\n    at fn (/a.js:1:2)\r\n    at g (/b.js:3:4)\r\n').length, 2);
 });
 
+test('a huge message or type is cut where error tracking cuts it, so the $exception is not too large to send', () => {
+  const [entry] = buildExceptionList({ type: 'T'.repeat(1000), message: 'm'.repeat(3_000_000) });
+  assert.equal(entry?.value, `${'m'.repeat(9_997)}...`);
+  assert.equal(entry?.type, `${'T'.repeat(252)}...`);
+  // Never in the middle of a surrogate pair.
+  const emoji = buildExceptionList({ message: '💥'.repeat(6_000) })[0]!.value;
+  assert.ok(emoji.length <= 10_000 && emoji.endsWith('...'));
+  assert.ok((emoji as unknown as { isWellFormed(): boolean }).isWellFormed());
+  // Headers read from a stack are cut the same way; short ones are kept whole.
+  assert.equal(buildExceptionList({ stacktrace: `Error: ${'h'.repeat(20_000)}\n    at f (/a.js:1:1)` })[0]?.value.length, 10_000);
+  assert.equal(buildExceptionList({ type: 'T'.repeat(255), message: 'm'.repeat(10_000) })[0]?.value.length, 10_000);
+  assert.equal(buildExceptionList({ type: 'T'.repeat(255) })[0]?.type.length, 255);
+});
+
 test('exceptionLevelFromSeverity covers every range', () => {
   const expected: Array<[number | undefined, string]> = [
     [undefined, 'error'],

@@ -146,6 +146,15 @@ test('$exception always has a non-empty $exception_list: from the attributes, th
   assert.deepEqual(cymbalProblems({ $exception_list: list({ attributes: { $exception_list: [{ type: 5 }] } }) }), []);
 });
 
+test('a $exception with a 3 MB message stays small enough to send: its value is cut as error tracking cuts it', () => {
+  const outcome = mapRecord(recordOf({ attributes: { 'exception.type': 'Error', 'exception.message': 'm'.repeat(3_000_000), 'exception.stacktrace': STACK } }), SETTINGS, NOW);
+  const [event] = mapped(outcome);
+  assert.equal(event?.event, '$exception');
+  assert.ok((outcome as Extract<MappingOutcome, { kind: 'mapped' }>).events[0]!.json.length < 20_000);
+  assert.equal((event?.properties.$exception_list as Array<{ value: string }>)[0]?.value.length, 10_000);
+  assert.deepEqual(cymbalProblems(event!.properties), []);
+});
+
 test('error-tracking properties set by attributes have the types error tracking reads; a $exception never fails on them', () => {
   const attributes = {
     'exception.message': 'boom',
