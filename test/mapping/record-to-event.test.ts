@@ -325,6 +325,36 @@ test('lone surrogates: typed fields and property strings go out well-formed; esc
   assert.equal(event?.properties.pair, 'an emoji 🎉 stays');
 });
 
+test('generated strings with lone surrogates, wherever a typed field can come from: every typed field goes out well-formed', () => {
+  let seed = 7;
+  const next = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const pieces = ['a', 'é', '💥', '\ud83d', '\udca5', '\ud800\ud800', '\\ud800', ' ', '$', '_', '"', '\u0000'];
+  const text = (): string => Array.from({ length: 1 + Math.floor(next() * 8) }, () => pieces[Math.floor(next() * pieces.length)]).join('');
+  const wellFormed = (value: unknown): boolean => typeof value !== 'string' || (value as unknown as { isWellFormed(): boolean }).isWellFormed();
+  for (let i = 0; i < 300; i++) {
+    const idKey = ['posthog.distinct_id', 'posthogDistinctId', 'user.id', 'enduser.id'][i % 4]!;
+    const cases: Array<[string, Emitted, RecordOrigin | undefined]> = [
+      ['attributes', { eventName: text(), attributes: { [idKey]: text(), 'posthog.session_id': text(), 'posthog.window_id': text(), 'posthog.product_tour_id': text(), 'exception.message': text() } }, undefined],
+      ['request identity', { eventName: text() }, { identity: { distinctId: text(), sessionId: text(), windowId: text() } }],
+      ['group', { eventName: '$groupidentify', attributes: { $group_type: text(), $group_key: text() } }, undefined],
+    ];
+    for (const [what, logRecord, origin] of cases) {
+      const outcome = mapRecord(recordOf(logRecord), SETTINGS, NOW, origin);
+      if (outcome.kind === 'invalid') continue;
+      for (const event of outcome.events) {
+        const sent = JSON.parse(event.json) as CaptureEvent;
+        for (const field of ['event', 'distinct_id', 'session_id', 'window_id'] as const) assert.ok(wellFormed(sent[field]), `${what}: ${field} ${JSON.stringify(sent[field])}`);
+        assert.ok(wellFormed(sent.options.product_tour_id), what);
+        assert.ok(!/\\ud[89a-f][0-9a-f]{2}/i.test(event.json.replace(/\\\\/g, '')), `${what}: no lone surrogate escape in ${event.json}`);
+        if (sent.event === '$exception') assert.deepEqual(cymbalProblems(sent.properties), [], what);
+      }
+    }
+  }
+});
+
 test('recordToEvent gives the first event, and throws for a record PostHog would discard', () => {
   assert.equal(recordToEvent(recordOf({ eventName: 'e', attributes: { 'exception.message': 'x' } }), SETTINGS, NOW).event, 'e');
   assert.throws(() => recordToEvent(recordOf({ eventName: '$identify' }), SETTINGS, NOW), /without a distinct id/);
