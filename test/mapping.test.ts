@@ -383,6 +383,25 @@ describe('exceptions', () => {
     });
   });
 
+  test('a distinct id over 200 bytes: capture drops the pair, they are counted with its reason, the rest of the batch goes', async () => {
+    const dropped: Array<[string, string | undefined, string[]]> = [];
+    await withPipeline({ options: { onDrop: (events, reason, details) => dropped.push([reason, details, events.map((e) => e.event)]) } }, async (p) => {
+      // 101 characters, 202 bytes: capture counts bytes.
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'é'.repeat(101), 'exception.message': 'gateway down' } });
+      p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
+      const events = await flushValid(p);
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['plain'],
+      );
+      assert.deepEqual(dropped, [['server_drop', 'distinct_id_too_large', ['refund_failed', '$exception']]]);
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [2, 3, 1, 0]);
+      assert.deepEqual(stats.dropped, { server_drop: 2 });
+      assertIdentity(stats);
+    });
+  });
+
   test('a linked pair in a dry run: both printed, both counted as dry_run', async () => {
     const lines: string[] = [];
     await withPipeline({ options: { dryRun: true }, internals: { print: (line) => lines.push(line) } }, async (p) => {
