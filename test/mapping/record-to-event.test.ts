@@ -215,6 +215,25 @@ test('$identify, $create_alias and $merge_dangerously without a distinct id are 
   assert.equal(map({ eventName: '$identify' }, { identity: { distinctId: 'from-request' } })[0]?.distinct_id, 'from-request');
 });
 
+test('person and group events with a distinct id capture treats as a placeholder are refused: ingestion would discard them', () => {
+  // Capture turns person processing off for these ids (trimmed, in any case), and ingestion then drops person events.
+  for (const id of ['null', ' Undefined ', 'anonymous', '0', '[object Object]', '00000000-0000-0000-0000-000000000000', 'NaN', 'guest', 'distinct_id', 'email']) {
+    for (const event of ['$identify', '$create_alias', '$merge_dangerously']) {
+      const reason = invalidReason({ eventName: event, attributes: { 'posthog.distinct_id': id } });
+      assert.match(reason, /is a placeholder id PostHog does not process persons for/, `${event} ${id}`);
+    }
+    // A $groupidentify is about its group: it takes the group's own id, or is refused without one.
+    assert.equal(map({ eventName: '$groupidentify', attributes: { 'posthog.distinct_id': id, $group_type: 'company', $group_key: 'acme' } })[0]?.distinct_id, '$company_acme');
+    assert.match(invalidReason({ eventName: '$groupidentify', attributes: { 'posthog.distinct_id': id } }), /placeholder/);
+    // Other events go: capture accepts them, with person processing off.
+    assert.equal(map({ eventName: 'signed_up', attributes: { 'posthog.distinct_id': id } })[0]?.distinct_id, id);
+  }
+  // A number 0 is the id "0" too.
+  assert.match(invalidReason({ eventName: '$identify', attributes: { 'user.id': 0 } }), /placeholder/);
+  // Ids that only look alike are fine.
+  for (const id of ['null-user', 'user-0', 'anonymous1']) assert.equal(map({ eventName: '$identify', attributes: { 'posthog.distinct_id': id } })[0]?.distinct_id, id);
+});
+
 test('$groupidentify without a distinct id is sent as $<group_type>_<group_key>, as posthog-node does', () => {
   const [event] = map({ eventName: '$groupidentify', attributes: { $group_type: 'company', $group_key: 'acme', $group_set: { plan: 'pro' } } });
   assert.equal(event?.distinct_id, '$company_acme');
