@@ -191,6 +191,23 @@ describe('valid requests', () => {
     );
   });
 
+  test('a person or group event ingestion would discard gets a drop result', async () => {
+    const events = [
+      makeEvent({ event: '$identify', distinct_id: 'u-1', options: { process_person_profile: false } }),
+      makeEvent({ event: '$groupidentify', distinct_id: ' Anonymous ' }),
+      makeEvent({ event: '$create_alias', distinct_id: 'null' }),
+      makeEvent({ event: '$identify', distinct_id: 'u-1' }),
+      // Not a person event: accepted, with person processing off.
+      makeEvent({ event: 'signed_up', distinct_id: 'null', options: { process_person_profile: false } }),
+    ];
+    const res = await send(server, { body: makeBody(events) });
+    const { results } = (await res.json()) as { results: Record<string, { result: string; details?: string }> };
+    assert.deepEqual(
+      events.map((e) => results[e.uuid]?.details ?? results[e.uuid]?.result),
+      ['person_event_discarded: person processing is off', 'person_event_discarded: placeholder distinct id " Anonymous "', 'person_event_discarded: placeholder distinct id "null"', 'ok', 'ok'],
+    );
+  });
+
   test('results are keyed by the canonical lower-case uuid', async () => {
     const event = makeEvent({ uuid: randomUUID().toUpperCase() });
     const res = await send(server, { body: makeBody([event]) });

@@ -1,8 +1,8 @@
 // A fake PostHog capture v1 endpoint (`POST /i/v1/analytics/events`) for tests, examples and benchmarks.
 // It validates requests the way the real server does (plus a few stricter checks), records them,
-// and answers with scripted responses. One stricter check stands for a later stage: a `$exception`
-// that error tracking could not parse gets a `drop` result here, where the real capture would
-// answer `ok` and error tracking would dead-letter it without a word.
+// and answers with scripted responses. Two stricter checks stand for later stages: a `$exception`
+// that error tracking could not parse, and a person or group event ingestion would discard, get a
+// `drop` result here, where the real capture answers `ok` and the event is lost without a word.
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -350,6 +350,28 @@ export function errorTrackingDrop(event: CaptureEvent): string | undefined {
   return problems.length === 0 ? undefined : `${EXCEPTION_DEAD_LETTER}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
 }
 
+/** Result detail of a person or group event ingestion would discard. */
+export const PERSON_EVENT_DISCARDED = 'person_event_discarded';
+const PERSON_EVENTS = new Set(['$identify', '$create_alias', '$merge_dangerously', '$groupidentify']);
+/** Capture's ILLEGAL_DISTINCT_IDS: it turns person processing off for them (trimmed, any case). */
+const ILLEGAL_DISTINCT_IDS = new Set(
+  '0|00000000-0000-0000-0000-000000000000|[object object]|anonymous|anonymous-user|backend|distinct_id|distinctid|email|false|guest|id|nan|none|not_authenticated|null|system|true|undefined|user'.split('|'),
+);
+
+/**
+ * Why ingestion would discard this person or group event, if it would: without person processing
+ * (turned off by the event, or by capture for a placeholder id) it drops them with a warning the
+ * sender never sees. The real capture answers ok; this server answers drop.
+ */
+export function ingestionDrop(event: CaptureEvent): string | undefined {
+  if (!PERSON_EVENTS.has(event.event)) return undefined;
+  const options = (event.options ?? {}) as Record<string, unknown>;
+  const off = options.process_person_profile;
+  if (off === false || off === 0 || (typeof off === 'string' && ['false', '0'].includes(off.trim().toLowerCase()))) return `${PERSON_EVENT_DISCARDED}: person processing is off`;
+  if (ILLEGAL_DISTINCT_IDS.has(event.distinct_id.trim().toLowerCase())) return `${PERSON_EVENT_DISCARDED}: placeholder distinct id ${JSON.stringify(event.distinct_id)}`;
+  return undefined;
+}
+
 interface Waiter {
   n: number;
   resolve: (requests: RecordedRequest[]) => void;
@@ -663,7 +685,7 @@ function decideResults(events: CaptureEvent[], scripted: ScriptedResponse): Resu
   for (const event of events) {
     const uuid = canonicalUuid(event.uuid);
     const override = overrides.get(uuid);
-    const drop = perEventDrop(event) ?? errorTrackingDrop(event);
+    const drop = perEventDrop(event) ?? errorTrackingDrop(event) ?? ingestionDrop(event);
     if (override) results[uuid] = override;
     else if (drop !== undefined) results[uuid] = { result: 'drop', details: drop };
     else results[uuid] = { result: scripted.defaultResult ?? 'ok' };
