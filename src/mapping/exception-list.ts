@@ -72,9 +72,10 @@ export function buildExceptionList(exc: ExceptionAttributes, handled: boolean = 
     const tree = stack === undefined ? undefined : parseStackText(stack);
     const header = tree === undefined ? undefined : parseHeader(tree.header);
     const paths = pathsOf(options);
+    const message = textOf(exc?.message);
     const root: PostHogException = {
-      type: cut(textOf(exc?.type) ?? header?.type ?? 'Error', MAX_TYPE_CHARS),
-      value: cut(textOf(exc?.message) ?? header?.message ?? '', MAX_VALUE_CHARS),
+      type: cut(reportedType(textOf(exc?.type), header, message), MAX_TYPE_CHARS),
+      value: cut(message ?? header?.message ?? '', MAX_VALUE_CHARS),
       mechanism: rootMechanism,
     };
     const list = [withFrames(root, tree, paths)];
@@ -83,6 +84,21 @@ export function buildExceptionList(exc: ExceptionAttributes, handled: boolean = 
   } catch {
     return [{ type: 'Error', value: '', mechanism: rootMechanism }];
   }
+}
+
+/** An error code as Node and undici write them: `ENOENT`, `ERR_OUT_OF_RANGE`, `UND_ERR_SOCKET`. */
+const ERROR_CODE = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * The exception's type as posthog-node reports it: the error's name. OpenTelemetry's
+ * `span.recordException` puts the error's `code` in `exception.type` when it has one; when the stack
+ * header is that same error's (same message), its name is taken instead, so the issue is the one
+ * posthog-node opens for it.
+ */
+function reportedType(given: string | undefined, header: { type: string; message: string } | undefined, message: string | undefined): string {
+  if (given === undefined) return header?.type ?? 'Error';
+  if (header !== undefined && message !== undefined && header.type !== given && header.message === message && ERROR_CODE.test(given)) return header.type;
+  return given;
 }
 
 /** OTel SeverityNumber (0..24) → PostHog $exception_level. 21–24 fatal, 17–20 error, 13–16 warning, 9–12 info, 1–8 debug, undefined/0 → 'error'. */

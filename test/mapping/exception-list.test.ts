@@ -241,6 +241,17 @@ test('a 1 MB stack is read in part and never takes pathological time; odd lines 
   assert.equal(parseV8StackTrace('Error: x\r\n    at fn (/a.js:1:2)\r\n    at g (/b.js:3:4)\r\n').length, 2);
 });
 
+test('an error code OpenTelemetry put in place of the name gives way to the name in the stack, as posthog-node reports it', () => {
+  const typeOf = (type: string, message: string, stacktrace: string): string | undefined => buildExceptionList({ type, message, stacktrace })[0]?.type;
+  const fs = "Error: ENOENT: no such file or directory, open '/x'\n    at open (node:fs:1:1)";
+  assert.equal(typeOf('ENOENT', "ENOENT: no such file or directory, open '/x'", fs), 'Error');
+  assert.equal(typeOf('ERR_OUT_OF_RANGE', 'out of range', 'RangeError [ERR_OUT_OF_RANGE]: out of range\n    at f (/a.js:1:1)'), 'RangeError');
+  // A type that is no code, or a stack of another error, is kept.
+  assert.equal(typeOf('PaymentDeclined', 'card declined', 'Error: card declined\n    at f (/a.js:1:1)'), 'PaymentDeclined');
+  assert.equal(typeOf('ENOENT', 'another message', fs), 'ENOENT');
+  assert.equal(typeOf('ENOENT', "ENOENT: no such file or directory, open '/x'", '    at f (/a.js:1:1)'), 'ENOENT');
+});
+
 test('a huge message or type is cut where error tracking cuts it, so the $exception is not too large to send', () => {
   const [entry] = buildExceptionList({ type: 'T'.repeat(1000), message: 'm'.repeat(3_000_000) });
   assert.equal(entry?.value, `${'m'.repeat(9_997)}...`);
