@@ -17,6 +17,7 @@ import { EventDelivery } from './event-delivery.ts';
 import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
 import { exceptionPropertiesProblem } from './mapping/exception-shape.ts';
+import { refusedReturnedPersonEvent } from './mapping/person-events.ts';
 import { withWellFormedFields, withWellFormedProperties } from './mapping/well-formed.ts';
 import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './span-event-record.ts';
@@ -260,6 +261,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     // `options` may be left out, as the protocol allows; the wire layer always sends an object.
     const options = typeof result.options === 'object' && result.options !== null ? result.options : {};
     const final = withWellFormedFields(uuid === result.uuid && options === result.options ? result : { ...result, uuid, options });
+    // Ingestion would discard a person event without person processing, and say nothing.
+    const person = refusedReturnedPersonEvent(final);
+    if (person !== undefined) return 'invalid' in person ? { invalid: `beforeSend returned ${person.invalid}`, returned: final } : { event: { ...final, distinct_id: person.distinctId } };
     if (final.event !== '$exception') return { event: final };
     // Error tracking would dead-letter a $exception it cannot read, and say nothing: refused here instead.
     const exception = withWellFormedProperties(final);

@@ -1209,6 +1209,31 @@ describe('beforeSend', () => {
     });
   });
 
+  test('a person event the hook makes one ingestion would discard is refused as invalid; a group event takes its group id', async () => {
+    const dropped: Array<[string, string | undefined]> = [];
+    // A privacy hook that turns person processing off everywhere, and one that blanks the user.
+    const beforeSend = (event: CaptureEvent): CaptureEvent =>
+      event.event === '$groupidentify' ? { ...event, distinct_id: 'null' } : { ...event, options: { ...event.options, process_person_profile: 'false' as never } };
+    await withPipeline({ options: { beforeSend, onDrop: (events, reason, details) => dropped.push([`${reason} ${events[0]?.event}`, details]) } }, async (p) => {
+      const log = p.logger('app');
+      log.emit({ eventName: '$identify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
+      log.emit({ eventName: '$groupidentify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1', $group_type: 'company', $group_key: 'acme' } });
+      log.emit({ eventName: 'signed_up', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
+      const events = await flushValid(p);
+      assert.deepEqual(
+        events.map((e) => [e.event, e.distinct_id]),
+        [
+          ['$groupidentify', '$company_acme'],
+          ['signed_up', 'u-1'],
+        ],
+      );
+      assert.deepEqual(dropped, [['invalid $identify', 'beforeSend returned $identify with posthog.process_person_profile false: PostHog discards person and group events without person processing']]);
+      const stats = p.processor.getStats();
+      assert.deepEqual(stats.dropped, { invalid: 1 });
+      assertIdentity(stats);
+    });
+  });
+
   test('a hook mutating a resource-derived property does not leak into later events', async () => {
     const resource = resourceFromAttributes({ 'service.name': 'svc', 'app.tags': ['base'] });
     const beforeSend = (event: CaptureEvent): CaptureEvent => {

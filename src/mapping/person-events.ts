@@ -76,3 +76,15 @@ function groupPart(attributes: Readonly<Record<string, unknown>>, key: string): 
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return undefined;
 }
+
+/**
+ * {@link refusedPersonEvent} for an event a `beforeSend` hook returned: its options may hold what
+ * capture coerces (`"false"`, `0`), and an empty distinct id is none.
+ */
+export function refusedReturnedPersonEvent(event: { event: string; distinct_id: string; properties: Record<string, unknown>; options: CaptureEventOptions }): PersonEventCheck | undefined {
+  if (!PERSON_EVENTS.has(event.event)) return undefined;
+  const off = event.options.process_person_profile as unknown;
+  const disabled = off === false || off === 0 || (typeof off === 'string' && ['false', '0'].includes(off.trim().toLowerCase()));
+  const id = event.distinct_id.trim() === '' ? undefined : event.distinct_id;
+  return refusedPersonEvent(event.event, event.properties, id, disabled ? { process_person_profile: false } : {});
+}
