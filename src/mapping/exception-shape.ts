@@ -70,7 +70,7 @@ function frameProblem(frame: unknown): string | undefined {
   }
   for (const key of ['pre_context', 'post_context']) {
     const lines = frame[key];
-    if (lines !== undefined && !(Array.isArray(lines) && lines.every(isString))) return `.${key} is not a list of strings`;
+    if (lines !== undefined && !isStringList(lines)) return `.${key} is not a list of strings`;
   }
   return undefined;
 }
@@ -82,6 +82,13 @@ function optional(value: unknown, check: (value: unknown) => boolean): boolean {
 
 function isString(value: unknown): boolean {
   return typeof value === 'string';
+}
+
+/** A list of strings, holes included (JSON writes them as null): `every` would skip them. */
+function isStringList(value: unknown): boolean {
+  if (!Array.isArray(value)) return false;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return false;
+  return true;
 }
 
 function isBoolean(value: unknown): boolean {

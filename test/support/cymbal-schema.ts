@@ -16,8 +16,15 @@ const MAX_LIST_DEPTH = 64;
 /** Frame platforms cymbal knows (`RawFrame`'s tags). Only `node:javascript` frames are checked field by field. */
 const KNOWN_PLATFORMS = new Set(['python', 'ruby', 'web:javascript', 'node:javascript', 'go', 'php', 'hermes', 'java', 'dart', 'apple', 'native', 'rust', 'custom', 'javascript']);
 
-/** Every reason cymbal could not parse these properties; empty when it can. */
-export function cymbalProblems(properties: Record<string, unknown>): string[] {
+/** Every reason cymbal could not parse these properties, as they go on the wire; empty when it can. */
+export function cymbalProblems(given: Record<string, unknown>): string[] {
+  let properties: Record<string, unknown>;
+  try {
+    // What is sent: undefined members left out, holes in arrays as null.
+    properties = JSON.parse(JSON.stringify(given)) as Record<string, unknown>;
+  } catch (error) {
+    return [`the properties are not JSON: ${String(error)}`];
+  }
   const problems: string[] = [];
   // cymbal parses the event's properties JSON as a whole: one lone-surrogate escape anywhere fails it.
   checkWellFormed(properties, 'properties', problems, 0);
