@@ -124,9 +124,8 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
     windowId: sessionOrWindowId(attributes, WINDOW_ID_KEYS, identity?.windowId, UUIDV7_WINDOW_ID_KEYS),
   };
   const personKey = identified ? distinctId : '';
-  const uuid =
-    canonicalUuid(readAttribute(attributes, POSTHOG_UUID)) ??
-    (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
+  const givenUuid = canonicalUuid(readAttribute(attributes, POSTHOG_UUID));
+  const uuid = givenUuid ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
   const events = [encodeEvent(event, uuid, common, text)];
 
   if (linkedException) {
@@ -138,7 +137,13 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
     linked = withMember(linked, LINKED_EVENT_UUID, `"${uuid}"`);
     // The links are written last and must win over attributes of the same name.
     linked = dedupeMembers(linked);
-    const linkedUuid = settings.deterministicUuids ? deterministicUuid(record, '$exception', origin?.index ?? 0, `{${linked}}`, personKey) : uuidv7(timeMillis);
+    // A uuid given for the event is meant to dedupe it: its $exception dedupes with it.
+    const linkedUuid =
+      givenUuid !== undefined
+        ? uuidFromHash(createHash('sha256').update(`${givenUuid}|$exception`).digest())
+        : settings.deterministicUuids
+          ? deterministicUuid(record, '$exception', origin?.index ?? 0, `{${linked}}`, personKey)
+          : uuidv7(timeMillis);
     events.push(encodeEvent('$exception', linkedUuid, common, linked));
   }
   return { kind: 'mapped', events, unconvertible: tally.unconvertible };

@@ -99,6 +99,21 @@ test('a named event with exception attributes keeps its name; a $exception linke
   assert.deepEqual(mapped(mapRecord(record, settings, NOW)).map((e) => e.uuid), first);
 });
 
+test('a named event with a posthog.uuid: its linked $exception gets a uuid derived from it, the same on every export', () => {
+  const logRecord: Emitted = { eventName: 'checkout_failed', attributes: { 'posthog.uuid': '0190F3C4-AAAA-7BBB-8CCC-0123456789AB', 'exception.message': 'declined' } };
+  const [named, exception] = map(logRecord);
+  assert.equal(named?.uuid, '0190f3c4-aaaa-7bbb-8ccc-0123456789ab');
+  assert.equal(exception?.properties[LINKED_EVENT_UUID], named?.uuid);
+  assert.notEqual(exception?.uuid, named?.uuid);
+  // Exported again (a second processor, a replay): PostHog dedupes both events.
+  assert.deepEqual(
+    map(logRecord).map((e) => e.uuid),
+    [named?.uuid, exception?.uuid],
+  );
+  // Another given uuid, another exception uuid.
+  assert.notEqual(map({ ...logRecord, attributes: { ...logRecord.attributes, 'posthog.uuid': '0190f3c4-aaaa-7bbb-8ccc-0123456789ac' } })[1]?.uuid, exception?.uuid);
+});
+
 test('a link property an attribute also sets is the link', () => {
   const [named, exception] = map({ eventName: 'e', attributes: { 'exception.message': 'x', [LINKED_EVENT_NAME]: 'mine', [LINKED_EVENT_UUID]: 'mine' } }) as [CaptureEvent, CaptureEvent];
   assert.equal(named.properties[LINKED_EVENT_NAME], 'mine');
