@@ -97,7 +97,7 @@ async function runSmoke({ posthog, api, sdkLogs, resources, TracerProvider, Fake
     assert.deepEqual(logRest, []);
     assert.equal(logEntry.type, 'TypeError');
     assert.equal(logEntry.value, 'card declined');
-    assert.deepEqual(logEntry.mechanism, { type: 'generic', handled: true, synthetic: false });
+    assert.deepEqual(logEntry.mechanism, { type: 'generic', handled: true, synthetic: false, exception_id: 0 });
     assert.deepEqual(
       logEntry.stacktrace.frames.map((f) => [f.function, f.lineno]),
       [['main', 3], ['pay', 10]],

@@ -10,7 +10,7 @@
 // --rate             records emitted per second during the outage
 // --outage-seconds   how long the server answers 503
 // --recover-seconds  the longest wait for the backlog to drain after recovery
-// --max-attempts     the processor's maxAttempts (default: the library's, 4)
+// --max-attempts     the processor's maxAttempts (default: the library's, 25)
 // --timeout-ms       the processor's timeoutMillis (default: the library's, 10000)
 // --spool            also spool waiting events to a temporary directory
 //
@@ -23,8 +23,8 @@ import { parseArgs } from 'node:util';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { PostHogLogRecordProcessorOptions } from '../src/config/options.ts';
-import { totalDropped } from '../src/delivery-stats.ts';
-import type { PostHogStats } from '../src/delivery-stats.ts';
+import { totalDropped } from '../src/delivery/ledger.ts';
+import type { PostHogStats } from '../src/delivery/ledger.ts';
 import { PostHogLogRecordProcessor } from '../src/log-record-processor.ts';
 import { FakeCaptureServer } from '../test/support/fake-capture-server.ts';
 
@@ -56,6 +56,7 @@ const recoverSeconds = positive('recover-seconds', values['recover-seconds'])!;
 const maxAttempts = positive('max-attempts', values['max-attempts']);
 const timeoutMillis = positive('timeout-ms', values['timeout-ms']);
 const MB = 1024 * 1024;
+let phase: 'outage' | 'recovery' = 'outage';
 
 const server = await FakeCaptureServer.start();
 server.setDefault({ status: 503 });
@@ -74,10 +75,17 @@ const stored = new Set<string>();
 let storedRaw = 0;
 let requestsSeen = 0;
 let answered503 = 0;
+/** Requests the server saw, by phase. */
+const requestsIn = { outage: 0, recovery: 0 };
+/** The highest attempt seen per request id: with no 413 splits, also the most requests that carried one event. */
+const attemptsPerRequest = new Map<string, number>();
 function harvest(): void {
   for (const request of server.requests) {
     requestsSeen++;
+    requestsIn[phase]++;
     if (request.responseStatus === 503) answered503++;
+    const id = String(request.headers['posthog-request-id']);
+    attemptsPerRequest.set(id, Math.max(attemptsPerRequest.get(id) ?? 0, Number(request.headers['posthog-attempt'])));
     if (request.results === undefined) continue;
     for (const event of request.events) {
       const result = request.results[event.uuid.toLowerCase()]?.result;
@@ -98,7 +106,6 @@ interface Sample {
 }
 const samples: Sample[] = [];
 const started = performance.now();
-let phase: Sample['phase'] = 'outage';
 const sampler = setInterval(() => {
   harvest();
   const m = process.memoryUsage();
@@ -125,6 +132,7 @@ const load = setInterval(() => {
 
 await new Promise((resolve) => setTimeout(resolve, outageSeconds * 1000));
 clearInterval(load);
+harvest();
 const atRecovery = processor.getStats();
 phase = 'recovery';
 server.setDefault({});
@@ -164,6 +172,9 @@ const rows: Array<[string, string]> = [
   ['retry-buffered at recovery', String(atRecovery.retryBuffered)],
   ['drain time (s)', drainMs === undefined ? `not drained within ${recoverSeconds} s` : (drainMs / 1000).toFixed(2)],
   ['requests (client) / seen by server', `${final.requests} / ${requestsSeen} (${answered503} answered 503)`],
+  ['requests per minute during the outage', (requestsIn.outage / (outageSeconds / 60)).toFixed(0)],
+  ['requests during recovery', String(requestsIn.recovery)],
+  ['request ids / most attempts of one', `${attemptsPerRequest.size} / ${Math.max(0, ...attemptsPerRequest.values())}`],
   ['retries', String(final.retries)],
   ['selected', String(final.selected)],
   ['delivered', String(final.delivered)],

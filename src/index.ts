@@ -1,10 +1,10 @@
 // First, before any dependency loads: a clear error on a Node.js version that is too old.
-import './node-version.ts';
+import './runtime/node-version.ts';
 export { PostHogLogRecordExporter, PostHogExportError } from './log-record-exporter.ts';
 export { PostHogLogRecordProcessor } from './log-record-processor.ts';
 export { PostHogSpanEventProcessor, type PostHogSpanEventProcessorOptions } from './span-event-processor.ts';
 export type { PostHogExporterOptions, PostHogLogRecordProcessorOptions, PostHogEvent, ResourcePropertiesRule } from './config/options.ts';
-export type { PostHogStats } from './delivery-stats.ts';
+export type { PostHogStats } from './delivery/ledger.ts';
 export type { Compression, DropReason, CaptureEventOptions } from './capture/types.ts';
 export { VERSION } from './version.ts';
 export {

@@ -1,27 +1,28 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { CaptureClient, captureEndpoint } from './capture/capture-client.ts';
-import { systemClock, type Clock } from './capture/clock.ts';
+import { systemClock, type Clock } from './shared/clock.ts';
 import { eventJson, plainEvent } from './capture/encoded-event.ts';
-import type { CaptureTransport } from './capture/transport.ts';
+import type { CaptureTransport } from './transport/transport.ts';
 import type { CaptureEvent, DropReason } from './capture/types.ts';
-import { TimeSlicer } from './capture/time-slice.ts';
-import { canonicalUuid } from './capture/uuid.ts';
+import { TimeSlicer } from './shared/time-slice.ts';
+import { canonicalUuid } from './shared/uuid.ts';
 import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
 import { reportIfWaiting, reportResolution } from './config/report.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
-import { ExportCounters, type PostHogStats } from './delivery-stats.ts';
-import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics.ts';
-import { EventDelivery } from './event-delivery.ts';
+import { DeliveryLedger, type PostHogStats } from './delivery/ledger.ts';
+import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
+import { EventDelivery } from './delivery/event-delivery.ts';
 import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
 import { exceptionPropertiesProblem } from './mapping/exception-shape.ts';
 import { refusedReturnedPersonEvent } from './mapping/person-events.ts';
 import { withWellFormedFields, withWellFormedProperties } from './mapping/well-formed.ts';
 import { recordIdentity } from './request-identity.ts';
-import { SpanEventLogRecord } from './span-event-record.ts';
-import { Spool } from './spool.ts';
+import { SpanEventLogRecord } from './selection/span-event-record.ts';
+import { Spool } from './delivery/spool.ts';
+import type { DeliveryHealth } from './delivery/health.ts';
 import { VERSION } from './version.ts';
 
 export const SDK_INFO = `opentelemetry-exporter-posthog/${VERSION}`;
@@ -65,11 +66,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _delivery: EventDelivery | undefined;
   private readonly _clock: Clock;
   private readonly _mapping: MappingSettings;
-  private readonly _counters = new ExportCounters();
+  private readonly _ledger = new DeliveryLedger();
   private readonly _dropWarnings: DropWarnings;
   private readonly _unconvertible: UnconvertibleValueWarnings;
-  /** Events beyond one per record (a named event's linked $exception): `selected` counts events. */
-  private _extraEvents = 0;
   private readonly _print: (line: string) => void;
   private _shutdownPromise: Promise<void> | undefined;
   /** One slicer for every export and resend: concurrent ones hold the event loop one slice at a time. */
@@ -118,13 +117,12 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     this._delivery = new EventDelivery({
       client: this._client,
       clock: this._clock,
-      counters: this._counters,
+      ledger: this._ledger,
       sendTimeoutMillis: this.exportDeadlineMillis,
       flushTimeoutMillis: c.flushTimeoutMillis,
-      retryInitialDelayMillis: c.retryInitialDelayMillis,
       retryBuffer: { maxEvents: c.retryBufferMaxEvents, maxBytes: c.retryBufferMaxBytes, maxAgeMillis: c.retryBufferMaxAgeMillis },
       slicer: this._slicer,
-      ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes }) } : {}),
+      ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes, onProblem: (message) => logger.warn(this._redact(message)) }) } : {}),
       onDrop: (reason, events, details, count) => this._reportDrop(reason, events, details, count),
     });
   }
@@ -148,8 +146,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     try {
       reportIfWaiting(this._resolution);
       if (this._shutdownPromise !== undefined) {
-        this._counters.received += records.length;
-        this._counters.drop('shutdown', records.length);
+        this._ledger.take(records.length);
+        this._ledger.drop('shutdown', records.length);
         this._reportDrop('shutdown', [], 'export called after shutdown', records.length);
         finish({ code: ExportResultCode.FAILED, error: new Error('PostHogLogRecordExporter is shut down') });
         return;
@@ -168,12 +166,12 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   private async _export(records: readonly ReadableLogRecord[]): Promise<ExportResult> {
     const now = this._clock.now();
+    this._ledger.take(records.length);
     const events: CaptureEvent[] = [];
     const dropped = new Map<DropReason, number>();
     let extraEvents = 0;
     const localDrop = (reason: DropReason, event: CaptureEvent | undefined, details: string): void => {
-      this._counters.received++;
-      this._counters.drop(reason, 1);
+      this._ledger.drop(reason, 1);
       dropped.set(reason, (dropped.get(reason) ?? 0) + 1);
       this._reportDrop(reason, event ? [event] : [], details, 1);
     };
@@ -186,7 +184,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
         localDrop('invalid', undefined, outcome.reason);
         continue;
       }
-      this._extraEvents += outcome.events.length - 1;
+      // A named event's linked $exception: `selected` counts events.
+      if (outcome.events.length > 1) this._ledger.derive(outcome.events.length - 1);
       extraEvents += outcome.events.length - 1;
       for (const event of outcome.events) {
         if (this._config.beforeSend === undefined) {
@@ -205,8 +204,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
     if (this._delivery === undefined) {
       // Dry run: mapped and printed, nothing sent; counted apart so getStats() still adds up.
-      this._counters.received += events.length;
-      this._counters.drop('dry_run', events.length);
+      this._ledger.drop('dry_run', events.length);
       return { code: ExportResultCode.SUCCESS };
     }
     if (events.length > 0) {
@@ -299,30 +297,17 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   /** Where the records handed to this exporter stand (`emitted` and `selected` count them). */
   getStats(): PostHogStats {
-    const c = this._counters;
-    const waiting = this._delivery?.waiting ?? 0;
-    return {
-      emitted: c.received - this._extraEvents,
-      selected: c.received,
-      delivered: c.delivered,
-      dropped: c.droppedRecord(),
-      pending: c.inFlight + waiting,
-      requests: c.requests,
-      retries: c.retries,
-      retryBuffered: waiting,
-      recovered: c.recovered,
-      corruptSpoolFiles: c.corruptSpoolFiles,
-    };
+    return this._ledger.exporterStats();
   }
 
-  /** @internal Counters for the processor's own statistics. */
-  get counters(): Readonly<ExportCounters> {
-    return this._counters;
+  /** @internal The account the processor shares, for its own statistics. */
+  get ledger(): DeliveryLedger {
+    return this._ledger;
   }
 
-  /** @internal Events beyond one per record, counted as they are mapped: the processor's `selected` counts events. */
-  get extraEvents(): number {
-    return this._extraEvents;
+  /** @internal Whether PostHog is taking events, and the last failure; undefined when nothing is sent. */
+  get deliveryHealth(): DeliveryHealth | undefined {
+    return this._delivery?.health;
   }
 
   /** @internal Bounds the next flush or shutdown by `flushTimeoutMillis`; see {@link EventDelivery.openWindow}. */

@@ -4,17 +4,30 @@ import type { DropReason } from './capture/types.ts';
 import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
 import { reportResolution } from './config/report.ts';
 import { resolveConfig, type ResolvedConfig } from './config/resolve.ts';
-import type { PostHogStats } from './delivery-stats.ts';
-import { DropWarnings, logger } from './diagnostics.ts';
-import { flushOnExit } from './exit-flush.ts';
+import type { DeliveryLedger, PostHogStats } from './delivery/ledger.ts';
+import { DropWarnings, logger } from './diagnostics/diagnostics.ts';
+import { flushOnExit } from './runtime/exit-flush.ts';
 import { PostHogLogRecordExporter, type ExporterInternals } from './log-record-exporter.ts';
-import { isSelected, type SelectionSettings } from './mapping/selection.ts';
-import { systemClock, type Clock } from './capture/clock.ts';
-import { getPostHogIdentity, rememberRecordIdentity } from './request-identity.ts';
-import type { EmittedLogRecord } from './span-event-record.ts';
+import { isSelected, type SelectionSettings } from './selection/selection.ts';
+import { scheduleOn, systemClock, type Clock } from './shared/clock.ts';
+import { getPostHogIdentity, mergeIdentities, rememberRecordIdentity, type PostHogIdentity } from './request-identity.ts';
+import { requestIdentityOf } from './selection/server-span-identity.ts';
+import type { EmittedLogRecord } from './selection/span-event-record.ts';
 
 /** Our own scope: records from it are never turned into events, so diagnostics cannot loop. */
 export const OWN_SCOPE_NAME = 'opentelemetry-exporter-posthog';
+
+/**
+ * The identity of a record's context: its own first, then the one set during its request (however
+ * late) for the fields it lacks. A context that cannot be read costs the identity, not the record.
+ */
+function contextIdentity(context: Context | undefined): PostHogIdentity | undefined {
+  try {
+    return mergeIdentities(getPostHogIdentity(context), requestIdentityOf(context));
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The PostHog log pipeline: selects the records that are events, batches them with OpenTelemetry's
@@ -28,16 +41,13 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   private readonly _selection: SelectionSettings;
   private readonly _dropWarnings: DropWarnings;
   private readonly _clock: Clock;
-  private readonly _localDrops = new Map<DropReason, number>();
-  private _emitted = 0;
-  private _selected = 0;
-  /** Records given to the batch processor; minus those the exporter received, an upper bound of its queue. */
-  private _handedToBatch = 0;
+  /** The exporter's account, which this processor's counts join. */
+  private readonly _ledger: DeliveryLedger;
   /** forceFlush() calls running now: shutdown waits for them (see shutdown()). */
   private readonly _flushes = new Set<Promise<void>>();
   /** Set by the first shutdown(): from then on records are dropped as `shutdown`, and flushes wait for it. */
   private _shutdownPromise: Promise<void> | undefined;
-  /** `_handedToBatch` when the last exit flush started: an exit flush runs only for records newer than that. */
+  /** Records handed to the batch processor when the last exit flush started: an exit flush runs only for records newer than that. */
   private _exitFlushedUpTo = 0;
   private readonly _stopExitFlush: (() => void) | undefined;
 
@@ -46,6 +56,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     reportResolution(resolution, { kind: 'processor', print: internals.print ?? ((line) => console.log(line)) });
     this._config = resolution.config;
     this.exporter = new PostHogLogRecordExporter(options, { ...internals, resolution });
+    this._ledger = this.exporter.ledger;
     this._batch = new BatchLogRecordProcessor({
       exporter: this.exporter,
       maxExportBatchSize: Math.min(this._config.maxExportBatchSize, this._config.maxQueueSize),
@@ -61,16 +72,16 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
 
   onEmit(logRecord: EmittedLogRecord, context?: Context): void {
     try {
-      this._emitted++;
+      this._ledger.emit();
       if (!(this._config.enabled || this._config.dryRun) || !isSelected(logRecord, this._selection)) return;
-      this._selected++;
+      this._ledger.select();
       if (this._shutdownPromise !== undefined) return this._dropLocally('shutdown');
       // The batch processor drops silently when full. Refusing one record earlier, by our own
       // count, makes every queue drop visible; the count can only overstate the queue.
-      if (this._handedToBatch - this._receivedFromBatch() >= this._config.maxQueueSize) return this._dropLocally('queue_full');
-      this._handedToBatch++;
-      const identity = getPostHogIdentity(context);
+      if (this._ledger.batchQueue >= this._config.maxQueueSize) return this._dropLocally('queue_full');
+      const identity = contextIdentity(context);
       if (identity !== undefined) rememberRecordIdentity(logRecord, identity);
+      this._ledger.queue();
       this._batch.onEmit(logRecord);
     } catch (error) {
       logger.error(`onEmit failed: ${String(error)}`);
@@ -82,36 +93,14 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     return this._config.enabled || this._config.dryRun;
   }
 
-  /** Records the exporter has been handed by the batch processor. */
-  private _receivedFromBatch(): number {
-    const c = this.exporter.counters;
-    return c.received - c.recovered - this.exporter.extraEvents;
-  }
-
   private _dropLocally(reason: DropReason): void {
-    this._localDrops.set(reason, (this._localDrops.get(reason) ?? 0) + 1);
+    this._ledger.refuse(reason);
     this._dropWarnings.record(reason, 1, undefined);
   }
 
   /** Where every record stands; see {@link PostHogStats} for the identity that holds after a flush. */
   getStats(): PostHogStats {
-    const c = this.exporter.counters;
-    const own = this.exporter.getStats();
-    return {
-      emitted: this._emitted,
-      // Events recovered from the spool were selected by an earlier process; this one answers for them now.
-      // A record that became two events (a named event and its linked $exception) counts twice.
-      selected: this._selected + c.recovered + this.exporter.extraEvents,
-      delivered: c.delivered,
-      dropped: c.droppedRecord(this._localDrops),
-      // Queued in the batch processor (handed over, not yet received by the exporter), plus the exporter's own.
-      pending: this._handedToBatch - this._receivedFromBatch() + own.pending,
-      requests: c.requests,
-      retries: c.retries,
-      retryBuffered: own.retryBuffered,
-      recovered: c.recovered,
-      corruptSpoolFiles: c.corruptSpoolFiles,
-    };
+    return this._ledger.pipelineStats();
   }
 
   /**
@@ -131,14 +120,16 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
   private async _forceFlush(): Promise<void> {
     const close = this.exporter.openFlushWindow(false);
     const deadline = this._clock.now() + this._config.flushTimeoutMillis;
-    const target = this._handedToBatch;
+    // Everything queued before this call is to reach the exporter.
+    const target = this._ledger.handedToBatch;
+    const reached = (): boolean => this._ledger.taken >= target;
     try {
-      await this._batch.forceFlush();
+      await this._withinFlushTime(this._batch.forceFlush(), deadline);
       // The batch processor returns at once from a flush called while another one runs. Wait until
       // everything queued before this call has reached the exporter, or the flush time is up.
-      while (this._receivedFromBatch() < target && this._clock.now() < deadline) {
+      while (!reached() && this._clock.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 5));
-        await this._batch.forceFlush();
+        await this._withinFlushTime(this._batch.forceFlush(), deadline);
       }
       await this.exporter.drainRetryBuffer();
     } catch (error) {
@@ -153,8 +144,8 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
    * arrived since the previous one, so it can never keep a process alive by itself.
    */
   flushAtExit(): Promise<void> | undefined {
-    if (this._shutdownPromise !== undefined || this._handedToBatch === this._exitFlushedUpTo) return undefined;
-    this._exitFlushedUpTo = this._handedToBatch;
+    if (this._shutdownPromise !== undefined || this._ledger.handedToBatch === this._exitFlushedUpTo) return undefined;
+    this._exitFlushedUpTo = this._ledger.handedToBatch;
     return this.forceFlush().then(() => {
       const { pending } = this.getStats();
       if (pending === 0) return;
@@ -179,15 +170,39 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
 
   private async _shutdownOnce(): Promise<void> {
     const close = this.exporter.openFlushWindow(true);
+    const deadline = this._clock.now() + this._config.flushTimeoutMillis;
     try {
       // The batch processor skips its final flush while one of its flushes runs, and records queued
       // since that flush began would then stay in its queue for good: let running flushes end first.
       while (this._flushes.size > 0) await Promise.allSettled([...this._flushes]);
-      await this._batch.shutdown();
+      // The batch processor may still wait (for a resource's async attributes that never settle):
+      // then the exporter shuts down on its own, and later exports count their records as `shutdown`.
+      if (!(await this._withinFlushTime(this._batch.shutdown(), deadline))) await this.exporter.shutdown();
+      const held = this._ledger.batchQueue;
+      if (held > 0) {
+        logger.warn(`shutdown: ${held} record(s) never reached the exporter within flushTimeoutMillis (does the resource have async attributes that never settle?); they stay pending, and are dropped as shutdown if the batch processor ever exports them`);
+      }
     } catch (error) {
       logger.error(`shutdown failed: ${String(error)}`);
     } finally {
       close();
+    }
+  }
+
+  /**
+   * Waits for `work` until `deadline`. The batch processor awaits the resource's async attributes
+   * before each export; a detector that never settles must not hold a flush or shutdown past its
+   * time. Resolves to false when the time ran out first.
+   */
+  private async _withinFlushTime(work: Promise<void>, deadline: number): Promise<boolean> {
+    let cancel: (() => void) | undefined;
+    const timeUp = new Promise<boolean>((resolve) => {
+      cancel = scheduleOn(this._clock, Math.max(0, deadline - this._clock.now()), () => resolve(false));
+    });
+    try {
+      return await Promise.race([work.then(() => true), timeUp]);
+    } finally {
+      cancel?.();
     }
   }
 }

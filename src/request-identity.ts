@@ -1,5 +1,5 @@
 import { context, createContextKey, type Context } from '@opentelemetry/api';
-import { identifyServerSpan } from './server-span-identity.ts';
+import { identifyServerSpan } from './selection/server-span-identity.ts';
 
 /** Who and which session the current work is for, as PostHog sees it. */
 export interface PostHogIdentity {
@@ -11,16 +11,21 @@ export interface PostHogIdentity {
 const IDENTITY_KEY = createContextKey('opentelemetry-exporter-posthog identity');
 
 /**
- * A context that carries `identity`; records emitted and spans started under it get it. The SERVER
- * span that the span in `ctx` runs under gets it too, for the events it ends with.
+ * A context that carries `identity`; records emitted and spans started under it get it. Fields it
+ * does not give keep the value `ctx` carries (the headers' session stays once the user is known).
+ * The SERVER span that the span in `ctx` runs under gets it too, for the events it ends with.
  */
 export function setPostHogIdentity(ctx: Context, identity: PostHogIdentity): Context {
+  // JavaScript callers may pass anything (a missing identity, a database's numeric user id).
+  const given: Partial<Record<keyof PostHogIdentity, unknown>> = typeof identity === 'object' && identity !== null ? identity : {};
   const clean: PostHogIdentity = {};
-  if (isId(identity.distinctId)) clean.distinctId = identity.distinctId;
-  if (isId(identity.sessionId)) clean.sessionId = identity.sessionId;
-  if (isId(identity.windowId)) clean.windowId = identity.windowId;
+  const distinctId = typeof given.distinctId === 'number' && Number.isSafeInteger(given.distinctId) ? String(given.distinctId) : given.distinctId;
+  if (isId(distinctId)) clean.distinctId = distinctId;
+  if (isId(given.sessionId)) clean.sessionId = given.sessionId;
+  if (isId(given.windowId)) clean.windowId = given.windowId;
+  if (clean.distinctId === undefined && clean.sessionId === undefined && clean.windowId === undefined) return ctx;
   identifyServerSpan(ctx, clean);
-  return ctx.setValue(IDENTITY_KEY, clean);
+  return ctx.setValue(IDENTITY_KEY, mergeIdentities(clean, getPostHogIdentity(ctx)));
 }
 
 /** The identity `ctx` carries, if any. */
@@ -41,8 +46,9 @@ const MAX_ID_BYTES = 200;
  * `IncomingHttpHeaders` or a fetch `Headers`.
  */
 export function identityFromHeaders(headers: Record<string, string | string[] | undefined> | { get(name: string): string | null }): PostHogIdentity {
+  if (typeof headers !== 'object' || headers === null) return {};
   const read = (name: string): string | undefined => {
-    const raw = typeof headers.get === 'function' ? (headers as { get(name: string): string | null }).get(name) : (headers as Record<string, string | string[] | undefined>)[name];
+    const raw = typeof headers.get === 'function' ? (headers as { get(name: string): string | null }).get(name) : fromRecord(headers as Record<string, string | string[] | undefined>, name);
     const value = Array.isArray(raw) ? raw[0] : raw;
     const id = typeof value === 'string' ? value.trim() : '';
     // Capture drops an event whose distinct id is over 200 bytes: such a header is not an identity.
@@ -56,6 +62,17 @@ export function identityFromHeaders(headers: Record<string, string | string[] | 
   if (sessionId) identity.sessionId = sessionId;
   if (windowId) identity.windowId = windowId;
   return identity;
+}
+
+/**
+ * A header of a plain object by its lower-case name (Node's `IncomingHttpHeaders`), else in any
+ * case: API Gateway (REST) events keep the names as the client wrote them.
+ */
+function fromRecord(headers: Record<string, string | string[] | undefined>, name: string): string | string[] | undefined {
+  const exact = headers[name];
+  if (exact !== undefined) return exact;
+  for (const key of Object.keys(headers)) if (key.length === name.length && key.toLowerCase() === name) return headers[key];
+  return undefined;
 }
 
 /** `first`, with the fields it lacks taken from `second`; no new object unless both give some. */

@@ -1,4 +1,4 @@
-import { logger } from './diagnostics.ts';
+import { logger } from './diagnostics/diagnostics.ts';
 
 /** Anything with a `forceFlush()`: our processors, a LoggerProvider, a TracerProvider. */
 export interface Flushable {

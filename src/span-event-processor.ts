@@ -1,11 +1,11 @@
 import type { Attributes, Context } from '@opentelemetry/api';
 import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
-import { logger } from './diagnostics.ts';
+import { logger } from './diagnostics/diagnostics.ts';
 import { PostHogLogRecordProcessor } from './log-record-processor.ts';
 import { getPostHogIdentity, mergeIdentities, rememberRecordIdentity, type PostHogIdentity } from './request-identity.ts';
-import { serverSpanIdentity, serverSpanOf, trackServerSpan } from './server-span-identity.ts';
-import { SpanEventLogRecord, type EndedSpan } from './span-event-record.ts';
-import { spanIdentityAttributes } from './span-identity-attributes.ts';
+import { serverSpanIdentity, serverSpanOf, trackServerSpan } from './selection/server-span-identity.ts';
+import { SpanEventLogRecord, type EndedSpan } from './selection/span-event-record.ts';
+import { spanIdentityAttributes } from './selection/span-identity-attributes.ts';
 
 /** Options of {@link PostHogSpanEventProcessor}: a processor to share, or options to build one. */
 export interface PostHogSpanEventProcessorOptions extends PostHogLogRecordProcessorOptions {

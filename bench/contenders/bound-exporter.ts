@@ -2,8 +2,8 @@
 
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { encodeBody } from '../../src/capture/compression.ts';
-import { UndiciTransport } from '../../src/capture/transport.ts';
+import { encodeBody } from '../../src/transport/compression.ts';
+import { UndiciTransport } from '../../src/transport/transport.ts';
 import { requestBody } from '../../src/capture/wire-request.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
 import { recordToEvent, type MappingSettings } from '../../src/mapping/record-to-event.ts';

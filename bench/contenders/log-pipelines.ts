@@ -12,7 +12,7 @@
 
 import type { Logger } from '@opentelemetry/api';
 import { BatchLogRecordProcessor, LoggerProvider, type LogRecordProcessor } from '@opentelemetry/sdk-logs';
-import type { PostHogStats } from '../../src/delivery-stats.ts';
+import type { PostHogStats } from '../../src/delivery/ledger.ts';
 import type { PostHogLogRecordProcessor } from '../../src/log-record-processor.ts';
 import { BATCH_SIZE, SCOPE_NAME } from '../workload/records.ts';
 import { benchResource } from '../workload/resource.ts';

@@ -58,8 +58,8 @@ export function areaOf(frame: CallFrame): string {
   if (url.includes('/src/mapping/')) return 'ours: mapping (record → event)';
   if (url.includes('/src/capture/request-batches.ts') || url.includes('/src/capture/wire-request.ts')) return 'ours: serialization (JSON.stringify, body)';
   if (url.includes('/src/capture/') && /serial|stringify|body/i.test(functionName)) return 'ours: serialization (JSON.stringify, body)';
-  if (url.includes('/src/capture/compression.ts')) return 'ours: gzip dispatch (the work runs off-thread)';
-  if (url.includes('/src/capture/uuid.ts')) return 'ours: uuid generation';
+  if (url.includes('/src/transport/compression.ts')) return 'ours: gzip dispatch (the work runs off-thread)';
+  if (url.includes('/src/shared/uuid.ts')) return 'ours: uuid generation';
   if (url.includes('/src/capture/')) return 'ours: send loop, transport, response';
   if (url.includes('/src/')) return 'ours: processor/exporter glue';
   if (url.includes('node_modules/undici/')) return 'undici (HTTP client)';

@@ -6,7 +6,7 @@
 // measured by turns in one process.
 
 import type { LogRecord } from '@opentelemetry/api';
-import type { PostHogStats } from '../../src/delivery-stats.ts';
+import type { PostHogStats } from '../../src/delivery/ledger.ts';
 import { blrpSettings, buildLogPipeline, plainStats } from '../contenders/log-pipelines.ts';
 import { median } from '../harness/statistics.ts';
 import { sleep } from '../harness/waiting.ts';

@@ -11,7 +11,7 @@
 // steady scenario; the sink's counters are reset after it.
 
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import type { PostHogStats } from '../../src/delivery-stats.ts';
+import type { PostHogStats } from '../../src/delivery/ledger.ts';
 import { runFloor, type FloorSplit } from '../contenders/floor.ts';
 import { blrpSettings, buildLogPipeline, plainStats, type LogContender } from '../contenders/log-pipelines.ts';
 import { captureRecord, posthogNodeClient, posthogNodeSettings } from '../contenders/posthog-node.ts';

@@ -7,7 +7,7 @@
 // heapUsed / rss are sampled every 250 ms throughout, with the processor's counters.
 
 import { DEFAULTS } from '../../src/config/resolve.ts';
-import { totalDropped, type PostHogStats } from '../../src/delivery-stats.ts';
+import { totalDropped, type PostHogStats } from '../../src/delivery/ledger.ts';
 import { buildLogPipeline, plainStats } from '../contenders/log-pipelines.ts';
 import type { SinkStats } from '../harness/sink.ts';
 import { sinkControl } from '../harness/sink-control.ts';

@@ -5,7 +5,7 @@
 
 import type { Attributes } from '@opentelemetry/api';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
-import type { PostHogStats } from '../../src/delivery-stats.ts';
+import type { PostHogStats } from '../../src/delivery/ledger.ts';
 import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
 import { plainStats } from '../contenders/log-pipelines.ts';
 import { oursProcessor } from '../contenders/ours.ts';

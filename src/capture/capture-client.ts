@@ -1,12 +1,13 @@
 import type { Dispatcher } from 'undici';
 import { BodyBuffers } from './body-buffers.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import { EncodedEvent } from './encoded-event.ts';
 import { batchPoisoningProblem, serializeEvent, splitIntoRequests, type SerializedEvent } from './request-batches.ts';
-import { sendBatch, type AttemptSummary, type SendContext } from './send-loop.ts';
-import { TimeSlicer } from './time-slice.ts';
-import { UndiciTransport, type CaptureTransport } from './transport.ts';
-import type { CaptureEvent, Compression, SendReport } from './types.ts';
+import { newIdentity, sendRequest, type AttemptSummary, type OutgoingRequest, type SendContext } from './send-loop.ts';
+import { emptyReport, type SendReport } from './send-report.ts';
+import { TimeSlicer } from '../shared/time-slice.ts';
+import { UndiciTransport, type CaptureTransport } from '../transport/transport.ts';
+import type { CaptureEvent, Compression } from './types.ts';
 import { CAPTURE_PATH, extraHeadersWithoutProtocolOnes } from './wire-request.ts';
 
 export interface CaptureClientOptions {
@@ -63,25 +64,31 @@ export interface SendOptions {
   /** Clock time by which every event must be delivered or given up. */
   deadline: number;
   /**
-   * Aborting ends backoff sleeps and in-flight requests; what is left is dropped as `shutdown`,
-   * or as `deadline` when the signal's reason is the string `'deadline'`.
+   * Aborting ends backoff sleeps and in-flight requests; what is left comes back deferred, to be
+   * counted as `shutdown`, or as `deadline` when the signal's reason is the string `'deadline'`.
    */
   signal?: AbortSignal;
-  /** Attempts already spent on some of the events (by uuid), in earlier sends. */
-  priorAttempts?: ReadonlyMap<string, number>;
   /** The caller's time slicer, so its own work and this send's share one slice. */
   slicer?: TimeSlicer;
-  /** This send's attempt budget, instead of the client's `maxAttempts`. */
+  /** This send's attempt budget per event, instead of the client's `maxAttempts`. */
   maxAttempts?: number;
   /**
-   * Longest total backoff a batch may sleep in place; past it, the events come back as `deadline`
-   * with `notBefore` (for a caller that keeps them for later). Default: no bound but the deadline.
+   * Longest total backoff a request may sleep in place; past it, the request comes back deferred
+   * with `notBefore` (for a caller that keeps it for later). Default: no bound but the deadline.
    */
   maxWaitMillis?: number;
+  /** Once an attempt finds PostHog unreachable (refused, DNS, TLS), defer what is left instead of retrying. */
+  failFast?: boolean;
+}
+
+/** What the delivery stage needs of a capture client. */
+export interface CaptureSender {
+  send(events: readonly CaptureEvent[], options: SendOptions): Promise<SendReport>;
+  resend(request: OutgoingRequest, options: SendOptions): Promise<SendReport>;
 }
 
 /** A capture v1 client: events in, a report of what became of each of them out. */
-export class CaptureClient {
+export class CaptureClient implements CaptureSender {
   readonly endpoint: URL;
   private readonly _options: Required<Omit<CaptureClientOptions, 'dispatcher' | 'transport' | 'onAttempt' | 'onCompressionError' | 'onCompressionFallback' | 'headers'>>;
   private readonly _headers: Record<string, string>;
@@ -117,10 +124,81 @@ export class CaptureClient {
       });
   }
 
-  /** Sends the events and reports every one of them. Never rejects. */
+  /** Sends new events, in new requests, and reports every one of them. Never rejects. */
   async send(events: readonly CaptureEvent[], options: SendOptions): Promise<SendReport> {
     const o = this._options;
-    const ctx: SendContext = {
+    const ctx = this._context(options);
+    const valid: CaptureEvent[] = [];
+    const seen = new Set<string>();
+    let duplicates = false;
+    const refuse = (event: CaptureEvent, reason: 'invalid' | 'too_large', details: string): void => {
+      ctx.report.rejected.push({ event, reason, details, attempts: 0 });
+    };
+    const slicer = options.slicer ?? this._slicer;
+    for (const event of events) {
+      const pause = slicer.pause();
+      if (pause) await pause;
+      const problem = batchPoisoningProblem(event);
+      if (problem !== undefined) {
+        refuse(event, 'invalid', problem);
+        continue;
+      }
+      if (seen.has(event.uuid)) duplicates = true;
+      seen.add(event.uuid);
+      valid.push(event);
+    }
+
+    // Usual case: the whole batch fits one request, so one text serves sizing and body.
+    // Serialising a batch is one block of work: start it with a fresh slice.
+    const beforeSerializing = slicer.pauseIfDue();
+    if (beforeSerializing) await beforeSerializing;
+    const whole = !duplicates && valid.length <= o.maxEventsPerRequest ? serializeTogether(valid, o.maxEventBytes, o.maxRequestBytes) : undefined;
+    if (whole !== undefined) {
+      const share = Math.ceil(whole.bytes / Math.max(1, valid.length));
+      // Encoded events keep their text for resends and splits; other events are serialised again then.
+      const items: SerializedEvent[] = valid.map((event) => (event instanceof EncodedEvent ? { event, json: event.json, bytes: share, attempts: 0 } : { event, bytes: share, attempts: 0 }));
+      if (items.length > 0) await sendRequest(ctx, { identity: newIdentity(o.clock), attempt: 0, events: items }, whole.members);
+      return ctx.report;
+    }
+
+    // Otherwise each event on its own: sizes decide the splits, and a bad event stays alone.
+    const sendable: SerializedEvent[] = [];
+    const taken = new Set<string>();
+    for (const event of valid) {
+      const pause = slicer.pause();
+      if (pause) await pause;
+      const item = serializeEvent(event);
+      if (item === undefined) {
+        refuse(event, 'invalid', 'event could not be serialised as JSON');
+      } else if (taken.has(event.uuid)) {
+        // The server would reject the whole request; the first copy carries the event.
+        refuse(event, 'invalid', 'another event in the same export has this uuid');
+      } else if (item.bytes > o.maxEventBytes) {
+        refuse(event, 'too_large', `event is ${item.bytes} bytes, over the ${o.maxEventBytes}-byte limit`);
+      } else {
+        taken.add(event.uuid);
+        sendable.push(item);
+      }
+    }
+    const groups = splitIntoRequests(sendable, { maxEvents: o.maxEventsPerRequest, maxBytes: o.maxRequestBytes });
+    await runLimited(groups, o.maxConcurrentRequests, (group) => sendRequest(ctx, { identity: newIdentity(o.clock), attempt: 0, events: group }));
+    return ctx.report;
+  }
+
+  /**
+   * Sends a request again: the same request id and `created_at`, `PostHog-Attempt` one higher than
+   * its last, only the events given (each with the attempts it has used). Never rejects.
+   */
+  async resend(request: OutgoingRequest, options: SendOptions): Promise<SendReport> {
+    const ctx = this._context(options);
+    // The events are the caller's to keep: attempts are counted on copies.
+    await sendRequest(ctx, { ...request, events: request.events.map((item) => ({ ...item })) });
+    return ctx.report;
+  }
+
+  private _context(options: SendOptions): SendContext {
+    const o = this._options;
+    return {
       settings: {
         apiKey: o.apiKey,
         sdkInfo: o.sdkInfo,
@@ -141,66 +219,9 @@ export class CaptureClient {
       deadline: options.deadline,
       maxWaitMillis: options.maxWaitMillis ?? Infinity,
       signal: options.signal,
-      report: { delivered: 0, dropped: [], requests: 0, retries: 0 },
+      failFast: options.failFast ?? false,
+      report: emptyReport(),
     };
-
-    const valid: CaptureEvent[] = [];
-    const seen = new Set<string>();
-    let duplicates = false;
-    const refuse = (event: CaptureEvent, reason: 'invalid' | 'too_large', details: string): void => {
-      const prior = typeof event === 'object' && event !== null ? options.priorAttempts?.get(event.uuid) : undefined;
-      ctx.report.dropped.push({ event, reason, details, transient: false, attempts: prior ?? 0 });
-    };
-    const slicer = options.slicer ?? this._slicer;
-    for (const event of events) {
-      const pause = slicer.pause();
-      if (pause) await pause;
-      const problem = batchPoisoningProblem(event);
-      if (problem !== undefined) {
-        refuse(event, 'invalid', problem);
-        continue;
-      }
-      if (seen.has(event.uuid)) duplicates = true;
-      seen.add(event.uuid);
-      valid.push(event);
-    }
-    const attemptsOf = (event: CaptureEvent): number => options.priorAttempts?.get(event.uuid) ?? 0;
-
-    // Usual case: the whole batch fits one request, so one text serves sizing and body.
-    // Serialising a batch is one block of work: start it with a fresh slice.
-    const beforeSerializing = slicer.pauseIfDue();
-    if (beforeSerializing) await beforeSerializing;
-    const whole = !duplicates && valid.length <= o.maxEventsPerRequest ? serializeTogether(valid, o.maxEventBytes, o.maxRequestBytes) : undefined;
-    if (whole !== undefined) {
-      const share = Math.ceil(whole.bytes / Math.max(1, valid.length));
-      // Encoded events keep their text for resends and splits; other events are serialised again then.
-      const items: SerializedEvent[] = valid.map((event) => (event instanceof EncodedEvent ? { event, json: event.json, bytes: share, attempts: attemptsOf(event) } : { event, bytes: share, attempts: attemptsOf(event) }));
-      if (items.length > 0) await sendBatch(ctx, items, whole.members);
-      return ctx.report;
-    }
-
-    // Otherwise each event on its own: sizes decide the splits, and a bad event stays alone.
-    const sendable: SerializedEvent[] = [];
-    const taken = new Set<string>();
-    for (const event of valid) {
-      const pause = slicer.pause();
-      if (pause) await pause;
-      const item = serializeEvent(event, attemptsOf(event));
-      if (item === undefined) {
-        refuse(event, 'invalid', 'event could not be serialised as JSON');
-      } else if (taken.has(event.uuid)) {
-        // The server would reject the whole request; the first copy carries the event.
-        refuse(event, 'invalid', 'another event in the same export has this uuid');
-      } else if (item.bytes > o.maxEventBytes) {
-        refuse(event, 'too_large', `event is ${item.bytes} bytes, over the ${o.maxEventBytes}-byte limit`);
-      } else {
-        taken.add(event.uuid);
-        sendable.push(item);
-      }
-    }
-    const groups = splitIntoRequests(sendable, { maxEvents: o.maxEventsPerRequest, maxBytes: o.maxRequestBytes });
-    await runLimited(groups, o.maxConcurrentRequests, (group) => sendBatch(ctx, group));
-    return ctx.report;
   }
 
   private _fallBackToGzip(): void {

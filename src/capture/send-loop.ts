@@ -1,12 +1,13 @@
-import type { Clock } from './clock.ts';
+import type { Clock } from '../shared/clock.ts';
 import type { BodyBuffers } from './body-buffers.ts';
-import { encodeBody, type EncodedBody } from './compression.ts';
+import { encodeBody, type EncodedBody } from '../transport/compression.ts';
 import { batchMembers as membersOf, type SerializedEvent } from './request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from './response.ts';
 import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffSettings } from './retry-policy.ts';
-import type { CaptureTransport, TransportResponse } from './transport.ts';
-import type { Compression, DropReason, DroppedEvent, SendReport } from './types.ts';
-import { uuidv7 } from './uuid.ts';
+import { isUnreachable, transportFailure, type DeferredRequest, type FailureCause, type RejectedEvent, type SendReport } from './send-report.ts';
+import { TransportError, type CaptureTransport, type TransportResponse } from '../transport/transport.ts';
+import type { Compression, DropReason } from './types.ts';
+import { uuidv7 } from '../shared/uuid.ts';
 import { attemptHeaders, requestBody, type BatchIdentity } from './wire-request.ts';
 
 /** One line of what happened to one attempt, for debug output and diagnostics. */
@@ -45,97 +46,130 @@ export interface SendLoopSettings {
 export interface SendContext {
   settings: SendLoopSettings;
   deadline: number;
-  /** Longest total backoff one batch may sleep before its events are handed back as `deadline`. */
+  /** Longest total backoff one request may sleep in place before it is handed back as deferred. */
   maxWaitMillis: number;
   signal: AbortSignal | undefined;
+  /** Stop every request of the send once one finds PostHog unreachable (refused, DNS, TLS). */
+  failFast: boolean;
   report: SendReport;
 }
 
-const TRANSIENT: ReadonlySet<DropReason> = new Set<DropReason>(['retry_exhausted', 'deadline', 'shutdown']);
+/** A request to send: new (attempt 0), or the continuation of one sent before. */
+export interface OutgoingRequest {
+  identity: BatchIdentity;
+  /** Requests already sent under this identity. */
+  attempt: number;
+  events: SerializedEvent[];
+}
 
+/** When the next attempt of a request may go, by the backoff and by the server's Retry-After. */
 interface NextAttempt {
   notBefore: number;
   retryAfterUntil?: number;
 }
 
-function drop(ctx: SendContext, events: readonly SerializedEvent[], reason: DropReason, details?: string, next?: NextAttempt): void {
-  const transient = TRANSIENT.has(reason);
+/** The attempt ended with nothing more to send, or with events to try again. */
+type AttemptVerdict =
+  | { kind: 'done' }
+  | { kind: 'retry'; pending: SerializedEvent[]; retryAfterMillis: number | undefined; why: string; cause?: FailureCause }
+  | { kind: 'split' };
+
+/** A fresh request identity: a request id and `created_at` that every attempt of it repeats. */
+export function newIdentity(clock: Clock): BatchIdentity {
+  return { requestId: uuidv7(clock.now()), createdAt: new Date(clock.now()).toISOString() };
+}
+
+function reject(ctx: SendContext, events: readonly SerializedEvent[], reason: DropReason, details?: string): void {
   for (const item of events) {
-    const dropped: DroppedEvent = { event: item.event, reason, transient, attempts: item.attempts };
-    if (details !== undefined) dropped.details = details;
-    if (next !== undefined) dropped.notBefore = next.notBefore;
-    if (next?.retryAfterUntil !== undefined) dropped.retryAfterUntil = next.retryAfterUntil;
-    ctx.report.dropped.push(dropped);
+    const rejected: RejectedEvent = { event: item.event, reason, attempts: item.attempts };
+    if (details !== undefined) rejected.details = details;
+    ctx.report.rejected.push(rejected);
   }
 }
 
+interface Stop {
+  reason: 'deadline' | 'shutdown';
+  details?: string;
+  cause?: FailureCause;
+  next?: NextAttempt;
+}
+
+function defer(ctx: SendContext, request: OutgoingRequest, stop: Stop): void {
+  const deferred: DeferredRequest = {
+    identity: request.identity,
+    attempt: request.attempt,
+    events: request.events,
+    reasonIfDropped: stop.reason,
+    notBefore: stop.next?.notBefore ?? ctx.settings.clock.now(),
+  };
+  if (stop.details !== undefined) deferred.details = stop.details;
+  if (stop.cause !== undefined) deferred.cause = stop.cause;
+  if (stop.next?.retryAfterUntil !== undefined) deferred.retryAfterUntil = stop.next.retryAfterUntil;
+  ctx.report.deferred.push(deferred);
+}
+
 /** Why to stop before (or instead of) another attempt, if anything. An abort says which with its reason. */
-function stopReason(ctx: SendContext, plannedDelay = 0): DropReason | undefined {
+function stopReason(ctx: SendContext, plannedDelay = 0): 'deadline' | 'shutdown' | undefined {
   if (ctx.signal?.aborted) return ctx.signal.reason === 'deadline' ? 'deadline' : 'shutdown';
+  if (ctx.failFast && isUnreachable(ctx.report.lastFailure)) return 'deadline';
   if (ctx.settings.clock.now() + plannedDelay >= ctx.deadline) return 'deadline';
   return undefined;
 }
 
-type AttemptVerdict =
-  | { kind: 'done' }
-  | { kind: 'retry'; pending: SerializedEvent[]; retryAfterMillis: number | undefined; why: string }
-  | { kind: 'split' };
-
 /**
- * Sends one group of events as one batch: a request id and `created_at` for all its attempts,
- * resending only what the server marked `retry` or what a transient failure left unsent.
- * Every event ends up counted in `ctx.report`, delivered or dropped with a reason.
+ * Sends one request until the server has taken or rejected each of its events, or it must stop:
+ * every attempt repeats the request id and `created_at`, counts `PostHog-Attempt` up, and carries
+ * only what the server marked `retry` or what a transient failure left unsent. The attempt budget
+ * is per event: an event that has used `maxAttempts` requests is rejected as `retry_exhausted`.
+ * What stops early (deadline, abort, a wait longer than `maxWaitMillis`) comes back deferred.
  */
-export async function sendBatch(ctx: SendContext, events: SerializedEvent[], batchMembers?: readonly string[]): Promise<void> {
+export async function sendRequest(ctx: SendContext, request: OutgoingRequest, batchMembers?: readonly string[]): Promise<void> {
   const { clock } = ctx.settings;
-  const identity: BatchIdentity = { requestId: uuidv7(clock.now()), createdAt: new Date(clock.now()).toISOString() };
-  let pending = events;
-  /** When the next attempt was due, so a stop during the wait still tells when a resend may go. */
-  let nextDue: NextAttempt | undefined;
+  let current: OutgoingRequest = request;
+  /** The last failure, and when the attempt after it was due, so a stop during the wait still says both. */
+  let last: Omit<Stop, 'reason'> = {};
   let waited = 0;
   try {
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       const stop = stopReason(ctx);
-      if (stop) return drop(ctx, pending, stop, undefined, nextDue);
+      if (stop) return defer(ctx, current, { ...last, reason: stop });
 
-      // The first attempt reuses the batch's JSON when the caller serialised it already.
-      const members = attempt === 1 && batchMembers !== undefined ? batchMembers : membersOf(pending);
-      const verdict = await attemptOnce(ctx, identity, attempt, pending, members);
+      const attempt = current.attempt + 1;
+      // The first attempt of a new request reuses the batch's JSON when the caller serialised it already.
+      const members = attempt === 1 && batchMembers !== undefined ? batchMembers : membersOf(current.events);
+      const verdict = await attemptOnce(ctx, current.identity, attempt, current.events, members);
+      current = { ...current, attempt };
       if (verdict.kind === 'done') return;
       if (verdict.kind === 'split') {
         // A 413 says the request was too big, not that the events failed: it costs them no attempt.
-        for (const item of pending) item.attempts--;
-        return await sendHalves(ctx, pending);
+        for (const item of current.events) item.attempts--;
+        return await sendHalves(ctx, current.events);
       }
 
-      // The attempt budget is per event: events resent from an earlier export arrive with attempts spent.
-      // Exhausted events still say when a resend would be due, for a caller that keeps them for later.
       const exhausted = verdict.pending.filter((item) => item.attempts >= ctx.settings.maxAttempts);
-      pending = exhausted.length === 0 ? verdict.pending : verdict.pending.filter((item) => item.attempts < ctx.settings.maxAttempts);
-      if (exhausted.length > 0) drop(ctx, exhausted, 'retry_exhausted', verdict.why, nextAttempt(ctx, exhausted, verdict.retryAfterMillis).next);
+      if (exhausted.length > 0) reject(ctx, exhausted, 'retry_exhausted', verdict.why);
+      const pending = exhausted.length === 0 ? verdict.pending : verdict.pending.filter((item) => item.attempts < ctx.settings.maxAttempts);
       if (pending.length === 0) return;
-      const { delay, next } = nextAttempt(ctx, pending, verdict.retryAfterMillis);
-      const afterFailure = stopReason(ctx);
-      if (afterFailure) return drop(ctx, pending, afterFailure, verdict.why, next);
+      current = { ...current, events: pending };
+      const { delay, next } = nextAttempt(ctx, current.attempt, verdict.retryAfterMillis);
+      last = { details: verdict.why, next, ...(verdict.cause ? { cause: verdict.cause } : {}) };
       // Sleeping past the deadline only to give up: stop now, while there is still time to report.
       const beforeSleep = stopReason(ctx, delay);
-      if (beforeSleep) return drop(ctx, pending, beforeSleep, verdict.why, next);
-      // A caller with somewhere to keep events may not want to wait long in place.
-      if (waited + delay > ctx.maxWaitMillis) return drop(ctx, pending, 'deadline', verdict.why, next);
+      if (beforeSleep) return defer(ctx, current, { ...last, reason: beforeSleep });
+      // A caller with somewhere to keep the request may not want to wait long in place.
+      if (waited + delay > ctx.maxWaitMillis) return defer(ctx, current, { ...last, reason: 'deadline' });
       waited += delay;
-      nextDue = next;
       await clock.sleep(delay, ctx.signal);
     }
   } catch (error) {
     // Defensive: the loop itself should not throw, but if it does its events are still accounted for.
-    drop(ctx, pending, 'internal_error', error instanceof Error ? error.message : String(error));
+    reject(ctx, current.events, 'internal_error', error instanceof Error ? error.message : String(error));
   }
 }
 
-/** The wait before the next attempt of `items` (backoff from the most-tried of them, Retry-After as a floor). */
-function nextAttempt(ctx: SendContext, items: readonly SerializedEvent[], retryAfterMillis: number | undefined): { delay: number; next: NextAttempt } {
-  const attempt = 1 + items.reduce((most, item) => Math.max(most, item.attempts), 0);
-  const delay = retryDelay(attempt, ctx.settings.backoff, retryAfterMillis, ctx.settings.random);
+/** The wait before the attempt after `attempt`: backoff by the request's attempt count, Retry-After as a floor. */
+function nextAttempt(ctx: SendContext, attempt: number, retryAfterMillis: number | undefined): { delay: number; next: NextAttempt } {
+  const delay = retryDelay(attempt + 1, ctx.settings.backoff, retryAfterMillis, ctx.settings.random);
   const now = ctx.settings.clock.now();
   const next: NextAttempt = { notBefore: now + delay };
   if (retryAfterMillis !== undefined) next.retryAfterUntil = now + Math.min(retryAfterMillis, ctx.settings.backoff.maxDelayMillis);
@@ -145,8 +179,9 @@ function nextAttempt(ctx: SendContext, items: readonly SerializedEvent[], retryA
 /** A 413 on several events: each half becomes its own batch, down to single events. */
 async function sendHalves(ctx: SendContext, events: SerializedEvent[]): Promise<void> {
   const middle = Math.ceil(events.length / 2);
-  await sendBatch(ctx, events.slice(0, middle));
-  await sendBatch(ctx, events.slice(middle));
+  const clock = ctx.settings.clock;
+  await sendRequest(ctx, { identity: newIdentity(clock), attempt: 0, events: events.slice(0, middle) });
+  await sendRequest(ctx, { identity: newIdentity(clock), attempt: 0, events: events.slice(middle) });
 }
 
 /** The body of one attempt, compressed; the buffer it was written into goes back for the next. */
@@ -187,7 +222,10 @@ async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: n
   } catch (error) {
     const why = error instanceof Error ? error.message : 'request failed';
     summarize(ctx, identity, attempt, pending.length, { error: why });
-    return { kind: 'retry', pending, retryAfterMillis: undefined, why };
+    // Our own abort (a deadline, shutdown) says nothing about PostHog: no failure is noted for it.
+    if (ctx.signal?.aborted) return { kind: 'retry', pending, retryAfterMillis: undefined, why };
+    const cause = error instanceof TransportError ? transportFailure(error.code, error.timedOut) : transportFailure(undefined, false);
+    return failed(ctx, { kind: 'retry', pending, retryAfterMillis: undefined, why, cause });
   }
 
   const { status } = response;
@@ -197,7 +235,7 @@ async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: n
     if (response.bodyError !== undefined) {
       const why = `HTTP ${status}, but the response body could not be read: ${response.bodyError}`;
       summarize(ctx, identity, attempt, pending.length, { status, error: why });
-      return { kind: 'retry', pending, retryAfterMillis: undefined, why };
+      return failed(ctx, { kind: 'retry', pending, retryAfterMillis: undefined, why, cause: { kind: 'network' } });
     }
     return classifyResults(ctx, identity, attempt, pending, response);
   }
@@ -209,17 +247,18 @@ async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: n
     // PostHog takes zstd; a proxy in front of it may not. The same batch goes again as gzip.
     s.compression = 'gzip';
     s.onZstdRefused?.();
-    return { kind: 'retry', pending, retryAfterMillis: undefined, why };
+    return failed(ctx, { kind: 'retry', pending, retryAfterMillis: undefined, why, cause: { kind: 'status', status } });
   }
   if (status === 413) {
     if (pending.length > 1) return { kind: 'split' };
-    drop(ctx, pending, 'too_large', why);
+    reject(ctx, pending, 'too_large', why);
     return { kind: 'done' };
   }
   if (isRetryableStatus(status)) {
-    return { kind: 'retry', pending, retryAfterMillis: parseRetryAfter(response.headers['retry-after'], s.clock.now()), why };
+    const retryAfterMillis = parseRetryAfter(response.headers['retry-after'], s.clock.now());
+    return failed(ctx, { kind: 'retry', pending, retryAfterMillis, why, cause: { kind: 'status', status } });
   }
-  drop(ctx, pending, `status_${status}`, why);
+  reject(ctx, pending, `status_${status}`, why);
   return { kind: 'done' };
 }
 
@@ -227,7 +266,7 @@ function classifyResults(ctx: SendContext, identity: BatchIdentity, attempt: num
   const parsed = response.bodyTruncated ? { ok: false as const, reason: 'response body too large' } : parseSuccessBody(response.body);
   if (!parsed.ok) {
     summarize(ctx, identity, attempt, pending.length, { status: response.status, error: parsed.reason, dropped: pending.length });
-    drop(ctx, pending, 'malformed_response', `HTTP ${response.status}: ${parsed.reason}`);
+    reject(ctx, pending, 'malformed_response', `HTTP ${response.status}: ${parsed.reason}`);
     return { kind: 'done' };
   }
   const retry: SerializedEvent[] = [];
@@ -242,7 +281,7 @@ function classifyResults(ctx: SendContext, identity: BatchIdentity, attempt: num
       retry.push(item);
     } else if (result?.result === 'drop') {
       dropped++;
-      drop(ctx, [item], 'server_drop', result.details ?? 'dropped by the server');
+      reject(ctx, [item], 'server_drop', result.details ?? 'dropped by the server');
     } else {
       // ok, warning, a code this client does not know, or no entry at all: accepted.
       delivered++;
@@ -252,7 +291,13 @@ function classifyResults(ctx: SendContext, identity: BatchIdentity, attempt: num
   summarize(ctx, identity, attempt, pending.length, { status: response.status, delivered, dropped, retry: retry.length });
   if (retry.length === 0) return { kind: 'done' };
   const retryAfterMillis = parseRetryAfter(response.headers['retry-after'], ctx.settings.clock.now());
-  return { kind: 'retry', pending: retry, retryAfterMillis, why: `server asked to retry ${retry.length} event(s)` };
+  return failed(ctx, { kind: 'retry', pending: retry, retryAfterMillis, why: `server asked to retry ${retry.length} event(s)`, cause: { kind: 'status', status: response.status } });
+}
+
+/** Notes the failure on the report (the delivery stage reads the last one), and passes the verdict on. */
+function failed(ctx: SendContext, verdict: Extract<AttemptVerdict, { kind: 'retry' }> & { cause: FailureCause }): AttemptVerdict {
+  ctx.report.lastFailure = verdict.cause;
+  return verdict;
 }
 
 function summarize(

@@ -54,30 +54,5 @@ export type DropReason =
   | 'before_send'
   | 'invalid';
 
-export interface DroppedEvent {
-  event: CaptureEvent;
-  reason: DropReason;
-  /** The server's `details` for a `drop`, or the error message behind a terminal status. */
-  details?: string;
-  /** True when the event was not rejected, only not yet accepted (time, shutdown or attempts ran out). */
-  transient: boolean;
-  /** Attempts made for the event so far, earlier sends included. */
-  attempts: number;
-  /** For an event stopped by a deadline: the earliest time a resend would respect the backoff and Retry-After. */
-  notBefore?: number;
-  /** When the server asked for a wait (`Retry-After`): the earliest time it allows a resend. */
-  retryAfterUntil?: number;
-}
-
-/** What became of every event handed to one send: `delivered + dropped.length === events.length`. */
-export interface SendReport {
-  delivered: number;
-  dropped: DroppedEvent[];
-  /** HTTP requests made, every attempt counted. */
-  requests: number;
-  /** Attempts beyond the first of each request. */
-  retries: number;
-}
-
 /** Request body encoding: zstd, gzip, zlib-wrapped deflate (RFC 1950), or plain JSON. */
 export type Compression = 'zstd' | 'gzip' | 'deflate' | 'none';

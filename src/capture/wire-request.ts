@@ -21,6 +21,10 @@ const PROTOCOL_HEADERS = new Set([
   'host',
   'transfer-encoding',
   'connection',
+  // undici refuses these on a request.
+  'expect',
+  'upgrade',
+  'keep-alive',
 ]);
 
 /** Removes headers that would clash with the protocol's own, whatever their case. */

@@ -22,7 +22,7 @@ export interface PostHogExporterOptions {
   headers?: Record<string, string>;
   /** Time budget of one export, retries included. Env: `POSTHOG_OTEL_TIMEOUT`. Default 10000 ms. */
   timeoutMillis?: number;
-  /** Attempts per request, the first included. Env: `POSTHOG_OTEL_MAX_ATTEMPTS`. Default 4. */
+  /** Requests that may carry an event in this process, the first included; then it is dropped as `retry_exhausted`. Env: `POSTHOG_OTEL_MAX_ATTEMPTS`. Default 25. */
   maxAttempts?: number;
   /** First retry delay; it doubles per retry. Env: `POSTHOG_OTEL_RETRY_INITIAL_DELAY`. Default 500 ms. */
   retryInitialDelayMillis?: number;

@@ -1,4 +1,4 @@
-import { echoDiagnosticsToConsole, logger } from '../diagnostics.ts';
+import { echoDiagnosticsToConsole, logger, redact } from '../diagnostics/diagnostics.ts';
 import type { Resolution, ResolvedConfig } from './resolve.ts';
 
 /** What a start-up line describes: a processor (which batches) or an exporter used on its own. */
@@ -36,17 +36,19 @@ export function reportIfWaiting(resolution: Resolution): void {
 
 function reportNow(resolution: Resolution, settings: ReportSettings): void {
   const { config } = resolution;
+  // A value echoed back may be a key put in the wrong variable or in the host's path.
+  const safe = (text: string): string => redact(text, config.apiKey).replace(/ph[cx]_[\w-]+/g, 'ph*_***');
   if (config.debug || config.dryRun) {
     try {
-      settings.print(`[posthog-otel] ${startupLine(config, settings.kind)}`);
+      settings.print(`[posthog-otel] ${safe(startupLine(config, settings.kind))}`);
     } catch {
       // Printing is best effort.
     }
   }
-  for (const warning of resolution.warnings) logger.warn(warning);
-  for (const error of resolution.errors) logger.error(`disabled: ${error}`);
+  for (const warning of resolution.warnings) logger.warn(safe(warning));
+  for (const error of resolution.errors) logger.error(safe(`disabled: ${error}`));
   if (resolution.errors.length === 0 && !config.enabled && config.disabledReason) {
-    logger.warn(`disabled: ${config.disabledReason}. Records are accepted and discarded.`);
+    logger.warn(safe(`disabled: ${config.disabledReason}. Records are accepted and discarded.`));
   }
 }
 

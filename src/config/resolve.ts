@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Compression, DropReason } from '../capture/types.ts';
 import { CAPTURE_CLIENT_DEFAULTS } from '../capture/capture-client.ts';
+import { CAPTURE_PATH } from '../capture/wire-request.ts';
 import { BOOLEAN_SPELLINGS, parseBoolean } from './boolean.ts';
 import { isHeaderName, isHeaderValue, MAX_TIMER_MILLIS, optionsFromEnvironment, type Environment } from './env.ts';
 import type { PostHogEvent, PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
@@ -19,7 +20,10 @@ export const DEFAULTS = {
   // The wire layer's defaults are the exporter's too.
   compression: CAPTURE_CLIENT_DEFAULTS.compression,
   timeoutMillis: 10_000,
-  maxAttempts: CAPTURE_CLIENT_DEFAULTS.maxAttempts,
+  // Requests per event in this process. With the default delays (500 ms doubling, capped at 30 s) the
+  // 25th attempt comes about 9.5 minutes after the first: the budget rides out an outage about as
+  // long as the retry buffer keeps events (README, "How long retries last").
+  maxAttempts: 25,
   retryInitialDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryInitialDelayMillis,
   retryMaxDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryMaxDelayMillis,
   disableGeoip: true,
@@ -111,14 +115,14 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     const value: unknown = pick(key);
     if (value === undefined) return DEFAULTS[key];
     if (typeof value === 'boolean') return value;
-    // Code often passes an environment value straight through (`dryRun: process.env.DRY_RUN`).
-    const parsed = typeof value === 'string' ? parseBoolean(value) : undefined;
+    // Code often passes an environment value straight through (`dryRun: process.env.DRY_RUN`), or a number.
+    const parsed = typeof value === 'string' ? parseBoolean(value) : value === 1 ? true : value === 0 ? false : undefined;
     if (parsed !== undefined) return parsed;
     if (key === 'dryRun') {
-      warnings.push(`dryRun is not a boolean (expected true or false, or ${BOOLEAN_SPELLINGS}), got ${describe(value)}: taken as true, so nothing is sent.`);
+      warnings.push(`dryRun is not a boolean (expected true or false, or 1/0, or the strings ${BOOLEAN_SPELLINGS}), got ${describe(value)}: taken as true, so nothing is sent.`);
       return true;
     }
-    warnings.push(`${key} is ignored: expected true or false (or ${BOOLEAN_SPELLINGS}), got ${describe(value)}.`);
+    warnings.push(`${key} is ignored: expected true or false (or 1/0, or the strings ${BOOLEAN_SPELLINGS}), got ${describe(value)}.`);
     return DEFAULTS[key];
   };
 
@@ -140,7 +144,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     apiKeySource: undefined,
     host: DEFAULT_HOST,
     compression,
-    headers: mergeHeaders(fromEnv.options.headers, code.headers, warnings),
+    headers: withoutClientManagedHeaders(mergeHeaders(fromEnv.options.headers, code.headers, warnings), warnings),
     timeoutMillis: number('timeoutMillis', 1),
     maxAttempts: number('maxAttempts', 1),
     retryInitialDelayMillis: number('retryInitialDelayMillis', 0),
@@ -174,9 +178,10 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   if ('error' in host) errors.push(host.error);
   else {
     config.host = host.host;
-    if (host.schemeAdded) {
-      const name = typeof code.host === 'string' && code.host !== '' ? 'host' : 'POSTHOG_HOST';
-      warnings.push(`${name} has no scheme: using ${host.host}. Write the https:// (or http:// for a server without TLS) to silence this note.`);
+    const name = typeof code.host === 'string' && code.host !== '' ? 'host' : 'POSTHOG_HOST';
+    if (host.schemeAdded) warnings.push(`${name} has no scheme: using ${host.host}. Write the https:// (or http:// for a server without TLS) to silence this note.`);
+    if (host.pathDropped !== undefined) {
+      warnings.push(`${name} ends with the endpoint path ${host.pathDropped}: using ${host.host}, to which the capture path is added. Write the host alone to silence this note.`);
     }
   }
 
@@ -203,6 +208,18 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     config.disabledReason = errors.join('; ');
   }
   return { config, warnings, errors };
+}
+
+/** Headers the HTTP client (undici) manages itself and refuses on a request: kept, every request would fail before it is sent. */
+const CLIENT_MANAGED_HEADERS = new Set(['expect', 'upgrade', 'keep-alive', 'connection', 'transfer-encoding', 'host', 'content-length']);
+
+/** Leaves out the headers the HTTP client refuses, with one warning that names them (never a value). */
+function withoutClientManagedHeaders(headers: Record<string, string>, warnings: string[]): Record<string, string> {
+  const refused = Object.keys(headers).filter((name) => CLIENT_MANAGED_HEADERS.has(name.toLowerCase()));
+  if (refused.length === 0) return headers;
+  const names = refused.map((name) => JSON.stringify(name)).join(', ');
+  warnings.push(`headers: ${names} ${refused.length === 1 ? 'is' : 'are'} ignored: the HTTP client sets ${refused.length === 1 ? 'it' : 'them'} itself and refuses requests that carry ${refused.length === 1 ? 'it' : 'them'}.`);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CLIENT_MANAGED_HEADERS.has(name.toLowerCase())));
 }
 
 /**
@@ -236,14 +253,17 @@ function describe(value: unknown): string {
   }
 }
 
+const CREDENTIALS = 'it must not contain credentials (use the headers option for proxy authentication)';
+
 /** Validates a host and maps PostHog's app hosts to their ingestion hosts. */
-export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true } | { error: string } {
+export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true; pathDropped?: string } | { error: string } {
   // Never echo a secret: credentials, a query (`?api_key=`…) or fragment, a key pasted as the host.
   const shown =
     typeof raw === 'string'
       ? JSON.stringify(
           raw
-            .replace(/\/\/.*@/s, '//***@')
+            // Everything up to the last @, with or without a scheme: a password may hold @ or /.
+            .replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^]*@/i, '$1***@')
             .replace(/[?#][^]*$/, '?…')
             .replace(/ph[cx]_[\w-]+/g, 'ph*_***'),
         ).slice(0, 80)
@@ -252,8 +272,9 @@ export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true 
   if (typeof raw !== 'string' || raw.trim() === '') return invalid('expected a URL such as https://eu.i.posthog.com');
   const trimmed = raw.trim();
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
+  if (!hasScheme && trimmed.includes('@')) return invalid(CREDENTIALS);
   // Without a scheme only a plain host[:port][/path] is taken as https; "http//x" or "https:/x" is a typo, not a host.
-  if (!hasScheme && !/^[a-z0-9.-]+(:\d+)?(\/(?!\/)[^\s]*)?$/i.test(trimmed)) return invalid('it is not a valid URL (expected e.g. https://eu.i.posthog.com)');
+  if (!hasScheme && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d+)?(\/(?!\/)[^\s]*)?$/i.test(trimmed)) return invalid('it is not a valid URL (expected e.g. https://eu.i.posthog.com)');
   const withScheme = hasScheme ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
@@ -263,10 +284,16 @@ export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true 
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return invalid(`the scheme must be https or http, not ${url.protocol.replace(':', '')}`);
   if (url.hostname === '') return invalid('it has no host name');
-  if (url.username !== '' || url.password !== '') return invalid('it must not contain credentials (use the headers option for proxy authentication)');
+  if (url.username !== '' || url.password !== '') return invalid(CREDENTIALS);
   if (url.search !== '' || url.hash !== '') return invalid('it must not contain a query or fragment');
-  const path = url.pathname.replace(/\/+$/, '');
-  const app = APP_HOSTS[url.hostname.toLowerCase()];
+  let path = url.pathname.replace(/\/+$/, '');
+  // An endpoint pasted as the host: the capture path would be added twice, and PostHog's own
+  // ingestion hosts have no other paths (`/i/v1/logs` is its OTLP endpoint, `/batch` the old API).
+  let pathDropped: string | undefined;
+  const hostname = url.hostname.toLowerCase();
+  if (hostname.endsWith('.i.posthog.com') && path !== '') [pathDropped, path] = [path, ''];
+  else if (path.toLowerCase().endsWith(CAPTURE_PATH)) [pathDropped, path] = [CAPTURE_PATH, path.slice(0, -CAPTURE_PATH.length)];
+  const app = APP_HOSTS[hostname];
   const host = app !== undefined && path === '' && url.port === '' ? app : `${url.protocol}//${url.host}${path}`;
-  return hasScheme ? { host } : { host, schemeAdded: true };
+  return { host, ...(hasScheme ? {} : { schemeAdded: true as const }), ...(pathDropped === undefined ? {} : { pathDropped }) };
 }

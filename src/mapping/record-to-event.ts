@@ -2,7 +2,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { EncodedEvent, type EncodedEventFields } from '../capture/encoded-event.ts';
 import type { CaptureEventOptions } from '../capture/types.ts';
 import { createHash } from 'node:crypto';
-import { canonicalUuid, uuidFromHash, uuidv7 } from '../capture/uuid.ts';
+import { canonicalUuid, uuidFromHash, uuidv7 } from '../shared/uuid.ts';
 import type { ResourcePropertiesRule } from '../config/options.ts';
 import type { PostHogIdentity } from '../request-identity.ts';
 import {
@@ -28,7 +28,7 @@ import { DERIVED_PROPERTIES, needsTextForm, textFormJson } from './error-trackin
 import { buildExceptionList, exceptionLevelFromSeverity, type ExceptionAttributes, type PostHogException } from './exception-list.ts';
 import { isPlainJson, toJsonSafe, UNSERIALIZABLE, type ConversionTally } from './json-safe.ts';
 import { refusedPersonEvent } from './person-events.ts';
-import { explicitEventName, hasException } from './selection.ts';
+import { explicitEventName, hasException } from '../selection/selection.ts';
 import { mayHoldLoneSurrogate, repairJsonText, wellFormed } from './well-formed.ts';
 
 export interface MappingSettings {

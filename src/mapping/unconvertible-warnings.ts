@@ -1,4 +1,4 @@
-import { DROP_WARNING_INTERVAL_MILLIS } from '../diagnostics.ts';
+import { DROP_WARNING_INTERVAL_MILLIS } from '../diagnostics/diagnostics.ts';
 
 /**
  * Warns that attribute values could not be converted (a revoked Proxy, a getter or `toJSON` that

@@ -142,3 +142,29 @@ describe('deferred reports', () => {
     }
   });
 });
+
+describe('no key in any configuration message', () => {
+  test('a key put in the wrong variable, or in the host, is hidden from warnings, errors and the start-up line', async () => {
+    const secret = 'phc_wrongPlaceSecret0123456789abcdefghijklmnop';
+    const lines: string[] = [];
+    const processor = new PostHogLogRecordProcessor(
+      { debug: true },
+      {
+        env: { POSTHOG_API_KEY: secret, POSTHOG_OTEL_TIMEOUT: secret, POSTHOG_OTEL_LOG_RECORDS: secret, POSTHOG_HOST: `https://proxy.example/${secret}/`, POSTHOG_OTEL_DEBUG: 'true' },
+        print: (line) => lines.push(line),
+      },
+    );
+    const exporter = new PostHogLogRecordExporter({ dryRun: true }, { env: { POSTHOG_PROJECT_TOKEN: 'phx_personal9876543210', POSTHOG_CAPTURE_COMPRESSION: 'phx_personal9876543210' }, print: (line) => lines.push(line) });
+    const d = recordDiag();
+    try {
+      await nextTurn();
+      const all = [...lines, ...d.messages].join('\n');
+      assert.ok(d.messages.some((m) => m.startsWith('warn: POSTHOG_OTEL_TIMEOUT is ignored')), all);
+      assert.ok(lines.some((l) => l.includes('start: enabled; host https://proxy.example/')), all);
+      for (const fragment of ['wrongPlaceSecret', 'personal9876543210']) assert.ok(!all.includes(fragment), all);
+    } finally {
+      d.stop();
+      await Promise.all([processor.shutdown(), exporter.shutdown()]);
+    }
+  });
+});

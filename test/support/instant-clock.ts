@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/capture/clock.ts';
+import type { Clock } from '../../src/shared/clock.ts';
 
 /** A clock whose sleeps return at once and move time forward, recording each wait. */
 export class InstantClock implements Clock {

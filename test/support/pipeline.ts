@@ -11,7 +11,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import type { Environment } from '../../src/config/env.ts';
 import type { PostHogLogRecordProcessorOptions } from '../../src/config/options.ts';
-import { totalDropped, type PostHogStats } from '../../src/delivery-stats.ts';
+import { totalDropped, type PostHogStats } from '../../src/delivery/ledger.ts';
 import type { ExporterInternals } from '../../src/log-record-exporter.ts';
 import { PostHogLogRecordProcessor } from '../../src/log-record-processor.ts';
 import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
