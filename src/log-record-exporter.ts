@@ -1,6 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { CaptureClient, captureEndpoint } from './capture/capture-client.ts';
+import { SDK_INFO } from './capture/sdk-info.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { eventJson, plainEvent } from './capture/encoded-event.ts';
 import type { CaptureTransport } from './transport/transport.ts';
@@ -12,7 +13,8 @@ import type { PostHogExporterOptions } from './config/options.ts';
 import { reportIfWaiting, reportResolution } from './config/report.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
 import { DeliveryLedger, type PostHogStats } from './delivery/ledger.ts';
-import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
+import { exportError } from './export-error.ts';
+import { DropWarnings, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
 import { EventDelivery } from './delivery/event-delivery.ts';
 import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
@@ -21,9 +23,6 @@ import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './selection/span-event-record.ts';
 import { Spool } from './delivery/spool.ts';
 import type { DeliveryHealth } from './delivery/health.ts';
-import { VERSION } from './version.ts';
-
-export const SDK_INFO = `opentelemetry-exporter-posthog/${VERSION}`;
 
 /** Seams for tests and for the processor that builds the exporter; not part of the public options. */
 export interface ExporterInternals {
@@ -36,22 +35,12 @@ export interface ExporterInternals {
   print?: (line: string) => void;
 }
 
-/** The error an export reports when some of its events were dropped. */
-export class PostHogExportError extends Error {
-  readonly dropped: Partial<Record<DropReason, number>>;
-  constructor(message: string, dropped: Partial<Record<DropReason, number>>) {
-    super(message);
-    this.name = 'PostHogExportError';
-    this.dropped = dropped;
-  }
-}
-
 /**
  * A `LogRecordExporter` that maps records to PostHog events at export time and sends them over
  * capture v1.
  *
  * The result callback says what became of the records of that export: SUCCESS when none was
- * dropped, FAILED (with a {@link PostHogExportError} that counts the drops by reason) otherwise.
+ * dropped, FAILED (with a `PostHogExportError` that counts the drops by reason) otherwise.
  * Events the server has not taken yet but did not reject wait in the retry buffer and are not
  * failures: they are still owned by the exporter, counted as `pending`, and resent later.
  * Exports may overlap (the batch processor starts a new one when an old one times out); each
@@ -342,18 +331,6 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     })().catch((error: unknown) => logger.error(this._redact(`shutdown failed: ${String(error)}`)));
     return this._shutdownPromise;
   }
-}
-
-function exportError(dropped: ReadonlyMap<DropReason, number>, total: number): PostHogExportError {
-  let count = 0;
-  const parts: string[] = [];
-  const record: Partial<Record<DropReason, number>> = {};
-  for (const [reason, n] of dropped) {
-    count += n;
-    record[reason] = n;
-    parts.push(`${n} ${reason} (${describeReason(reason)})`);
-  }
-  return new PostHogExportError(`${count} of ${total} PostHog event(s) not delivered: ${parts.join(', ')}`, record);
 }
 
 /** An event's JSON for debug output. Never throws: a hook may return values JSON cannot hold, and the send refuses those events. */
