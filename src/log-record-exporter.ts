@@ -10,6 +10,7 @@ import { TimeSlicer } from './shared/time-slice.ts';
 import { canonicalUuid } from './shared/uuid.ts';
 import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
+import { CLIENT_DEFAULTS } from './config/defaults.ts';
 import { reportIfWaiting, reportResolution } from './config/report.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
 import { DeliveryLedger, type PostHogStats } from './delivery/ledger.ts';
@@ -78,6 +79,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     if (!c.enabled || c.dryRun) return;
     const endpoint = publicUrl(captureEndpoint(c.host));
     this._client = new CaptureClient({
+      ...CLIENT_DEFAULTS,
       host: c.host,
       apiKey: c.apiKey,
       sdkInfo: SDK_INFO,

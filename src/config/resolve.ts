@@ -1,50 +1,16 @@
 import type { Dispatcher } from 'undici';
 import type { Compression, DropReason } from '../capture/types.ts';
-import { CAPTURE_CLIENT_DEFAULTS } from '../capture/capture-client.ts';
 import { CAPTURE_PATH } from '../capture/wire-request.ts';
 import { BOOLEAN_SPELLINGS, parseBoolean } from './boolean.ts';
+import { BATCH_DEFAULTS, CLIENT_DEFAULTS, DELIVERY_DEFAULTS, DIAGNOSTICS_DEFAULTS, MAPPING_DEFAULTS, SELECTION_DEFAULTS, SPOOL_DEFAULTS } from './defaults.ts';
 import { isHeaderName, isHeaderValue, MAX_TIMER_MILLIS, optionsFromEnvironment, type Environment } from './env.ts';
 import type { PostHogEvent, PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
-
-export const DEFAULT_HOST = 'https://us.i.posthog.com';
 
 /** Application hosts people paste by mistake, and the ingestion host each one means. */
 const APP_HOSTS: Record<string, string> = {
   'us.posthog.com': 'https://us.i.posthog.com',
   'app.posthog.com': 'https://us.i.posthog.com',
   'eu.posthog.com': 'https://eu.i.posthog.com',
-};
-
-export const DEFAULTS = {
-  host: DEFAULT_HOST,
-  // The wire layer's defaults are the exporter's too.
-  compression: CAPTURE_CLIENT_DEFAULTS.compression,
-  timeoutMillis: 10_000,
-  // Requests per event in this process. With the default delays (500 ms doubling, capped at 30 s) the
-  // 25th attempt comes about 9.5 minutes after the first: the budget rides out an outage about as
-  // long as the retry buffer keeps events (README, "How long retries last").
-  maxAttempts: 25,
-  retryInitialDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryInitialDelayMillis,
-  retryMaxDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryMaxDelayMillis,
-  disableGeoip: true,
-  historicalMigration: false,
-  resourceAttributes: 'default' as ResourcePropertiesRule,
-  logEventName: 'log',
-  debug: false,
-  maxExportBatchSize: 512,
-  scheduledDelayMillis: 1_000,
-  maxQueueSize: 2_048,
-  exportTimeoutMillis: 30_000,
-  logRecords: 'events' as 'events' | 'all',
-  minSeverity: 0,
-  flushTimeoutMillis: 10_000,
-  retryBufferMaxEvents: 10_000,
-  retryBufferMaxBytes: 32 * 1024 * 1024,
-  retryBufferMaxAgeMillis: 600_000,
-  spoolMaxBytes: 64 * 1024 * 1024,
-  deterministicUuids: false,
-  dryRun: false,
-  flushOnExit: true,
 };
 
 export interface ResolvedConfig {
@@ -95,6 +61,11 @@ export interface Resolution {
   errors: string[];
 }
 
+type Options = PostHogLogRecordProcessorOptions;
+/** Options whose value is a number, and those whose value is a yes or no. */
+type NumberOption = { [K in keyof Options]-?: NonNullable<Options[K]> extends number ? K : never }[keyof Options];
+type FlagOption = { [K in keyof Options]-?: NonNullable<Options[K]> extends boolean ? K : never }[keyof Options];
+
 /** Options from code win over the environment, which wins over defaults. Never throws. */
 export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: Environment = process.env): Resolution {
   const fromEnv = optionsFromEnvironment(env);
@@ -104,16 +75,16 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   const pick = <K extends keyof PostHogLogRecordProcessorOptions>(key: K): PostHogLogRecordProcessorOptions[K] =>
     code[key] !== undefined && code[key] !== '' ? code[key] : fromEnv.options[key];
 
-  const number = (key: keyof typeof DEFAULTS & keyof PostHogLogRecordProcessorOptions, min: number, max = MAX_TIMER_MILLIS): number => {
+  const number = (key: NumberOption, fallback: number, min: number, max = MAX_TIMER_MILLIS): number => {
     const value = pick(key);
-    if (value === undefined) return DEFAULTS[key] as number;
+    if (value === undefined) return fallback;
     if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) return Math.floor(value);
     warnings.push(`${key} is ignored: expected a number from ${min} to ${max}, got ${describe(value)}.`);
-    return DEFAULTS[key] as number;
+    return fallback;
   };
-  const flag = (key: 'disableGeoip' | 'historicalMigration' | 'debug' | 'deterministicUuids' | 'dryRun' | 'flushOnExit'): boolean => {
+  const flag = (key: FlagOption, fallback: boolean): boolean => {
     const value: unknown = pick(key);
-    if (value === undefined) return DEFAULTS[key];
+    if (value === undefined) return fallback;
     if (typeof value === 'boolean') return value;
     // Code often passes an environment value straight through (`dryRun: process.env.DRY_RUN`), or a number.
     const parsed = typeof value === 'string' ? parseBoolean(value) : value === 1 ? true : value === 0 ? false : undefined;
@@ -123,18 +94,18 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
       return true;
     }
     warnings.push(`${key} is ignored: expected true or false (or 1/0, or the strings ${BOOLEAN_SPELLINGS}), got ${describe(value)}.`);
-    return DEFAULTS[key];
+    return fallback;
   };
 
-  let compression = pick('compression') ?? DEFAULTS.compression;
+  let compression = pick('compression') ?? CLIENT_DEFAULTS.compression;
   if (compression !== 'zstd' && compression !== 'gzip' && compression !== 'deflate' && compression !== 'none') {
     warnings.push(`compression is ignored: expected zstd, gzip, deflate or none, got ${describe(compression)}.`);
-    compression = DEFAULTS.compression;
+    compression = CLIENT_DEFAULTS.compression;
   }
-  let logRecords = pick('logRecords') ?? DEFAULTS.logRecords;
+  let logRecords = pick('logRecords') ?? SELECTION_DEFAULTS.logRecords;
   if (logRecords !== 'events' && logRecords !== 'all') {
     warnings.push(`logRecords is ignored: expected "events" or "all", got ${describe(logRecords)}.`);
-    logRecords = DEFAULTS.logRecords;
+    logRecords = SELECTION_DEFAULTS.logRecords;
   }
   const logEventName = pick('logEventName');
 
@@ -142,39 +113,39 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     enabled: true,
     apiKey: '',
     apiKeySource: undefined,
-    host: DEFAULT_HOST,
+    host: CLIENT_DEFAULTS.host,
     compression,
     headers: withoutClientManagedHeaders(mergeHeaders(fromEnv.options.headers, code.headers, warnings), warnings),
-    timeoutMillis: number('timeoutMillis', 1),
-    maxAttempts: number('maxAttempts', 1),
-    retryInitialDelayMillis: number('retryInitialDelayMillis', 0),
-    retryMaxDelayMillis: number('retryMaxDelayMillis', 0),
-    disableGeoip: flag('disableGeoip'),
-    historicalMigration: flag('historicalMigration'),
-    resourceAttributes: pick('resourceAttributes') ?? DEFAULTS.resourceAttributes,
-    logEventName: typeof logEventName === 'string' && logEventName.trim() !== '' ? logEventName : DEFAULTS.logEventName,
-    debug: flag('debug'),
+    timeoutMillis: number('timeoutMillis', DELIVERY_DEFAULTS.sendTimeoutMillis, 1),
+    maxAttempts: number('maxAttempts', CLIENT_DEFAULTS.maxAttempts, 1),
+    retryInitialDelayMillis: number('retryInitialDelayMillis', CLIENT_DEFAULTS.retryInitialDelayMillis, 0),
+    retryMaxDelayMillis: number('retryMaxDelayMillis', CLIENT_DEFAULTS.retryMaxDelayMillis, 0),
+    disableGeoip: flag('disableGeoip', MAPPING_DEFAULTS.disableGeoip),
+    historicalMigration: flag('historicalMigration', CLIENT_DEFAULTS.historicalMigration),
+    resourceAttributes: pick('resourceAttributes') ?? MAPPING_DEFAULTS.resourceAttributes,
+    logEventName: typeof logEventName === 'string' && logEventName.trim() !== '' ? logEventName : MAPPING_DEFAULTS.logEventName,
+    debug: flag('debug', DIAGNOSTICS_DEFAULTS.debug),
     beforeSend: typeof code.beforeSend === 'function' ? code.beforeSend : undefined,
     onDrop: typeof code.onDrop === 'function' ? code.onDrop : undefined,
     dispatcher: code.dispatcher,
-    maxExportBatchSize: number('maxExportBatchSize', 1),
-    scheduledDelayMillis: number('scheduledDelayMillis', 0),
-    maxQueueSize: number('maxQueueSize', 1),
-    exportTimeoutMillis: number('exportTimeoutMillis', 1),
+    maxExportBatchSize: number('maxExportBatchSize', BATCH_DEFAULTS.maxExportBatchSize, 1),
+    scheduledDelayMillis: number('scheduledDelayMillis', BATCH_DEFAULTS.scheduledDelayMillis, 0),
+    maxQueueSize: number('maxQueueSize', BATCH_DEFAULTS.maxQueueSize, 1),
+    exportTimeoutMillis: number('exportTimeoutMillis', BATCH_DEFAULTS.exportTimeoutMillis, 1),
     logRecords,
-    minSeverity: number('minSeverity', 0, 24),
-    flushTimeoutMillis: number('flushTimeoutMillis', 1),
-    retryBufferMaxEvents: number('retryBufferMaxEvents', 0, Number.MAX_SAFE_INTEGER),
-    retryBufferMaxBytes: number('retryBufferMaxBytes', 0, Number.MAX_SAFE_INTEGER),
-    retryBufferMaxAgeMillis: number('retryBufferMaxAgeMillis', 0, Number.MAX_SAFE_INTEGER),
+    minSeverity: number('minSeverity', SELECTION_DEFAULTS.minSeverity, 0, 24),
+    flushTimeoutMillis: number('flushTimeoutMillis', DELIVERY_DEFAULTS.flushTimeoutMillis, 1),
+    retryBufferMaxEvents: number('retryBufferMaxEvents', DELIVERY_DEFAULTS.retryBuffer.maxEvents, 0, Number.MAX_SAFE_INTEGER),
+    retryBufferMaxBytes: number('retryBufferMaxBytes', DELIVERY_DEFAULTS.retryBuffer.maxBytes, 0, Number.MAX_SAFE_INTEGER),
+    retryBufferMaxAgeMillis: number('retryBufferMaxAgeMillis', DELIVERY_DEFAULTS.retryBuffer.maxAgeMillis, 0, Number.MAX_SAFE_INTEGER),
     spoolDir: typeof pick('spoolDir') === 'string' && (pick('spoolDir') as string).trim() !== '' ? (pick('spoolDir') as string).trim() : undefined,
-    spoolMaxBytes: number('spoolMaxBytes', 1, Number.MAX_SAFE_INTEGER),
-    deterministicUuids: flag('deterministicUuids'),
-    dryRun: flag('dryRun'),
-    flushOnExit: flag('flushOnExit'),
+    spoolMaxBytes: number('spoolMaxBytes', SPOOL_DEFAULTS.maxBytes, 1, Number.MAX_SAFE_INTEGER),
+    deterministicUuids: flag('deterministicUuids', MAPPING_DEFAULTS.deterministicUuids),
+    dryRun: flag('dryRun', DIAGNOSTICS_DEFAULTS.dryRun),
+    flushOnExit: flag('flushOnExit', BATCH_DEFAULTS.flushOnExit),
   };
 
-  const host = normalizeHost(pick('host') ?? DEFAULT_HOST);
+  const host = normalizeHost(pick('host') ?? CLIENT_DEFAULTS.host);
   if ('error' in host) errors.push(host.error);
   else {
     config.host = host.host;

@@ -14,15 +14,20 @@ import { dropCounts, settle, type Settlement } from './settlement.ts';
 import { SpoolCopies } from './spool-copies.ts';
 import type { Spool, SpooledFile } from './spool.ts';
 
-export interface EventDeliverySettings {
-  client: CaptureSender;
-  clock: Clock;
-  ledger: DeliveryLedger;
+/** The delivery section of the configuration; its defaults are in `config/defaults.ts`. */
+export interface DeliverySettings {
   /** Time budget of one delivery (an export, a timed resend). */
   sendTimeoutMillis: number;
   /** Time budget of a flush or shutdown when the caller gives none. */
   flushTimeoutMillis: number;
   retryBuffer: RetryQueueLimits;
+}
+
+/** The delivery section, and the parts the owner plugs in. */
+export interface EventDeliverySettings extends DeliverySettings {
+  client: CaptureSender;
+  clock: Clock;
+  ledger: DeliveryLedger;
   /** The owner's time slicer: timed resends and exports share its slices. */
   slicer?: TimeSlicer;
   spool?: Spool;

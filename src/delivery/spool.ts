@@ -30,6 +30,13 @@ export interface SpoolRecovery {
 /** Told when the spool directory cannot be used, with a message that names it. */
 export type SpoolProblem = (message: string) => void;
 
+/** The spool section of the configuration: set only when the user gave a directory. */
+export interface SpoolSettings {
+  dir: string;
+  /** Bytes the spool may use. */
+  maxBytes: number;
+}
+
 const FORMAT_VERSION = 1;
 const SUFFIX = '.spool.json';
 const CLAIM = '.claimed-';
@@ -52,7 +59,7 @@ export class Spool {
   /** Error codes already reported: one warning per kind of trouble, not one per write. */
   private readonly _reported = new Set<string>();
 
-  constructor(options: { dir: string; maxBytes: number; onProblem?: SpoolProblem }) {
+  constructor(options: SpoolSettings & { onProblem?: SpoolProblem }) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
     this._onProblem = options.onProblem;

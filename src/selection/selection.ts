@@ -21,9 +21,15 @@ export function hasException(attributes: ReadableLogRecord['attributes']): boole
   return (typeof type === 'string' && type !== '') || (typeof message === 'string' && message !== '');
 }
 
-export interface SelectionSettings {
+/** The selection section of the configuration; its defaults are in `config/defaults.ts`. */
+export interface RecordSelectionSettings {
+  /** `events`: only records that are events; `all`: plain log lines too. */
   logRecords: 'events' | 'all';
+  /** With `logRecords: 'all'`, plain log lines below this severity number are skipped. */
   minSeverity: number;
+}
+
+export interface SelectionSettings extends RecordSelectionSettings {
   /** Scopes whose records are never events, such as our own diagnostics. */
   ignoredScopes: ReadonlySet<string>;
 }
