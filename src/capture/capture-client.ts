@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { CaptureClientSettings } from '../config/sections.ts';
 import { BodyBuffers } from './body-buffers.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { EncodedEvent } from './encoded-event.ts';
@@ -7,40 +7,10 @@ import { newIdentity, sendRequest, type AttemptSummary, type OutgoingRequest, ty
 import { emptyReport, type SendReport } from './send-report.ts';
 import { TimeSlicer } from '../shared/time-slice.ts';
 import { UndiciTransport, type CaptureTransport } from '../transport/transport.ts';
-import type { CaptureEvent, Compression } from './types.ts';
+import type { CaptureEvent } from './types.ts';
 import { CAPTURE_PATH, extraHeadersWithoutProtocolOnes } from './wire-request.ts';
 
-/**
- * The capture client's section of the configuration: where to send, and how hard to try. Every
- * field is set; the defaults are the configuration's (`config/defaults.ts`), not the client's.
- */
-export interface CaptureClientSettings {
-  /** Ingestion host, e.g. `https://us.i.posthog.com`; a path prefix (reverse proxy) is kept. */
-  host: string;
-  apiKey: string;
-  compression: Compression;
-  /** Extra request headers (proxies, gateways). They cannot replace the protocol's own headers. */
-  headers: Readonly<Record<string, string>>;
-  historicalMigration: boolean;
-  /** Attempts per batch, the first included. */
-  maxAttempts: number;
-  retryInitialDelayMillis: number;
-  retryMaxDelayMillis: number;
-  /** Upper bound for one attempt; the send's deadline may cut it shorter. */
-  requestTimeoutMillis: number;
-  connectTimeoutMillis: number;
-  maxEventsPerRequest: number;
-  /** Uncompressed JSON bytes per request. */
-  maxRequestBytes: number;
-  /** Serialised bytes of one event; larger events are dropped as `too_large` before sending. */
-  maxEventBytes: number;
-  maxConcurrentRequests: number;
-  maxResponseBytes: number;
-  /** The user's own undici dispatcher (proxy agent, tests); without one the client keeps a pool. */
-  dispatcher?: Dispatcher | undefined;
-}
-
-/** A client's settings, plus the name it sends and the parts its owner (or a test) plugs in. */
+/** A client's section of the configuration, plus the name it sends and the parts its owner (or a test) plugs in. */
 export interface CaptureClientOptions extends CaptureClientSettings {
   /** `<name>/<version>`, sent as `User-Agent` and `PostHog-Sdk-Info`. */
   sdkInfo: string;

@@ -1,10 +1,9 @@
-import type { Dispatcher } from 'undici';
-import type { Compression, DropReason } from '../capture/types.ts';
 import { CAPTURE_PATH } from '../capture/wire-request.ts';
 import { BOOLEAN_SPELLINGS, parseBoolean } from './boolean.ts';
 import { BATCH_DEFAULTS, CLIENT_DEFAULTS, DELIVERY_DEFAULTS, DIAGNOSTICS_DEFAULTS, MAPPING_DEFAULTS, SELECTION_DEFAULTS, SPOOL_DEFAULTS } from './defaults.ts';
 import { isHeaderName, isHeaderValue, MAX_TIMER_MILLIS, optionsFromEnvironment, type Environment } from './env.ts';
-import type { PostHogEvent, PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
+import type { PostHogLogRecordProcessorOptions } from './options.ts';
+import type { BatchSettings, ResolvedConfig } from './sections.ts';
 
 /** Application hosts people paste by mistake, and the ingestion host each one means. */
 const APP_HOSTS: Record<string, string> = {
@@ -12,46 +11,6 @@ const APP_HOSTS: Record<string, string> = {
   'app.posthog.com': 'https://us.i.posthog.com',
   'eu.posthog.com': 'https://eu.i.posthog.com',
 };
-
-export interface ResolvedConfig {
-  /** False when nothing should be sent: no key, or a configuration error. */
-  enabled: boolean;
-  /** Why `enabled` is false. */
-  disabledReason?: string;
-  apiKey: string;
-  /** Where the API key came from: an environment variable's name, `apiKey option`, or undefined when there is none. */
-  apiKeySource: string | undefined;
-  host: string;
-  compression: Compression;
-  headers: Record<string, string>;
-  timeoutMillis: number;
-  maxAttempts: number;
-  retryInitialDelayMillis: number;
-  retryMaxDelayMillis: number;
-  disableGeoip: boolean;
-  historicalMigration: boolean;
-  resourceAttributes: ResourcePropertiesRule;
-  logEventName: string;
-  debug: boolean;
-  beforeSend: ((event: PostHogEvent) => PostHogEvent | null) | undefined;
-  onDrop: ((events: readonly PostHogEvent[], reason: DropReason, details: string | undefined) => void) | undefined;
-  dispatcher: Dispatcher | undefined;
-  maxExportBatchSize: number;
-  scheduledDelayMillis: number;
-  maxQueueSize: number;
-  exportTimeoutMillis: number;
-  logRecords: 'events' | 'all';
-  minSeverity: number;
-  flushTimeoutMillis: number;
-  retryBufferMaxEvents: number;
-  retryBufferMaxBytes: number;
-  retryBufferMaxAgeMillis: number;
-  spoolDir: string | undefined;
-  spoolMaxBytes: number;
-  deterministicUuids: boolean;
-  dryRun: boolean;
-  flushOnExit: boolean;
-}
 
 export interface Resolution {
   config: ResolvedConfig;
@@ -109,46 +68,60 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   }
   const logEventName = pick('logEventName');
 
-  const config: ResolvedConfig = {
-    enabled: true,
-    apiKey: '',
-    apiKeySource: undefined,
-    host: CLIENT_DEFAULTS.host,
-    compression,
-    headers: withoutClientManagedHeaders(mergeHeaders(fromEnv.options.headers, code.headers, warnings), warnings),
-    timeoutMillis: number('timeoutMillis', DELIVERY_DEFAULTS.sendTimeoutMillis, 1),
-    maxAttempts: number('maxAttempts', CLIENT_DEFAULTS.maxAttempts, 1),
-    retryInitialDelayMillis: number('retryInitialDelayMillis', CLIENT_DEFAULTS.retryInitialDelayMillis, 0),
-    retryMaxDelayMillis: number('retryMaxDelayMillis', CLIENT_DEFAULTS.retryMaxDelayMillis, 0),
-    disableGeoip: flag('disableGeoip', MAPPING_DEFAULTS.disableGeoip),
-    historicalMigration: flag('historicalMigration', CLIENT_DEFAULTS.historicalMigration),
-    resourceAttributes: pick('resourceAttributes') ?? MAPPING_DEFAULTS.resourceAttributes,
-    logEventName: typeof logEventName === 'string' && logEventName.trim() !== '' ? logEventName : MAPPING_DEFAULTS.logEventName,
-    debug: flag('debug', DIAGNOSTICS_DEFAULTS.debug),
-    beforeSend: typeof code.beforeSend === 'function' ? code.beforeSend : undefined,
-    onDrop: typeof code.onDrop === 'function' ? code.onDrop : undefined,
-    dispatcher: code.dispatcher,
+  const batch: BatchSettings = {
     maxExportBatchSize: number('maxExportBatchSize', BATCH_DEFAULTS.maxExportBatchSize, 1),
     scheduledDelayMillis: number('scheduledDelayMillis', BATCH_DEFAULTS.scheduledDelayMillis, 0),
     maxQueueSize: number('maxQueueSize', BATCH_DEFAULTS.maxQueueSize, 1),
     exportTimeoutMillis: number('exportTimeoutMillis', BATCH_DEFAULTS.exportTimeoutMillis, 1),
-    logRecords,
-    minSeverity: number('minSeverity', SELECTION_DEFAULTS.minSeverity, 0, 24),
-    flushTimeoutMillis: number('flushTimeoutMillis', DELIVERY_DEFAULTS.flushTimeoutMillis, 1),
-    retryBufferMaxEvents: number('retryBufferMaxEvents', DELIVERY_DEFAULTS.retryBuffer.maxEvents, 0, Number.MAX_SAFE_INTEGER),
-    retryBufferMaxBytes: number('retryBufferMaxBytes', DELIVERY_DEFAULTS.retryBuffer.maxBytes, 0, Number.MAX_SAFE_INTEGER),
-    retryBufferMaxAgeMillis: number('retryBufferMaxAgeMillis', DELIVERY_DEFAULTS.retryBuffer.maxAgeMillis, 0, Number.MAX_SAFE_INTEGER),
-    spoolDir: typeof pick('spoolDir') === 'string' && (pick('spoolDir') as string).trim() !== '' ? (pick('spoolDir') as string).trim() : undefined,
-    spoolMaxBytes: number('spoolMaxBytes', SPOOL_DEFAULTS.maxBytes, 1, Number.MAX_SAFE_INTEGER),
-    deterministicUuids: flag('deterministicUuids', MAPPING_DEFAULTS.deterministicUuids),
-    dryRun: flag('dryRun', DIAGNOSTICS_DEFAULTS.dryRun),
     flushOnExit: flag('flushOnExit', BATCH_DEFAULTS.flushOnExit),
+  };
+  const spoolDir = pick('spoolDir');
+  // Checked even without a directory, so a bad value is reported before it matters.
+  const spoolMaxBytes = number('spoolMaxBytes', SPOOL_DEFAULTS.maxBytes, 1, Number.MAX_SAFE_INTEGER);
+
+  const config: ResolvedConfig = {
+    enabled: true,
+    apiKeySource: undefined,
+    client: {
+      ...CLIENT_DEFAULTS,
+      apiKey: '',
+      compression,
+      headers: withoutClientManagedHeaders(mergeHeaders(fromEnv.options.headers, code.headers, warnings), warnings),
+      historicalMigration: flag('historicalMigration', CLIENT_DEFAULTS.historicalMigration),
+      maxAttempts: number('maxAttempts', CLIENT_DEFAULTS.maxAttempts, 1),
+      retryInitialDelayMillis: number('retryInitialDelayMillis', CLIENT_DEFAULTS.retryInitialDelayMillis, 0),
+      retryMaxDelayMillis: number('retryMaxDelayMillis', CLIENT_DEFAULTS.retryMaxDelayMillis, 0),
+      dispatcher: code.dispatcher,
+    },
+    delivery: {
+      sendTimeoutMillis: exportDeadlineMillis(number('timeoutMillis', DELIVERY_DEFAULTS.sendTimeoutMillis, 1), batch.exportTimeoutMillis),
+      flushTimeoutMillis: number('flushTimeoutMillis', DELIVERY_DEFAULTS.flushTimeoutMillis, 1),
+      retryBuffer: {
+        maxEvents: number('retryBufferMaxEvents', DELIVERY_DEFAULTS.retryBuffer.maxEvents, 0, Number.MAX_SAFE_INTEGER),
+        maxBytes: number('retryBufferMaxBytes', DELIVERY_DEFAULTS.retryBuffer.maxBytes, 0, Number.MAX_SAFE_INTEGER),
+        maxAgeMillis: number('retryBufferMaxAgeMillis', DELIVERY_DEFAULTS.retryBuffer.maxAgeMillis, 0, Number.MAX_SAFE_INTEGER),
+      },
+    },
+    spool: typeof spoolDir === 'string' && spoolDir.trim() !== '' ? { dir: spoolDir.trim(), maxBytes: spoolMaxBytes } : undefined,
+    batch,
+    selection: { logRecords, minSeverity: number('minSeverity', SELECTION_DEFAULTS.minSeverity, 0, 24) },
+    mapping: {
+      disableGeoip: flag('disableGeoip', MAPPING_DEFAULTS.disableGeoip),
+      resourceAttributes: pick('resourceAttributes') ?? MAPPING_DEFAULTS.resourceAttributes,
+      logEventName: typeof logEventName === 'string' && logEventName.trim() !== '' ? logEventName : MAPPING_DEFAULTS.logEventName,
+      deterministicUuids: flag('deterministicUuids', MAPPING_DEFAULTS.deterministicUuids),
+    },
+    hooks: {
+      beforeSend: typeof code.beforeSend === 'function' ? code.beforeSend : undefined,
+      onDrop: typeof code.onDrop === 'function' ? code.onDrop : undefined,
+    },
+    diagnostics: { debug: flag('debug', DIAGNOSTICS_DEFAULTS.debug), dryRun: flag('dryRun', DIAGNOSTICS_DEFAULTS.dryRun) },
   };
 
   const host = normalizeHost(pick('host') ?? CLIENT_DEFAULTS.host);
   if ('error' in host) errors.push(host.error);
   else {
-    config.host = host.host;
+    config.client.host = host.host;
     const name = typeof code.host === 'string' && code.host !== '' ? 'host' : 'POSTHOG_HOST';
     if (host.schemeAdded) warnings.push(`${name} has no scheme: using ${host.host}. Write the https:// (or http:// for a server without TLS) to silence this note.`);
     if (host.pathDropped !== undefined) {
@@ -158,7 +131,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
 
   const apiKey = typeof pick('apiKey') === 'string' ? (pick('apiKey') as string).trim() : '';
   if (apiKey !== '') config.apiKeySource = typeof code.apiKey === 'string' && code.apiKey.trim() !== '' ? 'the apiKey option' : fromEnv.apiKeyVariable;
-  if (apiKey === '' && config.dryRun) {
+  if (apiKey === '' && config.diagnostics.dryRun) {
     // A dry run sends nothing, so it needs no key: users can look before they have one.
   } else if (apiKey === '') {
     config.enabled = false;
@@ -171,7 +144,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
       'the API key is a personal API key (phx_…), which PostHog refuses for capture and which must not be shipped with an application: use the project API key (phc_…) from your project settings',
     );
   } else {
-    config.apiKey = apiKey;
+    config.client.apiKey = apiKey;
   }
 
   if (errors.length > 0) {
@@ -179,6 +152,14 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     config.disabledReason = errors.join('; ');
   }
   return { config, warnings, errors };
+}
+
+/**
+ * One export's time budget: `timeoutMillis`, kept below the batch processor's export timeout, so an
+ * export settles its events before the batch processor gives up waiting for it.
+ */
+export function exportDeadlineMillis(timeoutMillis: number, exportTimeoutMillis: number): number {
+  return Math.max(1, Math.min(timeoutMillis, Math.floor(exportTimeoutMillis * 0.9)));
 }
 
 /** Headers the HTTP client (undici) manages itself and refuses on a request: kept, every request would fail before it is sent. */

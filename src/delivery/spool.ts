@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import { eventJson } from '../capture/encoded-event.ts';
 import type { CaptureEvent } from '../capture/types.ts';
+import type { SpoolSettings } from '../config/sections.ts';
 import { canonicalUuid } from '../shared/uuid.ts';
 
 /** One spooled event: the event exactly as it was (same uuid, so the server dedupes a resend) and its attempts. */
@@ -29,13 +30,6 @@ export interface SpoolRecovery {
 
 /** Told when the spool directory cannot be used, with a message that names it. */
 export type SpoolProblem = (message: string) => void;
-
-/** The spool section of the configuration: set only when the user gave a directory. */
-export interface SpoolSettings {
-  dir: string;
-  /** Bytes the spool may use. */
-  maxBytes: number;
-}
 
 const FORMAT_VERSION = 1;
 const SUFFIX = '.spool.json';
