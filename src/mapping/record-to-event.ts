@@ -4,6 +4,7 @@ import type { CaptureEventOptions } from '../capture/types.ts';
 import { createHash } from 'node:crypto';
 import { canonicalUuid, uuidFromHash, uuidv7 } from '../shared/uuid.ts';
 import type { ResourcePropertiesRule } from '../config/options.ts';
+import type { MappingSettings } from '../config/sections.ts';
 import type { PostHogIdentity } from '../request-identity.ts';
 import {
   ATTR_EXCEPTION_ESCAPED,
@@ -30,15 +31,6 @@ import { isPlainJson, toJsonSafe, UNSERIALIZABLE, type ConversionTally } from '.
 import { refusedPersonEvent } from './person-events.ts';
 import { explicitEventName, hasException } from '../selection/selection.ts';
 import { mayHoldLoneSurrogate, repairJsonText, wellFormed } from './well-formed.ts';
-
-export interface MappingSettings {
-  disableGeoip: boolean;
-  resourceAttributes: ResourcePropertiesRule;
-  /** Name of events made from plain log lines. */
-  logEventName: string;
-  /** Derive uuids from trace id, span id, event name, time and index instead of drawing them. */
-  deterministicUuids?: boolean;
-}
 
 /** Extra facts a record can carry about where it came from (span events do). */
 export interface RecordOrigin {

@@ -11,6 +11,7 @@ import { EncodedEvent } from '../../src/capture/encoded-event.ts';
 import { serializeEvent } from '../../src/capture/request-batches.ts';
 import type { OutgoingRequest } from '../../src/capture/send-loop.ts';
 import type { CaptureClientOptions } from '../../src/capture/capture-client.ts';
+import { CLIENT_DEFAULTS } from '../../src/config/defaults.ts';
 import type { SendReport } from '../../src/capture/send-report.ts';
 import type { CaptureEvent, CaptureRequestBody } from '../../src/capture/types.ts';
 import { uuidv7 } from '../../src/shared/uuid.ts';
@@ -19,6 +20,8 @@ import type { RecordedRequest, ResultsMap } from '../support/fake-capture-server
 import { InstantClock } from '../support/instant-clock.ts';
 
 const SDK_INFO = 'my-otel-exporter/1.2.3';
+/** The configuration's client defaults, with the 4 attempts and 100 ms first delay these tests count on. */
+const CLIENT_SETTINGS = { ...CLIENT_DEFAULTS, maxAttempts: 4, retryInitialDelayMillis: 100 };
 const PATH = '/i/v1/analytics/events';
 /** InstantClock's default start, 2026-11-22T12:00:00.000Z. */
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -61,11 +64,11 @@ async function setup(t: TestContext, options: HarnessOptions = {}): Promise<Harn
   const extra = typeof options === 'function' ? options(server) : options;
   const clock = extra.clock instanceof InstantClock ? extra.clock : new InstantClock();
   const client = new CaptureClient({
+    ...CLIENT_SETTINGS,
     host: server.url,
     apiKey: server.apiKey,
     sdkInfo: SDK_INFO,
     random: () => 0,
-    retryInitialDelayMillis: 100,
     ...extra,
     clock,
   });
@@ -1043,7 +1046,7 @@ describe('network faults (§15)', () => {
   test('connection refused is retried until retry_exhausted', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, retryInitialDelayMillis: 100 });
+    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0 });
     t.after(() => client.close());
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
@@ -1380,7 +1383,7 @@ describe('failFast: a send stops once PostHog is unreachable', () => {
   test('connection refused with failFast: one attempt, the rest deferred without waiting', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, retryInitialDelayMillis: 100, maxEventsPerRequest: 2, maxConcurrentRequests: 1 });
+    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, maxEventsPerRequest: 2, maxConcurrentRequests: 1 });
     t.after(() => client.close());
     const events = makeEvents(6);
     const report = await client.send(events, { deadline: far(clock), failFast: true });
@@ -1395,7 +1398,7 @@ describe('failFast: a send stops once PostHog is unreachable', () => {
   test('without failFast a refused connection is retried in place as before', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, retryInitialDelayMillis: 100, maxAttempts: 3 });
+    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, maxAttempts: 3 });
     t.after(() => client.close());
     const report = await client.send(makeEvents(1), { deadline: far(clock) });
     assert.equal(report.requests, 3);

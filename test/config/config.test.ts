@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { optionsFromEnvironment, type Environment } from '../../src/config/env.ts';
 import { normalizeHost, resolveConfig, type Resolution } from '../../src/config/resolve.ts';
+import { resolvedOption } from '../support/resolved-option.ts';
 import type { PostHogLogRecordProcessorOptions } from '../../src/config/options.ts';
 
 /** Every environment variable the package reads. */
@@ -47,38 +48,36 @@ describe('defaults', () => {
     assert.deepEqual(r.errors, []);
     assert.deepEqual(r.config, {
       enabled: true,
-      apiKey: 'phc_x',
       apiKeySource: 'POSTHOG_API_KEY',
-      host: 'https://us.i.posthog.com',
-      compression: 'zstd',
-      headers: {},
-      timeoutMillis: 10_000,
-      maxAttempts: 25,
-      retryInitialDelayMillis: 500,
-      retryMaxDelayMillis: 30_000,
-      disableGeoip: true,
-      historicalMigration: false,
-      resourceAttributes: 'default',
-      logEventName: 'log',
-      debug: false,
-      beforeSend: undefined,
-      onDrop: undefined,
-      dispatcher: undefined,
-      maxExportBatchSize: 512,
-      scheduledDelayMillis: 1_000,
-      maxQueueSize: 2_048,
-      exportTimeoutMillis: 30_000,
-      logRecords: 'events',
-      minSeverity: 0,
-      flushTimeoutMillis: 10_000,
-      retryBufferMaxEvents: 10_000,
-      retryBufferMaxBytes: 32 * 1024 * 1024,
-      retryBufferMaxAgeMillis: 600_000,
-      spoolDir: undefined,
-      spoolMaxBytes: 64 * 1024 * 1024,
-      deterministicUuids: false,
-      dryRun: false,
-      flushOnExit: true,
+      client: {
+        host: 'https://us.i.posthog.com',
+        apiKey: 'phc_x',
+        compression: 'zstd',
+        headers: {},
+        historicalMigration: false,
+        maxAttempts: 25,
+        retryInitialDelayMillis: 500,
+        retryMaxDelayMillis: 30_000,
+        requestTimeoutMillis: 10_000,
+        connectTimeoutMillis: 5_000,
+        maxEventsPerRequest: 1000,
+        maxRequestBytes: 5 * 1024 * 1024,
+        maxEventBytes: 900 * 1024,
+        maxConcurrentRequests: 4,
+        maxResponseBytes: 1024 * 1024,
+        dispatcher: undefined,
+      },
+      delivery: {
+        sendTimeoutMillis: 10_000,
+        flushTimeoutMillis: 10_000,
+        retryBuffer: { maxEvents: 10_000, maxBytes: 32 * 1024 * 1024, maxAgeMillis: 600_000 },
+      },
+      spool: undefined,
+      batch: { maxExportBatchSize: 512, scheduledDelayMillis: 1_000, maxQueueSize: 2_048, exportTimeoutMillis: 30_000, flushOnExit: true },
+      selection: { logRecords: 'events', minSeverity: 0 },
+      mapping: { disableGeoip: true, resourceAttributes: 'default', logEventName: 'log', deterministicUuids: false },
+      hooks: { beforeSend: undefined, onDrop: undefined },
+      diagnostics: { debug: false, dryRun: false },
     });
   });
 
@@ -98,10 +97,15 @@ describe('defaults', () => {
       },
     );
     assert.deepEqual(r.warnings, []);
-    const { flushTimeoutMillis, retryBufferMaxEvents, retryBufferMaxBytes, retryBufferMaxAgeMillis, spoolDir, spoolMaxBytes, deterministicUuids, dryRun } = r.config;
+    const { delivery, spool, mapping, diagnostics } = r.config;
     assert.deepEqual(
-      { flushTimeoutMillis, retryBufferMaxEvents, retryBufferMaxBytes, retryBufferMaxAgeMillis, spoolDir, spoolMaxBytes, deterministicUuids, dryRun },
-      { flushTimeoutMillis: 2500, retryBufferMaxEvents: 50, retryBufferMaxBytes: 4096, retryBufferMaxAgeMillis: 1000, spoolDir: '/var/spool/ph', spoolMaxBytes: 1048576, deterministicUuids: true, dryRun: true },
+      { delivery, spool, deterministicUuids: mapping.deterministicUuids, dryRun: diagnostics.dryRun },
+      {
+        delivery: { sendTimeoutMillis: 10_000, flushTimeoutMillis: 2500, retryBuffer: { maxEvents: 50, maxBytes: 4096, maxAgeMillis: 1000 } },
+        spool: { dir: '/var/spool/ph', maxBytes: 1048576 },
+        deterministicUuids: true,
+        dryRun: true,
+      },
     );
   });
 
@@ -126,7 +130,10 @@ describe('empty or whitespace-only values are unset (OTel)', () => {
     assert.deepEqual(r.warnings, []);
     assert.deepEqual(r.errors, []);
     assert.equal(r.config.enabled, false);
-    assert.deepEqual({ ...r.config, enabled: true, apiKey: 'phc_x', apiKeySource: 'POSTHOG_API_KEY', disabledReason: undefined }, { ...defaults, disabledReason: undefined });
+    assert.deepEqual(
+      { ...r.config, enabled: true, client: { ...r.config.client, apiKey: 'phc_x' }, apiKeySource: 'POSTHOG_API_KEY', disabledReason: undefined },
+      { ...defaults, disabledReason: undefined },
+    );
   });
 });
 
@@ -134,7 +141,7 @@ describe('API key', () => {
   test('without a key: disabled with a reason, and no error or warning', () => {
     const r = resolveConfig({}, {});
     assert.equal(r.config.enabled, false);
-    assert.equal(r.config.apiKey, '');
+    assert.equal(r.config.client.apiKey, '');
     assert.ok(r.config.disabledReason !== undefined && /API key/.test(r.config.disabledReason), r.config.disabledReason);
     assert.match(r.config.disabledReason, /POSTHOG_API_KEY/);
     assert.deepEqual(r.errors, []);
@@ -154,7 +161,7 @@ describe('API key', () => {
     test(`env precedence: ${name}`, () => {
       assert.equal(optionsFromEnvironment(env).options.apiKey, expected);
       const r = resolveConfig({}, env);
-      assert.equal(r.config.apiKey, expected);
+      assert.equal(r.config.client.apiKey, expected);
       assert.equal(r.config.enabled, true);
       assert.deepEqual(r.errors, []);
     });
@@ -162,7 +169,7 @@ describe('API key', () => {
 
   test('the code key wins over the environment, and is trimmed', () => {
     const r = resolveConfig({ apiKey: ' phc_code ' }, { POSTHOG_API_KEY: 'phc_env' });
-    assert.equal(r.config.apiKey, 'phc_code');
+    assert.equal(r.config.client.apiKey, 'phc_code');
     assert.equal(r.config.enabled, true);
   });
 
@@ -190,7 +197,7 @@ describe('API key', () => {
     test(`a personal key (phx_) from ${where} is an error that disables, and is never echoed`, () => {
       const r = resolveConfig(code, env);
       assert.equal(r.config.enabled, false);
-      assert.equal(r.config.apiKey, '');
+      assert.equal(r.config.client.apiKey, '');
       assert.ok(r.errors.length > 0);
       const keyError = r.errors.find((e) => /personal/i.test(e));
       assert.ok(keyError !== undefined, r.errors.join('\n'));
@@ -211,7 +218,7 @@ describe('API key', () => {
     test(`an API key with ${what} is an error that disables (no request could carry it), never echoed`, () => {
       const r = resolveConfig({}, { POSTHOG_API_KEY: key });
       assert.equal(r.config.enabled, false);
-      assert.equal(r.config.apiKey, '');
+      assert.equal(r.config.client.apiKey, '');
       const keyError = r.errors.find((e) => /HTTP header/.test(e));
       assert.ok(keyError !== undefined, r.errors.join('\n'));
       assert.ok(!allText(r).includes('keySecret42'), allText(r));
@@ -221,7 +228,7 @@ describe('API key', () => {
   test('a project key in code overrides a personal key in the environment', () => {
     const r = resolveConfig({ apiKey: 'phc_code' }, { POSTHOG_API_KEY: PERSONAL });
     assert.equal(r.config.enabled, true);
-    assert.equal(r.config.apiKey, 'phc_code');
+    assert.equal(r.config.client.apiKey, 'phc_code');
     assert.deepEqual(r.errors, []);
   });
 });
@@ -259,11 +266,11 @@ describe('host', () => {
     test(`${JSON.stringify(input)} → ${expected}${withoutScheme ? ', with one note that https was assumed' : ''}`, () => {
       assert.deepEqual(normalizeHost(input), withoutScheme ? { host: expected, schemeAdded: true } : { host: expected });
       const fromEnv = resolveWithKey({ POSTHOG_HOST: input });
-      assert.equal(fromEnv.config.host, expected);
+      assert.equal(fromEnv.config.client.host, expected);
       assert.equal(fromEnv.config.enabled, true);
       assert.deepEqual(fromEnv.errors, []);
       const fromCode = resolveWithKey({}, { host: input });
-      assert.equal(fromCode.config.host, expected);
+      assert.equal(fromCode.config.client.host, expected);
       if (withoutScheme) {
         const note = (name: string): string => `${name} has no scheme: using ${expected}. Write the https:// (or http:// for a server without TLS) to silence this note.`;
         assert.deepEqual(fromEnv.warnings, [note('POSTHOG_HOST')]);
@@ -307,13 +314,13 @@ describe('host', () => {
   });
 
   test('the code host wins over POSTHOG_HOST', () => {
-    assert.equal(resolveWithKey({ POSTHOG_HOST: 'eu.posthog.com' }, { host: 'https://example.com/ingest/' }).config.host, 'https://example.com/ingest');
+    assert.equal(resolveWithKey({ POSTHOG_HOST: 'eu.posthog.com' }, { host: 'https://example.com/ingest/' }).config.client.host, 'https://example.com/ingest');
   });
 
   test('a bad POSTHOG_HOST does not matter when code sets a good host', () => {
     const r = resolveWithKey({ POSTHOG_HOST: 'ftp://x' }, { host: 'eu.i.posthog.com' });
     assert.equal(r.config.enabled, true);
-    assert.equal(r.config.host, 'https://eu.i.posthog.com');
+    assert.equal(r.config.client.host, 'https://eu.i.posthog.com');
     assert.deepEqual(r.errors, []);
   });
 });
@@ -336,7 +343,7 @@ describe('numbers from the environment', () => {
     const parsed = optionsFromEnvironment({ [name]: raw });
     assert.deepEqual(parsed, { options: { [key]: expected }, warnings: [] });
     const r = resolveWithKey({ [name]: raw });
-    assert.equal(r.config[key as keyof typeof r.config], expected);
+    assert.equal(resolvedOption(r.config, key), expected);
     assert.deepEqual(r.warnings, []);
   };
   const expectRejected = (name: string, key: keyof PostHogLogRecordProcessorOptions, raw: string, fallback: number): void => {
@@ -344,7 +351,7 @@ describe('numbers from the environment', () => {
     assert.deepEqual(parsed.options, {});
     assert.equal(parsed.warnings.length, 1, parsed.warnings.join('\n'));
     const r = resolveWithKey({ [name]: raw });
-    assert.equal(r.config[key as keyof typeof r.config], fallback);
+    assert.equal(resolvedOption(r.config, key), fallback);
     assert.equal(r.config.enabled, true);
     assert.deepEqual(r.errors, []);
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
@@ -396,7 +403,7 @@ describe('numbers from code', () => {
       test(`${key}: ${label} warns once, does not throw, and keeps ${fallback}`, () => {
         const code = { [key]: value } as PostHogLogRecordProcessorOptions;
         const r = resolveWithKey({}, code);
-        assert.equal(r.config[key as keyof typeof r.config], fallback);
+        assert.equal(resolvedOption(r.config, key), fallback);
         assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
         assert.ok(r.warnings[0]?.includes(key), r.warnings[0]);
         assert.deepEqual(r.errors, []);
@@ -415,8 +422,8 @@ describe('numbers from code', () => {
 
   test('zero retry delays are accepted', () => {
     const r = resolveWithKey({}, { retryInitialDelayMillis: 0, retryMaxDelayMillis: 0 });
-    assert.equal(r.config.retryInitialDelayMillis, 0);
-    assert.equal(r.config.retryMaxDelayMillis, 0);
+    assert.equal(r.config.client.retryInitialDelayMillis, 0);
+    assert.equal(r.config.client.retryMaxDelayMillis, 0);
     assert.deepEqual(r.warnings, []);
   });
 });
@@ -451,7 +458,7 @@ describe('booleans', () => {
       for (const [raw, expected] of spellings) {
         assert.deepEqual(optionsFromEnvironment({ [name]: raw }), { options: { [key]: expected }, warnings: [] }, raw);
         const r = resolveWithKey({ [name]: raw });
-        assert.equal(r.config[key], expected, raw);
+        assert.equal(resolvedOption(r.config, key), expected, raw);
         assert.deepEqual(r.warnings, [], raw);
       }
     });
@@ -461,7 +468,7 @@ describe('booleans', () => {
         assert.deepEqual(parsed.options, {});
         assert.deepEqual(parsed.warnings, [`${name} is ignored: expected true/false, 1/0, yes/no or on/off, got "${raw}".`]);
         const r = resolveWithKey({ [name]: raw });
-        assert.equal(r.config[key], fallback);
+        assert.equal(resolvedOption(r.config, key), fallback);
         assert.equal(r.warnings.length, 1);
       });
     }
@@ -470,7 +477,7 @@ describe('booleans', () => {
   test('POSTHOG_OTEL_DRY_RUN takes the same spellings', () => {
     for (const [raw, expected] of spellings) {
       const r = resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw });
-      assert.equal(r.config.dryRun, expected, raw);
+      assert.equal(r.config.diagnostics.dryRun, expected, raw);
       assert.deepEqual(r.warnings, [], raw);
     }
   });
@@ -480,26 +487,26 @@ describe('booleans', () => {
       const parsed = optionsFromEnvironment({ POSTHOG_OTEL_DRY_RUN: raw });
       assert.deepEqual(parsed.options, { dryRun: true });
       assert.deepEqual(parsed.warnings, [`POSTHOG_OTEL_DRY_RUN is not a boolean (expected true/false, 1/0, yes/no or on/off), got "${raw}": taken as true, so nothing is sent.`]);
-      assert.equal(resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw }).config.dryRun, true);
+      assert.equal(resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw }).config.diagnostics.dryRun, true);
     }
   });
 
   test('flags set in code take the same spellings as strings (an environment value passed straight through)', () => {
     const r = resolveWithKey({}, { debug: 'yes', dryRun: '1', disableGeoip: 'off', flushOnExit: 'NO' } as unknown as PostHogLogRecordProcessorOptions);
     assert.deepEqual(r.warnings, []);
-    assert.deepEqual([r.config.debug, r.config.dryRun, r.config.disableGeoip, r.config.flushOnExit], [true, true, false, false]);
+    assert.deepEqual([r.config.diagnostics.debug, r.config.diagnostics.dryRun, r.config.mapping.disableGeoip, r.config.batch.flushOnExit], [true, true, false, false]);
   });
 
   test('an unreadable flag in code warns and keeps the default; an unreadable dryRun is a dry run', () => {
     const r = resolveWithKey({}, { debug: 'loud', dryRun: 'please' } as unknown as PostHogLogRecordProcessorOptions);
-    assert.equal(r.config.debug, false);
-    assert.equal(r.config.dryRun, true);
+    assert.equal(r.config.diagnostics.debug, false);
+    assert.equal(r.config.diagnostics.dryRun, true);
     assert.equal(r.warnings.length, 2, r.warnings.join('\n'));
     assert.match(r.warnings.find((w) => w.startsWith('dryRun'))!, /taken as true, so nothing is sent/);
   });
 
   test('POSTHOG_DISABLE_GEOIP=yes keeps geoip disabled (the default)', () => {
-    assert.equal(resolveWithKey({ POSTHOG_DISABLE_GEOIP: 'yes' }).config.disableGeoip, true);
+    assert.equal(resolveWithKey({ POSTHOG_DISABLE_GEOIP: 'yes' }).config.mapping.disableGeoip, true);
   });
 });
 
@@ -521,13 +528,13 @@ describe('enums', () => {
   for (const [raw, expected] of compression) {
     test(`POSTHOG_CAPTURE_COMPRESSION=${JSON.stringify(raw)} → ${expected}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_CAPTURE_COMPRESSION: raw }), { options: { compression: expected }, warnings: [] });
-      assert.equal(resolveWithKey({ POSTHOG_CAPTURE_COMPRESSION: raw }).config.compression, expected);
+      assert.equal(resolveWithKey({ POSTHOG_CAPTURE_COMPRESSION: raw }).config.client.compression, expected);
     });
   }
   for (const raw of ['br', 'zst', 'zstd,gzip', 'gzip,deflate', 'gz', 'true']) {
     test(`POSTHOG_CAPTURE_COMPRESSION=${JSON.stringify(raw)} warns once and keeps zstd`, () => {
       const r = resolveWithKey({ POSTHOG_CAPTURE_COMPRESSION: raw });
-      assert.equal(r.config.compression, 'zstd');
+      assert.equal(r.config.client.compression, 'zstd');
       assert.equal(r.warnings.length, 1);
       assert.ok(r.warnings[0]?.includes('POSTHOG_CAPTURE_COMPRESSION'), r.warnings[0]);
       assert.ok(r.warnings[0]?.includes('zstd, gzip, deflate or none'), r.warnings[0]);
@@ -535,14 +542,14 @@ describe('enums', () => {
   }
   test('an unknown compression from code warns and keeps zstd', () => {
     const r = resolveWithKey({}, { compression: 'br' as 'gzip' });
-    assert.equal(r.config.compression, 'zstd');
+    assert.equal(r.config.client.compression, 'zstd');
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0] ?? '', /^compression is ignored: expected zstd, gzip, deflate or none/);
   });
   for (const value of ['zstd', 'gzip', 'deflate', 'none'] as const) {
     test(`compression: '${value}' from code is taken without a warning`, () => {
       const r = resolveWithKey({}, { compression: value });
-      assert.equal(r.config.compression, value);
+      assert.equal(r.config.client.compression, value);
       assert.deepEqual(r.warnings, []);
     });
   }
@@ -550,20 +557,20 @@ describe('enums', () => {
   for (const [raw, expected] of [['events', 'events'], ['EVENTS', 'events'], ['all', 'all'], [' All ', 'all']] as const) {
     test(`POSTHOG_OTEL_LOG_RECORDS=${JSON.stringify(raw)} → ${expected}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_LOG_RECORDS: raw }), { options: { logRecords: expected }, warnings: [] });
-      assert.equal(resolveWithKey({ POSTHOG_OTEL_LOG_RECORDS: raw }).config.logRecords, expected);
+      assert.equal(resolveWithKey({ POSTHOG_OTEL_LOG_RECORDS: raw }).config.selection.logRecords, expected);
     });
   }
   for (const raw of ['none', 'logs', 'event', 'events,all']) {
     test(`POSTHOG_OTEL_LOG_RECORDS=${JSON.stringify(raw)} warns once and keeps events`, () => {
       const r = resolveWithKey({ POSTHOG_OTEL_LOG_RECORDS: raw });
-      assert.equal(r.config.logRecords, 'events');
+      assert.equal(r.config.selection.logRecords, 'events');
       assert.equal(r.warnings.length, 1);
       assert.ok(r.warnings[0]?.includes('POSTHOG_OTEL_LOG_RECORDS'), r.warnings[0]);
     });
   }
   test('an unknown logRecords from code warns and keeps events', () => {
     const r = resolveWithKey({}, { logRecords: 'some' as 'all' });
-    assert.equal(r.config.logRecords, 'events');
+    assert.equal(r.config.selection.logRecords, 'events');
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0] ?? '', /logRecords/);
   });
@@ -588,13 +595,13 @@ describe('enums', () => {
   for (const [raw, expected] of severities) {
     test(`POSTHOG_OTEL_MIN_SEVERITY=${JSON.stringify(raw)} → ${expected}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_MIN_SEVERITY: raw }), { options: { minSeverity: expected }, warnings: [] });
-      assert.equal(resolveWithKey({ POSTHOG_OTEL_MIN_SEVERITY: raw }).config.minSeverity, expected);
+      assert.equal(resolveWithKey({ POSTHOG_OTEL_MIN_SEVERITY: raw }).config.selection.minSeverity, expected);
     });
   }
   for (const raw of ['25', '-1', '1.5', '100', 'VERBOSE', 'INFO2', 'Infinity', 'abc']) {
     test(`POSTHOG_OTEL_MIN_SEVERITY=${JSON.stringify(raw)} warns once and keeps 0`, () => {
       const r = resolveWithKey({ POSTHOG_OTEL_MIN_SEVERITY: raw });
-      assert.equal(r.config.minSeverity, 0);
+      assert.equal(r.config.selection.minSeverity, 0);
       assert.equal(r.warnings.length, 1);
       assert.ok(r.warnings[0]?.includes('POSTHOG_OTEL_MIN_SEVERITY'), r.warnings[0]);
     });
@@ -611,7 +618,7 @@ describe('enums', () => {
   for (const [raw, expected] of resourceRules) {
     test(`POSTHOG_OTEL_RESOURCE_ATTRIBUTES=${JSON.stringify(raw)}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }), { options: { resourceAttributes: expected }, warnings: [] });
-      assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }).config.resourceAttributes, expected);
+      assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }).config.mapping.resourceAttributes, expected);
     });
   }
 });
@@ -631,7 +638,7 @@ describe('headers', () => {
   for (const [raw, expected] of lists) {
     test(`POSTHOG_OTEL_HEADERS=${JSON.stringify(raw)}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_HEADERS: raw }), { options: { headers: expected }, warnings: [] });
-      assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_HEADERS: raw }).config.headers, expected);
+      assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_HEADERS: raw }).config.client.headers, expected);
     });
   }
 
@@ -643,7 +650,7 @@ describe('headers', () => {
       assert.ok(parsed.warnings[0]?.includes('POSTHOG_OTEL_HEADERS'), parsed.warnings[0]);
       assert.ok(!parsed.warnings[0]?.includes('s3cr3t'), parsed.warnings[0]);
       const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: raw });
-      assert.deepEqual(r.config.headers, {});
+      assert.deepEqual(r.config.client.headers, {});
       assert.equal(r.warnings.length, 1);
     });
   }
@@ -655,7 +662,7 @@ describe('headers', () => {
   ] as const) {
     test(`a code header with ${what} is left out with a warning naming it, never its value; the others stay`, () => {
       const r = resolveWithKey({}, { headers: { ...headers, 'x-fine': 'ok' } });
-      assert.deepEqual(r.config.headers, { 'x-fine': 'ok' });
+      assert.deepEqual(r.config.client.headers, { 'x-fine': 'ok' });
       assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
       assert.match(r.warnings[0]!, /^headers: .* is ignored/);
       assert.ok(!allText(r).includes('s3cr3t'), allText(r));
@@ -665,7 +672,7 @@ describe('headers', () => {
 
   test('POSTHOG_OTEL_HEADERS pairs HTTP cannot carry are left out with one warning that names sound names only, never a value', () => {
     const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: 'x-bad=s3cr3t%0D%0Ainjected,x-good=1,Authorization Bearer s3cr3t' });
-    assert.deepEqual(r.config.headers, { 'x-good': '1' });
+    assert.deepEqual(r.config.client.headers, { 'x-good': '1' });
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
     assert.match(r.warnings[0]!, /^POSTHOG_OTEL_HEADERS is partly ignored: 2 pair\(s\) \("x-bad"\) left out/);
     assert.ok(!allText(r).includes('s3cr3t'), allText(r));
@@ -676,7 +683,7 @@ describe('headers', () => {
       { POSTHOG_OTEL_HEADERS: 'Expect=100-continue-s3cr3t,x-env=1,Keep-Alive=timeout%3D5-s3cr3t' },
       { headers: { upgrade: 'websocket-s3cr3t', Connection: 'close-s3cr3t', 'transfer-encoding': 'chunked-s3cr3t', HOST: 'proxy-s3cr3t', 'content-length': '10', 'x-code': '2' } },
     );
-    assert.deepEqual(r.config.headers, { 'x-env': '1', 'x-code': '2' });
+    assert.deepEqual(r.config.client.headers, { 'x-env': '1', 'x-code': '2' });
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
     assert.equal(r.warnings[0], 'headers: "Expect", "Keep-Alive", "upgrade", "Connection", "transfer-encoding", "HOST", "content-length" are ignored: the HTTP client sets them itself and refuses requests that carry them.');
     assert.ok(!allText(r).includes('s3cr3t'), allText(r));
@@ -685,18 +692,18 @@ describe('headers', () => {
 
   test('one refused header: one warning in the singular', () => {
     const r = resolveWithKey({}, { headers: { expect: '100-continue' } });
-    assert.deepEqual(r.config.headers, {});
+    assert.deepEqual(r.config.client.headers, {});
     assert.deepEqual(r.warnings, ['headers: "expect" is ignored: the HTTP client sets it itself and refuses requests that carry it.']);
   });
 
   test('env headers are merged with code headers, code winning per key', () => {
     const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: 'x-env=1,x-both=env' }, { headers: { 'x-both': 'code', 'x-code': '2' } });
-    assert.deepEqual(r.config.headers, { 'x-env': '1', 'x-both': 'code', 'x-code': '2' });
+    assert.deepEqual(r.config.client.headers, { 'x-env': '1', 'x-both': 'code', 'x-code': '2' });
   });
 
   test('code headers alone, and an empty code map, keep env headers', () => {
-    assert.deepEqual(resolveWithKey({}, { headers: { a: 'b' } }).config.headers, { a: 'b' });
-    assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_HEADERS: 'a=1' }, { headers: {} }).config.headers, { a: '1' });
+    assert.deepEqual(resolveWithKey({}, { headers: { a: 'b' } }).config.client.headers, { a: 'b' });
+    assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_HEADERS: 'a=1' }, { headers: {} }).config.client.headers, { a: '1' });
   });
 });
 
@@ -724,7 +731,7 @@ describe('precedence: code > environment > defaults, per option', () => {
   ];
   for (const [key, name, raw, fromEnv, fromCode, fallback] of cases) {
     test(`${key}: code ${JSON.stringify(fromCode)} > ${name}=${raw} > default ${JSON.stringify(fallback)}`, () => {
-      const read = (r: Resolution): unknown => r.config[key as keyof typeof r.config];
+      const read = (r: Resolution): unknown => resolvedOption(r.config, key);
       const both = resolveWithKey({ [name]: raw }, { [key]: fromCode });
       assert.deepEqual(read(both), fromCode);
       assert.deepEqual(both.warnings, []);
@@ -738,14 +745,14 @@ describe('precedence: code > environment > defaults, per option', () => {
       { POSTHOG_OTEL_TIMEOUT: '2000', POSTHOG_OTEL_MAX_ATTEMPTS: '2', POSTHOG_DISABLE_GEOIP: 'false', OTEL_BLRP_MAX_QUEUE_SIZE: '4096' },
       { timeoutMillis: 3000, historicalMigration: true, maxExportBatchSize: 100 },
     );
-    assert.equal(r.config.timeoutMillis, 3000);
-    assert.equal(r.config.maxAttempts, 2);
-    assert.equal(r.config.disableGeoip, false);
-    assert.equal(r.config.historicalMigration, true);
-    assert.equal(r.config.maxExportBatchSize, 100);
-    assert.equal(r.config.maxQueueSize, 4096);
-    assert.equal(r.config.scheduledDelayMillis, 1_000);
-    assert.equal(r.config.compression, 'zstd');
+    assert.equal(r.config.delivery.sendTimeoutMillis, 3000);
+    assert.equal(r.config.client.maxAttempts, 2);
+    assert.equal(r.config.mapping.disableGeoip, false);
+    assert.equal(r.config.client.historicalMigration, true);
+    assert.equal(r.config.batch.maxExportBatchSize, 100);
+    assert.equal(r.config.batch.maxQueueSize, 4096);
+    assert.equal(r.config.batch.scheduledDelayMillis, 1_000);
+    assert.equal(r.config.client.compression, 'zstd');
     assert.deepEqual(r.warnings, []);
   });
 
@@ -753,10 +760,10 @@ describe('precedence: code > environment > defaults, per option', () => {
     const beforeSend = (e: Parameters<NonNullable<PostHogLogRecordProcessorOptions['beforeSend']>>[0]) => e;
     const onDrop = (): void => {};
     const r = resolveWithKey({}, { logEventName: 'app_log', beforeSend, onDrop });
-    assert.equal(r.config.logEventName, 'app_log');
-    assert.equal(r.config.beforeSend, beforeSend);
-    assert.equal(r.config.onDrop, onDrop);
-    assert.equal(resolveWithKey({}, { logEventName: '  ' }).config.logEventName, 'log');
+    assert.equal(r.config.mapping.logEventName, 'app_log');
+    assert.equal(r.config.hooks.beforeSend, beforeSend);
+    assert.equal(r.config.hooks.onDrop, onDrop);
+    assert.equal(resolveWithKey({}, { logEventName: '  ' }).config.mapping.logEventName, 'log');
   });
 });
 
@@ -851,13 +858,13 @@ describe('optionsFromEnvironment is pure', () => {
 
   test('resolveConfig with an explicit map ignores process.env too', () => {
     const r = resolveConfig({}, { POSTHOG_API_KEY: 'phc_map' });
-    assert.equal(r.config.apiKey, 'phc_map');
-    assert.equal(r.config.host, 'https://us.i.posthog.com');
-    assert.equal(r.config.compression, 'zstd');
-    assert.equal(r.config.timeoutMillis, 10_000);
-    assert.deepEqual(r.config.headers, {});
-    assert.equal(r.config.disableGeoip, true);
-    assert.equal(r.config.maxQueueSize, 2_048);
+    assert.equal(r.config.client.apiKey, 'phc_map');
+    assert.equal(r.config.client.host, 'https://us.i.posthog.com');
+    assert.equal(r.config.client.compression, 'zstd');
+    assert.equal(r.config.delivery.sendTimeoutMillis, 10_000);
+    assert.deepEqual(r.config.client.headers, {});
+    assert.equal(r.config.mapping.disableGeoip, true);
+    assert.equal(r.config.batch.maxQueueSize, 2_048);
     assert.deepEqual(r.warnings, []);
   });
 
@@ -979,21 +986,21 @@ describe('never throws (fuzz)', () => {
 
       const c = r.config;
       // A dry run needs no key.
-      assert.equal(c.enabled, r.errors.length === 0 && (c.apiKey !== '' || c.dryRun), context);
+      assert.equal(c.enabled, r.errors.length === 0 && (c.client.apiKey !== '' || c.diagnostics.dryRun), context);
       assert.equal(c.enabled, c.disabledReason === undefined, context);
-      assert.ok(!c.apiKey.startsWith('phx_'), context);
-      assert.equal(c.apiKey, c.apiKey.trim(), context);
-      assert.match(c.host, /^https?:\/\/[^/?#\s]+(\/[^?#]*[^/?#])?$/, context);
-      assert.ok(['zstd', 'gzip', 'deflate', 'none'].includes(c.compression), context);
-      assert.ok(c.logRecords === 'events' || c.logRecords === 'all', context);
-      for (const n of [c.timeoutMillis, c.maxAttempts, c.maxExportBatchSize, c.maxQueueSize, c.exportTimeoutMillis, c.scheduledDelayMillis]) {
+      assert.ok(!c.client.apiKey.startsWith('phx_'), context);
+      assert.equal(c.client.apiKey, c.client.apiKey.trim(), context);
+      assert.match(c.client.host, /^https?:\/\/[^/?#\s]+(\/[^?#]*[^/?#])?$/, context);
+      assert.ok(['zstd', 'gzip', 'deflate', 'none'].includes(c.client.compression), context);
+      assert.ok(c.selection.logRecords === 'events' || c.selection.logRecords === 'all', context);
+      for (const n of [c.delivery.sendTimeoutMillis, c.client.maxAttempts, c.batch.maxExportBatchSize, c.batch.maxQueueSize, c.batch.exportTimeoutMillis, c.batch.scheduledDelayMillis]) {
         assert.ok(Number.isSafeInteger(n) || Number.isInteger(n), context);
         assert.ok(n >= 1, context);
       }
-      for (const n of [c.retryInitialDelayMillis, c.retryMaxDelayMillis]) assert.ok(Number.isInteger(n) && n >= 0, context);
-      assert.ok(Number.isInteger(c.minSeverity) && c.minSeverity >= 0 && c.minSeverity <= 24, context);
-      for (const b of [c.disableGeoip, c.historicalMigration, c.debug]) assert.equal(typeof b, 'boolean', context);
-      for (const [k, v] of Object.entries(c.headers)) {
+      for (const n of [c.client.retryInitialDelayMillis, c.client.retryMaxDelayMillis]) assert.ok(Number.isInteger(n) && n >= 0, context);
+      assert.ok(Number.isInteger(c.selection.minSeverity) && c.selection.minSeverity >= 0 && c.selection.minSeverity <= 24, context);
+      for (const b of [c.mapping.disableGeoip, c.client.historicalMigration, c.diagnostics.debug]) assert.equal(typeof b, 'boolean', context);
+      for (const [k, v] of Object.entries(c.client.headers)) {
         assert.equal(typeof v, 'string', context);
         assert.match(k, /^[!#$%&'*+.^_`|~0-9a-z-]+$/i, context);
       }
@@ -1059,7 +1066,7 @@ describe('edge cases found in review', () => {
   });
   test('header merge is case-insensitive, code wins', () => {
     const r = resolveConfig({ headers: { 'x-tenant': 'code' } }, { ...key, POSTHOG_OTEL_HEADERS: 'X-Tenant=env,X-Other=o' });
-    assert.deepEqual(r.config.headers, { 'x-tenant': 'code', 'X-Other': 'o' });
+    assert.deepEqual(r.config.client.headers, { 'x-tenant': 'code', 'X-Other': 'o' });
   });
   test('timer values beyond 2^31-1 ms are refused from env and code', () => {
     const env = optionsFromEnvironment({ OTEL_BLRP_EXPORT_TIMEOUT: '3000000000', POSTHOG_OTEL_RETRY_MAX_DELAY: '9999999999999' });
@@ -1067,25 +1074,25 @@ describe('edge cases found in review', () => {
     assert.equal(env.options.retryMaxDelayMillis, undefined);
     assert.equal(env.warnings.length, 2);
     const r = resolveConfig({ timeoutMillis: 3e9 }, key);
-    assert.equal(r.config.timeoutMillis, 10_000);
+    assert.equal(r.config.delivery.sendTimeoutMillis, 10_000);
     assert.equal(r.warnings.length, 1);
   });
   test('values whose conversion to text throws give a warning, not a throw', () => {
     const r = resolveConfig({ timeoutMillis: Object.create(null) as number, compression: Object.create(null) as 'gzip' }, key);
-    assert.equal(r.config.timeoutMillis, 10_000);
-    assert.equal(r.config.compression, 'zstd');
+    assert.equal(r.config.delivery.sendTimeoutMillis, 10_000);
+    assert.equal(r.config.client.compression, 'zstd');
     assert.equal(r.warnings.length, 2);
   });
   test('an empty string in code does not hide the environment', () => {
     const r = resolveConfig({ host: '', apiKey: '' }, { ...key, POSTHOG_HOST: 'eu.i.posthog.com' });
     assert.equal(r.config.enabled, true);
-    assert.equal(r.config.host, 'https://eu.i.posthog.com');
-    assert.equal(r.config.apiKey, 'phc_x');
+    assert.equal(r.config.client.host, 'https://eu.i.posthog.com');
+    assert.equal(r.config.client.apiKey, 'phc_x');
   });
   test('non-boolean flags and out-of-range severities from code warn', () => {
     const r = resolveConfig({ disableGeoip: 'maybe' as unknown as boolean, minSeverity: 99 }, key);
-    assert.equal(r.config.disableGeoip, true);
-    assert.equal(r.config.minSeverity, 0);
+    assert.equal(r.config.mapping.disableGeoip, true);
+    assert.equal(r.config.selection.minSeverity, 0);
     assert.equal(r.warnings.length, 2);
   });
 });

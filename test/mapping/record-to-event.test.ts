@@ -8,7 +8,8 @@ import { ROOT_CONTEXT, SeverityNumber } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { CaptureEvent } from '../../src/capture/types.ts';
-import { isoTimestamp, LINKED_EVENT_NAME, LINKED_EVENT_UUID, mapRecord, recordToEvent, type MappingOutcome, type MappingSettings, type RecordOrigin } from '../../src/mapping/record-to-event.ts';
+import type { MappingSettings } from '../../src/config/sections.ts';
+import { isoTimestamp, LINKED_EVENT_NAME, LINKED_EVENT_UUID, mapRecord, recordToEvent, type MappingOutcome, type RecordOrigin } from '../../src/mapping/record-to-event.ts';
 import { UNSERIALIZABLE } from '../../src/mapping/json-safe.ts';
 import { cymbalProblems } from '../support/cymbal-schema.ts';
 
