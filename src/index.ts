@@ -1,6 +1,7 @@
 // First, before any dependency loads: a clear error on a Node.js version that is too old.
 import './runtime/node-version.ts';
-export { PostHogLogRecordExporter, PostHogExportError } from './log-record-exporter.ts';
+export { PostHogLogRecordExporter } from './log-record-exporter.ts';
+export { PostHogExportError } from './export-error.ts';
 export { PostHogLogRecordProcessor } from './log-record-processor.ts';
 export { PostHogSpanEventProcessor, type PostHogSpanEventProcessorOptions } from './span-event-processor.ts';
 export type { PostHogExporterOptions, PostHogLogRecordProcessorOptions, PostHogEvent, ResourcePropertiesRule } from './config/options.ts';

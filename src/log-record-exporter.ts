@@ -1,6 +1,7 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { CaptureClient, captureEndpoint } from './capture/capture-client.ts';
+import { SDK_INFO } from './capture/sdk-info.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { eventJson, plainEvent } from './capture/encoded-event.ts';
 import type { CaptureTransport } from './transport/transport.ts';
@@ -10,20 +11,21 @@ import { canonicalUuid } from './shared/uuid.ts';
 import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
 import { reportIfWaiting, reportResolution } from './config/report.ts';
-import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
+import { resolveConfig, type Resolution } from './config/resolve.ts';
+import type { HookSettings, MappingSettings, ResolvedConfig } from './config/sections.ts';
 import { DeliveryLedger, type PostHogStats } from './delivery/ledger.ts';
-import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
+import { exportError } from './export-error.ts';
+import { DropWarnings, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
 import { EventDelivery } from './delivery/event-delivery.ts';
-import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
+import { mapRecord, type MappingOutcome, type RecordOrigin } from './mapping/record-to-event.ts';
 import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
-import { withWellFormedFields } from './mapping/well-formed.ts';
+import { exceptionPropertiesProblem } from './mapping/exception-shape.ts';
+import { refusedReturnedPersonEvent } from './mapping/person-events.ts';
+import { withWellFormedFields, withWellFormedProperties } from './mapping/well-formed.ts';
 import { recordIdentity } from './request-identity.ts';
 import { SpanEventLogRecord } from './selection/span-event-record.ts';
 import { Spool } from './delivery/spool.ts';
 import type { DeliveryHealth } from './delivery/health.ts';
-import { VERSION } from './version.ts';
-
-export const SDK_INFO = `opentelemetry-exporter-posthog/${VERSION}`;
 
 /** Seams for tests and for the processor that builds the exporter; not part of the public options. */
 export interface ExporterInternals {
@@ -36,22 +38,12 @@ export interface ExporterInternals {
   print?: (line: string) => void;
 }
 
-/** The error an export reports when some of its events were dropped. */
-export class PostHogExportError extends Error {
-  readonly dropped: Partial<Record<DropReason, number>>;
-  constructor(message: string, dropped: Partial<Record<DropReason, number>>) {
-    super(message);
-    this.name = 'PostHogExportError';
-    this.dropped = dropped;
-  }
-}
-
 /**
  * A `LogRecordExporter` that maps records to PostHog events at export time and sends them over
  * capture v1.
  *
  * The result callback says what became of the records of that export: SUCCESS when none was
- * dropped, FAILED (with a {@link PostHogExportError} that counts the drops by reason) otherwise.
+ * dropped, FAILED (with a `PostHogExportError` that counts the drops by reason) otherwise.
  * Events the server has not taken yet but did not reject wait in the retry buffer and are not
  * failures: they are still owned by the exporter, counted as `pending`, and resent later.
  * Exports may overlap (the batch processor starts a new one when an old one times out); each
@@ -80,32 +72,24 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     this._print = internals.print ?? ((line) => console.log(line));
     if (internals.resolution === undefined) reportResolution(resolution, { kind: 'exporter', print: this._print });
     const c = this._config;
-    this._mapping = { disableGeoip: c.disableGeoip, resourceAttributes: c.resourceAttributes, logEventName: c.logEventName, deterministicUuids: c.deterministicUuids };
+    this._mapping = c.mapping;
     this._dropWarnings = new DropWarnings(
       () => this._clock.now(),
       (message) => logger.warn(this._redact(message)),
     );
     this._unconvertible = new UnconvertibleValueWarnings(() => this._clock.now(), (message) => logger.warn(message));
-    if (!c.enabled || c.dryRun) return;
-    const endpoint = publicUrl(captureEndpoint(c.host));
+    if (!c.enabled || c.diagnostics.dryRun) return;
+    const endpoint = publicUrl(captureEndpoint(c.client.host));
     this._client = new CaptureClient({
-      host: c.host,
-      apiKey: c.apiKey,
+      ...c.client,
       sdkInfo: SDK_INFO,
-      compression: c.compression,
-      headers: c.headers,
-      historicalMigration: c.historicalMigration,
-      maxAttempts: c.maxAttempts,
-      retryInitialDelayMillis: c.retryInitialDelayMillis,
-      retryMaxDelayMillis: c.retryMaxDelayMillis,
       clock: this._clock,
       onCompressionError: (error) => logger.warn(this._redact(`compression failed, sending uncompressed: ${String(error)}`)),
       onCompressionFallback: () =>
         logger.warn('a zstd-compressed request was refused with HTTP 415 (by a proxy in front of PostHog?); sending gzip from now on. Set compression: "gzip" (POSTHOG_CAPTURE_COMPRESSION=gzip) to start with it.'),
-      ...(c.dispatcher ? { dispatcher: c.dispatcher } : {}),
       ...(internals.transport ? { transport: internals.transport } : {}),
       ...(internals.random ? { random: internals.random } : {}),
-      ...(c.debug
+      ...(c.diagnostics.debug
         ? {
             onAttempt: (a) =>
               this._debug(`request ${a.requestId} attempt ${a.attempt}: ${a.events} event(s) to ${endpoint} → ${a.status ?? 'no response'}${a.error ? ` (${a.error})` : ''}; ok ${a.delivered}, drop ${a.dropped}, retry ${a.retry}`),
@@ -113,21 +97,19 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
         : {}),
     });
     this._delivery = new EventDelivery({
+      ...c.delivery,
       client: this._client,
       clock: this._clock,
       ledger: this._ledger,
-      sendTimeoutMillis: this.exportDeadlineMillis,
-      flushTimeoutMillis: c.flushTimeoutMillis,
-      retryBuffer: { maxEvents: c.retryBufferMaxEvents, maxBytes: c.retryBufferMaxBytes, maxAgeMillis: c.retryBufferMaxAgeMillis },
       slicer: this._slicer,
-      ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes, onProblem: (message) => logger.warn(this._redact(message)) }) } : {}),
+      ...(c.spool ? { spool: new Spool({ ...c.spool, onProblem: (message) => logger.warn(this._redact(message)) }) } : {}),
       onDrop: (reason, events, details, count) => this._reportDrop(reason, events, details, count),
     });
   }
 
   /** Time budget of one export: the configured timeout, kept below the batch processor's export timeout. */
   get exportDeadlineMillis(): number {
-    return Math.max(1, Math.min(this._config.timeoutMillis, Math.floor(this._config.exportTimeoutMillis * 0.9)));
+    return this._config.delivery.sendTimeoutMillis;
   }
 
   export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
@@ -150,7 +132,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
         finish({ code: ExportResultCode.FAILED, error: new Error('PostHogLogRecordExporter is shut down') });
         return;
       }
-      if (!this._config.enabled && !this._config.dryRun) {
+      if (!this._config.enabled && !this._config.diagnostics.dryRun) {
         finish({ code: ExportResultCode.SUCCESS });
         return;
       }
@@ -186,17 +168,19 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       if (outcome.events.length > 1) this._ledger.derive(outcome.events.length - 1);
       extraEvents += outcome.events.length - 1;
       for (const event of outcome.events) {
-        if (this._config.beforeSend === undefined) {
+        if (this._config.hooks.beforeSend === undefined) {
           events.push(event);
           continue;
         }
-        const final = this._beforeSend(this._config.beforeSend, event);
+        const final = this._beforeSend(this._config.hooks.beforeSend, event);
         if ('dropped' in final) localDrop('before_send', event, final.dropped);
+        else if ('invalid' in final) localDrop('invalid', final.returned, final.invalid);
         else events.push(final.event);
       }
     }
-    if (this._config.debug || this._config.dryRun) {
-      const label = this._config.dryRun ? 'dry run, not sent: event' : 'event';
+    const { debug, dryRun } = this._config.diagnostics;
+    if (debug || dryRun) {
+      const label = dryRun ? 'dry run, not sent: event' : 'event';
       for (const event of events) this._debug(`${label} ${debugJson(event)}`);
     }
     if (this._delivery === undefined) {
@@ -236,7 +220,10 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
   }
 
-  private _beforeSend(hook: NonNullable<ResolvedConfig['beforeSend']>, event: CaptureEvent): { event: CaptureEvent } | { dropped: string } {
+  private _beforeSend(
+    hook: NonNullable<HookSettings['beforeSend']>,
+    event: CaptureEvent,
+  ): { event: CaptureEvent } | { dropped: string } | { invalid: string; returned: CaptureEvent } {
     let result: unknown;
     try {
       // The hook gets a plain object of its own to change, not the encoded form.
@@ -252,14 +239,22 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     if (uuid === undefined) return { dropped: 'beforeSend returned an event whose uuid is not a UUID' };
     // `options` may be left out, as the protocol allows; the wire layer always sends an object.
     const options = typeof result.options === 'object' && result.options !== null ? result.options : {};
-    const final = uuid === result.uuid && options === result.options ? result : { ...result, uuid, options };
-    return { event: withWellFormedFields(final) };
+    const final = withWellFormedFields(uuid === result.uuid && options === result.options ? result : { ...result, uuid, options });
+    // Ingestion would discard a person event without person processing, and say nothing.
+    const person = refusedReturnedPersonEvent(final);
+    if (person !== undefined) return 'invalid' in person ? { invalid: `beforeSend returned ${person.invalid}`, returned: final } : { event: { ...final, distinct_id: person.distinctId } };
+    if (final.event !== '$exception') return { event: final };
+    // Error tracking would dead-letter a $exception it cannot read, and say nothing: refused here instead.
+    const exception = withWellFormedProperties(final);
+    const problem = exceptionPropertiesProblem(exception.properties);
+    if (problem !== undefined) return { invalid: `beforeSend returned a $exception error tracking cannot read: ${problem}`, returned: exception };
+    return { event: exception };
   }
 
   private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = events.length): void {
     const safeDetails = details === undefined ? undefined : this._redact(details);
     if (reason !== 'dry_run') this._dropWarnings.record(reason, count, safeDetails);
-    const onDrop = this._config.onDrop;
+    const onDrop = this._config.hooks.onDrop;
     if (onDrop === undefined || events.length === 0) return;
     try {
       // Plain objects of the hook's own: changing them cannot reach anything we still hold.
@@ -270,7 +265,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   }
 
   private _redact(text: string): string {
-    return redact(text, this._config.apiKey);
+    return redact(text, this._config.client.apiKey);
   }
 
   private _debug(line: string): void {
@@ -298,7 +293,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   /** @internal Bounds the next flush or shutdown by `flushTimeoutMillis`; see {@link EventDelivery.openWindow}. */
   openFlushWindow(final: boolean): () => void {
-    return this._delivery?.openWindow(this._config.flushTimeoutMillis, final) ?? (() => undefined);
+    return this._delivery?.openWindow(this._config.delivery.flushTimeoutMillis, final) ?? (() => undefined);
   }
 
   /**
@@ -342,18 +337,6 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     })().catch((error: unknown) => logger.error(this._redact(`shutdown failed: ${String(error)}`)));
     return this._shutdownPromise;
   }
-}
-
-function exportError(dropped: ReadonlyMap<DropReason, number>, total: number): PostHogExportError {
-  let count = 0;
-  const parts: string[] = [];
-  const record: Partial<Record<DropReason, number>> = {};
-  for (const [reason, n] of dropped) {
-    count += n;
-    record[reason] = n;
-    parts.push(`${n} ${reason} (${describeReason(reason)})`);
-  }
-  return new PostHogExportError(`${count} of ${total} PostHog event(s) not delivered: ${parts.join(', ')}`, record);
 }
 
 /** An event's JSON for debug output. Never throws: a hook may return values JSON cannot hold, and the send refuses those events. */

@@ -3,7 +3,8 @@ import { BatchLogRecordProcessor, type LogRecordProcessor } from '@opentelemetry
 import type { DropReason } from './capture/types.ts';
 import type { PostHogLogRecordProcessorOptions } from './config/options.ts';
 import { reportResolution } from './config/report.ts';
-import { resolveConfig, type ResolvedConfig } from './config/resolve.ts';
+import { resolveConfig } from './config/resolve.ts';
+import type { ResolvedConfig } from './config/sections.ts';
 import type { DeliveryLedger, PostHogStats } from './delivery/ledger.ts';
 import { DropWarnings, logger } from './diagnostics/diagnostics.ts';
 import { flushOnExit } from './runtime/exit-flush.ts';
@@ -57,28 +58,29 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     this._config = resolution.config;
     this.exporter = new PostHogLogRecordExporter(options, { ...internals, resolution });
     this._ledger = this.exporter.ledger;
+    const { batch } = this._config;
     this._batch = new BatchLogRecordProcessor({
       exporter: this.exporter,
-      maxExportBatchSize: Math.min(this._config.maxExportBatchSize, this._config.maxQueueSize),
-      scheduledDelayMillis: this._config.scheduledDelayMillis,
-      maxQueueSize: this._config.maxQueueSize,
-      exportTimeoutMillis: this._config.exportTimeoutMillis,
+      maxExportBatchSize: Math.min(batch.maxExportBatchSize, batch.maxQueueSize),
+      scheduledDelayMillis: batch.scheduledDelayMillis,
+      maxQueueSize: batch.maxQueueSize,
+      exportTimeoutMillis: batch.exportTimeoutMillis,
     });
-    this._selection = { logRecords: this._config.logRecords, minSeverity: this._config.minSeverity, ignoredScopes: new Set([OWN_SCOPE_NAME]) };
+    this._selection = { ...this._config.selection, ignoredScopes: new Set([OWN_SCOPE_NAME]) };
     this._clock = internals.clock ?? systemClock;
     this._dropWarnings = new DropWarnings(() => this._clock.now(), (message) => logger.warn(message));
-    if (this._config.flushOnExit && this.accepting) this._stopExitFlush = flushOnExit(this);
+    if (batch.flushOnExit && this.accepting) this._stopExitFlush = flushOnExit(this);
   }
 
   onEmit(logRecord: EmittedLogRecord, context?: Context): void {
     try {
       this._ledger.emit();
-      if (!(this._config.enabled || this._config.dryRun) || !isSelected(logRecord, this._selection)) return;
+      if (!this.accepting || !isSelected(logRecord, this._selection)) return;
       this._ledger.select();
       if (this._shutdownPromise !== undefined) return this._dropLocally('shutdown');
       // The batch processor drops silently when full. Refusing one record earlier, by our own
       // count, makes every queue drop visible; the count can only overstate the queue.
-      if (this._ledger.batchQueue >= this._config.maxQueueSize) return this._dropLocally('queue_full');
+      if (this._ledger.batchQueue >= this._config.batch.maxQueueSize) return this._dropLocally('queue_full');
       const identity = contextIdentity(context);
       if (identity !== undefined) rememberRecordIdentity(logRecord, identity);
       this._ledger.queue();
@@ -90,7 +92,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
 
   /** @internal False when the pipeline is off (no key, or a configuration error): span events then build no records. */
   get accepting(): boolean {
-    return this._config.enabled || this._config.dryRun;
+    return this._config.enabled || this._config.diagnostics.dryRun;
   }
 
   private _dropLocally(reason: DropReason): void {
@@ -119,7 +121,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
 
   private async _forceFlush(): Promise<void> {
     const close = this.exporter.openFlushWindow(false);
-    const deadline = this._clock.now() + this._config.flushTimeoutMillis;
+    const deadline = this._clock.now() + this._config.delivery.flushTimeoutMillis;
     // Everything queued before this call is to reach the exporter.
     const target = this._ledger.handedToBatch;
     const reached = (): boolean => this._ledger.taken >= target;
@@ -149,9 +151,9 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     return this.forceFlush().then(() => {
       const { pending } = this.getStats();
       if (pending === 0) return;
-      const budget = `not delivered within flushTimeoutMillis (${this._config.flushTimeoutMillis} ms)`;
+      const budget = `not delivered within flushTimeoutMillis (${this._config.delivery.flushTimeoutMillis} ms)`;
       logger.warn(
-        this._config.spoolDir === undefined
+        this._config.spool === undefined
           ? `flush at exit: ${pending} event(s) ${budget} are lost if the process exits now; set spoolDir to keep them for the next start.`
           : `flush at exit: ${pending} event(s) ${budget}; those waiting for retry stay in the spool for the next start.`,
       );
@@ -170,7 +172,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
 
   private async _shutdownOnce(): Promise<void> {
     const close = this.exporter.openFlushWindow(true);
-    const deadline = this._clock.now() + this._config.flushTimeoutMillis;
+    const deadline = this._clock.now() + this._config.delivery.flushTimeoutMillis;
     try {
       // The batch processor skips its final flush while one of its flushes runs, and records queued
       // since that flush began would then stay in its queue for good: let running flushes end first.

@@ -38,6 +38,8 @@ export function withPostHogIdentity<T>(identity: PostHogIdentity, fn: () => T): 
   return context.with(setPostHogIdentity(context.active(), identity), fn);
 }
 
+const MAX_ID_BYTES = 200;
+
 /**
  * Reads the headers posthog-js sends with requests to your backend when tracing headers are on:
  * `X-POSTHOG-DISTINCT-ID`, `X-POSTHOG-SESSION-ID` and `X-POSTHOG-WINDOW-ID`. Accepts Node's
@@ -48,7 +50,9 @@ export function identityFromHeaders(headers: Record<string, string | string[] | 
   const read = (name: string): string | undefined => {
     const raw = typeof headers.get === 'function' ? (headers as { get(name: string): string | null }).get(name) : fromRecord(headers as Record<string, string | string[] | undefined>, name);
     const value = Array.isArray(raw) ? raw[0] : raw;
-    return typeof value === 'string' && value.trim() !== '' && value.length <= 200 ? value.trim() : undefined;
+    const id = typeof value === 'string' ? value.trim() : '';
+    // Capture drops an event whose distinct id is over 200 bytes: such a header is not an identity.
+    return id !== '' && Buffer.byteLength(id) <= MAX_ID_BYTES ? id : undefined;
   };
   const identity: PostHogIdentity = {};
   const distinctId = read('x-posthog-distinct-id');

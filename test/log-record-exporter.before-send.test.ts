@@ -10,6 +10,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../src/capture/types.ts';
+import { assertIdentity } from './support/accounting.ts';
+import { cymbalProblems } from './support/cymbal-schema.ts';
 import { withPipeline } from './support/pipeline.ts';
 import type { Pipeline } from './support/pipeline.ts';
 
@@ -131,6 +133,82 @@ describe('beforeSend', () => {
       );
     });
   });
+
+  test('a $exception the hook breaks is refused as invalid with the reason, never sent for error tracking to dead-letter', async () => {
+    const dropped: Array<{ reason: string; details: string | undefined; events: string[] }> = [];
+    const lone = '\ud83d';
+    const beforeSend = (event: CaptureEvent): CaptureEvent => {
+      const list = event.properties.$exception_list as Array<Record<string, unknown>> | undefined;
+      const frames = (list?.[0]?.stacktrace as { frames: Array<Record<string, unknown>> } | undefined)?.frames;
+      switch (event.properties.case) {
+        case 'no list':
+          delete event.properties.$exception_list;
+          break;
+        case 'no filename':
+          // A redaction that removes paths.
+          for (const frame of frames ?? []) delete frame.filename;
+          break;
+        case 'renamed':
+          return { ...event, event: '$exception' };
+        case 'cut mid-emoji':
+          // A redaction that shortens messages: repaired, not refused.
+          list![0]!.value = `card 💳 declined`.slice(0, 6);
+          event.properties.note = `x ${lone}`;
+          break;
+      }
+      return event;
+    };
+    await withPipeline({ options: { beforeSend, onDrop: (events, reason, details) => dropped.push({ reason, details, events: events.map((e) => e.event) }) } }, async (p) => {
+      const log = p.logger('app');
+      const error = caughtError();
+      const attributes = { 'exception.type': error.name, 'exception.message': error.message, 'exception.stacktrace': error.stack };
+      for (const which of ['no list', 'no filename', 'cut mid-emoji', 'untouched']) log.emit({ timestamp: TIME, attributes: { ...attributes, case: which } });
+      log.emit({ eventName: 'plain', timestamp: TIME, attributes: { case: 'renamed' } });
+      const events = await flushValid(p);
+      assert.deepEqual(events.map((e) => e.properties.case).sort(), ['cut mid-emoji', 'untouched']);
+      for (const event of events) assert.deepEqual(cymbalProblems(event.properties), []);
+      const cut = events.find((e) => e.properties.case === 'cut mid-emoji')!;
+      assert.equal((cut.properties.$exception_list as Array<{ value: string }>)[0]!.value, 'card \ufffd');
+      assert.equal(cut.properties.note, 'x \ufffd');
+      assert.deepEqual(
+        dropped.map((d) => [d.reason, d.events, d.details]),
+        [
+          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list'],
+          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list[0].stacktrace.frames[0].filename is not a string'],
+          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list'],
+        ],
+      );
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered], [5, 5, 2]);
+      assert.deepEqual(stats.dropped, { invalid: 3 });
+      assertIdentity(stats);
+    });
+  });
+
+  test('a person event the hook makes one ingestion would discard is refused as invalid; a group event takes its group id', async () => {
+    const dropped: Array<[string, string | undefined]> = [];
+    // A privacy hook that turns person processing off everywhere, and one that blanks the user.
+    const beforeSend = (event: CaptureEvent): CaptureEvent =>
+      event.event === '$groupidentify' ? { ...event, distinct_id: 'null' } : { ...event, options: { ...event.options, process_person_profile: 'false' as never } };
+    await withPipeline({ options: { beforeSend, onDrop: (events, reason, details) => dropped.push([`${reason} ${events[0]?.event}`, details]) } }, async (p) => {
+      const log = p.logger('app');
+      log.emit({ eventName: '$identify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
+      log.emit({ eventName: '$groupidentify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1', $group_type: 'company', $group_key: 'acme' } });
+      log.emit({ eventName: 'signed_up', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
+      const events = await flushValid(p);
+      assert.deepEqual(
+        events.map((e) => [e.event, e.distinct_id]),
+        [
+          ['$groupidentify', '$company_acme'],
+          ['signed_up', 'u-1'],
+        ],
+      );
+      assert.deepEqual(dropped, [['invalid $identify', 'beforeSend returned $identify with posthog.process_person_profile false: PostHog discards person and group events without person processing']]);
+      const stats = p.processor.getStats();
+      assert.deepEqual(stats.dropped, { invalid: 1 });
+      assertIdentity(stats);
+    });
+  });
 });
 
 describe('records are not mutated', () => {
@@ -157,7 +235,7 @@ describe('records are not mutated', () => {
       if (nested === undefined) return event;
       nested.list.push('mutated');
       nested.map.k = 'changed';
-      if (Array.isArray(event.properties.$exception_list)) event.properties.$exception_list.length = 0;
+      if (Array.isArray(event.properties.$exception_list)) (event.properties.$exception_list[0] as { value: string }).value = 'redacted';
       event.properties.added = true;
       return event;
     };

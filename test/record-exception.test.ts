@@ -74,6 +74,30 @@ test('a string cause, a cause chain that loops, a non-error: recorded without th
   });
 });
 
+test('a cause chain 1000 deep: the 50 outermost exceptions, in order, each with its own frames', async () => {
+  let error: Error | undefined;
+  for (let i = 999; i >= 0; i--) error = new Error(`e${i}`, error === undefined ? {} : { cause: error });
+  await withPipeline({}, async (p) => {
+    const span = p.tracer().startSpan('op');
+    recordExceptionWithCauses(span, error);
+    span.end();
+    const [event, ...rest] = await p.flush();
+    assert.deepEqual(rest, []);
+    assert.deepEqual(cymbalProblems(event!.properties), []);
+    const list = listOf(event);
+    assert.deepEqual(
+      list.map((e) => e.value),
+      Array.from({ length: 50 }, (_, i) => `e${i}`),
+    );
+    let cause: unknown = error;
+    list.forEach((entry, i) => {
+      assert.deepEqual(entry.stacktrace?.frames ?? [], parseV8StackTrace((cause as Error).stack ?? ''), `entry ${i}`);
+      if (i > 0) assert.equal((entry.mechanism as { parent_id: number }).parent_id, i - 1);
+      cause = (cause as Error).cause;
+    });
+  });
+});
+
 test('never throws, even from a span that does', () => {
   const span = {
     addEvent() {

@@ -24,6 +24,23 @@ describe('mergeIdentities', () => {
   });
 });
 
+describe('identityFromHeaders', () => {
+  test('reads posthog-js headers from Node headers and from fetch Headers, trimmed', () => {
+    const expected = { distinctId: 'u-1', sessionId: 's-1', windowId: 'w-1' };
+    assert.deepEqual(identityFromHeaders({ 'x-posthog-distinct-id': ' u-1 ', 'x-posthog-session-id': ['s-1', 's-2'], 'x-posthog-window-id': 'w-1' }), expected);
+    assert.deepEqual(identityFromHeaders(new Headers({ 'X-POSTHOG-DISTINCT-ID': 'u-1', 'X-POSTHOG-SESSION-ID': 's-1', 'X-POSTHOG-WINDOW-ID': 'w-1' })), expected);
+    assert.deepEqual(identityFromHeaders({ 'x-posthog-distinct-id': '   ' }), {});
+  });
+
+  test('an id capture would drop (over 200 bytes, as it counts them) is not taken', () => {
+    assert.equal(identityFromHeaders({ 'x-posthog-distinct-id': 'a'.repeat(200) }).distinctId, 'a'.repeat(200));
+    assert.equal(identityFromHeaders({ 'x-posthog-distinct-id': 'a'.repeat(201) }).distinctId, undefined);
+    // Node reads header bytes as Latin-1: 150 such characters are 300 bytes in UTF-8.
+    assert.equal(identityFromHeaders({ 'x-posthog-distinct-id': 'é'.repeat(150) }).distinctId, undefined);
+    assert.equal(identityFromHeaders({ 'x-posthog-distinct-id': ` ${'a'.repeat(200)} ` }).distinctId, 'a'.repeat(200));
+  });
+});
+
 describe('setPostHogIdentity', () => {
   test('an identity set inside another replaces the fields it gives and keeps the others', () => {
     const headers = setPostHogIdentity(ROOT_CONTEXT, { distinctId: 'anon-1', sessionId: 'session-1', windowId: 'window-1' });

@@ -6,7 +6,8 @@ import { encodeBody } from '../../src/transport/compression.ts';
 import { UndiciTransport } from '../../src/transport/transport.ts';
 import { requestBody } from '../../src/capture/wire-request.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
-import { recordToEvent, type MappingSettings } from '../../src/mapping/record-to-event.ts';
+import type { MappingSettings } from '../../src/config/sections.ts';
+import { recordToEvent } from '../../src/mapping/record-to-event.ts';
 import { BENCH_API_KEY } from '../workload/records.ts';
 import { oursEnv } from './ours.ts';
 
@@ -22,8 +23,7 @@ export class MapAndPostExporter implements LogRecordExporter {
 
   constructor(sinkUrl: string) {
     // The same settings as ours: the configuration the bench gives our processor.
-    const c = resolveConfig({}, oursEnv(sinkUrl)).config;
-    this._mapping = { disableGeoip: c.disableGeoip, resourceAttributes: c.resourceAttributes, logEventName: c.logEventName };
+    this._mapping = resolveConfig({}, oursEnv(sinkUrl)).config.mapping;
     this._transport = new UndiciTransport({ url: new URL(`${sinkUrl}/i/v1/analytics/events`), connectTimeoutMillis: 5_000, maxResponseBytes: 1024 * 1024 });
   }
 

@@ -6,7 +6,7 @@
 //            is pending (getStats().pending === 0), then forceFlush and read the final counters.
 // heapUsed / rss are sampled every 250 ms throughout, with the processor's counters.
 
-import { DEFAULTS } from '../../src/config/resolve.ts';
+import { BATCH_DEFAULTS, DELIVERY_DEFAULTS } from '../../src/config/defaults.ts';
 import { totalDropped, type PostHogStats } from '../../src/delivery/ledger.ts';
 import { buildLogPipeline, plainStats } from '../contenders/log-pipelines.ts';
 import type { SinkStats } from '../harness/sink.ts';
@@ -166,7 +166,7 @@ export async function runOutage(job: OutageJob): Promise<OutageResult> {
   const liveSecondHalf = liveJudged ? Math.max(...liveSecond) : Number.NaN;
   const sinkEvents = Object.values(sink.events).reduce((a, b) => a + b, 0);
   const maxPending = Math.max(0, ...samples.map((x) => x.pending));
-  const pendingCap = DEFAULTS.maxQueueSize + DEFAULTS.retryBufferMaxEvents + DEFAULTS.maxExportBatchSize;
+  const pendingCap = BATCH_DEFAULTS.maxQueueSize + DELIVERY_DEFAULTS.retryBuffer.maxEvents + BATCH_DEFAULTS.maxExportBatchSize;
   return {
     rate: job.rate,
     warmSeconds: job.warmSeconds,
@@ -203,7 +203,7 @@ export async function runOutage(job: OutageJob): Promise<OutageResult> {
     pendingCap,
     samples,
     settings: {
-      processor: `defaults (maxQueueSize ${DEFAULTS.maxQueueSize}, maxExportBatchSize ${DEFAULTS.maxExportBatchSize}, scheduledDelayMillis ${DEFAULTS.scheduledDelayMillis}, retry buffer ${DEFAULTS.retryBufferMaxEvents} events, exporter retry defaults)`,
+      processor: `defaults (maxQueueSize ${BATCH_DEFAULTS.maxQueueSize}, maxExportBatchSize ${BATCH_DEFAULTS.maxExportBatchSize}, scheduledDelayMillis ${BATCH_DEFAULTS.scheduledDelayMillis}, retry buffer ${DELIVERY_DEFAULTS.retryBuffer.maxEvents} events, exporter retry defaults)`,
       compression: 'default (zstd level 1)',
       sink503: 'every capture request, no Retry-After',
     },

@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { CaptureClientSettings } from '../config/sections.ts';
 import { BodyBuffers } from './body-buffers.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { EncodedEvent } from './encoded-event.ts';
@@ -7,34 +7,13 @@ import { newIdentity, sendRequest, type AttemptSummary, type OutgoingRequest, ty
 import { emptyReport, type SendReport } from './send-report.ts';
 import { TimeSlicer } from '../shared/time-slice.ts';
 import { UndiciTransport, type CaptureTransport } from '../transport/transport.ts';
-import type { CaptureEvent, Compression } from './types.ts';
+import type { CaptureEvent } from './types.ts';
 import { CAPTURE_PATH, extraHeadersWithoutProtocolOnes } from './wire-request.ts';
 
-export interface CaptureClientOptions {
-  /** Ingestion host, e.g. `https://us.i.posthog.com`; a path prefix (reverse proxy) is kept. */
-  host: string;
-  apiKey: string;
+/** A client's section of the configuration, plus the name it sends and the parts its owner (or a test) plugs in. */
+export interface CaptureClientOptions extends CaptureClientSettings {
   /** `<name>/<version>`, sent as `User-Agent` and `PostHog-Sdk-Info`. */
   sdkInfo: string;
-  compression?: Compression;
-  /** Extra request headers (proxies, gateways). They cannot replace the protocol's own headers. */
-  headers?: Record<string, string>;
-  historicalMigration?: boolean;
-  /** Attempts per batch, the first included. */
-  maxAttempts?: number;
-  retryInitialDelayMillis?: number;
-  retryMaxDelayMillis?: number;
-  /** Upper bound for one attempt; the send's deadline may cut it shorter. */
-  requestTimeoutMillis?: number;
-  connectTimeoutMillis?: number;
-  maxEventsPerRequest?: number;
-  /** Uncompressed JSON bytes per request. */
-  maxRequestBytes?: number;
-  /** Serialised bytes of one event; larger events are dropped as `too_large` before sending. */
-  maxEventBytes?: number;
-  maxConcurrentRequests?: number;
-  maxResponseBytes?: number;
-  dispatcher?: Dispatcher;
   /** Replaces the HTTP transport entirely. */
   transport?: CaptureTransport;
   clock?: Clock;
@@ -44,21 +23,6 @@ export interface CaptureClientOptions {
   /** Told once when a 415 refused a zstd body; the client sends gzip from then on. */
   onCompressionFallback?: () => void;
 }
-
-export const CAPTURE_CLIENT_DEFAULTS = {
-  compression: 'zstd' as Compression,
-  maxAttempts: 4,
-  retryInitialDelayMillis: 500,
-  retryMaxDelayMillis: 30_000,
-  requestTimeoutMillis: 10_000,
-  connectTimeoutMillis: 5_000,
-  // The server bounds requests by bytes only; fewer, larger requests cost less CPU per event.
-  maxEventsPerRequest: 1000,
-  maxRequestBytes: 5 * 1024 * 1024,
-  maxEventBytes: 900 * 1024,
-  maxConcurrentRequests: 4,
-  maxResponseBytes: 1024 * 1024,
-};
 
 export interface SendOptions {
   /** Clock time by which every event must be delivered or given up. */
@@ -90,7 +54,7 @@ export interface CaptureSender {
 /** A capture v1 client: events in, a report of what became of each of them out. */
 export class CaptureClient implements CaptureSender {
   readonly endpoint: URL;
-  private readonly _options: Required<Omit<CaptureClientOptions, 'dispatcher' | 'transport' | 'onAttempt' | 'onCompressionError' | 'onCompressionFallback' | 'headers'>>;
+  private readonly _options: Omit<CaptureClientSettings, 'headers' | 'dispatcher'> & { sdkInfo: string; clock: Clock; random: () => number };
   private readonly _headers: Record<string, string>;
   private readonly _transport: CaptureTransport;
   private readonly _onAttempt: CaptureClientOptions['onAttempt'];
@@ -102,25 +66,19 @@ export class CaptureClient implements CaptureSender {
 
   constructor(options: CaptureClientOptions) {
     this.endpoint = captureEndpoint(options.host);
-    this._options = {
-      ...CAPTURE_CLIENT_DEFAULTS,
-      historicalMigration: false,
-      clock: systemClock,
-      random: Math.random,
-      ...definedOnly(options),
-    } as CaptureClient['_options'];
-    this._options.maxAttempts = Math.max(1, Math.floor(this._options.maxAttempts));
-    this._headers = extraHeadersWithoutProtocolOnes(options.headers ?? {});
-    this._onAttempt = options.onAttempt;
-    this._onCompressionError = options.onCompressionError;
-    this._onCompressionFallback = options.onCompressionFallback;
+    const { headers, dispatcher, transport, onAttempt, onCompressionError, onCompressionFallback, clock, random, ...settings } = options;
+    this._options = { ...settings, maxAttempts: Math.max(1, Math.floor(settings.maxAttempts)), clock: clock ?? systemClock, random: random ?? Math.random };
+    this._headers = extraHeadersWithoutProtocolOnes(headers);
+    this._onAttempt = onAttempt;
+    this._onCompressionError = onCompressionError;
+    this._onCompressionFallback = onCompressionFallback;
     this._transport =
-      options.transport ??
+      transport ??
       new UndiciTransport({
         url: this.endpoint,
         connectTimeoutMillis: this._options.connectTimeoutMillis,
         maxResponseBytes: this._options.maxResponseBytes,
-        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+        ...(dispatcher ? { dispatcher } : {}),
       });
   }
 
@@ -289,8 +247,4 @@ function serializeTogether(events: readonly CaptureEvent[], maxEventBytes: numbe
   } catch {
     return undefined;
   }
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

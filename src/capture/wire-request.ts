@@ -28,7 +28,7 @@ const PROTOCOL_HEADERS = new Set([
 ]);
 
 /** Removes headers that would clash with the protocol's own, whatever their case. */
-export function extraHeadersWithoutProtocolOnes(headers: Record<string, string>): Record<string, string> {
+export function extraHeadersWithoutProtocolOnes(headers: Readonly<Record<string, string>>): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!PROTOCOL_HEADERS.has(name.toLowerCase()) && typeof value === 'string') kept[name] = value;

@@ -1,5 +1,6 @@
 import { echoDiagnosticsToConsole, logger, redact } from '../diagnostics/diagnostics.ts';
-import type { Resolution, ResolvedConfig } from './resolve.ts';
+import type { Resolution } from './resolve.ts';
+import type { ResolvedConfig } from './sections.ts';
 
 /** What a start-up line describes: a processor (which batches) or an exporter used on its own. */
 export type PipelineKind = 'processor' | 'exporter';
@@ -20,7 +21,7 @@ const waiting = new WeakMap<Resolution, () => void>();
  * `new NodeSDK()` installs the diag logger, and messages logged before that are lost.
  */
 export function reportResolution(resolution: Resolution, settings: ReportSettings): void {
-  if (resolution.config.debug) echoDiagnosticsToConsole();
+  if (resolution.config.diagnostics.debug) echoDiagnosticsToConsole();
   const report = (): void => {
     if (!waiting.delete(resolution)) return;
     reportNow(resolution, settings);
@@ -37,8 +38,9 @@ export function reportIfWaiting(resolution: Resolution): void {
 function reportNow(resolution: Resolution, settings: ReportSettings): void {
   const { config } = resolution;
   // A value echoed back may be a key put in the wrong variable or in the host's path.
-  const safe = (text: string): string => redact(text, config.apiKey).replace(/ph[cx]_[\w-]+/g, 'ph*_***');
-  if (config.debug || config.dryRun) {
+  const safe = (text: string): string => redact(text, config.client.apiKey).replace(/ph[cx]_[\w-]+/g, 'ph*_***');
+  const { debug, dryRun } = config.diagnostics;
+  if (debug || dryRun) {
     try {
       settings.print(`[posthog-otel] ${safe(startupLine(config, settings.kind))}`);
     } catch {
@@ -54,19 +56,20 @@ function reportNow(resolution: Resolution, settings: ReportSettings): void {
 
 /** The effective configuration in one line. Names where the key came from, never the key. */
 export function startupLine(config: ResolvedConfig, kind: PipelineKind): string {
-  const state = config.dryRun ? 'dry run (events are printed, nothing is sent)' : config.enabled ? 'enabled' : `disabled (${config.disabledReason ?? 'no reason given'})`;
+  const { client, batch } = config;
+  const state = config.diagnostics.dryRun ? 'dry run (events are printed, nothing is sent)' : config.enabled ? 'enabled' : `disabled (${config.disabledReason ?? 'no reason given'})`;
   const parts = [
     `start: ${state}`,
-    `host ${config.host}`,
+    `host ${client.host}`,
     config.apiKeySource === undefined ? 'no API key' : `API key from ${config.apiKeySource}`,
-    `compression ${config.compression}`,
+    `compression ${client.compression}`,
   ];
   if (kind === 'processor') {
     parts.push(
-      `batches of up to ${Math.min(config.maxExportBatchSize, config.maxQueueSize)} records every ${config.scheduledDelayMillis} ms, queue ${config.maxQueueSize}, export timeout ${config.exportTimeoutMillis} ms`,
+      `batches of up to ${Math.min(batch.maxExportBatchSize, batch.maxQueueSize)} records every ${batch.scheduledDelayMillis} ms, queue ${batch.maxQueueSize}, export timeout ${batch.exportTimeoutMillis} ms`,
     );
   }
-  parts.push(`flush timeout ${config.flushTimeoutMillis} ms${kind === 'processor' ? (config.flushOnExit ? ', flush on exit' : ', no flush on exit') : ''}`);
-  if (config.spoolDir !== undefined) parts.push(`spool ${config.spoolDir}`);
+  parts.push(`flush timeout ${config.delivery.flushTimeoutMillis} ms${kind === 'processor' ? (batch.flushOnExit ? ', flush on exit' : ', no flush on exit') : ''}`);
+  if (config.spool !== undefined) parts.push(`spool ${config.spool.dir}`);
   return parts.join('; ');
 }

@@ -1,12 +1,9 @@
-import type { Dispatcher } from 'undici';
-import type { Compression, DropReason } from '../capture/types.ts';
-import { CAPTURE_CLIENT_DEFAULTS } from '../capture/capture-client.ts';
 import { CAPTURE_PATH } from '../capture/wire-request.ts';
 import { BOOLEAN_SPELLINGS, parseBoolean } from './boolean.ts';
+import { BATCH_DEFAULTS, CLIENT_DEFAULTS, DELIVERY_DEFAULTS, DIAGNOSTICS_DEFAULTS, MAPPING_DEFAULTS, SELECTION_DEFAULTS, SPOOL_DEFAULTS } from './defaults.ts';
 import { isHeaderName, isHeaderValue, MAX_TIMER_MILLIS, optionsFromEnvironment, type Environment } from './env.ts';
-import type { PostHogEvent, PostHogLogRecordProcessorOptions, ResourcePropertiesRule } from './options.ts';
-
-export const DEFAULT_HOST = 'https://us.i.posthog.com';
+import type { PostHogLogRecordProcessorOptions } from './options.ts';
+import type { BatchSettings, ResolvedConfig } from './sections.ts';
 
 /** Application hosts people paste by mistake, and the ingestion host each one means. */
 const APP_HOSTS: Record<string, string> = {
@@ -15,78 +12,6 @@ const APP_HOSTS: Record<string, string> = {
   'eu.posthog.com': 'https://eu.i.posthog.com',
 };
 
-export const DEFAULTS = {
-  host: DEFAULT_HOST,
-  // The wire layer's defaults are the exporter's too.
-  compression: CAPTURE_CLIENT_DEFAULTS.compression,
-  timeoutMillis: 10_000,
-  // Requests per event in this process. With the default delays (500 ms doubling, capped at 30 s) the
-  // 25th attempt comes about 9.5 minutes after the first: the budget rides out an outage about as
-  // long as the retry buffer keeps events (README, "How long retries last").
-  maxAttempts: 25,
-  retryInitialDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryInitialDelayMillis,
-  retryMaxDelayMillis: CAPTURE_CLIENT_DEFAULTS.retryMaxDelayMillis,
-  disableGeoip: true,
-  historicalMigration: false,
-  resourceAttributes: 'default' as ResourcePropertiesRule,
-  logEventName: 'log',
-  debug: false,
-  maxExportBatchSize: 512,
-  scheduledDelayMillis: 1_000,
-  maxQueueSize: 2_048,
-  exportTimeoutMillis: 30_000,
-  logRecords: 'events' as 'events' | 'all',
-  minSeverity: 0,
-  flushTimeoutMillis: 10_000,
-  retryBufferMaxEvents: 10_000,
-  retryBufferMaxBytes: 32 * 1024 * 1024,
-  retryBufferMaxAgeMillis: 600_000,
-  spoolMaxBytes: 64 * 1024 * 1024,
-  deterministicUuids: false,
-  dryRun: false,
-  flushOnExit: true,
-};
-
-export interface ResolvedConfig {
-  /** False when nothing should be sent: no key, or a configuration error. */
-  enabled: boolean;
-  /** Why `enabled` is false. */
-  disabledReason?: string;
-  apiKey: string;
-  /** Where the API key came from: an environment variable's name, `apiKey option`, or undefined when there is none. */
-  apiKeySource: string | undefined;
-  host: string;
-  compression: Compression;
-  headers: Record<string, string>;
-  timeoutMillis: number;
-  maxAttempts: number;
-  retryInitialDelayMillis: number;
-  retryMaxDelayMillis: number;
-  disableGeoip: boolean;
-  historicalMigration: boolean;
-  resourceAttributes: ResourcePropertiesRule;
-  logEventName: string;
-  debug: boolean;
-  beforeSend: ((event: PostHogEvent) => PostHogEvent | null) | undefined;
-  onDrop: ((events: readonly PostHogEvent[], reason: DropReason, details: string | undefined) => void) | undefined;
-  dispatcher: Dispatcher | undefined;
-  maxExportBatchSize: number;
-  scheduledDelayMillis: number;
-  maxQueueSize: number;
-  exportTimeoutMillis: number;
-  logRecords: 'events' | 'all';
-  minSeverity: number;
-  flushTimeoutMillis: number;
-  retryBufferMaxEvents: number;
-  retryBufferMaxBytes: number;
-  retryBufferMaxAgeMillis: number;
-  spoolDir: string | undefined;
-  spoolMaxBytes: number;
-  deterministicUuids: boolean;
-  dryRun: boolean;
-  flushOnExit: boolean;
-}
-
 export interface Resolution {
   config: ResolvedConfig;
   /** Values that were ignored; the pipeline still runs. */
@@ -94,6 +19,11 @@ export interface Resolution {
   /** Problems that disable the pipeline (also summarised in `config.disabledReason`). */
   errors: string[];
 }
+
+type Options = PostHogLogRecordProcessorOptions;
+/** Options whose value is a number, and those whose value is a yes or no. */
+type NumberOption = { [K in keyof Options]-?: NonNullable<Options[K]> extends number ? K : never }[keyof Options];
+type FlagOption = { [K in keyof Options]-?: NonNullable<Options[K]> extends boolean ? K : never }[keyof Options];
 
 /** Options from code win over the environment, which wins over defaults. Never throws. */
 export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: Environment = process.env): Resolution {
@@ -104,16 +34,16 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   const pick = <K extends keyof PostHogLogRecordProcessorOptions>(key: K): PostHogLogRecordProcessorOptions[K] =>
     code[key] !== undefined && code[key] !== '' ? code[key] : fromEnv.options[key];
 
-  const number = (key: keyof typeof DEFAULTS & keyof PostHogLogRecordProcessorOptions, min: number, max = MAX_TIMER_MILLIS): number => {
+  const number = (key: NumberOption, fallback: number, min: number, max = MAX_TIMER_MILLIS): number => {
     const value = pick(key);
-    if (value === undefined) return DEFAULTS[key] as number;
+    if (value === undefined) return fallback;
     if (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max) return Math.floor(value);
     warnings.push(`${key} is ignored: expected a number from ${min} to ${max}, got ${describe(value)}.`);
-    return DEFAULTS[key] as number;
+    return fallback;
   };
-  const flag = (key: 'disableGeoip' | 'historicalMigration' | 'debug' | 'deterministicUuids' | 'dryRun' | 'flushOnExit'): boolean => {
+  const flag = (key: FlagOption, fallback: boolean): boolean => {
     const value: unknown = pick(key);
-    if (value === undefined) return DEFAULTS[key];
+    if (value === undefined) return fallback;
     if (typeof value === 'boolean') return value;
     // Code often passes an environment value straight through (`dryRun: process.env.DRY_RUN`), or a number.
     const parsed = typeof value === 'string' ? parseBoolean(value) : value === 1 ? true : value === 0 ? false : undefined;
@@ -123,61 +53,75 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
       return true;
     }
     warnings.push(`${key} is ignored: expected true or false (or 1/0, or the strings ${BOOLEAN_SPELLINGS}), got ${describe(value)}.`);
-    return DEFAULTS[key];
+    return fallback;
   };
 
-  let compression = pick('compression') ?? DEFAULTS.compression;
+  let compression = pick('compression') ?? CLIENT_DEFAULTS.compression;
   if (compression !== 'zstd' && compression !== 'gzip' && compression !== 'deflate' && compression !== 'none') {
     warnings.push(`compression is ignored: expected zstd, gzip, deflate or none, got ${describe(compression)}.`);
-    compression = DEFAULTS.compression;
+    compression = CLIENT_DEFAULTS.compression;
   }
-  let logRecords = pick('logRecords') ?? DEFAULTS.logRecords;
+  let logRecords = pick('logRecords') ?? SELECTION_DEFAULTS.logRecords;
   if (logRecords !== 'events' && logRecords !== 'all') {
     warnings.push(`logRecords is ignored: expected "events" or "all", got ${describe(logRecords)}.`);
-    logRecords = DEFAULTS.logRecords;
+    logRecords = SELECTION_DEFAULTS.logRecords;
   }
   const logEventName = pick('logEventName');
 
+  const batch: BatchSettings = {
+    maxExportBatchSize: number('maxExportBatchSize', BATCH_DEFAULTS.maxExportBatchSize, 1),
+    scheduledDelayMillis: number('scheduledDelayMillis', BATCH_DEFAULTS.scheduledDelayMillis, 0),
+    maxQueueSize: number('maxQueueSize', BATCH_DEFAULTS.maxQueueSize, 1),
+    exportTimeoutMillis: number('exportTimeoutMillis', BATCH_DEFAULTS.exportTimeoutMillis, 1),
+    flushOnExit: flag('flushOnExit', BATCH_DEFAULTS.flushOnExit),
+  };
+  const spoolDir = pick('spoolDir');
+  // Checked even without a directory, so a bad value is reported before it matters.
+  const spoolMaxBytes = number('spoolMaxBytes', SPOOL_DEFAULTS.maxBytes, 1, Number.MAX_SAFE_INTEGER);
+
   const config: ResolvedConfig = {
     enabled: true,
-    apiKey: '',
     apiKeySource: undefined,
-    host: DEFAULT_HOST,
-    compression,
-    headers: withoutClientManagedHeaders(mergeHeaders(fromEnv.options.headers, code.headers, warnings), warnings),
-    timeoutMillis: number('timeoutMillis', 1),
-    maxAttempts: number('maxAttempts', 1),
-    retryInitialDelayMillis: number('retryInitialDelayMillis', 0),
-    retryMaxDelayMillis: number('retryMaxDelayMillis', 0),
-    disableGeoip: flag('disableGeoip'),
-    historicalMigration: flag('historicalMigration'),
-    resourceAttributes: pick('resourceAttributes') ?? DEFAULTS.resourceAttributes,
-    logEventName: typeof logEventName === 'string' && logEventName.trim() !== '' ? logEventName : DEFAULTS.logEventName,
-    debug: flag('debug'),
-    beforeSend: typeof code.beforeSend === 'function' ? code.beforeSend : undefined,
-    onDrop: typeof code.onDrop === 'function' ? code.onDrop : undefined,
-    dispatcher: code.dispatcher,
-    maxExportBatchSize: number('maxExportBatchSize', 1),
-    scheduledDelayMillis: number('scheduledDelayMillis', 0),
-    maxQueueSize: number('maxQueueSize', 1),
-    exportTimeoutMillis: number('exportTimeoutMillis', 1),
-    logRecords,
-    minSeverity: number('minSeverity', 0, 24),
-    flushTimeoutMillis: number('flushTimeoutMillis', 1),
-    retryBufferMaxEvents: number('retryBufferMaxEvents', 0, Number.MAX_SAFE_INTEGER),
-    retryBufferMaxBytes: number('retryBufferMaxBytes', 0, Number.MAX_SAFE_INTEGER),
-    retryBufferMaxAgeMillis: number('retryBufferMaxAgeMillis', 0, Number.MAX_SAFE_INTEGER),
-    spoolDir: typeof pick('spoolDir') === 'string' && (pick('spoolDir') as string).trim() !== '' ? (pick('spoolDir') as string).trim() : undefined,
-    spoolMaxBytes: number('spoolMaxBytes', 1, Number.MAX_SAFE_INTEGER),
-    deterministicUuids: flag('deterministicUuids'),
-    dryRun: flag('dryRun'),
-    flushOnExit: flag('flushOnExit'),
+    client: {
+      ...CLIENT_DEFAULTS,
+      apiKey: '',
+      compression,
+      headers: withoutClientManagedHeaders(mergeHeaders(fromEnv.options.headers, code.headers, warnings), warnings),
+      historicalMigration: flag('historicalMigration', CLIENT_DEFAULTS.historicalMigration),
+      maxAttempts: number('maxAttempts', CLIENT_DEFAULTS.maxAttempts, 1),
+      retryInitialDelayMillis: number('retryInitialDelayMillis', CLIENT_DEFAULTS.retryInitialDelayMillis, 0),
+      retryMaxDelayMillis: number('retryMaxDelayMillis', CLIENT_DEFAULTS.retryMaxDelayMillis, 0),
+      dispatcher: code.dispatcher,
+    },
+    delivery: {
+      sendTimeoutMillis: exportDeadlineMillis(number('timeoutMillis', DELIVERY_DEFAULTS.sendTimeoutMillis, 1), batch.exportTimeoutMillis),
+      flushTimeoutMillis: number('flushTimeoutMillis', DELIVERY_DEFAULTS.flushTimeoutMillis, 1),
+      retryBuffer: {
+        maxEvents: number('retryBufferMaxEvents', DELIVERY_DEFAULTS.retryBuffer.maxEvents, 0, Number.MAX_SAFE_INTEGER),
+        maxBytes: number('retryBufferMaxBytes', DELIVERY_DEFAULTS.retryBuffer.maxBytes, 0, Number.MAX_SAFE_INTEGER),
+        maxAgeMillis: number('retryBufferMaxAgeMillis', DELIVERY_DEFAULTS.retryBuffer.maxAgeMillis, 0, Number.MAX_SAFE_INTEGER),
+      },
+    },
+    spool: typeof spoolDir === 'string' && spoolDir.trim() !== '' ? { dir: spoolDir.trim(), maxBytes: spoolMaxBytes } : undefined,
+    batch,
+    selection: { logRecords, minSeverity: number('minSeverity', SELECTION_DEFAULTS.minSeverity, 0, 24) },
+    mapping: {
+      disableGeoip: flag('disableGeoip', MAPPING_DEFAULTS.disableGeoip),
+      resourceAttributes: pick('resourceAttributes') ?? MAPPING_DEFAULTS.resourceAttributes,
+      logEventName: typeof logEventName === 'string' && logEventName.trim() !== '' ? logEventName : MAPPING_DEFAULTS.logEventName,
+      deterministicUuids: flag('deterministicUuids', MAPPING_DEFAULTS.deterministicUuids),
+    },
+    hooks: {
+      beforeSend: typeof code.beforeSend === 'function' ? code.beforeSend : undefined,
+      onDrop: typeof code.onDrop === 'function' ? code.onDrop : undefined,
+    },
+    diagnostics: { debug: flag('debug', DIAGNOSTICS_DEFAULTS.debug), dryRun: flag('dryRun', DIAGNOSTICS_DEFAULTS.dryRun) },
   };
 
-  const host = normalizeHost(pick('host') ?? DEFAULT_HOST);
+  const host = normalizeHost(pick('host') ?? CLIENT_DEFAULTS.host);
   if ('error' in host) errors.push(host.error);
   else {
-    config.host = host.host;
+    config.client.host = host.host;
     const name = typeof code.host === 'string' && code.host !== '' ? 'host' : 'POSTHOG_HOST';
     if (host.schemeAdded) warnings.push(`${name} has no scheme: using ${host.host}. Write the https:// (or http:// for a server without TLS) to silence this note.`);
     if (host.pathDropped !== undefined) {
@@ -187,7 +131,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
 
   const apiKey = typeof pick('apiKey') === 'string' ? (pick('apiKey') as string).trim() : '';
   if (apiKey !== '') config.apiKeySource = typeof code.apiKey === 'string' && code.apiKey.trim() !== '' ? 'the apiKey option' : fromEnv.apiKeyVariable;
-  if (apiKey === '' && config.dryRun) {
+  if (apiKey === '' && config.diagnostics.dryRun) {
     // A dry run sends nothing, so it needs no key: users can look before they have one.
   } else if (apiKey === '') {
     config.enabled = false;
@@ -200,7 +144,7 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
       'the API key is a personal API key (phx_…), which PostHog refuses for capture and which must not be shipped with an application: use the project API key (phc_…) from your project settings',
     );
   } else {
-    config.apiKey = apiKey;
+    config.client.apiKey = apiKey;
   }
 
   if (errors.length > 0) {
@@ -208,6 +152,14 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     config.disabledReason = errors.join('; ');
   }
   return { config, warnings, errors };
+}
+
+/**
+ * One export's time budget: `timeoutMillis`, kept below the batch processor's export timeout, so an
+ * export settles its events before the batch processor gives up waiting for it.
+ */
+export function exportDeadlineMillis(timeoutMillis: number, exportTimeoutMillis: number): number {
+  return Math.max(1, Math.min(timeoutMillis, Math.floor(exportTimeoutMillis * 0.9)));
 }
 
 /** Headers the HTTP client (undici) manages itself and refuses on a request: kept, every request would fail before it is sent. */

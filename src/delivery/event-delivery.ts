@@ -1,4 +1,5 @@
 import type { CaptureSender, SendOptions } from '../capture/capture-client.ts';
+import type { DeliverySettings } from '../config/sections.ts';
 import { scheduleOn, type Clock } from '../shared/clock.ts';
 import { serializeEvent } from '../capture/request-batches.ts';
 import { newIdentity } from '../capture/send-loop.ts';
@@ -9,20 +10,16 @@ import { FlushWindows } from './flush-windows.ts';
 import { DeliveryHealth, type HealthChange } from './health.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { eventCount, pendingRequest, type PendingRequest } from './pending-request.ts';
-import { RetryQueue, type DueMode, type Eviction, type RetryQueueLimits } from './retry-queue.ts';
+import { RetryQueue, type DueMode, type Eviction } from './retry-queue.ts';
 import { dropCounts, settle, type Settlement } from './settlement.ts';
 import { SpoolCopies } from './spool-copies.ts';
 import type { Spool, SpooledFile } from './spool.ts';
 
-export interface EventDeliverySettings {
+/** The delivery section of the configuration, and the parts the owner plugs in. */
+export interface EventDeliverySettings extends DeliverySettings {
   client: CaptureSender;
   clock: Clock;
   ledger: DeliveryLedger;
-  /** Time budget of one delivery (an export, a timed resend). */
-  sendTimeoutMillis: number;
-  /** Time budget of a flush or shutdown when the caller gives none. */
-  flushTimeoutMillis: number;
-  retryBuffer: RetryQueueLimits;
   /** The owner's time slicer: timed resends and exports share its slices. */
   slicer?: TimeSlicer;
   spool?: Spool;

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import { eventJson } from '../capture/encoded-event.ts';
 import type { CaptureEvent } from '../capture/types.ts';
+import type { SpoolSettings } from '../config/sections.ts';
 import { canonicalUuid } from '../shared/uuid.ts';
 
 /** One spooled event: the event exactly as it was (same uuid, so the server dedupes a resend) and its attempts. */
@@ -52,7 +53,7 @@ export class Spool {
   /** Error codes already reported: one warning per kind of trouble, not one per write. */
   private readonly _reported = new Set<string>();
 
-  constructor(options: { dir: string; maxBytes: number; onProblem?: SpoolProblem }) {
+  constructor(options: SpoolSettings & { onProblem?: SpoolProblem }) {
     this.dir = options.dir;
     this.maxBytes = options.maxBytes;
     this._onProblem = options.onProblem;

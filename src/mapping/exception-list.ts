@@ -35,6 +35,13 @@ export interface ExceptionListOptions {
   moduleBase?: string;
 }
 
+/**
+ * Error tracking keeps at most this much of a value and of a type (in UTF-8 bytes), cut with "...".
+ * Longer ones are cut here, the same way: what more was sent would only make the event too large.
+ */
+const MAX_VALUE_CHARS = 10_000;
+const MAX_TYPE_CHARS = 255;
+
 /** Frames kept per exception, those nearest the throw (posthog-node keeps as many). */
 export const MAX_FRAMES = 50;
 /** Entries in one list, the exception and everything linked to it (posthog-node's bound too). */
@@ -65,9 +72,10 @@ export function buildExceptionList(exc: ExceptionAttributes, handled: boolean = 
     const tree = stack === undefined ? undefined : parseStackText(stack);
     const header = tree === undefined ? undefined : parseHeader(tree.header);
     const paths = pathsOf(options);
+    const message = textOf(exc?.message);
     const root: PostHogException = {
-      type: textOf(exc?.type) ?? header?.type ?? 'Error',
-      value: textOf(exc?.message) ?? header?.message ?? '',
+      type: cut(reportedType(textOf(exc?.type), header, message), MAX_TYPE_CHARS),
+      value: cut(message ?? header?.message ?? '', MAX_VALUE_CHARS),
       mechanism: rootMechanism,
     };
     const list = [withFrames(root, tree, paths)];
@@ -76,6 +84,21 @@ export function buildExceptionList(exc: ExceptionAttributes, handled: boolean = 
   } catch {
     return [{ type: 'Error', value: '', mechanism: rootMechanism }];
   }
+}
+
+/** An error code as Node and undici write them: `ENOENT`, `ERR_OUT_OF_RANGE`, `UND_ERR_SOCKET`. */
+const ERROR_CODE = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * The exception's type as posthog-node reports it: the error's name. OpenTelemetry's
+ * `span.recordException` puts the error's `code` in `exception.type` when it has one; when the stack
+ * header is that same error's (same message), its name is taken instead, so the issue is the one
+ * posthog-node opens for it.
+ */
+function reportedType(given: string | undefined, header: { type: string; message: string } | undefined, message: string | undefined): string {
+  if (given === undefined) return header?.type ?? 'Error';
+  if (header !== undefined && message !== undefined && header.type !== given && header.message === message && ERROR_CODE.test(given)) return header.type;
+  return given;
 }
 
 /** OTel SeverityNumber (0..24) → PostHog $exception_level. 21–24 fatal, 17–20 error, 13–16 warning, 9–12 info, 1–8 debug, undefined/0 → 'error'. */
@@ -100,8 +123,8 @@ function appendLinked(list: PostHogException[], node: StackNode, parentId: numbe
     const synthetic = child.literal !== undefined;
     const header = synthetic ? undefined : parseHeader(child.header);
     const entry: PostHogException = {
-      type: header?.type ?? 'Error',
-      value: child.literal ?? header?.message ?? child.header.join('\n').trim(),
+      type: cut(header?.type ?? 'Error', MAX_TYPE_CHARS),
+      value: cut(child.literal ?? header?.message ?? child.header.join('\n').trim(), MAX_VALUE_CHARS),
       mechanism: { type: 'chained', source, synthetic, exception_id: id, parent_id: parentId },
     };
     list.push(withFrames(entry, child, paths));
@@ -158,6 +181,15 @@ function workingDirectory(): string | undefined {
     // The directory was removed: paths stay absolute.
     return undefined;
   }
+}
+
+/** At most `max` UTF-16 units, ending in "..." when cut; never half a surrogate pair. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 3;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${text.slice(0, end)}...`;
 }
 
 function textOf(v: unknown): string | undefined {

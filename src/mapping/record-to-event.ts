@@ -4,6 +4,7 @@ import type { CaptureEventOptions } from '../capture/types.ts';
 import { createHash } from 'node:crypto';
 import { canonicalUuid, uuidFromHash, uuidv7 } from '../shared/uuid.ts';
 import type { ResourcePropertiesRule } from '../config/options.ts';
+import type { MappingSettings } from '../config/sections.ts';
 import type { PostHogIdentity } from '../request-identity.ts';
 import {
   ATTR_EXCEPTION_ESCAPED,
@@ -24,20 +25,12 @@ import {
   UUIDV7_WINDOW_ID_KEYS,
   WINDOW_ID_KEYS,
 } from './attribute-keys.ts';
+import { DERIVED_PROPERTIES, needsTextForm, textFormJson } from './error-tracking-properties.ts';
 import { buildExceptionList, exceptionLevelFromSeverity, type ExceptionAttributes, type PostHogException } from './exception-list.ts';
 import { isPlainJson, toJsonSafe, UNSERIALIZABLE, type ConversionTally } from './json-safe.ts';
 import { refusedPersonEvent } from './person-events.ts';
 import { explicitEventName, hasException } from '../selection/selection.ts';
 import { mayHoldLoneSurrogate, repairJsonText, wellFormed } from './well-formed.ts';
-
-export interface MappingSettings {
-  disableGeoip: boolean;
-  resourceAttributes: ResourcePropertiesRule;
-  /** Name of events made from plain log lines. */
-  logEventName: string;
-  /** Derive uuids from trace id, span id, event name, time and index instead of drawing them. */
-  deterministicUuids?: boolean;
-}
 
 /** Extra facts a record can carry about where it came from (span events do). */
 export interface RecordOrigin {
@@ -123,9 +116,8 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
     windowId: sessionOrWindowId(attributes, WINDOW_ID_KEYS, identity?.windowId, UUIDV7_WINDOW_ID_KEYS),
   };
   const personKey = identified ? distinctId : '';
-  const uuid =
-    canonicalUuid(readAttribute(attributes, POSTHOG_UUID)) ??
-    (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
+  const givenUuid = canonicalUuid(readAttribute(attributes, POSTHOG_UUID));
+  const uuid = givenUuid ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
   const events = [encodeEvent(event, uuid, common, text)];
 
   if (linkedException) {
@@ -137,7 +129,13 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
     linked = withMember(linked, LINKED_EVENT_UUID, `"${uuid}"`);
     // The links are written last and must win over attributes of the same name.
     linked = dedupeMembers(linked);
-    const linkedUuid = settings.deterministicUuids ? deterministicUuid(record, '$exception', origin?.index ?? 0, `{${linked}}`, personKey) : uuidv7(timeMillis);
+    // A uuid given for the event is meant to dedupe it: its $exception dedupes with it.
+    const linkedUuid =
+      givenUuid !== undefined
+        ? uuidFromHash(createHash('sha256').update(`${givenUuid}|$exception`).digest())
+        : settings.deterministicUuids
+          ? deterministicUuid(record, '$exception', origin?.index ?? 0, `{${linked}}`, personKey)
+          : uuidv7(timeMillis);
     events.push(encodeEvent('$exception', linkedUuid, common, linked));
   }
   return { kind: 'mapped', events, unconvertible: tally.unconvertible };
@@ -225,7 +223,7 @@ function propertiesText(record: ReadableLogRecord, settings: MappingSettings, or
         continue;
       }
       if (value === undefined) continue;
-      if (asIs && !isPlainJson(value)) asIs = false;
+      if (asIs && (!isPlainJson(value) || (leaveOut === 'exception' && needsTextForm(key, value)))) asIs = false;
       if (resource.mappedAndOwnKeys.has(key)) repeated = true;
       else if (key === GEOIP_DISABLE) geoipSet = true;
       else if (key === EXCEPTION_LEVEL) levelSet = true;
@@ -264,7 +262,9 @@ function attributeMembers(text: string, attributes: Attributes, leaveOut: LeaveO
       tally.unconvertible++;
       value = UNSERIALIZABLE;
     }
-    if (value !== undefined) out = withMember(out, key, valueJson(value, tally));
+    if (value === undefined) continue;
+    const json = leaveOut === 'exception' && needsTextForm(key, value) ? textFormJson(value, (v) => valueJson(v, tally)) : valueJson(value, tally);
+    out = withMember(out, key, json);
   }
   return out;
 }
@@ -317,10 +317,10 @@ const EXCEPTION_LEVEL = '$exception_level';
 /** Properties the mapping sets from the record itself, before the attributes. */
 const MAPPED_KEYS: ReadonlySet<string> = new Set(['$trace_id', '$span_id', 'severity_number', 'severity_text', 'body', 'otel_scope_name', 'otel_span_name']);
 
-/** Attributes that never become properties: PostHog's control attributes, and those the event turns into its exception list. */
+/** Attributes that never become properties: PostHog's control attributes, those the event turns into its exception list, and those error tracking derives. */
 function isLeftOut(key: string, leaveOut: LeaveOut): boolean {
   if (key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key)) return true;
-  if (leaveOut === 'exception') return key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST;
+  if (leaveOut === 'exception') return key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST || DERIVED_PROPERTIES.has(key);
   return leaveOut === 'stack' && key === ATTR_EXCEPTION_STACKTRACE;
 }
 

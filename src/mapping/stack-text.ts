@@ -1,7 +1,8 @@
 // Splits the text of a stack into the exceptions it describes. Node's `err.stack` holds one; loggers
-// print the causes after it: util.inspect as indented `[cause]: …` blocks (and an AggregateError's
-// `[errors]: [ … ]`), pino and Java-style tools as `caused by: …` lines. Each exception keeps its own
-// frame lines, so a cause's frames never end up in its parent's stack.
+// print the causes after it: util.inspect as indented `[cause]: …` blocks (`cause: …` for a cause set
+// as a property) and an AggregateError's `[errors]: [ … ]`, pino and Java-style tools as
+// `caused by: …` lines. Each exception keeps its own frame lines, so a cause's frames never end up in
+// its parent's stack.
 
 /** One exception found in the text, with the exceptions linked to it. */
 export interface StackNode {
@@ -20,6 +21,8 @@ export interface StackNode {
 export const MAX_STACK_CHARS = 128 * 1024;
 
 const CAUSE_HEADER = /^(\[cause\]|caused by):\s?(.*)$/i;
+/** util.inspect prints a `cause` set as an ordinary property (`err.cause = e`) as `cause: …` among the properties. */
+const CAUSE_PROPERTY = /^cause:\s?(.*)$/;
 const ERRORS_OPEN = /^\[errors\]:\s*\[$/;
 /** util.inspect's `... 3 lines matching cause stack trace ...`: frames it left out because the cause has them. */
 const ELIDED = /^\.\.\. (\d+) lines? matching cause stack trace \.\.\.$/;
@@ -58,7 +61,7 @@ export function parseStackText(text: string): StackNode {
   const rootOpen: OpenNode = { node: root, bodyIndent: 2, headerIndent: 0, framesOpen: true };
   const all: OpenNode[] = [rootOpen];
   try {
-    const lines = capText(text).split(/\r?\n/);
+    const lines = withoutColours(capText(text)).split(/\r?\n/);
     const firstIndent = lines.findIndex((line) => line.trim() !== '');
     if (firstIndent > 0) lines.splice(0, firstIndent);
     const base = indentOf(lines[0] ?? '');
@@ -100,17 +103,18 @@ export function parseStackText(text: string): StackNode {
         continue;
       }
 
-      const cause = CAUSE_HEADER.exec(trimmed);
-      const inspectStyle = cause?.[1]?.startsWith('[') === true;
+      const cause = causeHeader(trimmed, last.framesOpen);
       // A `caused by:` line inside a message that has no frames yet is part of that message.
-      if (cause && (inspectStyle || last.node.frameLines.length > 0 || !last.framesOpen)) {
-        const parent = inspectStyle ? (ownerAt(open, indent) ?? last) : last;
+      if (cause && (cause.inspectStyle || last.node.frameLines.length > 0 || !last.framesOpen)) {
+        const parent = cause.inspectStyle ? (ownerAt(open, indent) ?? last) : last;
         closeAbove(open, parent);
         last.framesOpen = false;
-        const node = causeNode(cause[2] ?? '');
+        const node = causeNode(cause.rest);
         if (node === undefined) continue;
         if (parent.node.cause === undefined) parent.node.cause = node;
-        const opened: OpenNode = { node, bodyIndent: indent + 2, headerIndent: indent, framesOpen: node.literal === undefined };
+        // A string, or util.inspect's one-line `[Type: message]`, is the whole cause: nothing more is its message.
+        const whole = node.literal !== undefined || BRACKETED.test(cause.rest.trim());
+        const opened: OpenNode = { node, bodyIndent: indent + 2, headerIndent: indent, framesOpen: !whole };
         all.push(opened);
         open.push(opened);
         last = opened;
@@ -152,6 +156,17 @@ export function parseStackText(text: string): StackNode {
   return root;
 }
 
+/**
+ * A line that starts a cause: `[cause]:` (util.inspect, laid out by indentation), `caused by:` in any
+ * case (pino, Java-style), or `cause:` where properties are printed (after the frames closed).
+ */
+function causeHeader(trimmed: string, framesOpen: boolean): { inspectStyle: boolean; rest: string } | undefined {
+  const header = CAUSE_HEADER.exec(trimmed);
+  if (header) return { inspectStyle: header[1]!.startsWith('['), rest: header[2] ?? '' };
+  const property = framesOpen ? null : CAUSE_PROPERTY.exec(trimmed);
+  return property ? { inspectStyle: true, rest: property[1] ?? '' } : undefined;
+}
+
 /** Repeats the last `span` frame lines `times` times, as util.inspect left them out. */
 function expandCollapsed(lines: string[], span: number, times: number): void {
   if (!(span > 0) || span > lines.length) return;
@@ -165,6 +180,14 @@ function capText(text: string): string {
   // Drop the cut-off last line rather than read half of it.
   const nl = head.lastIndexOf('\n');
   return nl === -1 ? head : head.slice(0, nl);
+}
+
+/** Terminal colour codes (util.inspect's `colors`, pretty printers) hide frame lines and headers. */
+const ESC = String.fromCharCode(0x1b);
+const ANSI_ESCAPE = new RegExp(`${ESC}\\[[0-9;]*[A-Za-z]`, 'g');
+
+function withoutColours(text: string): string {
+  return text.includes(ESC) ? text.replace(ANSI_ESCAPE, '') : text;
 }
 
 function indentOf(line: string): number {

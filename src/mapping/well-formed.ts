@@ -56,3 +56,19 @@ export function withWellFormedFields(event: CaptureEvent): CaptureEvent {
   if (typeof tour === 'string') fixed.options.product_tour_id = wellFormed(tour);
   return fixed;
 }
+
+/**
+ * The event, or a copy whose property strings and keys are well-formed. For a `$exception` a hook
+ * returns: error tracking parses its properties whole, and one lone surrogate fails the event there.
+ */
+export function withWellFormedProperties(event: CaptureEvent): CaptureEvent {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(event.properties);
+  } catch {
+    // Properties JSON cannot hold: sending refuses the event and counts it.
+    return event;
+  }
+  if (json === undefined || !mayHoldLoneSurrogate(json)) return event;
+  return { ...event, properties: JSON.parse(repairJsonText(json)) as CaptureEvent['properties'] };
+}

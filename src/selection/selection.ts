@@ -1,4 +1,5 @@
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { RecordSelectionSettings } from '../config/sections.ts';
 import { ATTR_EVENT_NAME, ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_TYPE, POSTHOG_EVENT } from '../mapping/attribute-keys.ts';
 
 /** Severity of a record that has none, as the logs data model suggests (INFO). */
@@ -21,9 +22,8 @@ export function hasException(attributes: ReadableLogRecord['attributes']): boole
   return (typeof type === 'string' && type !== '') || (typeof message === 'string' && message !== '');
 }
 
-export interface SelectionSettings {
-  logRecords: 'events' | 'all';
-  minSeverity: number;
+/** The selection section of the configuration, and the scopes that are never selected. */
+export interface SelectionSettings extends RecordSelectionSettings {
   /** Scopes whose records are never events, such as our own diagnostics. */
   ignoredScopes: ReadonlySet<string>;
 }

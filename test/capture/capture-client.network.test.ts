@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { CaptureClient } from '../../src/capture/capture-client.ts';
 import { makeEvents } from '../support/capture-events.ts';
 import { InstantClock } from '../support/clocks.ts';
-import { accepted, assertAccounted, far, header, headersOf, outcome, refusedUrl, request, SDK_INFO, setup } from '../support/capture-client.ts';
+import { accepted, assertAccounted, CLIENT_SETTINGS, far, header, headersOf, outcome, refusedUrl, request, SDK_INFO, setup } from '../support/capture-client.ts';
 
 describe('network faults', () => {
   test('a connection reset is retried, then succeeds', async (t) => {
@@ -26,7 +26,7 @@ describe('network faults', () => {
   test('connection refused is retried until retry_exhausted', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, retryInitialDelayMillis: 100 });
+    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0 });
     t.after(() => client.close());
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
@@ -97,7 +97,7 @@ describe('failFast: a send stops once PostHog is unreachable', () => {
   test('connection refused with failFast: one attempt, the rest deferred without waiting', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, retryInitialDelayMillis: 100, maxEventsPerRequest: 2, maxConcurrentRequests: 1 });
+    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, maxEventsPerRequest: 2, maxConcurrentRequests: 1 });
     t.after(() => client.close());
     const events = makeEvents(6);
     const report = await client.send(events, { deadline: far(clock), failFast: true });
@@ -112,7 +112,7 @@ describe('failFast: a send stops once PostHog is unreachable', () => {
   test('without failFast a refused connection is retried in place as before', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, retryInitialDelayMillis: 100, maxAttempts: 3 });
+    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, maxAttempts: 3 });
     t.after(() => client.close());
     const report = await client.send(makeEvents(1), { deadline: far(clock) });
     assert.equal(report.requests, 3);

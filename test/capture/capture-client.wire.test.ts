@@ -94,7 +94,7 @@ describe('endpoint, headers, body', () => {
         session_id: 'sess-1',
         window_id: 'win-1',
         options: { process_person_profile: false, product_tour_id: 'tour-1', disable_skew_correction: true },
-        properties: { $set: { plan: 'pro' }, $set_once: { first: 'x' }, $groups: { company: 'acme' }, unicode: 'héllo ✓ 🚀', n: -0.5 },
+        properties: { $set: { plan: 'pro' }, $set_once: { first: 'x' }, $groups: { company: 'acme' }, unicode: 'héllo ✓ 🚀', n: -0.5, $exception_list: [{ type: 'Error', value: 'x' }] },
       }),
     ];
     const snapshot = structuredClone(events);

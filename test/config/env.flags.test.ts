@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { optionsFromEnvironment } from '../../src/config/env.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
+import { resolvedOption } from '../support/resolved-option.ts';
 import type { PostHogLogRecordProcessorOptions } from '../../src/config/options.ts';
 import { resolveWithKey } from '../support/config-env.ts';
 
@@ -41,7 +42,7 @@ describe('booleans', () => {
       for (const [raw, expected] of spellings) {
         assert.deepEqual(optionsFromEnvironment({ [name]: raw }), { options: { [key]: expected }, warnings: [] }, raw);
         const r = resolveWithKey({ [name]: raw });
-        assert.equal(r.config[key], expected, raw);
+        assert.equal(resolvedOption(r.config, key), expected, raw);
         assert.deepEqual(r.warnings, [], raw);
       }
     });
@@ -51,7 +52,7 @@ describe('booleans', () => {
         assert.deepEqual(parsed.options, {});
         assert.deepEqual(parsed.warnings, [`${name} is ignored: expected true/false, 1/0, yes/no or on/off, got "${raw}".`]);
         const r = resolveWithKey({ [name]: raw });
-        assert.equal(r.config[key], fallback);
+        assert.equal(resolvedOption(r.config, key), fallback);
         assert.equal(r.warnings.length, 1);
       });
     }
@@ -60,7 +61,7 @@ describe('booleans', () => {
   test('POSTHOG_OTEL_DRY_RUN takes the same spellings', () => {
     for (const [raw, expected] of spellings) {
       const r = resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw });
-      assert.equal(r.config.dryRun, expected, raw);
+      assert.equal(r.config.diagnostics.dryRun, expected, raw);
       assert.deepEqual(r.warnings, [], raw);
     }
   });
@@ -70,26 +71,26 @@ describe('booleans', () => {
       const parsed = optionsFromEnvironment({ POSTHOG_OTEL_DRY_RUN: raw });
       assert.deepEqual(parsed.options, { dryRun: true });
       assert.deepEqual(parsed.warnings, [`POSTHOG_OTEL_DRY_RUN is not a boolean (expected true/false, 1/0, yes/no or on/off), got "${raw}": taken as true, so nothing is sent.`]);
-      assert.equal(resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw }).config.dryRun, true);
+      assert.equal(resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw }).config.diagnostics.dryRun, true);
     }
   });
 
   test('flags set in code take the same spellings as strings (an environment value passed straight through)', () => {
     const r = resolveWithKey({}, { debug: 'yes', dryRun: '1', disableGeoip: 'off', flushOnExit: 'NO' } as unknown as PostHogLogRecordProcessorOptions);
     assert.deepEqual(r.warnings, []);
-    assert.deepEqual([r.config.debug, r.config.dryRun, r.config.disableGeoip, r.config.flushOnExit], [true, true, false, false]);
+    assert.deepEqual([r.config.diagnostics.debug, r.config.diagnostics.dryRun, r.config.mapping.disableGeoip, r.config.batch.flushOnExit], [true, true, false, false]);
   });
 
   test('an unreadable flag in code warns and keeps the default; an unreadable dryRun is a dry run', () => {
     const r = resolveWithKey({}, { debug: 'loud', dryRun: 'please' } as unknown as PostHogLogRecordProcessorOptions);
-    assert.equal(r.config.debug, false);
-    assert.equal(r.config.dryRun, true);
+    assert.equal(r.config.diagnostics.debug, false);
+    assert.equal(r.config.diagnostics.dryRun, true);
     assert.equal(r.warnings.length, 2, r.warnings.join('\n'));
     assert.match(r.warnings.find((w) => w.startsWith('dryRun'))!, /taken as true, so nothing is sent/);
   });
 
   test('POSTHOG_DISABLE_GEOIP=yes keeps geoip disabled (the default)', () => {
-    assert.equal(resolveWithKey({ POSTHOG_DISABLE_GEOIP: 'yes' }).config.disableGeoip, true);
+    assert.equal(resolveWithKey({ POSTHOG_DISABLE_GEOIP: 'yes' }).config.mapping.disableGeoip, true);
   });
 });
 
@@ -111,13 +112,13 @@ describe('enums', () => {
   for (const [raw, expected] of compression) {
     test(`POSTHOG_CAPTURE_COMPRESSION=${JSON.stringify(raw)} → ${expected}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_CAPTURE_COMPRESSION: raw }), { options: { compression: expected }, warnings: [] });
-      assert.equal(resolveWithKey({ POSTHOG_CAPTURE_COMPRESSION: raw }).config.compression, expected);
+      assert.equal(resolveWithKey({ POSTHOG_CAPTURE_COMPRESSION: raw }).config.client.compression, expected);
     });
   }
   for (const raw of ['br', 'zst', 'zstd,gzip', 'gzip,deflate', 'gz', 'true']) {
     test(`POSTHOG_CAPTURE_COMPRESSION=${JSON.stringify(raw)} warns once and keeps zstd`, () => {
       const r = resolveWithKey({ POSTHOG_CAPTURE_COMPRESSION: raw });
-      assert.equal(r.config.compression, 'zstd');
+      assert.equal(r.config.client.compression, 'zstd');
       assert.equal(r.warnings.length, 1);
       assert.ok(r.warnings[0]?.includes('POSTHOG_CAPTURE_COMPRESSION'), r.warnings[0]);
       assert.ok(r.warnings[0]?.includes('zstd, gzip, deflate or none'), r.warnings[0]);
@@ -125,14 +126,14 @@ describe('enums', () => {
   }
   test('an unknown compression from code warns and keeps zstd', () => {
     const r = resolveWithKey({}, { compression: 'br' as 'gzip' });
-    assert.equal(r.config.compression, 'zstd');
+    assert.equal(r.config.client.compression, 'zstd');
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0] ?? '', /^compression is ignored: expected zstd, gzip, deflate or none/);
   });
   for (const value of ['zstd', 'gzip', 'deflate', 'none'] as const) {
     test(`compression: '${value}' from code is taken without a warning`, () => {
       const r = resolveWithKey({}, { compression: value });
-      assert.equal(r.config.compression, value);
+      assert.equal(r.config.client.compression, value);
       assert.deepEqual(r.warnings, []);
     });
   }
@@ -140,20 +141,20 @@ describe('enums', () => {
   for (const [raw, expected] of [['events', 'events'], ['EVENTS', 'events'], ['all', 'all'], [' All ', 'all']] as const) {
     test(`POSTHOG_OTEL_LOG_RECORDS=${JSON.stringify(raw)} → ${expected}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_LOG_RECORDS: raw }), { options: { logRecords: expected }, warnings: [] });
-      assert.equal(resolveWithKey({ POSTHOG_OTEL_LOG_RECORDS: raw }).config.logRecords, expected);
+      assert.equal(resolveWithKey({ POSTHOG_OTEL_LOG_RECORDS: raw }).config.selection.logRecords, expected);
     });
   }
   for (const raw of ['none', 'logs', 'event', 'events,all']) {
     test(`POSTHOG_OTEL_LOG_RECORDS=${JSON.stringify(raw)} warns once and keeps events`, () => {
       const r = resolveWithKey({ POSTHOG_OTEL_LOG_RECORDS: raw });
-      assert.equal(r.config.logRecords, 'events');
+      assert.equal(r.config.selection.logRecords, 'events');
       assert.equal(r.warnings.length, 1);
       assert.ok(r.warnings[0]?.includes('POSTHOG_OTEL_LOG_RECORDS'), r.warnings[0]);
     });
   }
   test('an unknown logRecords from code warns and keeps events', () => {
     const r = resolveWithKey({}, { logRecords: 'some' as 'all' });
-    assert.equal(r.config.logRecords, 'events');
+    assert.equal(r.config.selection.logRecords, 'events');
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0] ?? '', /logRecords/);
   });
@@ -178,13 +179,13 @@ describe('enums', () => {
   for (const [raw, expected] of severities) {
     test(`POSTHOG_OTEL_MIN_SEVERITY=${JSON.stringify(raw)} → ${expected}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_MIN_SEVERITY: raw }), { options: { minSeverity: expected }, warnings: [] });
-      assert.equal(resolveWithKey({ POSTHOG_OTEL_MIN_SEVERITY: raw }).config.minSeverity, expected);
+      assert.equal(resolveWithKey({ POSTHOG_OTEL_MIN_SEVERITY: raw }).config.selection.minSeverity, expected);
     });
   }
   for (const raw of ['25', '-1', '1.5', '100', 'VERBOSE', 'INFO2', 'Infinity', 'abc']) {
     test(`POSTHOG_OTEL_MIN_SEVERITY=${JSON.stringify(raw)} warns once and keeps 0`, () => {
       const r = resolveWithKey({ POSTHOG_OTEL_MIN_SEVERITY: raw });
-      assert.equal(r.config.minSeverity, 0);
+      assert.equal(r.config.selection.minSeverity, 0);
       assert.equal(r.warnings.length, 1);
       assert.ok(r.warnings[0]?.includes('POSTHOG_OTEL_MIN_SEVERITY'), r.warnings[0]);
     });
@@ -201,14 +202,14 @@ describe('enums', () => {
   for (const [raw, expected] of resourceRules) {
     test(`POSTHOG_OTEL_RESOURCE_ATTRIBUTES=${JSON.stringify(raw)}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }), { options: { resourceAttributes: expected }, warnings: [] });
-      assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }).config.resourceAttributes, expected);
+      assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }).config.mapping.resourceAttributes, expected);
     });
   }
 
   test('non-boolean flags and out-of-range severities from code warn', () => {
     const r = resolveConfig({ disableGeoip: 'maybe' as unknown as boolean, minSeverity: 99 }, key);
-    assert.equal(r.config.disableGeoip, true);
-    assert.equal(r.config.minSeverity, 0);
+    assert.equal(r.config.mapping.disableGeoip, true);
+    assert.equal(r.config.selection.minSeverity, 0);
     assert.equal(r.warnings.length, 2);
   });
 });

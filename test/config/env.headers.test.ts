@@ -25,7 +25,7 @@ describe('headers', () => {
   for (const [raw, expected] of lists) {
     test(`POSTHOG_OTEL_HEADERS=${JSON.stringify(raw)}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_HEADERS: raw }), { options: { headers: expected }, warnings: [] });
-      assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_HEADERS: raw }).config.headers, expected);
+      assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_HEADERS: raw }).config.client.headers, expected);
     });
   }
 
@@ -37,7 +37,7 @@ describe('headers', () => {
       assert.ok(parsed.warnings[0]?.includes('POSTHOG_OTEL_HEADERS'), parsed.warnings[0]);
       assert.ok(!parsed.warnings[0]?.includes('s3cr3t'), parsed.warnings[0]);
       const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: raw });
-      assert.deepEqual(r.config.headers, {});
+      assert.deepEqual(r.config.client.headers, {});
       assert.equal(r.warnings.length, 1);
     });
   }
@@ -49,7 +49,7 @@ describe('headers', () => {
   ] as const) {
     test(`a code header with ${what} is left out with a warning naming it, never its value; the others stay`, () => {
       const r = resolveWithKey({}, { headers: { ...headers, 'x-fine': 'ok' } });
-      assert.deepEqual(r.config.headers, { 'x-fine': 'ok' });
+      assert.deepEqual(r.config.client.headers, { 'x-fine': 'ok' });
       assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
       assert.match(r.warnings[0]!, /^headers: .* is ignored/);
       assert.ok(!allText(r).includes('s3cr3t'), allText(r));
@@ -59,7 +59,7 @@ describe('headers', () => {
 
   test('POSTHOG_OTEL_HEADERS pairs HTTP cannot carry are left out with one warning that names sound names only, never a value', () => {
     const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: 'x-bad=s3cr3t%0D%0Ainjected,x-good=1,Authorization Bearer s3cr3t' });
-    assert.deepEqual(r.config.headers, { 'x-good': '1' });
+    assert.deepEqual(r.config.client.headers, { 'x-good': '1' });
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
     assert.match(r.warnings[0]!, /^POSTHOG_OTEL_HEADERS is partly ignored: 2 pair\(s\) \("x-bad"\) left out/);
     assert.ok(!allText(r).includes('s3cr3t'), allText(r));
@@ -70,7 +70,7 @@ describe('headers', () => {
       { POSTHOG_OTEL_HEADERS: 'Expect=100-continue-s3cr3t,x-env=1,Keep-Alive=timeout%3D5-s3cr3t' },
       { headers: { upgrade: 'websocket-s3cr3t', Connection: 'close-s3cr3t', 'transfer-encoding': 'chunked-s3cr3t', HOST: 'proxy-s3cr3t', 'content-length': '10', 'x-code': '2' } },
     );
-    assert.deepEqual(r.config.headers, { 'x-env': '1', 'x-code': '2' });
+    assert.deepEqual(r.config.client.headers, { 'x-env': '1', 'x-code': '2' });
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
     assert.equal(r.warnings[0], 'headers: "Expect", "Keep-Alive", "upgrade", "Connection", "transfer-encoding", "HOST", "content-length" are ignored: the HTTP client sets them itself and refuses requests that carry them.');
     assert.ok(!allText(r).includes('s3cr3t'), allText(r));
@@ -79,22 +79,22 @@ describe('headers', () => {
 
   test('one refused header: one warning in the singular', () => {
     const r = resolveWithKey({}, { headers: { expect: '100-continue' } });
-    assert.deepEqual(r.config.headers, {});
+    assert.deepEqual(r.config.client.headers, {});
     assert.deepEqual(r.warnings, ['headers: "expect" is ignored: the HTTP client sets it itself and refuses requests that carry it.']);
   });
 
   test('env headers are merged with code headers, code winning per key', () => {
     const r = resolveWithKey({ POSTHOG_OTEL_HEADERS: 'x-env=1,x-both=env' }, { headers: { 'x-both': 'code', 'x-code': '2' } });
-    assert.deepEqual(r.config.headers, { 'x-env': '1', 'x-both': 'code', 'x-code': '2' });
+    assert.deepEqual(r.config.client.headers, { 'x-env': '1', 'x-both': 'code', 'x-code': '2' });
   });
 
   test('code headers alone, and an empty code map, keep env headers', () => {
-    assert.deepEqual(resolveWithKey({}, { headers: { a: 'b' } }).config.headers, { a: 'b' });
-    assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_HEADERS: 'a=1' }, { headers: {} }).config.headers, { a: '1' });
+    assert.deepEqual(resolveWithKey({}, { headers: { a: 'b' } }).config.client.headers, { a: 'b' });
+    assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_HEADERS: 'a=1' }, { headers: {} }).config.client.headers, { a: '1' });
   });
 
   test('header merge is case-insensitive, code wins', () => {
     const r = resolveConfig({ headers: { 'x-tenant': 'code' } }, { ...key, POSTHOG_OTEL_HEADERS: 'X-Tenant=env,X-Other=o' });
-    assert.deepEqual(r.config.headers, { 'x-tenant': 'code', 'X-Other': 'o' });
+    assert.deepEqual(r.config.client.headers, { 'x-tenant': 'code', 'X-Other': 'o' });
   });
 });

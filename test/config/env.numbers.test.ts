@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { optionsFromEnvironment } from '../../src/config/env.ts';
 import { resolveConfig } from '../../src/config/resolve.ts';
+import { resolvedOption } from '../support/resolved-option.ts';
 import type { PostHogLogRecordProcessorOptions } from '../../src/config/options.ts';
 import { resolveWithKey } from '../support/config-env.ts';
 
@@ -29,7 +30,7 @@ describe('numbers from the environment', () => {
     const parsed = optionsFromEnvironment({ [name]: raw });
     assert.deepEqual(parsed, { options: { [key]: expected }, warnings: [] });
     const r = resolveWithKey({ [name]: raw });
-    assert.equal(r.config[key as keyof typeof r.config], expected);
+    assert.equal(resolvedOption(r.config, key), expected);
     assert.deepEqual(r.warnings, []);
   };
   const expectRejected = (name: string, key: keyof PostHogLogRecordProcessorOptions, raw: string, fallback: number): void => {
@@ -37,7 +38,7 @@ describe('numbers from the environment', () => {
     assert.deepEqual(parsed.options, {});
     assert.equal(parsed.warnings.length, 1, parsed.warnings.join('\n'));
     const r = resolveWithKey({ [name]: raw });
-    assert.equal(r.config[key as keyof typeof r.config], fallback);
+    assert.equal(resolvedOption(r.config, key), fallback);
     assert.equal(r.config.enabled, true);
     assert.deepEqual(r.errors, []);
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
@@ -67,7 +68,7 @@ describe('numbers from the environment', () => {
     assert.equal(env.options.retryMaxDelayMillis, undefined);
     assert.equal(env.warnings.length, 2);
     const r = resolveConfig({ timeoutMillis: 3e9 }, key);
-    assert.equal(r.config.timeoutMillis, 10_000);
+    assert.equal(r.config.delivery.sendTimeoutMillis, 10_000);
     assert.equal(r.warnings.length, 1);
   });
 });

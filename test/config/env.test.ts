@@ -23,7 +23,10 @@ describe('empty or whitespace-only values are unset (OTel)', () => {
     assert.deepEqual(r.warnings, []);
     assert.deepEqual(r.errors, []);
     assert.equal(r.config.enabled, false);
-    assert.deepEqual({ ...r.config, enabled: true, apiKey: 'phc_x', apiKeySource: 'POSTHOG_API_KEY', disabledReason: undefined }, { ...defaults, disabledReason: undefined });
+    assert.deepEqual(
+      { ...r.config, enabled: true, client: { ...r.config.client, apiKey: 'phc_x' }, apiKeySource: 'POSTHOG_API_KEY', disabledReason: undefined },
+      { ...defaults, disabledReason: undefined },
+    );
   });
 });
 
@@ -64,13 +67,13 @@ describe('optionsFromEnvironment is pure', () => {
 
   test('resolveConfig with an explicit map ignores process.env too', () => {
     const r = resolveConfig({}, { POSTHOG_API_KEY: 'phc_map' });
-    assert.equal(r.config.apiKey, 'phc_map');
-    assert.equal(r.config.host, 'https://us.i.posthog.com');
-    assert.equal(r.config.compression, 'zstd');
-    assert.equal(r.config.timeoutMillis, 10_000);
-    assert.deepEqual(r.config.headers, {});
-    assert.equal(r.config.disableGeoip, true);
-    assert.equal(r.config.maxQueueSize, 2_048);
+    assert.equal(r.config.client.apiKey, 'phc_map');
+    assert.equal(r.config.client.host, 'https://us.i.posthog.com');
+    assert.equal(r.config.client.compression, 'zstd');
+    assert.equal(r.config.delivery.sendTimeoutMillis, 10_000);
+    assert.deepEqual(r.config.client.headers, {});
+    assert.equal(r.config.mapping.disableGeoip, true);
+    assert.equal(r.config.batch.maxQueueSize, 2_048);
     assert.deepEqual(r.warnings, []);
   });
 

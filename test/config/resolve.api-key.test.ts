@@ -12,7 +12,7 @@ describe('API key', () => {
   test('without a key: disabled with a reason, and no error or warning', () => {
     const r = resolveConfig({}, {});
     assert.equal(r.config.enabled, false);
-    assert.equal(r.config.apiKey, '');
+    assert.equal(r.config.client.apiKey, '');
     assert.ok(r.config.disabledReason !== undefined && /API key/.test(r.config.disabledReason), r.config.disabledReason);
     assert.match(r.config.disabledReason, /POSTHOG_API_KEY/);
     assert.deepEqual(r.errors, []);
@@ -32,7 +32,7 @@ describe('API key', () => {
     test(`env precedence: ${name}`, () => {
       assert.equal(optionsFromEnvironment(env).options.apiKey, expected);
       const r = resolveConfig({}, env);
-      assert.equal(r.config.apiKey, expected);
+      assert.equal(r.config.client.apiKey, expected);
       assert.equal(r.config.enabled, true);
       assert.deepEqual(r.errors, []);
     });
@@ -40,7 +40,7 @@ describe('API key', () => {
 
   test('the code key wins over the environment, and is trimmed', () => {
     const r = resolveConfig({ apiKey: ' phc_code ' }, { POSTHOG_API_KEY: 'phc_env' });
-    assert.equal(r.config.apiKey, 'phc_code');
+    assert.equal(r.config.client.apiKey, 'phc_code');
     assert.equal(r.config.enabled, true);
   });
 
@@ -68,7 +68,7 @@ describe('API key', () => {
     test(`a personal key (phx_) from ${where} is an error that disables, and is never echoed`, () => {
       const r = resolveConfig(code, env);
       assert.equal(r.config.enabled, false);
-      assert.equal(r.config.apiKey, '');
+      assert.equal(r.config.client.apiKey, '');
       assert.ok(r.errors.length > 0);
       const keyError = r.errors.find((e) => /personal/i.test(e));
       assert.ok(keyError !== undefined, r.errors.join('\n'));
@@ -89,7 +89,7 @@ describe('API key', () => {
     test(`an API key with ${what} is an error that disables (no request could carry it), never echoed`, () => {
       const r = resolveConfig({}, { POSTHOG_API_KEY: key });
       assert.equal(r.config.enabled, false);
-      assert.equal(r.config.apiKey, '');
+      assert.equal(r.config.client.apiKey, '');
       const keyError = r.errors.find((e) => /HTTP header/.test(e));
       assert.ok(keyError !== undefined, r.errors.join('\n'));
       assert.ok(!allText(r).includes('keySecret42'), allText(r));
@@ -99,7 +99,7 @@ describe('API key', () => {
   test('a project key in code overrides a personal key in the environment', () => {
     const r = resolveConfig({ apiKey: 'phc_code' }, { POSTHOG_API_KEY: PERSONAL });
     assert.equal(r.config.enabled, true);
-    assert.equal(r.config.apiKey, 'phc_code');
+    assert.equal(r.config.client.apiKey, 'phc_code');
     assert.deepEqual(r.errors, []);
   });
 });

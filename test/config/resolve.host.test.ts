@@ -42,11 +42,11 @@ describe('host', () => {
     test(`${JSON.stringify(input)} → ${expected}${withoutScheme ? ', with one note that https was assumed' : ''}`, () => {
       assert.deepEqual(normalizeHost(input), withoutScheme ? { host: expected, schemeAdded: true } : { host: expected });
       const fromEnv = resolveWithKey({ POSTHOG_HOST: input });
-      assert.equal(fromEnv.config.host, expected);
+      assert.equal(fromEnv.config.client.host, expected);
       assert.equal(fromEnv.config.enabled, true);
       assert.deepEqual(fromEnv.errors, []);
       const fromCode = resolveWithKey({}, { host: input });
-      assert.equal(fromCode.config.host, expected);
+      assert.equal(fromCode.config.client.host, expected);
       if (withoutScheme) {
         const note = (name: string): string => `${name} has no scheme: using ${expected}. Write the https:// (or http:// for a server without TLS) to silence this note.`;
         assert.deepEqual(fromEnv.warnings, [note('POSTHOG_HOST')]);
@@ -90,13 +90,13 @@ describe('host', () => {
   });
 
   test('the code host wins over POSTHOG_HOST', () => {
-    assert.equal(resolveWithKey({ POSTHOG_HOST: 'eu.posthog.com' }, { host: 'https://example.com/ingest/' }).config.host, 'https://example.com/ingest');
+    assert.equal(resolveWithKey({ POSTHOG_HOST: 'eu.posthog.com' }, { host: 'https://example.com/ingest/' }).config.client.host, 'https://example.com/ingest');
   });
 
   test('a bad POSTHOG_HOST does not matter when code sets a good host', () => {
     const r = resolveWithKey({ POSTHOG_HOST: 'ftp://x' }, { host: 'eu.i.posthog.com' });
     assert.equal(r.config.enabled, true);
-    assert.equal(r.config.host, 'https://eu.i.posthog.com');
+    assert.equal(r.config.client.host, 'https://eu.i.posthog.com');
     assert.deepEqual(r.errors, []);
   });
 

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { optionsFromEnvironment } from '../../src/config/env.ts';
 import { resolveConfig, type Resolution } from '../../src/config/resolve.ts';
+import { resolvedOption } from '../support/resolved-option.ts';
 import type { PostHogLogRecordProcessorOptions } from '../../src/config/options.ts';
 import { resolveWithKey } from '../support/config-env.ts';
 
@@ -18,38 +19,36 @@ describe('defaults', () => {
     assert.deepEqual(r.errors, []);
     assert.deepEqual(r.config, {
       enabled: true,
-      apiKey: 'phc_x',
       apiKeySource: 'POSTHOG_API_KEY',
-      host: 'https://us.i.posthog.com',
-      compression: 'zstd',
-      headers: {},
-      timeoutMillis: 10_000,
-      maxAttempts: 25,
-      retryInitialDelayMillis: 500,
-      retryMaxDelayMillis: 30_000,
-      disableGeoip: true,
-      historicalMigration: false,
-      resourceAttributes: 'default',
-      logEventName: 'log',
-      debug: false,
-      beforeSend: undefined,
-      onDrop: undefined,
-      dispatcher: undefined,
-      maxExportBatchSize: 512,
-      scheduledDelayMillis: 1_000,
-      maxQueueSize: 2_048,
-      exportTimeoutMillis: 30_000,
-      logRecords: 'events',
-      minSeverity: 0,
-      flushTimeoutMillis: 10_000,
-      retryBufferMaxEvents: 10_000,
-      retryBufferMaxBytes: 32 * 1024 * 1024,
-      retryBufferMaxAgeMillis: 600_000,
-      spoolDir: undefined,
-      spoolMaxBytes: 64 * 1024 * 1024,
-      deterministicUuids: false,
-      dryRun: false,
-      flushOnExit: true,
+      client: {
+        host: 'https://us.i.posthog.com',
+        apiKey: 'phc_x',
+        compression: 'zstd',
+        headers: {},
+        historicalMigration: false,
+        maxAttempts: 25,
+        retryInitialDelayMillis: 500,
+        retryMaxDelayMillis: 30_000,
+        requestTimeoutMillis: 10_000,
+        connectTimeoutMillis: 5_000,
+        maxEventsPerRequest: 1000,
+        maxRequestBytes: 5 * 1024 * 1024,
+        maxEventBytes: 900 * 1024,
+        maxConcurrentRequests: 4,
+        maxResponseBytes: 1024 * 1024,
+        dispatcher: undefined,
+      },
+      delivery: {
+        sendTimeoutMillis: 10_000,
+        flushTimeoutMillis: 10_000,
+        retryBuffer: { maxEvents: 10_000, maxBytes: 32 * 1024 * 1024, maxAgeMillis: 600_000 },
+      },
+      spool: undefined,
+      batch: { maxExportBatchSize: 512, scheduledDelayMillis: 1_000, maxQueueSize: 2_048, exportTimeoutMillis: 30_000, flushOnExit: true },
+      selection: { logRecords: 'events', minSeverity: 0 },
+      mapping: { disableGeoip: true, resourceAttributes: 'default', logEventName: 'log', deterministicUuids: false },
+      hooks: { beforeSend: undefined, onDrop: undefined },
+      diagnostics: { debug: false, dryRun: false },
     });
   });
 
@@ -69,10 +68,15 @@ describe('defaults', () => {
       },
     );
     assert.deepEqual(r.warnings, []);
-    const { flushTimeoutMillis, retryBufferMaxEvents, retryBufferMaxBytes, retryBufferMaxAgeMillis, spoolDir, spoolMaxBytes, deterministicUuids, dryRun } = r.config;
+    const { delivery, spool, mapping, diagnostics } = r.config;
     assert.deepEqual(
-      { flushTimeoutMillis, retryBufferMaxEvents, retryBufferMaxBytes, retryBufferMaxAgeMillis, spoolDir, spoolMaxBytes, deterministicUuids, dryRun },
-      { flushTimeoutMillis: 2500, retryBufferMaxEvents: 50, retryBufferMaxBytes: 4096, retryBufferMaxAgeMillis: 1000, spoolDir: '/var/spool/ph', spoolMaxBytes: 1048576, deterministicUuids: true, dryRun: true },
+      { delivery, spool, deterministicUuids: mapping.deterministicUuids, dryRun: diagnostics.dryRun },
+      {
+        delivery: { sendTimeoutMillis: 10_000, flushTimeoutMillis: 2500, retryBuffer: { maxEvents: 50, maxBytes: 4096, maxAgeMillis: 1000 } },
+        spool: { dir: '/var/spool/ph', maxBytes: 1048576 },
+        deterministicUuids: true,
+        dryRun: true,
+      },
     );
   });
 
@@ -108,7 +112,7 @@ describe('numbers from code', () => {
       test(`${key}: ${label} warns once, does not throw, and keeps ${fallback}`, () => {
         const code = { [key]: value } as PostHogLogRecordProcessorOptions;
         const r = resolveWithKey({}, code);
-        assert.equal(r.config[key as keyof typeof r.config], fallback);
+        assert.equal(resolvedOption(r.config, key), fallback);
         assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
         assert.ok(r.warnings[0]?.includes(key), r.warnings[0]);
         assert.deepEqual(r.errors, []);
@@ -127,8 +131,8 @@ describe('numbers from code', () => {
 
   test('zero retry delays are accepted', () => {
     const r = resolveWithKey({}, { retryInitialDelayMillis: 0, retryMaxDelayMillis: 0 });
-    assert.equal(r.config.retryInitialDelayMillis, 0);
-    assert.equal(r.config.retryMaxDelayMillis, 0);
+    assert.equal(r.config.client.retryInitialDelayMillis, 0);
+    assert.equal(r.config.client.retryMaxDelayMillis, 0);
     assert.deepEqual(r.warnings, []);
   });
 });
@@ -157,7 +161,7 @@ describe('precedence: code > environment > defaults, per option', () => {
   ];
   for (const [key, name, raw, fromEnv, fromCode, fallback] of cases) {
     test(`${key}: code ${JSON.stringify(fromCode)} > ${name}=${raw} > default ${JSON.stringify(fallback)}`, () => {
-      const read = (r: Resolution): unknown => r.config[key as keyof typeof r.config];
+      const read = (r: Resolution): unknown => resolvedOption(r.config, key);
       const both = resolveWithKey({ [name]: raw }, { [key]: fromCode });
       assert.deepEqual(read(both), fromCode);
       assert.deepEqual(both.warnings, []);
@@ -171,14 +175,14 @@ describe('precedence: code > environment > defaults, per option', () => {
       { POSTHOG_OTEL_TIMEOUT: '2000', POSTHOG_OTEL_MAX_ATTEMPTS: '2', POSTHOG_DISABLE_GEOIP: 'false', OTEL_BLRP_MAX_QUEUE_SIZE: '4096' },
       { timeoutMillis: 3000, historicalMigration: true, maxExportBatchSize: 100 },
     );
-    assert.equal(r.config.timeoutMillis, 3000);
-    assert.equal(r.config.maxAttempts, 2);
-    assert.equal(r.config.disableGeoip, false);
-    assert.equal(r.config.historicalMigration, true);
-    assert.equal(r.config.maxExportBatchSize, 100);
-    assert.equal(r.config.maxQueueSize, 4096);
-    assert.equal(r.config.scheduledDelayMillis, 1_000);
-    assert.equal(r.config.compression, 'zstd');
+    assert.equal(r.config.delivery.sendTimeoutMillis, 3000);
+    assert.equal(r.config.client.maxAttempts, 2);
+    assert.equal(r.config.mapping.disableGeoip, false);
+    assert.equal(r.config.client.historicalMigration, true);
+    assert.equal(r.config.batch.maxExportBatchSize, 100);
+    assert.equal(r.config.batch.maxQueueSize, 4096);
+    assert.equal(r.config.batch.scheduledDelayMillis, 1_000);
+    assert.equal(r.config.client.compression, 'zstd');
     assert.deepEqual(r.warnings, []);
   });
 
@@ -186,16 +190,16 @@ describe('precedence: code > environment > defaults, per option', () => {
     const beforeSend = (e: Parameters<NonNullable<PostHogLogRecordProcessorOptions['beforeSend']>>[0]) => e;
     const onDrop = (): void => {};
     const r = resolveWithKey({}, { logEventName: 'app_log', beforeSend, onDrop });
-    assert.equal(r.config.logEventName, 'app_log');
-    assert.equal(r.config.beforeSend, beforeSend);
-    assert.equal(r.config.onDrop, onDrop);
-    assert.equal(resolveWithKey({}, { logEventName: '  ' }).config.logEventName, 'log');
+    assert.equal(r.config.mapping.logEventName, 'app_log');
+    assert.equal(r.config.hooks.beforeSend, beforeSend);
+    assert.equal(r.config.hooks.onDrop, onDrop);
+    assert.equal(resolveWithKey({}, { logEventName: '  ' }).config.mapping.logEventName, 'log');
   });
 
   test('an empty string in code does not hide the environment', () => {
     const r = resolveConfig({ host: '', apiKey: '' }, { ...key, POSTHOG_HOST: 'eu.i.posthog.com' });
     assert.equal(r.config.enabled, true);
-    assert.equal(r.config.host, 'https://eu.i.posthog.com');
-    assert.equal(r.config.apiKey, 'phc_x');
+    assert.equal(r.config.client.host, 'https://eu.i.posthog.com');
+    assert.equal(r.config.client.apiKey, 'phc_x');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeHost, resolveConfig, type Resolution } from '../../src/config/resolve.ts';
+import { exportDeadlineMillis, normalizeHost, resolveConfig, type Resolution } from '../../src/config/resolve.ts';
 
 const KEY = { POSTHOG_API_KEY: 'phc_project' };
 
@@ -30,20 +30,20 @@ describe('hosts written without a scheme', () => {
 describe('yes/no options in code', () => {
   test('the numbers 1 and 0 are taken as the spellings 1 and 0 are', () => {
     const on = resolveConfig({ debug: 1, dryRun: 1, flushOnExit: 1, disableGeoip: 1 } as never, KEY);
-    assert.deepEqual([on.config.debug, on.config.dryRun, on.config.flushOnExit, on.config.disableGeoip], [true, true, true, true]);
+    assert.deepEqual([on.config.diagnostics.debug, on.config.diagnostics.dryRun, on.config.batch.flushOnExit, on.config.mapping.disableGeoip], [true, true, true, true]);
     assert.deepEqual(on.warnings, []);
     const off = resolveConfig({ debug: 0, dryRun: 0, flushOnExit: 0, disableGeoip: 0 } as never, KEY);
-    assert.deepEqual([off.config.debug, off.config.dryRun, off.config.flushOnExit, off.config.disableGeoip], [false, false, false, false]);
+    assert.deepEqual([off.config.diagnostics.debug, off.config.diagnostics.dryRun, off.config.batch.flushOnExit, off.config.mapping.disableGeoip], [false, false, false, false]);
     assert.deepEqual(off.warnings, []);
   });
 
   test('any other number warns; an unreadable dryRun is still a dry run', () => {
     const r = resolveConfig({ flushOnExit: 2, dryRun: -1 } as never, KEY);
-    assert.equal(r.config.flushOnExit, true);
-    assert.equal(r.config.dryRun, true);
+    assert.equal(r.config.batch.flushOnExit, true);
+    assert.equal(r.config.diagnostics.dryRun, true);
     assert.deepEqual(r.warnings, [
-      'dryRun is not a boolean (expected true or false, or 1/0, or the strings true/false, 1/0, yes/no or on/off), got -1: taken as true, so nothing is sent.',
       'flushOnExit is ignored: expected true or false (or 1/0, or the strings true/false, 1/0, yes/no or on/off), got 2.',
+      'dryRun is not a boolean (expected true or false, or 1/0, or the strings true/false, 1/0, yes/no or on/off), got -1: taken as true, so nothing is sent.',
     ]);
   });
 });
@@ -61,7 +61,7 @@ describe('hosts written with an endpoint path', () => {
         [resolveConfig({}, { ...KEY, POSTHOG_HOST: input }), 'POSTHOG_HOST'],
         [resolveConfig({ host: input }, KEY), 'host'],
       ] as const) {
-        assert.equal(r.config.host, expected);
+        assert.equal(r.config.client.host, expected);
         assert.equal(r.config.enabled, true);
         assert.deepEqual(r.warnings, [`${name} ends with the endpoint path ${path}: using ${expected}, to which the capture path is added. Write the host alone to silence this note.`]);
       }
@@ -69,7 +69,7 @@ describe('hosts written with an endpoint path', () => {
   }
 
   test('a reverse proxy keeps any other path', () => {
-    assert.equal(resolveConfig({ host: 'https://proxy.example/batch' }, KEY).config.host, 'https://proxy.example/batch');
+    assert.equal(resolveConfig({ host: 'https://proxy.example/batch' }, KEY).config.client.host, 'https://proxy.example/batch');
     assert.deepEqual(resolveConfig({ host: 'https://proxy.example/ingest' }, KEY).warnings, []);
   });
 });
@@ -80,10 +80,28 @@ describe('headers set in code', () => {
     // A whole `Name: value` line pasted as the name, with the project key or a proxy secret in it.
     for (const name of [`Authorization: Bearer ${HEADER_KEY}`, 'x proxy s3cr3tInTheName', `${HEADER_KEY}\n`]) {
       const r = resolveConfig({ headers: { [name]: 'v', 'x-fine': 'ok' } }, { POSTHOG_API_KEY: HEADER_KEY });
-      assert.deepEqual(r.config.headers, { 'x-fine': 'ok' });
+      assert.deepEqual(r.config.client.headers, { 'x-fine': 'ok' });
       assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
       assert.match(r.warnings[0]!, /^headers: a header whose name is not a valid HTTP header name \(\d+ characters\) is ignored\.$/);
       for (const secret of [HEADER_KEY, 's3cr3t', 'Bearer']) assert.ok(!r.warnings[0]!.includes(secret), r.warnings[0]);
     }
+  });
+});
+
+describe('sections built from several options', () => {
+  test("one export's budget is timeoutMillis, kept below 90% of the batch processor's export timeout", () => {
+    assert.equal(exportDeadlineMillis(10_000, 30_000), 10_000);
+    assert.equal(exportDeadlineMillis(10_000, 300), 270);
+    assert.equal(exportDeadlineMillis(5_000, 1), 1);
+    assert.equal(resolveConfig({ timeoutMillis: 10_000, exportTimeoutMillis: 300 }, KEY).config.delivery.sendTimeoutMillis, 270);
+    assert.equal(resolveConfig({}, { ...KEY, POSTHOG_OTEL_TIMEOUT: '2000', OTEL_BLRP_EXPORT_TIMEOUT: '60000' }).config.delivery.sendTimeoutMillis, 2_000);
+  });
+
+  test('the spool section exists only with a directory; a bad spoolMaxBytes warns without one', () => {
+    assert.equal(resolveConfig({ spoolMaxBytes: 1024 }, KEY).config.spool, undefined);
+    assert.deepEqual(resolveConfig({ spoolDir: ' /tmp/ph ', spoolMaxBytes: 1024 }, KEY).config.spool, { dir: '/tmp/ph', maxBytes: 1024 });
+    const bad = resolveConfig({ spoolMaxBytes: 0 }, KEY);
+    assert.equal(bad.config.spool, undefined);
+    assert.deepEqual(bad.warnings, ['spoolMaxBytes is ignored: expected a number from 1 to 9007199254740991, got 0.']);
   });
 });

@@ -66,8 +66,8 @@ describe('warnings', () => {
 
   test('values whose conversion to text throws give a warning, not a throw', () => {
     const r = resolveConfig({ timeoutMillis: Object.create(null) as number, compression: Object.create(null) as 'gzip' }, key);
-    assert.equal(r.config.timeoutMillis, 10_000);
-    assert.equal(r.config.compression, 'zstd');
+    assert.equal(r.config.delivery.sendTimeoutMillis, 10_000);
+    assert.equal(r.config.client.compression, 'zstd');
     assert.equal(r.warnings.length, 2);
   });
 
@@ -182,21 +182,21 @@ describe('never throws (fuzz)', () => {
 
       const c = r.config;
       // A dry run needs no key.
-      assert.equal(c.enabled, r.errors.length === 0 && (c.apiKey !== '' || c.dryRun), context);
+      assert.equal(c.enabled, r.errors.length === 0 && (c.client.apiKey !== '' || c.diagnostics.dryRun), context);
       assert.equal(c.enabled, c.disabledReason === undefined, context);
-      assert.ok(!c.apiKey.startsWith('phx_'), context);
-      assert.equal(c.apiKey, c.apiKey.trim(), context);
-      assert.match(c.host, /^https?:\/\/[^/?#\s]+(\/[^?#]*[^/?#])?$/, context);
-      assert.ok(['zstd', 'gzip', 'deflate', 'none'].includes(c.compression), context);
-      assert.ok(c.logRecords === 'events' || c.logRecords === 'all', context);
-      for (const n of [c.timeoutMillis, c.maxAttempts, c.maxExportBatchSize, c.maxQueueSize, c.exportTimeoutMillis, c.scheduledDelayMillis]) {
+      assert.ok(!c.client.apiKey.startsWith('phx_'), context);
+      assert.equal(c.client.apiKey, c.client.apiKey.trim(), context);
+      assert.match(c.client.host, /^https?:\/\/[^/?#\s]+(\/[^?#]*[^/?#])?$/, context);
+      assert.ok(['zstd', 'gzip', 'deflate', 'none'].includes(c.client.compression), context);
+      assert.ok(c.selection.logRecords === 'events' || c.selection.logRecords === 'all', context);
+      for (const n of [c.delivery.sendTimeoutMillis, c.client.maxAttempts, c.batch.maxExportBatchSize, c.batch.maxQueueSize, c.batch.exportTimeoutMillis, c.batch.scheduledDelayMillis]) {
         assert.ok(Number.isSafeInteger(n) || Number.isInteger(n), context);
         assert.ok(n >= 1, context);
       }
-      for (const n of [c.retryInitialDelayMillis, c.retryMaxDelayMillis]) assert.ok(Number.isInteger(n) && n >= 0, context);
-      assert.ok(Number.isInteger(c.minSeverity) && c.minSeverity >= 0 && c.minSeverity <= 24, context);
-      for (const b of [c.disableGeoip, c.historicalMigration, c.debug]) assert.equal(typeof b, 'boolean', context);
-      for (const [k, v] of Object.entries(c.headers)) {
+      for (const n of [c.client.retryInitialDelayMillis, c.client.retryMaxDelayMillis]) assert.ok(Number.isInteger(n) && n >= 0, context);
+      assert.ok(Number.isInteger(c.selection.minSeverity) && c.selection.minSeverity >= 0 && c.selection.minSeverity <= 24, context);
+      for (const b of [c.mapping.disableGeoip, c.client.historicalMigration, c.diagnostics.debug]) assert.equal(typeof b, 'boolean', context);
+      for (const [k, v] of Object.entries(c.client.headers)) {
         assert.equal(typeof v, 'string', context);
         assert.match(k, /^[!#$%&'*+.^_`|~0-9a-z-]+$/i, context);
       }

@@ -6,7 +6,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULTS } from '../../src/config/resolve.ts';
+import { CLIENT_DEFAULTS, DELIVERY_DEFAULTS } from '../../src/config/defaults.ts';
 import { totalDropped } from '../../src/delivery/ledger.ts';
 import type { DeliveryLedger } from '../../src/delivery/ledger.ts';
 import type { Answer, ScriptedTransport, SeenRequest } from '../support/scripted-transport.ts';
@@ -205,10 +205,10 @@ describe('a long outage', () => {
 
 describe('the default budget', () => {
   const defaults = {
-    maxAttempts: DEFAULTS.maxAttempts,
-    retryInitialDelayMillis: DEFAULTS.retryInitialDelayMillis,
-    retryMaxDelayMillis: DEFAULTS.retryMaxDelayMillis,
-    retryBuffer: { maxAgeMillis: DEFAULTS.retryBufferMaxAgeMillis },
+    maxAttempts: CLIENT_DEFAULTS.maxAttempts,
+    retryInitialDelayMillis: CLIENT_DEFAULTS.retryInitialDelayMillis,
+    retryMaxDelayMillis: CLIENT_DEFAULTS.retryMaxDelayMillis,
+    retryBuffer: { maxAgeMillis: DELIVERY_DEFAULTS.retryBuffer.maxAgeMillis },
   };
 
   test('25 requests over about 9.5 minutes: attempts at 0, 0.5, 1.5, 3.5, 7.5, 15.5 and 31.5 s, then every 30 s', async () => {
@@ -222,7 +222,7 @@ describe('the default budget', () => {
     // Each timed resend fires a millisecond after it falls due.
     const expected = [0, 500, 1_500, 3_500, 7_500, 15_500, 31_500, ...Array.from({ length: 18 }, (_, k) => 61_500 + 30_000 * k)];
     times.forEach((at, i) => assert.ok(at >= expected[i]! && at <= expected[i]! + i, `attempt ${i + 1} at ${at} ms, expected ${expected[i]} ms`));
-    assert.ok(times[24]! < DEFAULTS.retryBufferMaxAgeMillis, 'the budget is spent before the age bound gives the event up');
+    assert.ok(times[24]! < DELIVERY_DEFAULTS.retryBuffer.maxAgeMillis, 'the budget is spent before the age bound gives the event up');
     assert.deepEqual(s.ledger.exporterStats().dropped, { retry_exhausted: 1 });
   });
 
@@ -238,7 +238,7 @@ describe('the default budget', () => {
     await s.clock.advance(MINUTE);
     const stats = s.ledger.exporterStats();
     assert.deepEqual({ delivered: stats.delivered, dropped: stats.dropped, pending: stats.pending }, { delivered: 90, dropped: {}, pending: 0 });
-    assert.ok(Math.max(...s.transport.carried().values()) <= DEFAULTS.maxAttempts);
+    assert.ok(Math.max(...s.transport.carried().values()) <= CLIENT_DEFAULTS.maxAttempts);
   });
 });
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import type { LogRecordProcessor, ReadableLogRecord, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
-import type { PostHogExportError } from '../../src/log-record-exporter.ts';
+import type { PostHogExportError } from '../../src/export-error.ts';
 import type { EndedSpan } from '../../src/selection/span-event-record.ts';
 import { assertIdentity } from '../support/accounting.ts';
 import { withDiag } from '../support/diag-capture.ts';

@@ -149,6 +149,68 @@ describe('exceptions', () => {
       assertIdentity(stats);
     });
   });
+
+  test('the named event dropped by beforeSend, its linked $exception delivered: counted apart, the identity holds', async () => {
+    const beforeSend = (event: CaptureEvent): CaptureEvent | null => (event.event === 'refund_failed' ? null : event);
+    await withPipeline({ options: { beforeSend } }, async (p) => {
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      const events = await flushValid(p);
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['$exception'],
+      );
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 1, 0]);
+      assert.deepEqual(stats.dropped, { before_send: 1 });
+      assertIdentity(stats);
+    });
+  });
+
+  test('both events of a linked pair dropped by the server: both counted, the identity holds', async () => {
+    await withPipeline({}, async (p) => {
+      p.server.setDefault({ defaultResult: 'drop' });
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      await flushValid(p);
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 0, 0]);
+      assert.deepEqual(stats.dropped, { server_drop: 2 });
+      assertIdentity(stats);
+    });
+  });
+
+  test('a distinct id over 200 bytes: capture drops the pair, they are counted with its reason, the rest of the batch goes', async () => {
+    const dropped: Array<[string, string | undefined, string[]]> = [];
+    await withPipeline({ options: { onDrop: (events, reason, details) => dropped.push([reason, details, events.map((e) => e.event)]) } }, async (p) => {
+      // 101 characters, 202 bytes: capture counts bytes.
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'é'.repeat(101), 'exception.message': 'gateway down' } });
+      p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
+      const events = await flushValid(p);
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['plain'],
+      );
+      assert.deepEqual(dropped, [['server_drop', 'distinct_id_too_large', ['refund_failed', '$exception']]]);
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [2, 3, 1, 0]);
+      assert.deepEqual(stats.dropped, { server_drop: 2 });
+      assertIdentity(stats);
+    });
+  });
+
+  test('a linked pair in a dry run: both printed, both counted as dry_run', async () => {
+    const lines: string[] = [];
+    await withPipeline({ options: { dryRun: true }, internals: { print: (line) => lines.push(line) } }, async (p) => {
+      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      await p.flush();
+      assert.equal(p.requests().length, 0);
+      const printed = lines.filter((l) => l.includes('dry run, not sent: event ')).map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as CaptureEvent).event);
+      assert.deepEqual(printed, ['refund_failed', '$exception']);
+      const stats = p.processor.getStats();
+      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 0, 0]);
+      assert.deepEqual(stats.dropped, { dry_run: 2 });
+      assertIdentity(stats);
+    });
+  });
 });
 
 describe('uuid', () => {

@@ -75,6 +75,7 @@ test('each exception of a chain keeps its own frames: the same as its own err.st
     // pino prints causes but not an AggregateError's errors.
     const checked: Array<[string, string, Error[]]> = [
       ['inspect', texts.inspect, expected],
+      ['inspect in colour', texts.inspectColours, expected],
       ['pino', texts.pino, expected.filter((e, i) => i === 0 || !(expected[0] instanceof AggregateError))],
     ];
     for (const [how, text, errors] of checked) {
@@ -240,6 +241,31 @@ test('a 1 MB stack is read in part and never takes pathological time; odd lines 
   assert.equal(parseV8StackTrace('Error: x\r\n    at fn (/a.js:1:2)\r\n    at g (/b.js:3:4)\r\n').length, 2);
 });
 
+test('an error code OpenTelemetry put in place of the name gives way to the name in the stack, as posthog-node reports it', () => {
+  const typeOf = (type: string, message: string, stacktrace: string): string | undefined => buildExceptionList({ type, message, stacktrace })[0]?.type;
+  const fs = "Error: ENOENT: no such file or directory, open '/x'\n    at open (node:fs:1:1)";
+  assert.equal(typeOf('ENOENT', "ENOENT: no such file or directory, open '/x'", fs), 'Error');
+  assert.equal(typeOf('ERR_OUT_OF_RANGE', 'out of range', 'RangeError [ERR_OUT_OF_RANGE]: out of range\n    at f (/a.js:1:1)'), 'RangeError');
+  // A type that is no code, or a stack of another error, is kept.
+  assert.equal(typeOf('PaymentDeclined', 'card declined', 'Error: card declined\n    at f (/a.js:1:1)'), 'PaymentDeclined');
+  assert.equal(typeOf('ENOENT', 'another message', fs), 'ENOENT');
+  assert.equal(typeOf('ENOENT', "ENOENT: no such file or directory, open '/x'", '    at f (/a.js:1:1)'), 'ENOENT');
+});
+
+test('a huge message or type is cut where error tracking cuts it, so the $exception is not too large to send', () => {
+  const [entry] = buildExceptionList({ type: 'T'.repeat(1000), message: 'm'.repeat(3_000_000) });
+  assert.equal(entry?.value, `${'m'.repeat(9_997)}...`);
+  assert.equal(entry?.type, `${'T'.repeat(252)}...`);
+  // Never in the middle of a surrogate pair.
+  const emoji = buildExceptionList({ message: '💥'.repeat(6_000) })[0]!.value;
+  assert.ok(emoji.length <= 10_000 && emoji.endsWith('...'));
+  assert.ok((emoji as unknown as { isWellFormed(): boolean }).isWellFormed());
+  // Headers read from a stack are cut the same way; short ones are kept whole.
+  assert.equal(buildExceptionList({ stacktrace: `Error: ${'h'.repeat(20_000)}\n    at f (/a.js:1:1)` })[0]?.value.length, 10_000);
+  assert.equal(buildExceptionList({ type: 'T'.repeat(255), message: 'm'.repeat(10_000) })[0]?.value.length, 10_000);
+  assert.equal(buildExceptionList({ type: 'T'.repeat(255) })[0]?.type.length, 255);
+});
+
 test('exceptionLevelFromSeverity covers every range', () => {
   const expected: Array<[number | undefined, string]> = [
     [undefined, 'error'],
@@ -317,9 +343,41 @@ test('the schema check catches what error tracking refuses (so the tests above c
     [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, lineno: 1.5 }] } }], /lineno/],
     [[{ type: 'E\ud83d' }], /type is required and must be a well-formed string/],
     [[{ type: 'E', mechanism: { handled: 'yes' } }], /handled must be a boolean/],
+    // serde defaults take absence, not null.
+    [[{ type: 'E', value: null }], /value must be a string \(null is not\)/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, in_app: null }] } }], /in_app must be a boolean/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, in_app: 'true' }] } }], /in_app must be a boolean/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, synthetic: 0 }] } }], /synthetic must be a boolean/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, pre_context: null }] } }], /pre_context must be an array of strings/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: null } }], /frames must be an array/],
+    // Tags: an unknown platform or stacktrace type does not parse.
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, platform: 'nodejs' }] } }], /no platform error tracking knows/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ filename: 'a.js', function: 'f' }] } }], /platform is required/],
+    [[{ type: 'E', stacktrace: { type: 'Raw', frames: [] } }], /stacktrace.type must be "raw"/],
+    [[{ type: 'E', stacktrace: { frames: [] } }], /stacktrace.type must be "raw"/],
+    [[{ type: 'E', id: 0 }], /id must be a string/],
+    [[{ type: 'E', thread_id: 2 ** 31 }], /thread_id must be an i32/],
+    [[{ type: 'E', stacktrace: { type: 'raw', frames: [{ ...frame, chunk_id: 'a', chunkId: 'a' }] } }], /both chunk_id and chunkId/],
+    [[{ type: null }], /type is required/],
   ];
   for (const [list, problem] of cases) assert.match(cymbalProblems({ $exception_list: list }).join('; '), problem, JSON.stringify(list));
   assert.deepEqual(cymbalProblems({ $exception_list: [{ type: 'E', stacktrace: { type: 'raw', frames: [frame] } }] }), []);
+  // Option<T> takes null.
+  assert.deepEqual(cymbalProblems({ $exception_list: [{ type: 'E', mechanism: null, module: null, stacktrace: { type: 'raw', frames: [{ ...frame, lineno: null, colno: null, module: null }] } }] }), []);
+  // The list must be an array; typed properties next to it; and the properties parse as a whole.
+  const one = [{ type: 'E' }];
+  const properties: Array<[Record<string, unknown>, RegExp]> = [
+    [{ $exception_list: null }, /must be an array/],
+    [{ $exception_list: one, $exception_fingerprint: 42 }, /\$exception_fingerprint must be a string/],
+    [{ $exception_list: one, $issue_name: ['a'] }, /\$issue_name must be a string/],
+    [{ $exception_list: one, $issue_description: {} }, /\$issue_description must be a string/],
+    [{ $exception_list: one, $exception_handled: 'true' }, /\$exception_handled must be a boolean/],
+    [{ $exception_list: one, $debug_images: null }, /\$debug_images must be an array/],
+    [{ $exception_list: one, note: 'cut \ud83d' }, /properties.note holds a lone UTF-16 surrogate/],
+    [{ $exception_list: one, nested: { ['k\udc00']: 1 } }, /key with a lone UTF-16 surrogate/],
+  ];
+  for (const [props, problem] of properties) assert.match(cymbalProblems(props).join('; '), problem, JSON.stringify(props));
+  assert.deepEqual(cymbalProblems({ $exception_list: one, $exception_fingerprint: null, $exception_handled: false, $debug_images: [], $issue_severity: 3 }), []);
 });
 
 test('util.inspect: a recursion it printed once ("... collapsed N duplicate lines ...") is read in full, also at the end of a stack', () => {

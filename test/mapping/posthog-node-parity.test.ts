@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { PostHog } from 'posthog-node';
+import { TracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import { buildExceptionList, type PostHogException } from '../../src/mapping/exception-list.ts';
 import { recordExceptionWithCauses } from '../../src/record-exception.ts';
@@ -47,6 +48,16 @@ function recordedStack(error: Error): Attributes {
   return attributes;
 }
 
+/** The attributes OpenTelemetry's own `span.recordException(error)` writes: the type is the error's `code` when it has one. */
+function otelRecordedException(error: Error): Attributes {
+  const ended: ReadableSpan[] = [];
+  const collect: SpanProcessor = { onStart: () => {}, onEnd: (span) => void ended.push(span), forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
+  const span = new TracerProvider({ spanProcessors: [collect] }).getTracer('parity').startSpan('op');
+  span.recordException(error);
+  span.end();
+  return ended[0]!.events[0]!.attributes!;
+}
+
 async function posthogNodeLists(errors: Array<{ name: string; error: Error }>): Promise<Map<string, CaptureEvent>> {
   const server = await FakeCaptureServer.start();
   const mode = process.env.POSTHOG_CAPTURE_MODE;
@@ -83,5 +94,20 @@ test('errors give the $exception_list posthog-node gives: from util.inspect text
       assert.deepEqual(cymbalProblems({ $exception_list: list }), [], `${name} (${how})`);
       assert.deepEqual(project(list), expected, `${name} (${how})`);
     }
+  }
+});
+
+test('span.recordException: the exception itself is the one posthog-node gives, also for errors with a code', async () => {
+  const corpus = await realisticErrors();
+  const coded = corpus.filter(({ error }) => typeof (error as { code?: unknown }).code === 'string');
+  assert.ok(coded.length >= 2, 'the corpus has errors with a code');
+  const theirs = await posthogNodeLists(corpus);
+  for (const { name, error } of corpus) {
+    const recorded = otelRecordedException(error);
+    const list = buildExceptionList({ type: recorded['exception.type'] as string, message: recorded['exception.message'] as string, stacktrace: recorded['exception.stacktrace'] as string });
+    // recordException keeps err.stack alone: no causes, so only the first entry compares.
+    const expected = normalisePromiseIndex(project(theirs.get(name)!.properties.$exception_list)).slice(0, 1);
+    assert.deepEqual(cymbalProblems({ $exception_list: list }), [], name);
+    assert.deepEqual(project(list).slice(0, 1), expected, name);
   }
 });

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { context, INVALID_SPAN_CONTEXT, SeverityNumber, trace, type Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { CaptureEvent } from '../../src/capture/types.ts';
-import { mapRecord, type MappingOutcome, type MappingSettings } from '../../src/mapping/record-to-event.ts';
+import type { MappingSettings } from '../../src/config/sections.ts';
+import { mapRecord, type MappingOutcome } from '../../src/mapping/record-to-event.ts';
 import { DEFAULT_MAPPING, exceptionList, MAPPED_AT, only, RecordSource } from '../support/log-records.ts';
 
 const TIME = new Date('2025-01-02T03:04:05.678Z');

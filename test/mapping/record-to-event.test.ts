@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { ROOT_CONTEXT, SeverityNumber } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { CaptureEvent } from '../../src/capture/types.ts';
-import { isoTimestamp, LINKED_EVENT_NAME, LINKED_EVENT_UUID, mapRecord, recordToEvent, type MappingOutcome, type MappingSettings, type RecordOrigin } from '../../src/mapping/record-to-event.ts';
+import type { MappingSettings } from '../../src/config/sections.ts';
+import { isoTimestamp, LINKED_EVENT_NAME, LINKED_EVENT_UUID, mapRecord, recordToEvent, type MappingOutcome, type RecordOrigin } from '../../src/mapping/record-to-event.ts';
 import { UNSERIALIZABLE } from '../../src/mapping/json-safe.ts';
 import { cymbalProblems } from '../support/cymbal-schema.ts';
 import { mappedEvents, recordOf as sdkRecordOf, type Emitted } from '../support/log-records.ts';
@@ -79,6 +80,21 @@ test('a named event with exception attributes keeps its name; a $exception linke
   assert.deepEqual(mappedEvents(mapRecord(record, settings, NOW)).map((e) => e.uuid), first);
 });
 
+test('a named event with a posthog.uuid: its linked $exception gets a uuid derived from it, the same on every export', () => {
+  const logRecord: Emitted = { eventName: 'checkout_failed', attributes: { 'posthog.uuid': '0190F3C4-AAAA-7BBB-8CCC-0123456789AB', 'exception.message': 'declined' } };
+  const [named, exception] = map(logRecord);
+  assert.equal(named?.uuid, '0190f3c4-aaaa-7bbb-8ccc-0123456789ab');
+  assert.equal(exception?.properties[LINKED_EVENT_UUID], named?.uuid);
+  assert.notEqual(exception?.uuid, named?.uuid);
+  // Exported again (a second processor, a replay): PostHog dedupes both events.
+  assert.deepEqual(
+    map(logRecord).map((e) => e.uuid),
+    [named?.uuid, exception?.uuid],
+  );
+  // Another given uuid, another exception uuid.
+  assert.notEqual(map({ ...logRecord, attributes: { ...logRecord.attributes, 'posthog.uuid': '0190f3c4-aaaa-7bbb-8ccc-0123456789ac' } })[1]?.uuid, exception?.uuid);
+});
+
 test('a link property an attribute also sets is the link', () => {
   const [named, exception] = map({ eventName: 'e', attributes: { 'exception.message': 'x', [LINKED_EVENT_NAME]: 'mine', [LINKED_EVENT_UUID]: 'mine' } }) as [CaptureEvent, CaptureEvent];
   assert.equal(named.properties[LINKED_EVENT_NAME], 'mine');
@@ -126,6 +142,62 @@ test('$exception always has a non-empty $exception_list: from the attributes, th
   assert.deepEqual(cymbalProblems({ $exception_list: list({ attributes: { $exception_list: [{ type: 5 }] } }) }), []);
 });
 
+test('a $exception with a 3 MB message stays small enough to send: its value is cut as error tracking cuts it', () => {
+  const outcome = mapRecord(recordOf({ attributes: { 'exception.type': 'Error', 'exception.message': 'm'.repeat(3_000_000), 'exception.stacktrace': STACK } }), SETTINGS, NOW);
+  const [event] = mappedEvents(outcome);
+  assert.equal(event?.event, '$exception');
+  assert.ok((outcome as Extract<MappingOutcome, { kind: 'mapped' }>).events[0]!.json.length < 20_000);
+  assert.equal((event?.properties.$exception_list as Array<{ value: string }>)[0]?.value.length, 10_000);
+  assert.deepEqual(cymbalProblems(event!.properties), []);
+});
+
+test('error-tracking properties set by attributes have the types error tracking reads; a $exception never fails on them', () => {
+  const attributes = {
+    'exception.message': 'boom',
+    $exception_fingerprint: 42,
+    $issue_name: ['checkout', 'card'],
+    $issue_description: true,
+    $exception_handled: 'false',
+    $debug_images: 'none',
+    kept: 1,
+  };
+  const exceptionOf = (events: CaptureEvent[]): CaptureEvent => events.find((e) => e.event === '$exception')!;
+  /** The record, with a value the SDK would not store put on it: properties are then written one by one. */
+  const withOddValue = (eventName: string): ReadableLogRecord => {
+    const record = recordOf({ eventName, attributes });
+    (record.attributes as Record<string, unknown>).odd = new Map([[1, 2]]);
+    return record;
+  };
+  const cases: Array<[string, ReadableLogRecord]> = [
+    ['exception record', recordOf({ eventName: '$exception', attributes })],
+    ['linked', recordOf({ eventName: 'checkout_failed', attributes })],
+    ['exception record, one by one', withOddValue('$exception')],
+    ['linked, one by one', withOddValue('checkout_failed')],
+  ];
+  for (const [what, record] of cases) {
+    const exception = exceptionOf(mappedEvents(mapRecord(record, SETTINGS, NOW)));
+    assert.deepEqual(cymbalProblems(exception.properties), [], what);
+    assert.equal(exception.properties.$exception_fingerprint, '42', what);
+    assert.equal(exception.properties.$issue_name, '["checkout","card"]', what);
+    assert.equal(exception.properties.$issue_description, 'true', what);
+    // PostHog's own: posthog-node leaves them out of what the caller adds, error tracking derives them.
+    assert.ok(!('$exception_handled' in exception.properties), what);
+    assert.ok(!('$debug_images' in exception.properties), what);
+    assert.equal(exception.properties.kept, 1, what);
+  }
+  // A named event is no $exception: its properties go as set.
+  const named = map({ eventName: 'checkout_failed', attributes }).find((e) => e.event === 'checkout_failed')!;
+  assert.equal(named.properties.$exception_fingerprint, 42);
+  assert.equal(named.properties.$exception_handled, 'false');
+  // Values already of the right type are kept as they are.
+  const sound = exceptionOf(map({ eventName: '$exception', attributes: { $exception_fingerprint: 'fp-1', $issue_name: 'Checkout' } }));
+  assert.deepEqual([sound.properties.$exception_fingerprint, sound.properties.$issue_name], ['fp-1', 'Checkout']);
+  // A value that converts to a string is that string, not its quoted JSON.
+  const dated = recordOf({ eventName: '$exception' });
+  (dated.attributes as Record<string, unknown>).$issue_name = new Date(0);
+  assert.equal(exceptionOf(mappedEvents(mapRecord(dated, SETTINGS, NOW))).properties.$issue_name, '1970-01-01T00:00:00.000Z');
+});
+
 test('$identify, $create_alias and $merge_dangerously without a distinct id are refused, never sent personless', () => {
   for (const event of ['$identify', '$create_alias', '$merge_dangerously']) {
     assert.match(invalidReason({ eventName: event, attributes: { alias: 'a' } }), new RegExp(`^\\${event} without a distinct id`));
@@ -137,6 +209,25 @@ test('$identify, $create_alias and $merge_dangerously without a distinct id are 
   }
   // The request identity and the resource's id count as ids.
   assert.equal(map({ eventName: '$identify' }, { identity: { distinctId: 'from-request' } })[0]?.distinct_id, 'from-request');
+});
+
+test('person and group events with a distinct id capture treats as a placeholder are refused: ingestion would discard them', () => {
+  // Capture turns person processing off for these ids (trimmed, in any case), and ingestion then drops person events.
+  for (const id of ['null', ' Undefined ', 'anonymous', '0', '[object Object]', '00000000-0000-0000-0000-000000000000', 'NaN', 'guest', 'distinct_id', 'email']) {
+    for (const event of ['$identify', '$create_alias', '$merge_dangerously']) {
+      const reason = invalidReason({ eventName: event, attributes: { 'posthog.distinct_id': id } });
+      assert.match(reason, /is a placeholder id PostHog does not process persons for/, `${event} ${id}`);
+    }
+    // A $groupidentify is about its group: it takes the group's own id, or is refused without one.
+    assert.equal(map({ eventName: '$groupidentify', attributes: { 'posthog.distinct_id': id, $group_type: 'company', $group_key: 'acme' } })[0]?.distinct_id, '$company_acme');
+    assert.match(invalidReason({ eventName: '$groupidentify', attributes: { 'posthog.distinct_id': id } }), /placeholder/);
+    // Other events go: capture accepts them, with person processing off.
+    assert.equal(map({ eventName: 'signed_up', attributes: { 'posthog.distinct_id': id } })[0]?.distinct_id, id);
+  }
+  // A number 0 is the id "0" too.
+  assert.match(invalidReason({ eventName: '$identify', attributes: { 'user.id': 0 } }), /placeholder/);
+  // Ids that only look alike are fine.
+  for (const id of ['null-user', 'user-0', 'anonymous1']) assert.equal(map({ eventName: '$identify', attributes: { 'posthog.distinct_id': id } })[0]?.distinct_id, id);
 });
 
 test('$groupidentify without a distinct id is sent as $<group_type>_<group_key>, as posthog-node does', () => {
@@ -247,6 +338,36 @@ test('lone surrogates: typed fields and property strings go out well-formed; esc
   assert.deepEqual(event?.properties.nested, { deep: '\ufffd lone low' });
   assert.equal(event?.properties.backslash, 'a literal \\ud800 stays');
   assert.equal(event?.properties.pair, 'an emoji 🎉 stays');
+});
+
+test('generated strings with lone surrogates, wherever a typed field can come from: every typed field goes out well-formed', () => {
+  let seed = 7;
+  const next = (): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const pieces = ['a', 'é', '💥', '\ud83d', '\udca5', '\ud800\ud800', '\\ud800', ' ', '$', '_', '"', '\u0000'];
+  const text = (): string => Array.from({ length: 1 + Math.floor(next() * 8) }, () => pieces[Math.floor(next() * pieces.length)]).join('');
+  const wellFormed = (value: unknown): boolean => typeof value !== 'string' || (value as unknown as { isWellFormed(): boolean }).isWellFormed();
+  for (let i = 0; i < 300; i++) {
+    const idKey = ['posthog.distinct_id', 'posthogDistinctId', 'user.id', 'enduser.id'][i % 4]!;
+    const cases: Array<[string, Emitted, RecordOrigin | undefined]> = [
+      ['attributes', { eventName: text(), attributes: { [idKey]: text(), 'posthog.session_id': text(), 'posthog.window_id': text(), 'posthog.product_tour_id': text(), 'exception.message': text() } }, undefined],
+      ['request identity', { eventName: text() }, { identity: { distinctId: text(), sessionId: text(), windowId: text() } }],
+      ['group', { eventName: '$groupidentify', attributes: { $group_type: text(), $group_key: text() } }, undefined],
+    ];
+    for (const [what, logRecord, origin] of cases) {
+      const outcome = mapRecord(recordOf(logRecord), SETTINGS, NOW, origin);
+      if (outcome.kind === 'invalid') continue;
+      for (const event of outcome.events) {
+        const sent = JSON.parse(event.json) as CaptureEvent;
+        for (const field of ['event', 'distinct_id', 'session_id', 'window_id'] as const) assert.ok(wellFormed(sent[field]), `${what}: ${field} ${JSON.stringify(sent[field])}`);
+        assert.ok(wellFormed(sent.options.product_tour_id), what);
+        assert.ok(!/\\ud[89a-f][0-9a-f]{2}/i.test(event.json.replace(/\\\\/g, '')), `${what}: no lone surrogate escape in ${event.json}`);
+        if (sent.event === '$exception') assert.deepEqual(cymbalProblems(sent.properties), [], what);
+      }
+    }
+  }
 });
 
 test('recordToEvent gives the first event, and throws for a record PostHog would discard', () => {

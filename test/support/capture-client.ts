@@ -7,12 +7,15 @@ import type { TestContext } from 'node:test';
 import { CaptureClient } from '../../src/capture/capture-client.ts';
 import type { CaptureClientOptions } from '../../src/capture/capture-client.ts';
 import type { SendReport } from '../../src/capture/send-report.ts';
+import { CLIENT_DEFAULTS } from '../../src/config/defaults.ts';
 import type { CaptureEvent, CaptureRequestBody } from '../../src/capture/types.ts';
 import { InstantClock } from './clocks.ts';
 import { FakeCaptureServer } from './fake-capture-server.ts';
 import type { RecordedRequest } from './fake-capture-server.ts';
 
 export const SDK_INFO = 'my-otel-exporter/1.2.3';
+/** The configuration's client defaults, with the 4 attempts and 100 ms first delay these tests count on. */
+export const CLIENT_SETTINGS = { ...CLIENT_DEFAULTS, maxAttempts: 4, retryInitialDelayMillis: 100 };
 export const PATH = '/i/v1/analytics/events';
 export const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const HOUR = 3_600_000;
@@ -31,11 +34,11 @@ export async function setup(t: TestContext, options: HarnessOptions = {}): Promi
   const extra = typeof options === 'function' ? options(server) : options;
   const clock = extra.clock instanceof InstantClock ? extra.clock : new InstantClock();
   const client = new CaptureClient({
+    ...CLIENT_SETTINGS,
     host: server.url,
     apiKey: server.apiKey,
     sdkInfo: SDK_INFO,
     random: () => 0,
-    retryInitialDelayMillis: 100,
     ...extra,
     clock,
   });

@@ -1,10 +1,12 @@
 // The checks PostHog's capture endpoint makes of a request, as the fake capture server applies them
 // (plus a few stricter ones): headers, body encoding and size, the batch's shape, and the per-event
-// checks that drop an event rather than refuse the request. No HTTP server here.
+// checks that drop an event rather than refuse the request, where the real capture drops it or a
+// later stage would. No HTTP server here.
 
 import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
 import type { CaptureEvent } from '../../src/capture/types.ts';
+import { cymbalProblems } from './cymbal-schema.ts';
 
 export type Validation = { ok: true } | { ok: false; status: number; error: string; description: string };
 
@@ -272,5 +274,37 @@ export function perEventDrop(event: CaptureEvent): string | undefined {
   if (tour !== undefined && tour !== null && typeof tour !== 'string' && !Number.isInteger(tour)) {
     return 'invalid_options';
   }
+  return undefined;
+}
+
+/** Result detail of a `$exception` error tracking would dead-letter, followed by its first problem. */
+export const EXCEPTION_DEAD_LETTER = 'exception_dead_lettered';
+
+/** Why error tracking would dead-letter this event, if it is a `$exception` it could not parse. */
+export function errorTrackingDrop(event: CaptureEvent): string | undefined {
+  if (event.event !== '$exception') return undefined;
+  const problems = cymbalProblems((event.properties ?? {}) as Record<string, unknown>);
+  return problems.length === 0 ? undefined : `${EXCEPTION_DEAD_LETTER}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
+}
+
+/** Result detail of a person or group event ingestion would discard. */
+export const PERSON_EVENT_DISCARDED = 'person_event_discarded';
+const PERSON_EVENTS = new Set(['$identify', '$create_alias', '$merge_dangerously', '$groupidentify']);
+/** Capture's ILLEGAL_DISTINCT_IDS: it turns person processing off for them (trimmed, any case). */
+const ILLEGAL_DISTINCT_IDS = new Set(
+  '0|00000000-0000-0000-0000-000000000000|[object object]|anonymous|anonymous-user|backend|distinct_id|distinctid|email|false|guest|id|nan|none|not_authenticated|null|system|true|undefined|user'.split('|'),
+);
+
+/**
+ * Why ingestion would discard this person or group event, if it would: without person processing
+ * (turned off by the event, or by capture for a placeholder id) it drops them with a warning the
+ * sender never sees. The real capture answers ok; this server answers drop.
+ */
+export function ingestionDrop(event: CaptureEvent): string | undefined {
+  if (!PERSON_EVENTS.has(event.event)) return undefined;
+  const options = (event.options ?? {}) as Record<string, unknown>;
+  const off = options.process_person_profile;
+  if (off === false || off === 0 || (typeof off === 'string' && ['false', '0'].includes(off.trim().toLowerCase()))) return `${PERSON_EVENT_DISCARDED}: person processing is off`;
+  if (ILLEGAL_DISTINCT_IDS.has(event.distinct_id.trim().toLowerCase())) return `${PERSON_EVENT_DISCARDED}: placeholder distinct id ${JSON.stringify(event.distinct_id)}`;
   return undefined;
 }

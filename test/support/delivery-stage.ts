@@ -3,6 +3,7 @@
 
 import { CaptureClient } from '../../src/capture/capture-client.ts';
 import type { CaptureEvent, DropReason } from '../../src/capture/types.ts';
+import { CLIENT_DEFAULTS } from '../../src/config/defaults.ts';
 import { EventDelivery } from '../../src/delivery/event-delivery.ts';
 import type { HealthChange } from '../../src/delivery/health.ts';
 import { DeliveryLedger } from '../../src/delivery/ledger.ts';
@@ -39,6 +40,7 @@ export function startStage(options: StageOptions = {}): Stage {
   const clock = new ManualClock();
   const transport = new ScriptedTransport(clock);
   const client = new CaptureClient({
+    ...CLIENT_DEFAULTS,
     host: 'http://capture.test',
     apiKey: 'phc_test_key',
     sdkInfo: 'test/1.0.0',

@@ -1,6 +1,8 @@
 // A fake PostHog capture v1 endpoint (`POST /i/v1/analytics/events`) for tests, examples and benchmarks.
 // It validates requests the way the real server does (plus a few stricter checks), records them,
-// and answers with scripted responses.
+// and answers with scripted responses. Two stricter checks stand for later stages: a `$exception`
+// that error tracking could not parse, and a person or group event ingestion would discard, get a
+// `drop` result here, where the real capture answers `ok` and the event is lost without a word.
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -12,8 +14,10 @@ import {
   canonicalUuid,
   decodeBody,
   decompress,
+  errorTrackingDrop,
   fail,
   headerValue,
+  ingestionDrop,
   parseJson,
   perEventDrop,
   validateBatch,
@@ -25,12 +29,16 @@ import {
 
 export {
   CAPTURE_PATH,
+  errorTrackingDrop,
+  EXCEPTION_DEAD_LETTER,
+  ingestionDrop,
   isRfc3339,
   isUuid,
   MAX_COMPRESSED_BODY_BYTES,
   MAX_DECOMPRESSED_BODY_BYTES,
   MAX_DISTINCT_ID_BYTES,
   MAX_EVENT_NAME_BYTES,
+  PERSON_EVENT_DISCARDED,
   perEventDrop,
   validateBody,
   type Validation,
@@ -427,7 +435,7 @@ function decideResults(events: CaptureEvent[], scripted: ScriptedResponse): Resu
   for (const event of events) {
     const uuid = canonicalUuid(event.uuid);
     const override = overrides.get(uuid);
-    const drop = perEventDrop(event);
+    const drop = perEventDrop(event) ?? errorTrackingDrop(event) ?? ingestionDrop(event);
     if (override) results[uuid] = override;
     else if (drop !== undefined) results[uuid] = { result: 'drop', details: drop };
     else results[uuid] = { result: scripted.defaultResult ?? 'ok' };

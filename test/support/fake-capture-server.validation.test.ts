@@ -170,6 +170,47 @@ describe('valid requests', () => {
     );
   });
 
+  test('a $exception error tracking would dead-letter gets a drop result; a sound one is ok', async () => {
+    const frame = { platform: 'node:javascript', filename: 'app.js', function: 'f', lineno: 1, colno: 2, in_app: true };
+    const sound = makeEvent({ event: '$exception', properties: { $exception_list: [{ type: 'Error', value: 'x', stacktrace: { type: 'raw', frames: [frame] } }] } });
+    const events = [
+      makeEvent({ event: '$exception', properties: {} }),
+      makeEvent({ event: '$exception', properties: { $exception_list: [{ type: 'Error', stacktrace: { type: 'raw', frames: [{ ...frame, filename: undefined }] } }] } }),
+      makeEvent({ event: '$exception', properties: { $exception_list: [{ type: 'Error' }], note: 'cut \ud83d' } }),
+      // Not a $exception: error tracking never reads it.
+      makeEvent({ event: 'checkout_failed', properties: { $exception_list: 'nonsense' } }),
+      sound,
+    ];
+    const res = await send(server, { body: makeBody(events) });
+    const { results } = (await res.json()) as { results: Record<string, { result: string; details?: string }> };
+    const outcome = events.map((e) => results[e.uuid]?.details ?? results[e.uuid]?.result);
+    assert.match(outcome[0]!, /^exception_dead_lettered: \$exception_list is missing$/);
+    assert.match(outcome[1]!, /^exception_dead_lettered: .*filename is required/);
+    assert.match(outcome[2]!, /^exception_dead_lettered: .*lone UTF-16 surrogate/);
+    assert.deepEqual(outcome.slice(3), ['ok', 'ok']);
+    assert.deepEqual(
+      server.acceptedEvents().map((e) => e.uuid),
+      [events[3]!.uuid, sound.uuid],
+    );
+  });
+
+  test('a person or group event ingestion would discard gets a drop result', async () => {
+    const events = [
+      makeEvent({ event: '$identify', distinct_id: 'u-1', options: { process_person_profile: false } }),
+      makeEvent({ event: '$groupidentify', distinct_id: ' Anonymous ' }),
+      makeEvent({ event: '$create_alias', distinct_id: 'null' }),
+      makeEvent({ event: '$identify', distinct_id: 'u-1' }),
+      // Not a person event: accepted, with person processing off.
+      makeEvent({ event: 'signed_up', distinct_id: 'null', options: { process_person_profile: false } }),
+    ];
+    const res = await send(server, { body: makeBody(events) });
+    const { results } = (await res.json()) as { results: Record<string, { result: string; details?: string }> };
+    assert.deepEqual(
+      events.map((e) => results[e.uuid]?.details ?? results[e.uuid]?.result),
+      ['person_event_discarded: person processing is off', 'person_event_discarded: placeholder distinct id " Anonymous "', 'person_event_discarded: placeholder distinct id "null"', 'ok', 'ok'],
+    );
+  });
+
   test('results are keyed by the canonical lower-case uuid', async () => {
     const event = makeEvent({ uuid: randomUUID().toUpperCase() });
     const res = await send(server, { body: makeBody([event]) });

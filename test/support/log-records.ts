@@ -7,10 +7,11 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import { LoggerProvider, type LogRecordLimits, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { TracerProvider, type SpanLimits, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../../src/capture/types.ts';
-import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from '../../src/mapping/record-to-event.ts';
+import type { MappingSettings } from '../../src/config/sections.ts';
+import { mapRecord, type MappingOutcome, type RecordOrigin } from '../../src/mapping/record-to-event.ts';
 import type { StackFrame } from '../../src/mapping/exception-list.ts';
 import { SpanEventLogRecord } from '../../src/selection/span-event-record.ts';
-import { perEventDrop, validateBody } from './capture-validation.ts';
+import { errorTrackingDrop, ingestionDrop, perEventDrop, validateBody } from './capture-validation.ts';
 
 export type Emitted = Parameters<Logger['emit']>[0];
 
@@ -92,7 +93,7 @@ export function originOf(record: ReadableLogRecord): RecordOrigin | undefined {
 /**
  * The events of a mapped outcome, parsed from the JSON that goes on the wire. Each must agree with
  * its typed fields, and pass the capture server's checks (a request carrying it is accepted, and
- * the event itself not dropped).
+ * the event itself dropped neither by capture nor by error tracking or ingestion later).
  */
 export function mappedEvents(outcome: MappingOutcome): CaptureEvent[] {
   assert.equal(outcome.kind, 'mapped', outcome.kind === 'invalid' ? outcome.reason : '');
@@ -102,7 +103,7 @@ export function mappedEvents(outcome: MappingOutcome): CaptureEvent[] {
     return parsed;
   });
   assert.deepEqual(validateBody({ created_at: new Date(MAPPED_AT).toISOString(), batch: events }), { ok: true }, 'a request carrying the events passes the server checks');
-  for (const event of events) assert.equal(perEventDrop(event), undefined, `the server keeps ${event.event}`);
+  for (const event of events) assert.equal(perEventDrop(event) ?? errorTrackingDrop(event) ?? ingestionDrop(event), undefined, `PostHog keeps ${event.event}`);
   return events;
 }
 

@@ -86,6 +86,16 @@ function withCauses(): Error {
   });
 }
 
+/** Causes set as a property after the error was made, as older code does: util.inspect prints `cause:`, not `[cause]:`. */
+function withAssignedCauses(): Error {
+  const root = caught(() => OrderRepository.parse('{"items": [1, 2'));
+  const outer = caught(() => {
+    throw new Error('could not read the order');
+  });
+  (outer as { cause?: unknown }).cause = root;
+  return outer;
+}
+
 /** The corpus: every error thrown for real, none of its text written by hand. */
 export async function realisticErrors(): Promise<RealisticError[]> {
   const errors: RealisticError[] = [
@@ -129,6 +139,7 @@ export async function realisticErrors(): Promise<RealisticError[]> {
     { name: 'emoji message', error: new Error('payment 💳 declined') },
     { name: 'causes', error: withCauses() },
     { name: 'string cause', error: new Error('wrapped', { cause: 'the upstream said no' }) },
+    { name: 'cause assigned after construction', error: withAssignedCauses() },
     { name: 'AggregateError from Promise.any', error: await caughtAsync(() => Promise.any([failsLater('first'), Promise.reject(new RangeError('second'))])) },
     {
       name: 'AggregateError with a cause and members with causes',
@@ -138,11 +149,12 @@ export async function realisticErrors(): Promise<RealisticError[]> {
   return errors;
 }
 
-/** The texts each reporting path prints for an error. */
-export function printedTexts(error: Error): Record<'stack' | 'inspect' | 'pino', string> {
+/** The texts each reporting path prints for an error (util.inspect also as a terminal shows it, in colour). */
+export function printedTexts(error: Error): Record<'stack' | 'inspect' | 'inspectColours' | 'pino', string> {
   return {
     stack: error.stack ?? '',
     inspect: inspect(error),
+    inspectColours: inspect(error, { colors: true }),
     pino: (pino.stdSerializers.err(error) as { stack: string }).stack,
   };
 }
