@@ -119,6 +119,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       sendTimeoutMillis: this.exportDeadlineMillis,
       flushTimeoutMillis: c.flushTimeoutMillis,
       retryBuffer: { maxEvents: c.retryBufferMaxEvents, maxBytes: c.retryBufferMaxBytes, maxAgeMillis: c.retryBufferMaxAgeMillis },
+      backoff: { initialDelayMillis: c.retryInitialDelayMillis, maxDelayMillis: c.retryMaxDelayMillis },
+      ...(internals.random ? { random: internals.random } : {}),
       slicer: this._slicer,
       ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes, onProblem: (message) => logger.warn(this._redact(message)) }) } : {}),
       onDrop: (reason, events, details, count) => this._reportDrop(reason, events, details, count),
