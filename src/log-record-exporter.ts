@@ -11,8 +11,10 @@ import type { Environment } from './config/env.ts';
 import type { PostHogExporterOptions } from './config/options.ts';
 import { reportIfWaiting, reportResolution } from './config/report.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
-import { DeliveryLedger, type PostHogStats } from './delivery/ledger.ts';
+import { DeliveryLedger, totalDropped, type PostHogStats } from './delivery/ledger.ts';
 import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
+import { describeFailure } from './diagnostics/failure-text.ts';
+import { OutageWarnings } from './diagnostics/outage-warnings.ts';
 import { EventDelivery } from './delivery/event-delivery.ts';
 import { mapRecord, type MappingOutcome, type MappingSettings, type RecordOrigin } from './mapping/record-to-event.ts';
 import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
@@ -68,6 +70,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _dropWarnings: DropWarnings;
   private readonly _unconvertible: UnconvertibleValueWarnings;
   private readonly _print: (line: string) => void;
+  /** Scheme, host and port of the capture endpoint, for messages. */
+  private readonly _origin: string | undefined;
   private _shutdownPromise: Promise<void> | undefined;
   /** One slicer for every export and resend: concurrent ones hold the event loop one slice at a time. */
   private readonly _slicer = new TimeSlicer();
@@ -88,6 +92,15 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     this._unconvertible = new UnconvertibleValueWarnings(() => this._clock.now(), (message) => logger.warn(message));
     if (!c.enabled || c.dryRun) return;
     const endpoint = publicUrl(captureEndpoint(c.host));
+    this._origin = captureEndpoint(c.host).origin;
+    const outageWarnings = new OutageWarnings({
+      origin: this._origin,
+      holds: c.retryBufferMaxEvents > 0,
+      // In the retry buffer or in flight (a probe, an export being held): not delivered yet.
+      held: () => this._ledger.exporterStats().pending,
+      dropped: () => totalDropped(this._ledger.exporterStats()),
+      warn: (message) => logger.warn(this._redact(message)),
+    });
     this._client = new CaptureClient({
       host: c.host,
       apiKey: c.apiKey,
@@ -124,6 +137,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       slicer: this._slicer,
       ...(c.spoolDir ? { spool: new Spool({ dir: c.spoolDir, maxBytes: c.spoolMaxBytes, onProblem: (message) => logger.warn(this._redact(message)) }) } : {}),
       onDrop: (reason, events, details, count) => this._reportDrop(reason, events, details, count),
+      onHealthChange: (change) => outageWarnings.observe(change),
     });
   }
 
@@ -260,7 +274,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = events.length): void {
     const safeDetails = details === undefined ? undefined : this._redact(details);
-    if (reason !== 'dry_run') this._dropWarnings.record(reason, count, safeDetails);
+    if (reason !== 'dry_run') this._dropWarnings.record(reason, count, this._withWhere(reason, safeDetails));
     const onDrop = this._config.onDrop;
     if (onDrop === undefined || events.length === 0) return;
     try {
@@ -269,6 +283,14 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     } catch (error) {
       logger.warn(this._redact(`onDrop threw: ${String(error)}`));
     }
+  }
+
+  /** Events that ran out of attempts or time: the warning names the host and the last failure. */
+  private _withWhere(reason: DropReason, details: string | undefined): string | undefined {
+    if ((reason !== 'retry_exhausted' && reason !== 'deadline') || this._origin === undefined) return details;
+    const cause = this._delivery?.health.lastFailure;
+    const where = `PostHog at ${this._origin}${cause ? `, last failure: ${describeFailure(cause)}` : ''}`;
+    return details === undefined ? where : `${details}; ${where}`;
   }
 
   private _redact(text: string): string {
