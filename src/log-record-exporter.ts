@@ -12,7 +12,8 @@ import type { PostHogExporterOptions } from './config/options.ts';
 import { reportIfWaiting, reportResolution } from './config/report.ts';
 import { resolveConfig, type Resolution, type ResolvedConfig } from './config/resolve.ts';
 import { DeliveryLedger, totalDropped, type PostHogStats } from './delivery/ledger.ts';
-import { describeReason, DropWarnings, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
+import { pipelineStatus, type PipelineStatus } from './delivery/pipeline-status.ts';
+import { describeReason, DropWarnings, hideKeys, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
 import { describeFailure } from './diagnostics/failure-text.ts';
 import { OutageWarnings } from './diagnostics/outage-warnings.ts';
 import { EventDelivery } from './delivery/event-delivery.ts';
@@ -305,9 +306,16 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
   }
 
-  /** Where the records handed to this exporter stand (`emitted` and `selected` count them). */
+  /** Where the records handed to this exporter stand (`emitted` and `selected` count them), and its `status`. */
   getStats(): PostHogStats {
-    return this._ledger.exporterStats();
+    return { ...this._ledger.exporterStats(), ...this.status };
+  }
+
+  /** @internal What state the pipeline is in: sending, disabled (and why), dry run, or an outage (and its cause). */
+  get status(): PipelineStatus {
+    const c = this._config;
+    const disabledReason = c.disabledReason === undefined ? undefined : hideKeys(c.disabledReason, c.apiKey);
+    return pipelineStatus({ enabled: c.enabled, dryRun: c.dryRun, disabledReason, health: this._delivery?.health });
   }
 
   /** @internal The account the processor shares, for its own statistics. */

@@ -100,7 +100,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
 
   /** Where every record stands; see {@link PostHogStats} for the identity that holds after a flush. */
   getStats(): PostHogStats {
-    return this._ledger.pipelineStats();
+    return { ...this._ledger.pipelineStats(), ...this.exporter.status };
   }
 
   /**

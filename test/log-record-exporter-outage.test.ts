@@ -78,7 +78,12 @@ function outageWarnings(warnings: readonly string[]): string[] {
 test('connection refused: a warning at the first failed delivery, one a minute while it lasts, one on recovery', async () => {
   await withExporter({}, async (s) => {
     s.transport.setDefault({ fail: 'ECONNREFUSED' });
+    assert.equal(s.exporter.getStats().status, 'ok');
+    const began = s.clock.now();
     await s.export(3);
+    // The first export retried in place once (500 ms) before the outage was known.
+    assert.deepEqual(s.exporter.getStats().outage, { since: began + 500, cause: { kind: 'refused', code: 'ECONNREFUSED' } });
+    assert.equal(s.exporter.getStats().status, 'outage');
     assert.deepEqual(outageWarnings(s.warnings), [
       "cannot deliver to PostHog at http://capture.test: connection refused (ECONNREFUSED). Events wait for retry and go out once it answers; getStats().status is 'outage'. Reported again at most once a minute while this lasts.",
     ]);
@@ -105,6 +110,7 @@ test('connection refused: a warning at the first failed delivery, one a minute w
     const last = outageWarnings(s.warnings).at(-1)!;
     assert.match(last, /^PostHog at http:\/\/capture\.test takes events again, after [78] min \d+ s of failures; up to 5 event\(s\) were held, the [0-5] still waiting are being sent now\.$/);
     assert.equal(s.exporter.getStats().delivered, 5);
+    assert.equal(s.exporter.getStats().status, 'ok');
   });
 });
 

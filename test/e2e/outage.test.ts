@@ -52,11 +52,13 @@ describe('an outage end to end', () => {
     const stats = rig.stats();
     assertIdentity(stats);
     assert.ok(stats.retryBuffered > emitted / 2, `${stats.retryBuffered} of ${emitted} events wait`);
+    assert.deepEqual({ status: stats.status, cause: stats.outage?.cause }, { status: 'outage', cause: { kind: 'status', status: 503 } });
 
     rig.server.setDefault({});
     await waitFor(() => rig.stats().pending === 0, 3_000, 'the next probe, then the rest');
     const after = rig.stats();
     assertIdentity(after);
+    assert.equal(after.status, 'ok');
     assert.deepEqual(after.dropped, {});
     assert.equal(after.delivered, emitted);
     assert.equal(assertStoredOnce(rig.server).length, emitted);
@@ -79,6 +81,8 @@ describe('an outage end to end', () => {
     assert.ok(stats.requests <= 8 + 1_500 / 50, `${stats.requests} connection attempts for ${batches} batches`);
     assertIdentity(stats);
     assert.equal(stats.pending + (stats.dropped.retry_buffer_full ?? 0), emitted);
+    assert.equal(stats.status, 'outage');
+    assert.deepEqual(stats.outage?.cause, { kind: 'refused', code: 'ECONNREFUSED' });
     clean();
   });
 });
