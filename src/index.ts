@@ -16,5 +16,5 @@ export {
   identityFromHeaders,
   type PostHogIdentity,
 } from './request-identity.ts';
-export { withFlush, type Flushable } from './serverless.ts';
+export { withFlush, type Flushable, type WithFlushOptions } from './serverless.ts';
 export { recordExceptionWithCauses } from './record-exception.ts';

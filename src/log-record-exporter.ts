@@ -328,9 +328,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     return this._delivery?.health;
   }
 
-  /** @internal Bounds the next flush or shutdown by `flushTimeoutMillis`; see {@link EventDelivery.openWindow}. */
-  openFlushWindow(final: boolean): () => void {
-    return this._delivery?.openWindow(this._config.flushTimeoutMillis, final) ?? (() => undefined);
+  /** @internal Bounds the next flush or shutdown by `timeoutMillis` (`flushTimeoutMillis`); see {@link EventDelivery.openWindow}. */
+  openFlushWindow(final: boolean, timeoutMillis = this._config.flushTimeoutMillis): () => void {
+    return this._delivery?.openWindow(timeoutMillis, final) ?? (() => undefined);
   }
 
   /**
@@ -338,21 +338,26 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
    * `flushTimeoutMillis`; inside a processor's flush (which calls this once per batch) the
    * processor drains the buffer once at the end instead.
    */
-  async forceFlush(): Promise<void> {
+  forceFlush(): Promise<void> {
+    return this.forceFlushWithin(this._config.flushTimeoutMillis);
+  }
+
+  /** @internal {@link forceFlush} within `timeoutMillis` (at most `flushTimeoutMillis`): withFlush's budget. */
+  async forceFlushWithin(timeoutMillis: number): Promise<void> {
     const delivery = this._delivery;
     if (delivery === undefined) return;
     try {
       if (delivery.flushing) return await delivery.settleInFlight();
-      await this.drainRetryBuffer();
+      await this.drainRetryBuffer(timeoutMillis);
     } catch (error) {
       logger.error(this._redact(`forceFlush failed: ${String(error)}`));
     }
   }
 
-  /** @internal Resends what the retry buffer holds, within `flushTimeoutMillis` (or the open flush window). */
-  async drainRetryBuffer(): Promise<void> {
+  /** @internal Resends what the retry buffer holds, within `timeoutMillis` (and the open flush window). */
+  async drainRetryBuffer(timeoutMillis = this._config.flushTimeoutMillis): Promise<void> {
     if (this._delivery === undefined) return;
-    const close = this.openFlushWindow(false);
+    const close = this.openFlushWindow(false, Math.min(timeoutMillis, this._config.flushTimeoutMillis));
     try {
       await this._delivery.flush();
     } finally {
