@@ -197,7 +197,7 @@ class RememberingSpanExporter extends InMemorySpanExporter {
 }
 
 function zeroStats(overrides: Partial<PostHogStats>): PostHogStats {
-  return { emitted: 0, selected: 0, delivered: 0, dropped: {}, pending: 0, requests: 0, retries: 0, retryBuffered: 0, recovered: 0, corruptSpoolFiles: 0, ...overrides };
+  return { emitted: 0, selected: 0, delivered: 0, dropped: {}, pending: 0, requests: 0, retries: 0, retryBuffered: 0, recovered: 0, corruptSpoolFiles: 0, status: 'ok', ...overrides };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ describe('configuration', () => {
           assert.deepEqual(d.all('error'), []);
           assert.equal(server.requests.length, 0);
           const stats = processor.getStats();
-          assert.deepEqual(stats, zeroStats({ emitted: 4 }));
+          assert.deepEqual(stats, zeroStats({ emitted: 4, status: 'disabled', disabledReason: 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events' }));
           assertIdentity(stats);
         });
       }
@@ -359,7 +359,9 @@ describe('configuration', () => {
         assert.equal(server.requests.length, 0);
         for (const entry of d.entries) assert.ok(!entry.text.includes(personalKey), `diag output leaks the key: ${entry.text}`);
         for (const entry of d.entries) assert.ok(!entry.text.includes('Zr8sQq3'), `diag output leaks part of the key: ${entry.text}`);
-        assert.deepEqual(processor.getStats(), zeroStats({ emitted: 2 }));
+        const { disabledReason, ...stats } = processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 2, status: 'disabled' }));
+        assert.match(disabledReason ?? '', /personal API key/);
       });
     });
   });
@@ -836,7 +838,7 @@ describe('delivery', () => {
       await p.server.waitForRequests(2, 1000);
       await until(() => p.processor.getStats().retryBuffered === 2, 'the events to wait in the retry buffer');
       const waiting = p.processor.getStats();
-      assert.deepEqual(waiting, zeroStats({ emitted: 2, selected: 2, pending: 2, retryBuffered: 2, requests: 2, retries: 1 }));
+      assert.deepEqual(waiting, zeroStats({ emitted: 2, selected: 2, pending: 2, retryBuffered: 2, requests: 2, retries: 1, status: 'outage', outage: waiting.outage }));
       assertIdentity(waiting);
 
       const [, second, third] = await p.server.waitForRequests(3, 2000);
@@ -858,7 +860,7 @@ describe('delivery', () => {
       emitEvents(p.logger(), 'lost', 2);
       await p.flush();
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1, status: 'outage', outage: stats.outage }));
       assertIdentity(stats);
       assert.equal(p.requests().length, 2);
     });
@@ -879,7 +881,7 @@ describe('delivery', () => {
       );
       assert.equal(requests[0]!.headers['posthog-request-id'], requests[1]!.headers['posthog-request-id']);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1, status: 'outage', outage: stats.outage }));
       assertIdentity(stats);
     });
   });
@@ -898,9 +900,10 @@ describe('delivery', () => {
       assert.equal(p.processor.getStats().retryBuffered, 2);
       emitEvents(p.logger(), 'fresh', 1);
       await p.flush();
-      assert.equal(p.requests().length, 2);
+      // The fresh event waits, unsent, for the outage's next probe (after the Retry-After).
+      assert.equal(p.requests().length, 1);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 3, selected: 3, delivered: 1, dropped: { retry_exhausted: 2 }, requests: 2 }));
+      assert.deepEqual(stats, zeroStats({ emitted: 3, selected: 3, pending: 1, retryBuffered: 1, dropped: { retry_exhausted: 2 }, requests: 1, status: 'outage', outage: stats.outage }));
       assertIdentity(stats);
       assert.deepEqual(drops, [['retry_exhausted', 2, 'still undelivered after 0 ms of retries']]);
     });
@@ -1011,7 +1014,7 @@ describe('dry run and onDrop', () => {
       });
       assert.deepEqual(names(printed), ['dry_0', 'dry_1', 'dry_2', 'dry_span_event']);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, dropped: { dry_run: 4 } }));
+      assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, dropped: { dry_run: 4 }, status: 'dry-run' }));
       assertIdentity(stats);
     });
   });

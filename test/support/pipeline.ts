@@ -11,7 +11,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import type { Environment } from '../../src/config/env.ts';
 import type { PostHogLogRecordProcessorOptions } from '../../src/config/options.ts';
-import { totalDropped, type PostHogStats } from '../../src/delivery/ledger.ts';
+import { totalDropped, type DeliveryCounts } from '../../src/delivery/ledger.ts';
 import type { ExporterInternals } from '../../src/log-record-exporter.ts';
 import { PostHogLogRecordProcessor } from '../../src/log-record-processor.ts';
 import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
@@ -111,9 +111,9 @@ export async function withPipeline(settings: PipelineOptions, body: (p: Pipeline
 }
 
 /**
- * The accounting identity of {@link PostHogStats}, which holds once a flush has completed:
+ * The accounting identity of {@link DeliveryCounts}, which holds once a flush has completed:
  * every selected record is delivered, dropped (for some reason) or still pending.
  */
-export function assertIdentity(stats: PostHogStats, message = 'selected === delivered + sum(dropped) + pending'): void {
+export function assertIdentity(stats: DeliveryCounts, message = 'selected === delivered + sum(dropped) + pending'): void {
   assert.equal(stats.selected, stats.delivered + totalDropped(stats) + stats.pending, `${message}: ${JSON.stringify(stats)}`);
 }
