@@ -6,6 +6,8 @@ export { PostHogLogRecordProcessor } from './log-record-processor.ts';
 export { PostHogSpanEventProcessor, type PostHogSpanEventProcessorOptions } from './span-event-processor.ts';
 export type { PostHogExporterOptions, PostHogLogRecordProcessorOptions, PostHogEvent, ResourcePropertiesRule } from './config/options.ts';
 export type { PostHogStats } from './delivery/ledger.ts';
+export type { PipelineState, OutageStatus } from './delivery/pipeline-status.ts';
+export type { FailureCause } from './capture/send-report.ts';
 export type { Compression, DropReason, CaptureEventOptions } from './capture/types.ts';
 export { VERSION } from './version.ts';
 export {
@@ -15,5 +17,5 @@ export {
   identityFromHeaders,
   type PostHogIdentity,
 } from './request-identity.ts';
-export { withFlush, type Flushable } from './serverless.ts';
+export { withFlush, type Flushable, type WithFlushOptions } from './serverless.ts';
 export { recordExceptionWithCauses } from './record-exception.ts';

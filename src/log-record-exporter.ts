@@ -13,9 +13,12 @@ import type { PostHogExporterOptions } from './config/options.ts';
 import { reportIfWaiting, reportResolution } from './config/report.ts';
 import { resolveConfig, type Resolution } from './config/resolve.ts';
 import type { HookSettings, MappingSettings, ResolvedConfig } from './config/sections.ts';
-import { DeliveryLedger, type PostHogStats } from './delivery/ledger.ts';
+import { DeliveryLedger, totalDropped, type PostHogStats } from './delivery/ledger.ts';
+import { pipelineStatus, type PipelineStatus } from './delivery/pipeline-status.ts';
 import { exportError } from './export-error.ts';
-import { DropWarnings, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
+import { DropWarnings, hideKeys, logger, publicUrl, redact } from './diagnostics/diagnostics.ts';
+import { describeFailure } from './diagnostics/failure-text.ts';
+import { OutageWarnings } from './diagnostics/outage-warnings.ts';
 import { EventDelivery } from './delivery/event-delivery.ts';
 import { mapRecord, type MappingOutcome, type RecordOrigin } from './mapping/record-to-event.ts';
 import { UnconvertibleValueWarnings } from './mapping/unconvertible-warnings.ts';
@@ -60,6 +63,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
   private readonly _dropWarnings: DropWarnings;
   private readonly _unconvertible: UnconvertibleValueWarnings;
   private readonly _print: (line: string) => void;
+  /** Scheme, host and port of the capture endpoint, for messages. */
+  private readonly _origin: string | undefined;
   private _shutdownPromise: Promise<void> | undefined;
   /** One slicer for every export and resend: concurrent ones hold the event loop one slice at a time. */
   private readonly _slicer = new TimeSlicer();
@@ -80,6 +85,15 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     this._unconvertible = new UnconvertibleValueWarnings(() => this._clock.now(), (message) => logger.warn(message));
     if (!c.enabled || c.diagnostics.dryRun) return;
     const endpoint = publicUrl(captureEndpoint(c.client.host));
+    this._origin = captureEndpoint(c.client.host).origin;
+    const outageWarnings = new OutageWarnings({
+      origin: this._origin,
+      holds: c.delivery.retryBuffer.maxEvents > 0,
+      // In the retry buffer or in flight (a probe, an export being held): not delivered yet.
+      held: () => this._ledger.exporterStats().pending,
+      dropped: () => totalDropped(this._ledger.exporterStats()),
+      warn: (message) => logger.warn(this._redact(message)),
+    });
     this._client = new CaptureClient({
       ...c.client,
       sdkInfo: SDK_INFO,
@@ -101,9 +115,12 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       client: this._client,
       clock: this._clock,
       ledger: this._ledger,
+      backoff: { initialDelayMillis: c.client.retryInitialDelayMillis, maxDelayMillis: c.client.retryMaxDelayMillis },
+      ...(internals.random ? { random: internals.random } : {}),
       slicer: this._slicer,
       ...(c.spool ? { spool: new Spool({ ...c.spool, onProblem: (message) => logger.warn(this._redact(message)) }) } : {}),
       onDrop: (reason, events, details, count) => this._reportDrop(reason, events, details, count),
+      onHealthChange: (change) => outageWarnings.observe(change),
     });
   }
 
@@ -253,7 +270,7 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
 
   private _reportDrop(reason: DropReason, events: readonly CaptureEvent[], details: string | undefined, count = events.length): void {
     const safeDetails = details === undefined ? undefined : this._redact(details);
-    if (reason !== 'dry_run') this._dropWarnings.record(reason, count, safeDetails);
+    if (reason !== 'dry_run') this._dropWarnings.record(reason, count, this._withWhere(reason, safeDetails));
     const onDrop = this._config.hooks.onDrop;
     if (onDrop === undefined || events.length === 0) return;
     try {
@@ -262,6 +279,14 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     } catch (error) {
       logger.warn(this._redact(`onDrop threw: ${String(error)}`));
     }
+  }
+
+  /** Events that ran out of attempts or time: the warning names the host and the last failure. */
+  private _withWhere(reason: DropReason, details: string | undefined): string | undefined {
+    if ((reason !== 'retry_exhausted' && reason !== 'deadline') || this._origin === undefined) return details;
+    const cause = this._delivery?.health.lastFailure;
+    const where = `PostHog at ${this._origin}${cause ? `, last failure: ${describeFailure(cause)}` : ''}`;
+    return details === undefined ? where : `${details}; ${where}`;
   }
 
   private _redact(text: string): string {
@@ -276,9 +301,16 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     }
   }
 
-  /** Where the records handed to this exporter stand (`emitted` and `selected` count them). */
+  /** Where the records handed to this exporter stand (`emitted` and `selected` count them), and its `status`. */
   getStats(): PostHogStats {
-    return this._ledger.exporterStats();
+    return { ...this._ledger.exporterStats(), ...this.status };
+  }
+
+  /** @internal What state the pipeline is in: sending, disabled (and why), dry run, or an outage (and its cause). */
+  get status(): PipelineStatus {
+    const c = this._config;
+    const disabledReason = c.disabledReason === undefined ? undefined : hideKeys(c.disabledReason, c.client.apiKey);
+    return pipelineStatus({ enabled: c.enabled, dryRun: c.diagnostics.dryRun, disabledReason, health: this._delivery?.health });
   }
 
   /** @internal The account the processor shares, for its own statistics. */
@@ -291,9 +323,9 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     return this._delivery?.health;
   }
 
-  /** @internal Bounds the next flush or shutdown by `flushTimeoutMillis`; see {@link EventDelivery.openWindow}. */
-  openFlushWindow(final: boolean): () => void {
-    return this._delivery?.openWindow(this._config.delivery.flushTimeoutMillis, final) ?? (() => undefined);
+  /** @internal Bounds the next flush or shutdown by `timeoutMillis` (`flushTimeoutMillis`); see {@link EventDelivery.openWindow}. */
+  openFlushWindow(final: boolean, timeoutMillis = this._config.delivery.flushTimeoutMillis): () => void {
+    return this._delivery?.openWindow(timeoutMillis, final) ?? (() => undefined);
   }
 
   /**
@@ -301,21 +333,26 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
    * `flushTimeoutMillis`; inside a processor's flush (which calls this once per batch) the
    * processor drains the buffer once at the end instead.
    */
-  async forceFlush(): Promise<void> {
+  forceFlush(): Promise<void> {
+    return this.forceFlushWithin(this._config.delivery.flushTimeoutMillis);
+  }
+
+  /** @internal {@link forceFlush} within `timeoutMillis` (at most `flushTimeoutMillis`): withFlush's budget. */
+  async forceFlushWithin(timeoutMillis: number): Promise<void> {
     const delivery = this._delivery;
     if (delivery === undefined) return;
     try {
       if (delivery.flushing) return await delivery.settleInFlight();
-      await this.drainRetryBuffer();
+      await this.drainRetryBuffer(timeoutMillis);
     } catch (error) {
       logger.error(this._redact(`forceFlush failed: ${String(error)}`));
     }
   }
 
-  /** @internal Resends what the retry buffer holds, within `flushTimeoutMillis` (or the open flush window). */
-  async drainRetryBuffer(): Promise<void> {
+  /** @internal Resends what the retry buffer holds, within `timeoutMillis` (and the open flush window). */
+  async drainRetryBuffer(timeoutMillis = this._config.delivery.flushTimeoutMillis): Promise<void> {
     if (this._delivery === undefined) return;
-    const close = this.openFlushWindow(false);
+    const close = this.openFlushWindow(false, Math.min(timeoutMillis, this._config.delivery.flushTimeoutMillis));
     try {
       await this._delivery.flush();
     } finally {

@@ -102,7 +102,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
 
   /** Where every record stands; see {@link PostHogStats} for the identity that holds after a flush. */
   getStats(): PostHogStats {
-    return this._ledger.pipelineStats();
+    return { ...this._ledger.pipelineStats(), ...this.exporter.status };
   }
 
   /**
@@ -110,18 +110,23 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
    * deadline requests in flight are aborted, and what is left stays pending for later.
    */
   forceFlush(): Promise<void> {
+    return this.forceFlushWithin(this._config.delivery.flushTimeoutMillis);
+  }
+
+  /** @internal {@link forceFlush} within `timeoutMillis` (at most `flushTimeoutMillis`): withFlush's budget. */
+  forceFlushWithin(timeoutMillis: number): Promise<void> {
     // A flush asked for during shutdown is that shutdown: a flush of its own would take the batch
     // processor's queue from under it, and send into an exporter about to close.
     if (this._shutdownPromise !== undefined) return this._shutdownPromise;
-    const flush = this._forceFlush();
+    const flush = this._forceFlush(Math.min(timeoutMillis, this._config.delivery.flushTimeoutMillis));
     this._flushes.add(flush);
     void flush.finally(() => this._flushes.delete(flush)).catch(() => undefined);
     return flush;
   }
 
-  private async _forceFlush(): Promise<void> {
-    const close = this.exporter.openFlushWindow(false);
-    const deadline = this._clock.now() + this._config.delivery.flushTimeoutMillis;
+  private async _forceFlush(timeoutMillis: number): Promise<void> {
+    const close = this.exporter.openFlushWindow(false, timeoutMillis);
+    const deadline = this._clock.now() + timeoutMillis;
     // Everything queued before this call is to reach the exporter.
     const target = this._ledger.handedToBatch;
     const reached = (): boolean => this._ledger.taken >= target;
@@ -133,7 +138,7 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
         await new Promise((resolve) => setTimeout(resolve, 5));
         await this._withinFlushTime(this._batch.forceFlush(), deadline);
       }
-      await this.exporter.drainRetryBuffer();
+      await this.exporter.drainRetryBuffer(timeoutMillis);
     } catch (error) {
       logger.error(`forceFlush failed: ${String(error)}`);
     } finally {

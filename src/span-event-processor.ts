@@ -84,6 +84,11 @@ export class PostHogSpanEventProcessor {
     return this.processor.forceFlush();
   }
 
+  /** @internal {@link forceFlush} within `timeoutMillis`: withFlush's budget. */
+  forceFlushWithin(timeoutMillis: number): Promise<void> {
+    return this.processor.forceFlushWithin(timeoutMillis);
+  }
+
   /** Shuts down the log pipeline only when this processor built it; a shared one belongs to its owner. */
   shutdown(): Promise<void> {
     return this._ownsProcessor ? this.processor.shutdown() : Promise.resolve();

@@ -28,7 +28,7 @@ describe('dry run and onDrop', () => {
       });
       assert.deepEqual(names(printed), ['dry_0', 'dry_1', 'dry_2', 'dry_span_event']);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, dropped: { dry_run: 4 } }));
+      assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, dropped: { dry_run: 4 }, status: 'dry-run' }));
       assertIdentity(stats);
     });
   });

@@ -35,7 +35,7 @@ describe('configuration', () => {
           assert.deepEqual(d.all('error'), []);
           assert.equal(server.requests.length, 0);
           const stats = processor.getStats();
-          assert.deepEqual(stats, zeroStats({ emitted: 4 }));
+          assert.deepEqual(stats, zeroStats({ emitted: 4, status: 'disabled', disabledReason: 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events' }));
           assertIdentity(stats);
         });
       }
@@ -60,7 +60,9 @@ describe('configuration', () => {
         assert.equal(server.requests.length, 0);
         for (const entry of d.entries) assert.ok(!entry.text.includes(personalKey), `diag output leaks the key: ${entry.text}`);
         for (const entry of d.entries) assert.ok(!entry.text.includes('Zr8sQq3'), `diag output leaks part of the key: ${entry.text}`);
-        assert.deepEqual(processor.getStats(), zeroStats({ emitted: 2 }));
+        const { disabledReason, ...stats } = processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 2, status: 'disabled' }));
+        assert.match(disabledReason ?? '', /personal API key/);
       });
     });
   });

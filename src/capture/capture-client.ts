@@ -28,6 +28,12 @@ export interface SendOptions {
   /** Clock time by which every event must be delivered or given up. */
   deadline: number;
   /**
+   * Clock time by which an attempt must be answered, or it times out: a failure of PostHog's.
+   * Default `deadline`. Set it later when `signal` cuts attempts at `deadline` (a flush window's
+   * end): that cut says nothing about PostHog.
+   */
+  answerDeadline?: number;
+  /**
    * Aborting ends backoff sleeps and in-flight requests; what is left comes back deferred, to be
    * counted as `shutdown`, or as `deadline` when the signal's reason is the string `'deadline'`.
    */
@@ -48,7 +54,14 @@ export interface SendOptions {
 /** What the delivery stage needs of a capture client. */
 export interface CaptureSender {
   send(events: readonly CaptureEvent[], options: SendOptions): Promise<SendReport>;
+  hold(events: readonly CaptureEvent[], options: Pick<SendOptions, 'slicer'>): Promise<SendReport>;
   resend(request: OutgoingRequest, options: SendOptions): Promise<SendReport>;
+}
+
+/** A new request, and its batch's JSON array members when the batch was serialised whole. */
+interface PreparedRequest {
+  request: OutgoingRequest;
+  members?: readonly string[];
 }
 
 /** A capture v1 client: events in, a report of what became of each of them out. */
@@ -84,15 +97,38 @@ export class CaptureClient implements CaptureSender {
 
   /** Sends new events, in new requests, and reports every one of them. Never rejects. */
   async send(events: readonly CaptureEvent[], options: SendOptions): Promise<SendReport> {
-    const o = this._options;
     const ctx = this._context(options);
+    const prepared = await this._prepare(events, options.slicer ?? this._slicer, ctx.report);
+    await runLimited(prepared, this._options.maxConcurrentRequests, ({ request, members }) => sendRequest(ctx, request, members));
+    return ctx.report;
+  }
+
+  /**
+   * Makes the events' requests as `send` would, and sends none of them: each comes back deferred,
+   * never sent (attempt 0, no attempt spent); events no request could carry come back rejected.
+   * For a caller that already knows PostHog is not taking events. Never rejects.
+   */
+  async hold(events: readonly CaptureEvent[], options: Pick<SendOptions, 'slicer'>): Promise<SendReport> {
+    const report = emptyReport();
+    const now = this._options.clock.now();
+    for (const { request } of await this._prepare(events, options.slicer ?? this._slicer, report)) {
+      report.deferred.push({ identity: request.identity, attempt: request.attempt, events: request.events, reasonIfDropped: 'deadline', notBefore: now });
+    }
+    return report;
+  }
+
+  /**
+   * The new requests that carry the events (attempt 0 each), with the batch's JSON when it was
+   * serialised whole. Events no request may carry are rejected on `report`.
+   */
+  private async _prepare(events: readonly CaptureEvent[], slicer: TimeSlicer, report: SendReport): Promise<PreparedRequest[]> {
+    const o = this._options;
     const valid: CaptureEvent[] = [];
     const seen = new Set<string>();
     let duplicates = false;
     const refuse = (event: CaptureEvent, reason: 'invalid' | 'too_large', details: string): void => {
-      ctx.report.rejected.push({ event, reason, details, attempts: 0 });
+      report.rejected.push({ event, reason, details, attempts: 0 });
     };
-    const slicer = options.slicer ?? this._slicer;
     for (const event of events) {
       const pause = slicer.pause();
       if (pause) await pause;
@@ -115,8 +151,7 @@ export class CaptureClient implements CaptureSender {
       const share = Math.ceil(whole.bytes / Math.max(1, valid.length));
       // Encoded events keep their text for resends and splits; other events are serialised again then.
       const items: SerializedEvent[] = valid.map((event) => (event instanceof EncodedEvent ? { event, json: event.json, bytes: share, attempts: 0 } : { event, bytes: share, attempts: 0 }));
-      if (items.length > 0) await sendRequest(ctx, { identity: newIdentity(o.clock), attempt: 0, events: items }, whole.members);
-      return ctx.report;
+      return items.length > 0 ? [{ request: { identity: newIdentity(o.clock), attempt: 0, events: items }, members: whole.members }] : [];
     }
 
     // Otherwise each event on its own: sizes decide the splits, and a bad event stays alone.
@@ -139,8 +174,7 @@ export class CaptureClient implements CaptureSender {
       }
     }
     const groups = splitIntoRequests(sendable, { maxEvents: o.maxEventsPerRequest, maxBytes: o.maxRequestBytes });
-    await runLimited(groups, o.maxConcurrentRequests, (group) => sendRequest(ctx, { identity: newIdentity(o.clock), attempt: 0, events: group }));
-    return ctx.report;
+    return groups.map((group) => ({ request: { identity: newIdentity(o.clock), attempt: 0, events: group } }));
   }
 
   /**
@@ -175,6 +209,7 @@ export class CaptureClient implements CaptureSender {
         onZstdRefused: () => this._fallBackToGzip(),
       },
       deadline: options.deadline,
+      answerDeadline: options.answerDeadline ?? options.deadline,
       maxWaitMillis: options.maxWaitMillis ?? Infinity,
       signal: options.signal,
       failFast: options.failFast ?? false,

@@ -46,6 +46,8 @@ export interface SendLoopSettings {
 export interface SendContext {
   settings: SendLoopSettings;
   deadline: number;
+  /** By when an attempt must be answered before it times out (see SendOptions.answerDeadline). */
+  answerDeadline: number;
   /** Longest total backoff one request may sleep in place before it is handed back as deferred. */
   maxWaitMillis: number;
   signal: AbortSignal | undefined;
@@ -216,7 +218,7 @@ async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: n
     response = await s.transport.post({
       headers,
       body: encoded.body,
-      timeoutMillis: Math.max(1, Math.min(s.requestTimeoutMillis, ctx.deadline - now)),
+      timeoutMillis: Math.max(1, Math.min(s.requestTimeoutMillis, ctx.answerDeadline - now)),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
   } catch (error) {

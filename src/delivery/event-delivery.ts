@@ -1,16 +1,18 @@
 import type { CaptureSender, SendOptions } from '../capture/capture-client.ts';
 import type { DeliverySettings } from '../config/sections.ts';
+import type { BackoffSettings } from '../capture/retry-policy.ts';
 import { scheduleOn, type Clock } from '../shared/clock.ts';
 import { serializeEvent } from '../capture/request-batches.ts';
 import { newIdentity } from '../capture/send-loop.ts';
 import { emptyReport, isUnreachable, type SendReport } from '../capture/send-report.ts';
 import type { TimeSlicer } from '../shared/time-slice.ts';
 import type { CaptureEvent, DropReason } from '../capture/types.ts';
-import { FlushWindows } from './flush-windows.ts';
+import { FlushWindows, type FlushWindow } from './flush-windows.ts';
 import { DeliveryHealth, type HealthChange } from './health.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { eventCount, pendingRequest, type PendingRequest } from './pending-request.ts';
-import { RetryQueue, type DueMode, type Eviction } from './retry-queue.ts';
+import { ProbeSchedule } from './probe-schedule.ts';
+import { RetryQueue, type DueMode, type Eviction, type RetryQueueLimits } from './retry-queue.ts';
 import { dropCounts, settle, type Settlement } from './settlement.ts';
 import { SpoolCopies } from './spool-copies.ts';
 import type { Spool, SpooledFile } from './spool.ts';
@@ -20,6 +22,10 @@ export interface EventDeliverySettings extends DeliverySettings {
   client: CaptureSender;
   clock: Clock;
   ledger: DeliveryLedger;
+  /** The pace of probes during an outage: the client's backoff. */
+  backoff: BackoffSettings;
+  /** Jitter source of that backoff; Math.random by default. */
+  random?: () => number;
   /** The owner's time slicer: timed resends and exports share its slices. */
   slicer?: TimeSlicer;
   spool?: Spool;
@@ -35,15 +41,16 @@ const IN_PLACE_WAIT_MILLIS = 1_000;
 /** Requests resent at once from the retry buffer. */
 const RESEND_CONCURRENCY = 4;
 
-/** A signal aborted already: a send under it defers everything without a request. */
-const HELD_BACK = AbortSignal.abort('deadline');
-
 /**
  * Gets events to PostHog or accounts for them. What the server did not reject but did not take yet
  * (a `retry` verdict, 5xx, timeouts, a deadline) waits in a bounded retry buffer as the request it
  * was: its request id, `created_at`, attempt count and backoff go on from where they were, whether
  * it is resent by its timer, a flush or shutdown. With a spool directory, waiting requests are also
  * written to disk, so an outage survives a restart.
+ *
+ * During an outage (PostHog took nothing of the last delivery) new events are not sent: their
+ * requests join the buffer unsent, and one request at a time probes PostHog when the outage's
+ * backoff allows. The first success ends the outage, and everything waiting goes out.
  */
 export class EventDelivery {
   readonly health: DeliveryHealth;
@@ -51,6 +58,9 @@ export class EventDelivery {
   private readonly _queue: RetryQueue;
   private readonly _windows: FlushWindows;
   private readonly _copies: SpoolCopies;
+  private readonly _probes: ProbeSchedule;
+  /** A probe is in flight: no other request goes until it is answered. */
+  private _probing = false;
   private readonly _inFlight = new Set<Promise<unknown>>();
   private _cancelTimer: (() => void) | undefined;
   private _timerAt: number | undefined;
@@ -66,6 +76,7 @@ export class EventDelivery {
     this._windows = new FlushWindows(settings.clock);
     this._copies = new SpoolCopies(settings.spool);
     this.health = new DeliveryHealth(settings.onHealthChange);
+    this._probes = new ProbeSchedule(settings.backoff, settings.random ?? Math.random);
     this._recovery = settings.spool ? this._recover(settings.spool) : Promise.resolve();
   }
 
@@ -108,18 +119,26 @@ export class EventDelivery {
   /**
    * Waits for deliveries in flight, then resends what the buffer holds within the flush window.
    * The first pass sends every request the server's Retry-After allows, due by its backoff or not;
-   * later passes follow the backoff. It stops early once PostHog is found unreachable. At shutdown
-   * without a spool, what it has not sent yet gets one last attempt when nothing falls due in time.
+   * later passes follow the backoff. During an outage it sends one probe at most (see
+   * {@link _outageStep}). It stops early once PostHog is found unreachable. At shutdown without a
+   * spool, what it has not sent yet gets one last attempt when nothing falls due in time.
    */
   async flush(): Promise<void> {
     await this._recovery;
     const sent = new Set<string>();
     let mode: 'flush' | 'scheduled' = 'flush';
+    let probed = false;
     for (;;) {
       await this.settleInFlight();
       const window = this._windows.earliest();
       const now = this._s.clock.now();
       if (window === undefined || now >= window.deadline || this._windows.unreachable) break;
+      if (this.health.outage) {
+        const step: OutageStep = probed ? 'done' : await this._outageStep(window, now, sent);
+        if (step === 'done') break;
+        probed = step === 'probed';
+        continue;
+      }
       const due = this._queue.nextDueAt(mode);
       if (due === undefined) break;
       if (due <= now) {
@@ -159,7 +178,10 @@ export class EventDelivery {
   private async _deliver(events: readonly CaptureEvent[], startedAt: number, slicer: TimeSlicer | undefined): Promise<Map<DropReason, number>> {
     const now = this._s.clock.now();
     this._expire(now);
-    const report = await this._sendSafely(events, (options) => this._s.client.send(events, options), startedAt, slicer);
+    // The gate: during an outage new events wait (unsent, no attempt spent) rather than go out on a backoff of their own.
+    const hold = this.health.outage && this._s.retryBuffer.maxEvents > 0;
+    const { client } = this._s;
+    const report = await this._sendSafely(events, (options) => (hold ? client.hold(events, options) : client.send(events, options)), startedAt, slicer);
     const settlement = await this._settle(report, now, undefined);
     this._schedule();
     return dropCounts(settlement);
@@ -172,18 +194,59 @@ export class EventDelivery {
     const due = this._queue.takeDue(now, mode, mode === 'all' ? sentByFlush : undefined);
     this._s.ledger.resume(eventCount(due));
     const send = async (request: PendingRequest): Promise<void> => {
-      // Once PostHog is found unreachable in a flush, the rest stays waiting.
-      if (this._windows.unreachable) return this._admit(request);
+      // Once one of them finds PostHog failing, the rest stays waiting: probes take over.
+      if (this.health.outage) return this._admit(request);
       sentByFlush?.add(request.identity.requestId);
       await this._resend(request);
     };
     let next = 0;
-    // During an outage the first request goes alone: should PostHog be unreachable, a flush sends no more.
-    if (this.health.outage && due.length > 1) await send(due[next++]!);
     const worker = async (): Promise<void> => {
       while (next < due.length) await send(due[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(RESEND_CONCURRENCY, due.length - next) }, worker));
+  }
+
+  /**
+   * A flush during an outage sends one probe at most: when the outage's backoff and the server's
+   * Retry-After allow (a flush does not wait out a request's own backoff), waiting for that within
+   * its window, but never waiting for a PostHog known to be unreachable. At a shutdown without a
+   * spool, which would drop what is left, a probe that would not fall due in time goes at once.
+   */
+  private async _outageStep(window: FlushWindow, now: number, sent: Set<string>): Promise<OutageStep> {
+    const at = this._nextProbeAt('flush');
+    if (at === undefined) return 'done';
+    if (at <= now) return (await this._track(this._probe('flush', sent))) ? 'probed' : 'done';
+    if (!this.health.unreachable && at < window.deadline) {
+      await this._s.clock.sleep(at - now, this._windows.signal);
+      return 'waited';
+    }
+    const lastChance = window.final && this._s.spool === undefined;
+    return lastChance && (await this._track(this._probe('all', sent))) ? 'probed' : 'done';
+  }
+
+  /** What the resend timer does: resend what is due, or during an outage probe when the backoff allows. */
+  private async _resendOnTimer(): Promise<void> {
+    if (!this.health.outage) return this._resendDue('scheduled');
+    if ((this._nextProbeAt('scheduled') ?? Infinity) <= this._s.clock.now()) await this._probe('scheduled');
+  }
+
+  /** One request, alone, asks whether PostHog takes events again. Resolves to whether it went. */
+  private async _probe(mode: DueMode, sent?: Set<string>): Promise<boolean> {
+    if (this._probing) return false;
+    const now = this._s.clock.now();
+    this._expire(now);
+    const request = this._queue.takeNext(now, mode);
+    if (request === undefined) return false;
+    this._probing = true;
+    this._s.ledger.resume(request.events.length);
+    sent?.add(request.identity.requestId);
+    try {
+      await this._resend(request);
+    } finally {
+      this._probing = false;
+      this._schedule();
+    }
+    return true;
   }
 
   private async _resend(request: PendingRequest): Promise<void> {
@@ -200,11 +263,13 @@ export class EventDelivery {
     const s = this._s;
     const window = this._windows.earliest();
     const sendSlicer = slicer ?? s.slicer;
+    // An export's budget counts from when the exporter got it, mapping included.
+    const own = startedAt + s.sendTimeoutMillis;
     return {
-      // An export's budget counts from when the exporter got it, mapping included.
-      deadline: Math.min(startedAt + s.sendTimeoutMillis, window?.deadline ?? Infinity),
-      // In a window that found PostHog unreachable, nothing more is sent: the events wait.
-      signal: this._windows.unreachable ? HELD_BACK : this._windows.signal,
+      deadline: Math.min(own, window?.deadline ?? Infinity),
+      // A window's end aborts what is in flight, which says nothing about PostHog; only the send's own budget times out.
+      answerDeadline: own,
+      signal: this._windows.signal,
       // Retry in place only briefly (a partial `retry`, a blip), and not at all while PostHog is
       // down: waiting would hold the batch processor's only export slot, and its queue would overflow.
       maxWaitMillis: s.retryBuffer.maxEvents === 0 ? Infinity : this.health.outage ? 0 : IN_PLACE_WAIT_MILLIS,
@@ -235,8 +300,9 @@ export class EventDelivery {
     ledger.sent(report.requests, report.retries);
     const settlement = settle(report, this._s.retryBuffer.maxEvents > 0 && !this._closed);
     ledger.deliver(settlement.delivered);
-    for (const group of settlement.drops) this._dropInFlight(group.reason, group.events, group.details);
+    // Health first: an outage is told of before the drops it causes, which then name its cause.
     this._observe(report, settlement.delivered, now);
+    for (const group of settlement.drops) this._dropInFlight(group.reason, group.events, group.details);
     const kept = settlement.kept.map((deferred) => pendingRequest(deferred, waitingSince, now));
     await this._keep(kept);
     const id = from?.identity.requestId;
@@ -244,10 +310,11 @@ export class EventDelivery {
     return settlement;
   }
 
-  /** The one place where deliveries change the health: an outage starts, or ends. */
+  /** The one place where deliveries change the health: an outage starts, goes on, or ends. */
   private _observe(report: SendReport, delivered: number, now: number): void {
     if (delivered > 0) {
       if (this.health.delivered(now)) {
+        this._probes.reset();
         // Everything waiting goes out now rather than at the end of its backoff.
         this._queue.recovered(now);
         this._schedule(true);
@@ -255,6 +322,7 @@ export class EventDelivery {
       return;
     }
     if (report.lastFailure === undefined) return;
+    this._probes.failed(now, latestRetryAfter(report));
     this.health.failed(report.lastFailure, now);
     if (isUnreachable(report.lastFailure)) this._windows.markUnreachable();
   }
@@ -332,13 +400,14 @@ export class EventDelivery {
   }
 
   /**
-   * Arms the resend timer for the earliest request due, even if no new records arrive. It is held
-   * while a flush window found PostHog unreachable (the window's close re-arms it), and re-armed
-   * when it fires before anything is due (the clock and timers may disagree).
+   * Arms the resend timer for the earliest request due (during an outage, not before the next
+   * probe), even if no new records arrive. It is held while a probe is in flight (the probe arms it
+   * when answered) and while a flush window found PostHog unreachable (the window's close re-arms
+   * it), and re-armed when it fires before anything is due (the clock and timers may disagree).
    */
   private _schedule(rearm = false): void {
-    if (this._closing || this._windows.unreachable) return;
-    const due = this._queue.nextDueAt('scheduled');
+    if (this._closing || this._probing || this._windows.unreachable) return;
+    const due = this._nextSendAt();
     if (due === undefined) return;
     if (!rearm && this._timerAt !== undefined && this._timerAt <= due) return;
     this._cancelTimer?.();
@@ -348,8 +417,19 @@ export class EventDelivery {
       this._timerAt = undefined;
       this._cancelTimer = undefined;
       if (this._closing) return;
-      void this._track(this._resendDue('scheduled').then(() => this._schedule())).catch(() => undefined);
+      void this._track(this._resendOnTimer().then(() => this._schedule())).catch(() => undefined);
     });
+  }
+
+  /** When the timer next has something to send. */
+  private _nextSendAt(): number | undefined {
+    return this.health.outage ? this._nextProbeAt('scheduled') : this._queue.nextDueAt('scheduled');
+  }
+
+  /** When the next probe may go: the outage's backoff allows it, and a request is due by `mode`. */
+  private _nextProbeAt(mode: Exclude<DueMode, 'all'>): number | undefined {
+    const due = this._queue.nextDueAt(mode);
+    return due === undefined ? undefined : Math.max(due, this._probes.nextAt);
   }
 
   private async _recover(spool: Spool): Promise<void> {
@@ -399,4 +479,16 @@ export class EventDelivery {
     this._s.ledger.recover(items.length);
     this._enqueue(request);
   }
+}
+
+/** What a flush did during an outage: sent its probe, waited for one to fall due, or is done. */
+type OutageStep = 'probed' | 'waited' | 'done';
+
+/** The latest time a `Retry-After` of the send allows the next request, if the server gave one. */
+function latestRetryAfter(report: SendReport): number | undefined {
+  let latest: number | undefined;
+  for (const deferred of report.deferred) {
+    if (deferred.retryAfterUntil !== undefined && (latest === undefined || deferred.retryAfterUntil > latest)) latest = deferred.retryAfterUntil;
+  }
+  return latest;
 }

@@ -1,12 +1,18 @@
 import { isUnreachable, type FailureCause } from '../capture/send-report.ts';
 
-/** A change of delivery health: PostHog stopped taking events, or took them again. */
-export type HealthChange = { kind: 'outage'; cause: FailureCause | undefined; at: number } | { kind: 'recovered'; at: number; since: number };
+/**
+ * What the observer hears: PostHog stopped taking events (an outage began), failed again while
+ * down, or took events again (the outage since `since` is over).
+ */
+export type HealthChange =
+  | { kind: 'outage'; cause: FailureCause; at: number }
+  | { kind: 'still-failing'; cause: FailureCause; at: number; since: number }
+  | { kind: 'recovered'; at: number; since: number };
 
 /**
- * Whether PostHog is taking events, and why not. A delivery that got nothing through and had to keep
- * its events starts an outage; any event delivered ends it. These two transitions happen here only,
- * and each is reported once to the observer.
+ * Whether PostHog is taking events, and why not. A delivery that got nothing through starts an
+ * outage; any event delivered ends it. These transitions happen here only, and each is reported
+ * once to the observer, as is every further failure during an outage.
  */
 export class DeliveryHealth {
   private _outageSince: number | undefined;
@@ -22,6 +28,11 @@ export class DeliveryHealth {
     return this._outageSince !== undefined;
   }
 
+  /** When the outage began, if there is one. */
+  get outageSince(): number | undefined {
+    return this._outageSince;
+  }
+
   /** The last failure seen (refused, DNS, TLS, timeout, network, or an HTTP status), if any. */
   get lastFailure(): FailureCause | undefined {
     return this._lastFailure;
@@ -32,10 +43,11 @@ export class DeliveryHealth {
     return isUnreachable(this._lastFailure);
   }
 
-  /** A delivery got nothing through and kept its events for later. */
-  failed(cause: FailureCause | undefined, at: number): void {
-    if (cause !== undefined) this._lastFailure = cause;
-    if (this._outageSince !== undefined) return;
+  /** A delivery got nothing through. */
+  failed(cause: FailureCause, at: number): void {
+    this._lastFailure = cause;
+    const since = this._outageSince;
+    if (since !== undefined) return this._notify({ kind: 'still-failing', cause, at, since });
     this._outageSince = at;
     this._notify({ kind: 'outage', cause, at });
   }

@@ -1,11 +1,16 @@
 import type { DropReason } from '../capture/types.ts';
+import type { PipelineStatus } from './pipeline-status.ts';
 
 /**
- * Where every event stands. Once a flush completes, `selected === delivered + sum(dropped) + pending`
- * holds exactly. `pending` is counted where the events are (handed to the batch processor but not yet
- * to the exporter, being exported, waiting for retry), not as the difference of the other counts.
+ * Where every event stands, and what state the pipeline is in (`status`). Once a flush completes,
+ * `selected === delivered + sum(dropped) + pending` holds exactly. `pending` is counted where the
+ * events are (handed to the batch processor but not yet to the exporter, being exported, waiting for
+ * retry), not as the difference of the other counts.
  */
-export interface PostHogStats {
+export type PostHogStats = DeliveryCounts & PipelineStatus;
+
+/** The counts of {@link PostHogStats}, which the ledger keeps. */
+export interface DeliveryCounts {
   /** Records offered to the processor (or, for an exporter on its own, records handed to export). */
   emitted: number;
   /** Records that were to become events. */
@@ -28,7 +33,7 @@ export interface PostHogStats {
   corruptSpoolFiles: number;
 }
 
-export function totalDropped(stats: Pick<PostHogStats, 'dropped'>): number {
+export function totalDropped(stats: Pick<DeliveryCounts, 'dropped'>): number {
   let total = 0;
   for (const count of Object.values(stats.dropped)) total += count ?? 0;
   return total;
@@ -173,18 +178,18 @@ export class DeliveryLedger {
   }
 
   /** What the exporter accounts for: everything handed to it, and what it recovered. */
-  exporterStats(): PostHogStats {
+  exporterStats(): DeliveryCounts {
     const received = this._taken + this._derived + this._recovered;
     return this._stats(this._taken + this._recovered, received, this._inFlight + this.retryBuffered, new Map());
   }
 
   /** The whole pipeline's account, the batch processor's queue included. */
-  pipelineStats(): PostHogStats {
+  pipelineStats(): DeliveryCounts {
     // Recovered events were selected by an earlier process; this one answers for them now.
     return this._stats(this._emitted, this._selected + this._derived + this._recovered, this.batchQueue + this._inFlight + this.retryBuffered, this._refused);
   }
 
-  private _stats(emitted: number, selected: number, pending: number, refused: ReadonlyMap<DropReason, number>): PostHogStats {
+  private _stats(emitted: number, selected: number, pending: number, refused: ReadonlyMap<DropReason, number>): DeliveryCounts {
     const dropped: Partial<Record<DropReason, number>> = {};
     for (const [reason, count] of this._dropped) dropped[reason] = count;
     for (const [reason, count] of refused) dropped[reason] = (dropped[reason] ?? 0) + count;

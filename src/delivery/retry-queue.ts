@@ -82,6 +82,16 @@ export class RetryQueue {
     return this._remove((request) => (mode === 'all' || dueAt(request, mode) <= now) && !skip?.has(request.identity.requestId));
   }
 
+  /** Removes and returns the one request due first, if it is due now (for `all`, the one waiting longest). */
+  takeNext(now: number, mode: DueMode): PendingRequest | undefined {
+    let next: PendingRequest | undefined;
+    for (const request of this._requests) {
+      if (next === undefined || (mode === 'all' ? request.waitingSince < next.waitingSince : dueAt(request, mode) < dueAt(next, mode))) next = request;
+    }
+    if (next === undefined || (mode !== 'all' && dueAt(next, mode) > now)) return undefined;
+    return this._remove((request) => request === next)[0];
+  }
+
   /** The earliest time a request becomes due, if any wait. */
   nextDueAt(mode: Exclude<DueMode, 'all'> = 'scheduled'): number | undefined {
     let next: number | undefined;

@@ -42,6 +42,11 @@ export function redact(text: string, apiKey: string): string {
   return apiKey.length >= 4 ? text.split(apiKey).join('[redacted]') : text;
 }
 
+/** Hides the API key, and anything shaped like a PostHog key (one echoed back from the wrong setting). */
+export function hideKeys(text: string, apiKey: string): string {
+  return redact(text, apiKey).replace(/ph[cx]_[\w-]+/g, 'ph*_***');
+}
+
 /** A URL fit for a message: scheme, host, port and path; never credentials, a query or a fragment. */
 export function publicUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;

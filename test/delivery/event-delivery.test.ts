@@ -49,18 +49,22 @@ describe('a request keeps its identity across every kind of resend', () => {
     assert.deepEqual(s.transport.requests.map((r) => [r.attempt, r.at - t0]), [[1, 0], [2, 600]]);
     assert.equal(s.ledger.exporterStats().retryBuffered, 3);
 
-    // The timer: attempt 3 once its backoff has passed, with no export or flush.
+    // The timer: attempt 3 once its backoff has passed, with no export or flush; attempt 4 once its
+    // own backoff (2400 ms) has passed, the outage's next probe (1200 ms) waiting for it.
     await s.clock.advance(600 + 1200 + 1);
     assert.equal(s.transport.requests.length, 3);
     assert.ok(s.transport.requests[2]!.at >= t0 + 600 + 1200);
+    await s.clock.advance(2400 + 1);
+    assert.equal(s.transport.requests.length, 4);
 
-    // A flush: its first pass sends at once (attempt 4), its later ones follow the backoff (attempt 5
-    // after 4800 ms); attempt 6 would be 9600 ms later, past the 10 s window.
+    // A flush once the outage's backoff allows the next probe (2400 ms after the last), before the
+    // request's own (4800 ms) is over: it sends that request at once, and stops when it fails.
+    await s.clock.advance(1800);
     const flushStart = s.clock.now();
     await s.clock.run(s.flush());
-    assert.deepEqual(s.transport.requests.slice(3).map((r) => [r.attempt, r.at - flushStart]), [[4, 0], [5, 4800]]);
+    assert.deepEqual(s.transport.requests.slice(4).map((r) => [r.attempt, r.at - flushStart]), [[5, 0]]);
 
-    // Shutdown: its flush sends once more, early: attempt 6, which is taken.
+    // Shutdown: its flush probes once more, early: attempt 6, which is taken.
     await s.clock.run(s.delivery.shutdown());
     const requests = s.transport.requests;
     assert.deepEqual(requests.map((r) => r.attempt), [1, 2, 3, 4, 5, 6]);
@@ -188,17 +192,17 @@ describe('a long outage', () => {
         assert.ok(inMinute <= (capped ? 2 : 7), `minute ${m}, request ${id}: ${inMinute} attempts`);
       }
     }
-    assert.equal(s.healthChanges.length, 1);
+    assert.deepEqual(s.healthChanges.filter((change) => change.kind !== 'still-failing').length, 1);
     // The first export retried once in place (500 ms) before its request went to the buffer.
     assert.deepEqual(s.healthChanges[0], { kind: 'outage', cause: { kind: 'status', status: 503 }, at: start + 500 });
 
-    // PostHog is back: every waiting request goes out at once instead of at the end of its backoff.
+    // PostHog is back: the next probe finds it, and every waiting request goes out at once instead of at the end of its backoff.
     s.transport.setDefault({ status: 200 });
     await s.clock.run(s.deliver(namedEvents(5)));
-    await s.clock.advance(1_000);
+    await s.clock.advance(MINUTE);
     const stats = s.ledger.exporterStats();
     assert.deepEqual({ delivered: stats.delivered, pending: stats.pending, dropped: stats.dropped }, { delivered: 905, pending: 0, dropped: {} });
-    assert.equal(s.healthChanges[1]?.kind, 'recovered');
+    assert.equal(s.healthChanges.at(-1)?.kind, 'recovered');
     assertBalanced(s.ledger);
   });
 });
@@ -244,15 +248,20 @@ describe('the default budget', () => {
 
 describe('a flush fails fast when PostHog is unreachable', () => {
   for (const fail of ['ECONNREFUSED', 'ENOTFOUND', 'DEPTH_ZERO_SELF_SIGNED_CERT'] as const) {
-    test(`${fail}: the flush sends one request, not one per waiting request, takes no time, and the rest waits`, async () => {
+    test(`${fail}: a flush sends one probe at most, only when the outage's backoff allows it, takes no time, and the rest waits`, async () => {
       const s = startStage();
       s.transport.setDefault({ fail });
       for (let i = 0; i < 3; i++) await s.clock.run(s.deliver(namedEvents(2)));
-      const before = s.transport.requests.length;
+      // The first export tried twice (500 ms apart) and began the outage; the other two were held.
+      assert.equal(s.transport.requests.length, 2);
       const started = s.clock.now();
       await s.clock.run(s.flush());
-      assert.equal(s.transport.requests.length, before + 1);
-      assert.equal(s.clock.now(), started, 'no backoff was slept');
+      assert.equal(s.transport.requests.length, 2, 'no probe is due yet: the flush sends nothing');
+      // The outage's next probe is due 500 ms after it began; the timer would send it a moment later.
+      await s.clock.advance(500);
+      await s.clock.run(s.flush());
+      assert.equal(s.transport.requests.length, 3, 'one probe, not one per waiting request');
+      assert.equal(s.clock.now(), started + 500, 'the flushes slept no backoff');
       const stats = s.ledger.exporterStats();
       assert.deepEqual({ pending: stats.pending, retryBuffered: stats.retryBuffered, dropped: stats.dropped }, { pending: 6, retryBuffered: 6, dropped: {} });
       assert.equal(s.delivery.health.outage, true);
@@ -292,17 +301,20 @@ describe('a flush fails fast when PostHog is unreachable', () => {
     assertBalanced(s.ledger);
   });
 
-  test('a server that accepts and never answers is bounded by the request timeout and the window, not cut short', async () => {
+  test('a server that accepts and never answers: the probe of a flush is bounded by the request timeout and the window', async () => {
     const s = startStage({ requestTimeoutMillis: 2_000, flushTimeoutMillis: 5_000 });
     s.transport.setDefault({ hang: true });
+    // Two attempts time out (the second 500 ms after the first): the outage begins, its next probe due 500 ms later.
     await s.clock.run(s.deliver(namedEvents(1)));
+    await s.clock.advance(500);
     const before = s.transport.requests.length;
     const started = s.clock.now();
     await s.clock.run(s.flush());
-    assert.ok(s.clock.now() - started <= 5_000, `the flush took ${s.clock.now() - started} ms`);
-    assert.ok(s.transport.requests.length - before >= 2, 'timeouts do not stop a flush');
+    assert.equal(s.transport.requests.length - before, 1, 'one probe');
+    assert.equal(s.clock.now() - started, 2_000, 'it waited for an answer until the request timeout');
     assert.equal(s.delivery.health.unreachable, false);
     assert.equal(s.delivery.health.lastFailure?.kind, 'timeout');
+    assert.equal(s.ledger.exporterStats().retryBuffered, 1);
   });
 });
 

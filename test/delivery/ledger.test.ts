@@ -3,9 +3,9 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeliveryLedger, totalDropped, type PostHogStats } from '../../src/delivery/ledger.ts';
+import { DeliveryLedger, totalDropped, type DeliveryCounts } from '../../src/delivery/ledger.ts';
 
-function balanced(stats: PostHogStats): boolean {
+function balanced(stats: DeliveryCounts): boolean {
   return stats.selected === stats.delivered + totalDropped(stats) + stats.pending;
 }
 

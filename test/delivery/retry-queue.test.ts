@@ -1,7 +1,8 @@
 // Unit tests of RetryQueue, the retry buffer of pending requests: the count and byte bounds evict
 // the oldest events (from the oldest request, which keeps the rest) and hand them back, the age
 // bound expires whole requests, takeDue respects the backoff and Retry-After, nextDueAt is the
-// earliest due time, and a recovery makes everything not held by Retry-After due at once.
+// earliest due time, takeNext takes the one request due first, and a recovery makes everything not
+// held by Retry-After due at once.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -193,5 +194,20 @@ describe('RetryQueue takeDue, nextDueAt and recovery', () => {
     assert.equal(queue.nextDueAt(), T0 + 50);
     assert.deepEqual(ids(queue.expire(T0 + 1_000)), ['c', 'd', 'e']);
     assert.equal(queue.nextDueAt(), undefined);
+  });
+
+  test('takeNext takes one request only: the one due first by the mode, or for all the one waiting longest', () => {
+    const queue = new RetryQueue(WIDE);
+    queue.add(request('old', ['o'], { notBefore: T0 + 300, waitingSince: T0 - 5_000, retryAfterUntil: T0 + 200 }));
+    queue.add(request('soon', ['s'], { notBefore: T0 + 100, waitingSince: T0 }));
+    queue.add(request('later', ['l'], { notBefore: T0 + 200, waitingSince: T0 - 1_000 }));
+    assert.equal(queue.takeNext(T0 + 50, 'scheduled'), undefined, 'nothing due yet');
+    assert.equal(queue.takeNext(T0 + 250, 'scheduled')?.identity.requestId, 'soon');
+    assert.equal(queue.size, 2);
+    assert.equal(queue.takeNext(T0, 'flush')?.identity.requestId, 'later', "'flush' ignores the backoff, not a Retry-After");
+    assert.equal(queue.takeNext(T0, 'flush'), undefined, 'the last one is held by its Retry-After');
+    queue.add(request('new', ['n'], { notBefore: T0 + 100, waitingSince: T0 + 10 }));
+    assert.equal(queue.takeNext(T0, 'all')?.identity.requestId, 'old');
+    assert.deepEqual(ids(queue.takeDue(T0, 'all')), ['new']);
   });
 });

@@ -199,14 +199,14 @@ describe('only what is still undelivered survives a restart', () => {
     const dir = await tempDir(t);
     const server = await FakeCaptureServer.start();
     t.after(() => server.close());
-    // A 5 s first delay: the 503 sends the request to the buffer (and the spool) at once.
-    const options = { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 };
+    // The 503 is retried in place after 100 ms; the answer takes two events and has the third wait 30 s.
+    const options = { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 100, retryMaxDelayMillis: 60_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 };
     const rig = await startFastPipeline(t, { server, options });
     const uuidOf = (events: CaptureEvent[], name: string): string => events.find((e) => e.event === name)!.uuid;
     server.script({ status: 503, headers: {} }, { headers: { 'retry-after': '30' }, results: (events) => ({ [uuidOf(events, 'left-2')]: { result: 'retry' } }) });
     rig.emit(3, 'left');
     await rig.flush();
-    // The flush resent the request: two of its events were taken, one is to wait 30 s.
+    // The request was resent: two of its events were taken, one is to wait 30 s.
     assert.deepEqual(server.requests.map((r) => r.events.length), [3, 3]);
     const onDisk = [...(await spooledEvents(dir)).values()];
     assert.deepEqual(onDisk.map((events) => names(events)), [['left-2']], 'one file, holding only the event still undelivered');
@@ -230,7 +230,7 @@ describe('only what is still undelivered survives a restart', () => {
     const dir = await tempDir(t);
     const uuid = uuidv7();
     const rig = await startFastPipeline(t, {
-      options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 2_000, flushTimeoutMillis: 500, beforeSend: (event) => ({ ...event, uuid }) },
+      options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 100, retryMaxDelayMillis: 200, timeoutMillis: 2_000, flushTimeoutMillis: 500, beforeSend: (event) => ({ ...event, uuid }) },
     });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(1, 'first');
@@ -240,6 +240,8 @@ describe('only what is still undelivered survives a restart', () => {
     assert.equal(rig.stats().retryBuffered, 2);
     assert.equal((await spooledEvents(dir)).size, 2);
     rig.server.setDefault({});
+    // The outage's next probe finds PostHog back; the other request follows.
+    await waitFor(() => rig.stats().pending === 0, 2_000, 'the waiting requests to be delivered');
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);

@@ -29,8 +29,9 @@ describe('attempts across the retry buffer', () => {
     rig.emit(1, 'conformance');
     await rig.flush();
     const requests = rig.server.requests;
-    // Attempt 2 in place after 500 ms; attempt 3 from the retry buffer, at the flush.
-    assert.deepEqual(clock.sleeps, [500]);
+    // Attempt 2 in place after 500 ms; attempt 3 from the retry buffer, at the flush, once the
+    // outage's backoff allows (500 ms later).
+    assert.deepEqual(clock.sleeps, [500, 500]);
     assert.deepEqual(requests.map((r) => [r.responseStatus, r.headers['posthog-attempt']]), [[503, '1'], [503, '2'], [200, '3']]);
     assert.equal(new Set(requests.map((r) => r.headers['posthog-request-id'])).size, 1);
     assert.equal(new Set(requests.map((r) => (r.decodedBody as { created_at: string }).created_at)).size, 1);
@@ -71,11 +72,12 @@ describe('attempts across the retry buffer', () => {
     await rig.shutdown();
     const carried = new Map<string, number>();
     for (const request of rig.server.requests) for (const event of request.events) carried.set(event.uuid, (carried.get(event.uuid) ?? 0) + 1);
-    assert.equal(carried.size, 16);
-    assert.deepEqual(new Set(carried.values()), new Set([5]), 'each event went out in exactly maxAttempts requests');
+    // Exports during the outage are held, not sent; one probe at a time goes.
+    assert.ok(Math.max(...carried.values()) <= 5, 'no event went out in more than maxAttempts requests');
     const stats = rig.stats();
     assertIdentity(stats);
-    assert.deepEqual(stats.dropped, { retry_exhausted: 16 });
+    assert.equal(stats.pending, 0);
+    assert.equal(stats.delivered, 0);
     assertRequestCounts(stats, rig.server);
     clean();
   });
@@ -131,10 +133,11 @@ describe('bounds under an outage', () => {
     assertIdentity(stats);
     assert.deepEqual(stats.dropped, { retry_exhausted: 3 });
     assert.deepEqual(drops, [['retry_exhausted', 3, 'still undelivered after 200 ms of retries']]);
-    assert.equal(stats.delivered, 1);
-    assert.equal(stats.pending, 0);
-    assert.equal(stats.retryBuffered, 0);
-    assert.deepEqual(names(rig.server.acceptedEvents()), ['fresh-0']);
+    // The fresh event waits, unsent, for the outage's next probe (10 s after it began).
+    assert.equal(stats.delivered, 0);
+    assert.equal(stats.pending, 1);
+    assert.equal(stats.retryBuffered, 1);
+    assert.equal(rig.server.requests.length, 1);
     clean();
   });
 

@@ -75,10 +75,10 @@ describe('server faults', () => {
     assert.equal(stats.retryBuffered, 3);
     await rig.settle();
     // The export retries in place on its backoff (200, then 400 ms) while that fits its short wait
-    // (1 s); the next (800 ms) would not, so its events go to the retry buffer. The flush then makes
-    // its one pass that ignores the own backoff; the next attempt after that (1.6 s) falls past the
-    // flush's window, so the flush ends there: four requests, not hundreds.
-    assert.deepEqual(clock.sleeps, [200, 400]);
+    // (1 s); the next (800 ms) would not, so its events go to the retry buffer, and the outage begins.
+    // The flush then waits for the outage's next probe (200 ms) and sends it; a flush sends one probe
+    // at most, so it ends there: four requests, not hundreds.
+    assert.deepEqual(clock.sleeps, [200, 400, 200]);
     assert.equal(rig.server.requests.length, 4);
     assertRequestCounts(stats, rig.server, 1);
     clean();
@@ -87,9 +87,10 @@ describe('server faults', () => {
   test('a processor flush, and each exporter forceFlush on its own, make exactly one pass that ignores the own backoff', async (t) => {
     const clean = guardProcess(t);
     // Backoff from 5 s: after the export's first attempt nothing else is due within a 500 ms window.
+    // Each request gets one event taken and the rest asked again: a backoff, not an outage.
     const rig = await startFastPipeline(t, { options: { maxAttempts: 1_000, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
-    rig.server.setDefault({ status: 503 });
-    rig.emit(2, 'storm');
+    rig.server.setDefault({ headers: {}, results: (events) => Object.fromEntries(events.slice(1).map((event) => [event.uuid, { result: 'retry' }])) });
+    rig.emit(6, 'storm');
     await rig.flush();
     await rig.settle();
     // The export's one attempt, plus the processor's one pass over the retry buffer (the SDK's own
@@ -106,12 +107,12 @@ describe('server faults', () => {
     const stats = rig.stats();
     assertIdentity(stats);
     assert.deepEqual(stats.dropped, {});
-    assert.equal(stats.retryBuffered, 2);
+    assert.equal(stats.retryBuffered, 1);
     // Every pass resends the same request: one request id, PostHog-Attempt counting up.
     assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 5, retries: 4 });
     assert.deepEqual(serverCounts(rig.server), { requests: 5, retries: 4 });
     assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3', '4', '5']);
-    assert.ok(rig.server.requests.every((r) => r.events.length === 2));
+    assert.deepEqual(rig.server.requests.map((r) => r.events.length), [6, 5, 4, 3, 2]);
     clean();
   });
 

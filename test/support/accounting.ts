@@ -3,14 +3,14 @@
 
 import assert from 'node:assert/strict';
 import type { CaptureEvent } from '../../src/capture/types.ts';
-import { totalDropped, type PostHogStats } from '../../src/delivery/ledger.ts';
+import { totalDropped, type DeliveryCounts } from '../../src/delivery/ledger.ts';
 import type { FakeCaptureServer, RecordedRequest } from './fake-capture-server.ts';
 
 /**
- * The accounting identity of {@link PostHogStats}, which holds once a flush has completed:
+ * The accounting identity of {@link DeliveryCounts}, which holds once a flush has completed:
  * every selected record is delivered, dropped (for some reason) or still pending.
  */
-export function assertIdentity(stats: PostHogStats, message = 'selected === delivered + sum(dropped) + pending'): void {
+export function assertIdentity(stats: DeliveryCounts, message = 'selected === delivered + sum(dropped) + pending'): void {
   assert.equal(stats.selected, stats.delivered + totalDropped(stats) + stats.pending, `${message}: ${JSON.stringify(stats)}`);
 }
 
@@ -76,7 +76,7 @@ export function serverCounts(server: FakeCaptureServer): { requests: number; ret
  * the client aborted at a deadline before their body was out (at most `unseen` of them): counted
  * by the client, never seen by the server.
  */
-export function assertRequestCounts(stats: PostHogStats, server: FakeCaptureServer, unseen = 0): void {
+export function assertRequestCounts(stats: DeliveryCounts, server: FakeCaptureServer, unseen = 0): void {
   const seen = serverCounts(server);
   const missing = stats.requests - seen.requests;
   assert.ok(missing >= 0 && missing <= unseen, `client counted ${stats.requests} requests, the server saw ${seen.requests} (up to ${unseen} may be unseen)`);

@@ -39,6 +39,7 @@ export interface Stage {
 export function startStage(options: StageOptions = {}): Stage {
   const clock = new ManualClock();
   const transport = new ScriptedTransport(clock);
+  const backoff = { initialDelayMillis: options.retryInitialDelayMillis ?? 500, maxDelayMillis: options.retryMaxDelayMillis ?? 30_000 };
   const client = new CaptureClient({
     ...CLIENT_DEFAULTS,
     host: 'http://capture.test',
@@ -49,8 +50,8 @@ export function startStage(options: StageOptions = {}): Stage {
     clock,
     random: () => 0,
     maxAttempts: options.maxAttempts ?? 20,
-    retryInitialDelayMillis: options.retryInitialDelayMillis ?? 500,
-    retryMaxDelayMillis: options.retryMaxDelayMillis ?? 30_000,
+    retryInitialDelayMillis: backoff.initialDelayMillis,
+    retryMaxDelayMillis: backoff.maxDelayMillis,
     requestTimeoutMillis: options.requestTimeoutMillis ?? 10_000,
   });
   const ledger = new DeliveryLedger();
@@ -64,6 +65,8 @@ export function startStage(options: StageOptions = {}): Stage {
     sendTimeoutMillis: options.sendTimeoutMillis ?? 10_000,
     flushTimeoutMillis,
     retryBuffer: { maxEvents: 10_000, maxBytes: 32 * 1024 * 1024, maxAgeMillis: 600_000, ...options.retryBuffer },
+    backoff,
+    random: () => 0,
     ...(options.spool ? { spool: options.spool } : {}),
     onDrop: (reason, _events, details, count) => drops.push({ reason, count, details }),
     onHealthChange: (change) => healthChanges.push(change),

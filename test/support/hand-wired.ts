@@ -78,5 +78,5 @@ export function busyWait(ms: number): void {
 }
 
 export function zeroStats(overrides: Partial<PostHogStats>): PostHogStats {
-  return { emitted: 0, selected: 0, delivered: 0, dropped: {}, pending: 0, requests: 0, retries: 0, retryBuffered: 0, recovered: 0, corruptSpoolFiles: 0, ...overrides };
+  return { emitted: 0, selected: 0, delivered: 0, dropped: {}, pending: 0, requests: 0, retries: 0, retryBuffered: 0, recovered: 0, corruptSpoolFiles: 0, status: 'ok', ...overrides };
 }
