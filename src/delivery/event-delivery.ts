@@ -12,7 +12,7 @@ import { DeliveryHealth, type HealthChange } from './health.ts';
 import type { DeliveryLedger } from './ledger.ts';
 import { eventCount, pendingRequest, type PendingRequest } from './pending-request.ts';
 import { ProbeSchedule } from './probe-schedule.ts';
-import { RetryQueue, type DueMode, type Eviction, type RetryQueueLimits } from './retry-queue.ts';
+import { RetryQueue, type DueMode, type Eviction } from './retry-queue.ts';
 import { dropCounts, settle, type Settlement } from './settlement.ts';
 import { SpoolCopies } from './spool-copies.ts';
 import type { Spool, SpooledFile } from './spool.ts';
