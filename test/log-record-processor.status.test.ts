@@ -1,5 +1,5 @@
 // getStats().status of a processor as configured: disabled (with the reason, no key in it), dry run,
-// and ok; an outage's status is checked where outages are (log-record-exporter-outage, e2e/outage).
+// and ok; an outage's status is checked where outages are (log-record-exporter.outage, e2e/outage).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
