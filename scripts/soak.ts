@@ -109,7 +109,13 @@ const started = performance.now();
 const sampler = setInterval(() => {
   harvest();
   const m = process.memoryUsage();
-  const sample: Sample = { second: Math.round((performance.now() - started) / 1000), phase, heapUsed: m.heapUsed, rss: m.rss, stats: processor.getStats() };
+  const sample: Sample = {
+    second: Math.round((performance.now() - started) / 1000),
+    phase,
+    heapUsed: m.heapUsed,
+    rss: m.rss,
+    stats: processor.getStats(),
+  };
   samples.push(sample);
   if (!values.quiet) {
     const s = sample.stats;
@@ -125,7 +131,10 @@ const loadStart = performance.now();
 const load = setInterval(() => {
   const owed = Math.floor(((performance.now() - loadStart) / 1000) * rate);
   while (emitted < owed) {
-    logger.emit({ eventName: 'soak_event', attributes: { n: emitted, 'posthog.distinct_id': `user-${emitted % 500}`, payload: 'x'.repeat(200) } });
+    logger.emit({
+      eventName: 'soak_event',
+      attributes: { n: emitted, 'posthog.distinct_id': `user-${emitted % 500}`, payload: 'x'.repeat(200) },
+    });
     emitted++;
   }
 }, 10);
@@ -181,9 +190,13 @@ const rows: Array<[string, string]> = [
   ['dropped', JSON.stringify(final.dropped)],
   ['pending', String(final.pending)],
   ['stored by the server (unique / raw)', `${stored.size} / ${storedRaw}`],
-  ['identity selected = delivered + dropped + pending', identityHolds ? `holds (${final.selected} = ${final.delivered} + ${totalDropped(final)} + ${final.pending})` : 'FAILS'],
+  [
+    'identity selected = delivered + dropped + pending',
+    identityHolds ? `holds (${final.selected} = ${final.delivered} + ${totalDropped(final)} + ${final.pending})` : 'FAILS',
+  ],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
-if (stored.size !== final.delivered) process.stdout.write(`note: the server stored ${stored.size} unique events, the client counted ${final.delivered} delivered\n`);
+if (stored.size !== final.delivered)
+  process.stdout.write(`note: the server stored ${stored.size} unique events, the client counted ${final.delivered} delivered\n`);
 process.exit(identityHolds ? 0 : 1);

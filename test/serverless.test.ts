@@ -47,7 +47,13 @@ describe('the flush budget', () => {
     const quick: Flushable = { forceFlush: () => clock.sleep(120) };
     const failing: Flushable = { forceFlush: () => Promise.reject(new Error('provider gone')) };
     const errors: string[] = [];
-    const logger: DiagLogger = { error: (...args) => void errors.push(args.map(String).join(' ')), warn: () => undefined, info: () => undefined, debug: () => undefined, verbose: () => undefined };
+    const logger: DiagLogger = {
+      error: (...args) => void errors.push(args.map(String).join(' ')),
+      warn: () => undefined,
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    };
     diag.setLogger(logger, { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true });
     try {
       const started = clock.now();
@@ -62,7 +68,12 @@ describe('the flush budget', () => {
 
   test('withFlush gives our flushables its budget: 1 s by default, or the timeoutMillis given after them', async () => {
     assert.equal(WITH_FLUSH_TIMEOUT_MILLIS, 1_000);
-    for (const [options, expected] of [[[], 1_000], [[{ timeoutMillis: 250 }], 250], [[{ timeoutMillis: -1 }], 1_000], [[{ timeoutMillis: 0 }], 0]] as Array<[object[], number]>) {
+    for (const [options, expected] of [
+      [[], 1_000],
+      [[{ timeoutMillis: 250 }], 250],
+      [[{ timeoutMillis: -1 }], 1_000],
+      [[{ timeoutMillis: 0 }], 0],
+    ] as Array<[object[], number]>) {
       const target = budgeted();
       const handler = withFlush(async (n: number) => n * 2, target, ...options);
       const result = handler(21);
@@ -90,7 +101,13 @@ function lambda(answer: Answer, options: PostHogLogRecordProcessorOptions = {}):
   transport.setDefault(answer);
   const processor = new PostHogLogRecordProcessor(
     { compression: 'none', scheduledDelayMillis: 60_000, flushOnExit: false, ...options },
-    { env: { POSTHOG_API_KEY: 'phc_serverless_key', POSTHOG_HOST: 'https://capture.test' }, clock, transport, random: () => 0, print: () => undefined },
+    {
+      env: { POSTHOG_API_KEY: 'phc_serverless_key', POSTHOG_HOST: 'https://capture.test' },
+      clock,
+      transport,
+      random: () => 0,
+      print: () => undefined,
+    },
   );
   const logger = new LoggerProvider({ resource: resourceFromAttributes({}), processors: [processor] }).getLogger('fn');
   let handlerDone = 0;
@@ -141,7 +158,10 @@ describe('an invocation while PostHog is down', () => {
       // Over 2 s, at most the outage's probes (0.5 s, then 1 s apart) went out, not one per invocation.
       assert.ok(fn.transport.requests.length <= 1 + 2, `${fn.transport.requests.length} requests for 21 invocations`);
       const stats = fn.processor.getStats();
-      assert.deepEqual({ status: stats.status, pending: stats.pending, dropped: totalDropped(stats) }, { status: 'outage', pending: 21, dropped: 0 });
+      assert.deepEqual(
+        { status: stats.status, pending: stats.pending, dropped: totalDropped(stats) },
+        { status: 'outage', pending: 21, dropped: 0 },
+      );
       await fn.close();
     });
   }

@@ -175,13 +175,22 @@ export class EventDelivery {
     }
   }
 
-  private async _deliver(events: readonly CaptureEvent[], startedAt: number, slicer: TimeSlicer | undefined): Promise<Map<DropReason, number>> {
+  private async _deliver(
+    events: readonly CaptureEvent[],
+    startedAt: number,
+    slicer: TimeSlicer | undefined,
+  ): Promise<Map<DropReason, number>> {
     const now = this._s.clock.now();
     this._expire(now);
     // The gate: during an outage new events wait (unsent, no attempt spent) rather than go out on a backoff of their own.
     const hold = this.health.outage && this._s.retryBuffer.maxEvents > 0;
     const { client } = this._s;
-    const report = await this._sendSafely(events, (options) => (hold ? client.hold(events, options) : client.send(events, options)), startedAt, slicer);
+    const report = await this._sendSafely(
+      events,
+      (options) => (hold ? client.hold(events, options) : client.send(events, options)),
+      startedAt,
+      slicer,
+    );
     const settlement = await this._settle(report, now, undefined);
     this._schedule();
     return dropCounts(settlement);
@@ -280,7 +289,12 @@ export class EventDelivery {
   }
 
   /** The client reports rather than throws; should that ever fail, its events are still accounted for. */
-  private async _sendSafely(events: readonly CaptureEvent[], send: (options: SendOptions) => Promise<SendReport>, startedAt: number, slicer: TimeSlicer | undefined): Promise<SendReport> {
+  private async _sendSafely(
+    events: readonly CaptureEvent[],
+    send: (options: SendOptions) => Promise<SendReport>,
+    startedAt: number,
+    slicer: TimeSlicer | undefined,
+  ): Promise<SendReport> {
     try {
       return await send(this._sendOptions(startedAt, slicer));
     } catch (error) {
@@ -348,7 +362,11 @@ export class EventDelivery {
     const evictions = this._queue.add(request);
     if (evictions.length === 0) return;
     const limits = this._s.retryBuffer;
-    this._dropWaiting(evictions, 'retry_buffer_full', `the retry buffer holds at most ${limits.maxEvents} events and ${limits.maxBytes} bytes`);
+    this._dropWaiting(
+      evictions,
+      'retry_buffer_full',
+      `the retry buffer holds at most ${limits.maxEvents} events and ${limits.maxBytes} bytes`,
+    );
     for (const { request: shrunk } of evictions) {
       // A request that lost events must not bring them back after a restart.
       if (shrunk.events.length === 0) this._copies.release(shrunk.identity.requestId);
@@ -374,8 +392,15 @@ export class EventDelivery {
     await Promise.all(
       requests.map(async (request) => {
         if (await this._copies.sync(request)) return this._s.ledger.park(request.events.length);
-        const details = this._s.spool === undefined ? `${cause} at shutdown, and there is no spool` : `${cause} at shutdown, and the spool could not take it`;
-        this._dropInFlight('deadline', request.events.map((item) => item.event), details);
+        const details =
+          this._s.spool === undefined
+            ? `${cause} at shutdown, and there is no spool`
+            : `${cause} at shutdown, and the spool could not take it`;
+        this._dropInFlight(
+          'deadline',
+          request.events.map((item) => item.event),
+          details,
+        );
       }),
     );
   }
@@ -472,7 +497,10 @@ export class EventDelivery {
       void this._s.spool?.remove(file);
       return;
     }
-    const request: PendingRequest = { ...pendingRequest({ identity: newIdentity(clock), attempt: 0, events: items, reasonIfDropped: 'deadline', notBefore: now }, now, now), notBefore: now };
+    const request: PendingRequest = {
+      ...pendingRequest({ identity: newIdentity(clock), attempt: 0, events: items, reasonIfDropped: 'deadline', notBefore: now }, now, now),
+      notBefore: now,
+    };
     this._copies.adopt(request.identity.requestId, file, entries);
     // A file with entries beyond the request's (invalid, duplicates) is written anew, so they are counted once.
     if (entries !== items.length) void this._copies.sync(request);
@@ -488,7 +516,8 @@ type OutageStep = 'probed' | 'waited' | 'done';
 function latestRetryAfter(report: SendReport): number | undefined {
   let latest: number | undefined;
   for (const deferred of report.deferred) {
-    if (deferred.retryAfterUntil !== undefined && (latest === undefined || deferred.retryAfterUntil > latest)) latest = deferred.retryAfterUntil;
+    if (deferred.retryAfterUntil !== undefined && (latest === undefined || deferred.retryAfterUntil > latest))
+      latest = deferred.retryAfterUntil;
   }
   return latest;
 }

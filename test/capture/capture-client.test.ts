@@ -103,7 +103,13 @@ interface DeferredEvent {
 }
 
 /** A report as tests compare it: deferred requests flattened to their events; the last failure left out. */
-function outcome(report: SendReport): { delivered: number; rejected: SendReport['rejected']; deferred: DeferredEvent[]; requests: number; retries: number } {
+function outcome(report: SendReport): {
+  delivered: number;
+  rejected: SendReport['rejected'];
+  deferred: DeferredEvent[];
+  requests: number;
+  retries: number;
+} {
   const deferred = report.deferred.flatMap((d) =>
     d.events.map((item) => ({
       event: item.event,
@@ -203,7 +209,10 @@ describe('checklist §20: endpoint, headers, body', () => {
       const report = await client.send(events, { deadline: far(clock) });
 
       assert.equal(client.endpoint.href, `${server.url}${PATH}`);
-      assert.deepEqual(server.requests.map((r) => r.path), [PATH]);
+      assert.deepEqual(
+        server.requests.map((r) => r.path),
+        [PATH],
+      );
       assert.deepEqual(request(server, 0).validation, { ok: true });
       assert.deepEqual(outcome(report), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
       assertAccounted(report, events, accepted(server));
@@ -218,7 +227,10 @@ describe('checklist §20: endpoint, headers, body', () => {
 
       assert.equal(client.endpoint.pathname, `/ingest${PATH}`);
       // The fake server only routes the standard path, so a reverse-proxy prefix reaches it as a 404.
-      assert.deepEqual(server.requests.map((r) => r.path), [`/ingest${PATH}`]);
+      assert.deepEqual(
+        server.requests.map((r) => r.path),
+        [`/ingest${PATH}`],
+      );
       assert.deepEqual(request(server, 0).validation, {
         ok: false,
         status: 404,
@@ -266,7 +278,14 @@ describe('checklist §20: endpoint, headers, body', () => {
         session_id: 'sess-1',
         window_id: 'win-1',
         options: { process_person_profile: false, product_tour_id: 'tour-1', disable_skew_correction: true },
-        properties: { $set: { plan: 'pro' }, $set_once: { first: 'x' }, $groups: { company: 'acme' }, unicode: 'héllo ✓ 🚀', n: -0.5, $exception_list: [{ type: 'Error', value: 'x' }] },
+        properties: {
+          $set: { plan: 'pro' },
+          $set_once: { first: 'x' },
+          $groups: { company: 'acme' },
+          unicode: 'héllo ✓ 🚀',
+          n: -0.5,
+          $exception_list: [{ type: 'Error', value: 'x' }],
+        },
       }),
     ];
     const snapshot = structuredClone(events);
@@ -323,7 +342,10 @@ describe('status matrix (§10)', () => {
       const events = makeEvents(3);
       const report = await client.send(events, { deadline: far(clock) });
 
-      assert.deepEqual(server.requests.map((r) => r.responseStatus), [status, 200]);
+      assert.deepEqual(
+        server.requests.map((r) => r.responseStatus),
+        [status, 200],
+      );
       assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
       assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
       assert.deepEqual(request(server, 1).events, events);
@@ -432,7 +454,14 @@ describe('partial retry (§8)', () => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(8);
     const [ok, warning, dropped, retryA, limited, absent, retryB, dropNoDetails] = events as [
-      CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
     ];
     server.script({
       results: {
@@ -479,7 +508,14 @@ describe('partial retry (§8)', () => {
     const [a, b, c, d] = events as [CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent];
     server.script(
       // `headers: {}` turns off the automatic Retry-After, so the own backoff (100, 200) applies.
-      { results: { [a.uuid]: { result: 'drop', details: 'event_restriction_drop' }, [b.uuid]: { result: 'retry' }, [c.uuid]: { result: 'retry' } }, headers: {} },
+      {
+        results: {
+          [a.uuid]: { result: 'drop', details: 'event_restriction_drop' },
+          [b.uuid]: { result: 'retry' },
+          [c.uuid]: { result: 'retry' },
+        },
+        headers: {},
+      },
       { results: { [b.uuid]: { result: 'retry' }, [c.uuid]: { result: 'drop', details: 'event_too_big' } }, headers: {} },
     );
     const report = await client.send(events, { deadline: far(clock) });
@@ -489,7 +525,10 @@ describe('partial retry (§8)', () => {
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 1);
     assert.deepEqual(clock.sleeps, [100, 200]);
     assert.deepEqual(headersOf(server, 'posthog-request-timestamp'), [iso(T0), iso(T0 + 100), iso(T0 + 300)]);
-    assert.deepEqual(server.requests.map((r) => body(r).created_at), [iso(T0), iso(T0), iso(T0)]);
+    assert.deepEqual(
+      server.requests.map((r) => body(r).created_at),
+      [iso(T0), iso(T0), iso(T0)],
+    );
     assert.deepEqual(request(server, 2).events, [b]);
     assert.deepEqual(outcome(report), {
       delivered: 2,
@@ -508,7 +547,10 @@ describe('partial retry (§8)', () => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(3);
     const [stuck, gone, fine] = events as [CaptureEvent, CaptureEvent, CaptureEvent];
-    server.script({ results: { [stuck.uuid]: { result: 'retry' }, [gone.uuid]: { result: 'drop', details: 'invalid_options' } }, headers: {} });
+    server.script({
+      results: { [stuck.uuid]: { result: 'retry' }, [gone.uuid]: { result: 'drop', details: 'invalid_options' } },
+      headers: {},
+    });
     server.setDefault({ results: { [stuck.uuid]: { result: 'retry' } }, headers: {} });
     const report = await client.send(events, { deadline: far(clock) });
 
@@ -537,7 +579,10 @@ describe('partial retry (§8)', () => {
     const retried = makeEvent();
     const dropped = makeEvent();
     const events = [upper, retried, padded, dropped];
-    server.script({ results: { [retried.uuid]: { result: 'retry' }, [dropped.uuid]: { result: 'drop', details: 'missing_distinct_id' } }, headers: {} });
+    server.script({
+      results: { [retried.uuid]: { result: 'retry' }, [dropped.uuid]: { result: 'drop', details: 'missing_distinct_id' } },
+      headers: {},
+    });
     const report = await client.send(events, { deadline: far(clock) });
 
     assert.ok(server.requests.every((r) => r.validation.ok));
@@ -560,13 +605,20 @@ describe('partial retry (§8)', () => {
 });
 
 describe('Retry-After (§11)', () => {
-  async function sleepsFor(t: TestContext, retryAfter: string | ((now: number) => string), options: Partial<CaptureClientOptions> = {}): Promise<number[]> {
+  async function sleepsFor(
+    t: TestContext,
+    retryAfter: string | ((now: number) => string),
+    options: Partial<CaptureClientOptions> = {},
+  ): Promise<number[]> {
     const { server, client, clock } = await setup(t, options);
     const value = typeof retryAfter === 'function' ? retryAfter(clock.now()) : retryAfter;
     server.script({ status: 503, headers: { 'retry-after': value } });
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
-    assert.deepEqual(server.requests.map((r) => r.responseStatus), [503, 200]);
+    assert.deepEqual(
+      server.requests.map((r) => r.responseStatus),
+      [503, 200],
+    );
     assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 1 });
     assertAccounted(report, events, accepted(server));
     return clock.sleeps;
@@ -625,7 +677,10 @@ describe('Retry-After (§11)', () => {
   test('an HTTP-date Retry-After on a partial 200 is measured from the client clock', async (t) => {
     const { server, client, clock } = await setup(t, { clock: new InstantClock(Date.UTC(2001, 0, 1)) });
     const events = makeEvents(1);
-    server.script({ results: { [events[0]!.uuid]: { result: 'retry' } }, headers: { 'retry-after': new Date(clock.now() + 2000).toUTCString() } });
+    server.script({
+      results: { [events[0]!.uuid]: { result: 'retry' } },
+      headers: { 'retry-after': new Date(clock.now() + 2000).toUTCString() },
+    });
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(clock.sleeps, [2000]);
     assert.deepEqual(outcome(report), { delivered: 1, rejected: [], deferred: [], requests: 2, retries: 1 });
@@ -661,7 +716,10 @@ describe('attempt budget (§12)', () => {
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(clock.sleeps, [100, 200, 400, 800, 1000]);
     assert.equal(server.requests.length, 6);
-    assert.deepEqual(report.rejected.map((d) => [d.reason, d.attempts]), [['retry_exhausted', 6]]);
+    assert.deepEqual(
+      report.rejected.map((d) => [d.reason, d.attempts]),
+      [['retry_exhausted', 6]],
+    );
     assertAccounted(report, events, []);
   });
 
@@ -717,7 +775,12 @@ describe('attempt budget (§12)', () => {
     );
   });
 
-  for (const [maxAttempts, expected] of [[1, 1], [0, 1], [-3, 1], [2.9, 2]] as const) {
+  for (const [maxAttempts, expected] of [
+    [1, 1],
+    [0, 1],
+    [-3, 1],
+    [2.9, 2],
+  ] as const) {
     test(`maxAttempts: ${maxAttempts} → ${expected} request(s)`, async (t) => {
       const { server, client, clock } = await setup(t, { maxAttempts });
       server.setDefault({ status: 503 });
@@ -728,7 +791,12 @@ describe('attempt budget (§12)', () => {
       assert.deepEqual(clock.sleeps, [100, 200].slice(0, expected - 1));
       assert.deepEqual(outcome(report), {
         delivered: 0,
-        rejected: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', attempts: expected })),
+        rejected: events.map((event) => ({
+          event,
+          reason: 'retry_exhausted',
+          details: 'HTTP 503: scripted 503 response',
+          attempts: expected,
+        })),
         deferred: [],
         requests: expected,
         retries: expected - 1,
@@ -831,7 +899,10 @@ describe('request sizing', () => {
     const events = makeEvents(8);
     const report = await client.send(events, { deadline: far(clock) });
 
-    assert.deepEqual(uuidsPerRequest(server), [events.slice(0, 3), events.slice(3, 6), events.slice(6)].map((g) => g.map((e) => e.uuid)));
+    assert.deepEqual(
+      uuidsPerRequest(server),
+      [events.slice(0, 3), events.slice(3, 6), events.slice(6)].map((g) => g.map((e) => e.uuid)),
+    );
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 3);
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '1', '1']);
     assert.deepEqual(outcome(report), { delivered: 8, rejected: [], deferred: [], requests: 3, retries: 0 });
@@ -847,7 +918,10 @@ describe('request sizing', () => {
     const { server, client, clock } = await setup(t, { maxRequestBytes: 2 * size + 1, maxConcurrentRequests: 1 });
     const report = await client.send(events, { deadline: far(clock) });
 
-    assert.deepEqual(uuidsPerRequest(server), [events.slice(0, 2), events.slice(2, 4), events.slice(4)].map((g) => g.map((e) => e.uuid)));
+    assert.deepEqual(
+      uuidsPerRequest(server),
+      [events.slice(0, 2), events.slice(2, 4), events.slice(4)].map((g) => g.map((e) => e.uuid)),
+    );
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 3);
     assert.deepEqual(outcome(report), { delivered: 5, rejected: [], deferred: [], requests: 3, retries: 0 });
     assertAccounted(report, events, accepted(server));
@@ -881,14 +955,20 @@ describe('request sizing', () => {
     const report = await client.send(events, { deadline: far(clock) });
 
     const bigBytes = Buffer.byteLength(big.json);
-    assert.ok(Buffer.byteLength(nearLimit.json) < 1000 && nearLimit.json.length * 3 > 1000, 'the near-limit event fits only by its real size');
+    assert.ok(
+      Buffer.byteLength(nearLimit.json) < 1000 && nearLimit.json.length * 3 > 1000,
+      'the near-limit event fits only by its real size',
+    );
     assert.deepEqual(uuidsPerRequest(server), [[events[0]!.uuid, nearLimit.uuid, events[3]!.uuid]]);
     assert.deepEqual(
       report.rejected.map((d) => [d.event.uuid, d.reason, d.details]),
       [[big.uuid, 'too_large', `event is ${bigBytes} bytes, over the 1000-byte limit`]],
     );
     assert.equal(report.delivered, 3);
-    assert.deepEqual(server.acceptedEvents(), [events[0]!, nearLimit, events[3]!].map((e) => JSON.parse(e.json) as unknown));
+    assert.deepEqual(
+      server.acceptedEvents(),
+      [events[0]!, nearLimit, events[3]!].map((e) => JSON.parse(e.json) as unknown),
+    );
   });
 
   test('a batch of encoded events is one request with the events exactly as written', async (t) => {
@@ -897,7 +977,10 @@ describe('request sizing', () => {
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(outcome(report), { delivered: 5, rejected: [], deferred: [], requests: 1, retries: 0 });
     const batch = (server.requests[0]!.decodedBody as CaptureRequestBody).batch;
-    assert.deepEqual(batch, events.map((e) => JSON.parse(e.json)));
+    assert.deepEqual(
+      batch,
+      events.map((e) => JSON.parse(e.json)),
+    );
   });
 
   test('a resend of encoded events carries their text as written, not a re-serialised copy', async (t) => {
@@ -913,7 +996,8 @@ describe('request sizing', () => {
     assert.equal(server.requests.length, 2);
     for (const request of server.requests) {
       const text = zlib.zstdDecompressSync(request.rawBody).toString('utf8');
-      for (const event of events) assert.ok(text.includes(event.json), `attempt ${String(request.headers['posthog-attempt'])} carries the written text`);
+      for (const event of events)
+        assert.ok(text.includes(event.json), `attempt ${String(request.headers['posthog-attempt'])} carries the written text`);
     }
   });
 
@@ -941,7 +1025,13 @@ describe('request sizing', () => {
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(headersOf(server, 'content-encoding'), ['zstd', 'gzip']);
-    assert.deepEqual(report.rejected.map((d) => [d.reason, d.attempts]), [['status_415', 2], ['status_415', 2]]);
+    assert.deepEqual(
+      report.rejected.map((d) => [d.reason, d.attempts]),
+      [
+        ['status_415', 2],
+        ['status_415', 2],
+      ],
+    );
     assert.equal(report.delivered, 0);
   });
 
@@ -975,7 +1065,10 @@ describe('request sizing', () => {
     const events = [makeEvent({ properties: { blob: 'x'.repeat(5000) } }), makeEvent({ properties: { big: 1n } })];
     const report = await client.send(events, { deadline: far(clock) });
     assert.equal(server.requests.length, 0);
-    assert.deepEqual(report.rejected.map((d) => d.reason), ['too_large', 'invalid']);
+    assert.deepEqual(
+      report.rejected.map((d) => d.reason),
+      ['too_large', 'invalid'],
+    );
     assert.equal(report.requests, 0);
     assertAccounted(report, events, []);
 
@@ -996,7 +1089,10 @@ describe('413 halving', () => {
 
     const u = events.map((e) => e.uuid);
     assert.deepEqual(uuidsPerRequest(server), [u, u.slice(0, 4), u.slice(0, 2), u.slice(2, 4), u.slice(4), u.slice(4, 6), u.slice(6)]);
-    assert.deepEqual(server.requests.map((r) => r.responseStatus), [413, 413, 200, 200, 413, 200, 200]);
+    assert.deepEqual(
+      server.requests.map((r) => r.responseStatus),
+      [413, 413, 200, 200, 413, 200, 200],
+    );
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 7, 'every half is a new batch');
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '1', '1', '1', '1', '1', '1']);
     assert.deepEqual(clock.sleeps, [], 'splitting is not a retry: no backoff');
@@ -1035,7 +1131,10 @@ describe('network faults (§15)', () => {
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
 
-    assert.deepEqual(server.requests.map((r) => r.responseStatus), [0, 200]);
+    assert.deepEqual(
+      server.requests.map((r) => r.responseStatus),
+      [0, 200],
+    );
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
     assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
     assert.deepEqual(clock.sleeps, [100]);
@@ -1071,7 +1170,10 @@ describe('network faults (§15)', () => {
     const elapsed = performance.now() - started;
 
     assert.ok(elapsed >= 90 && elapsed < 1000, `took ${elapsed} ms`);
-    assert.deepEqual(server.requests.map((r) => r.responseStatus), [0, 200]);
+    assert.deepEqual(
+      server.requests.map((r) => r.responseStatus),
+      [0, 200],
+    );
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
     assert.deepEqual(clock.sleeps, [100]);
     assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 1 });
@@ -1144,7 +1246,15 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: events.map((event) => ({ event, reason: 'deadline', details: 'HTTP 503: scripted 503 response', attempt: 1, attempts: 1, notBefore: T0 + 10_000, retryAfterUntil: T0 + 10_000 })),
+      deferred: events.map((event) => ({
+        event,
+        reason: 'deadline',
+        details: 'HTTP 503: scripted 503 response',
+        attempt: 1,
+        attempts: 1,
+        notBefore: T0 + 10_000,
+        retryAfterUntil: T0 + 10_000,
+      })),
       requests: 1,
       retries: 0,
     });
@@ -1164,7 +1274,16 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: [{ event: events[0]!, reason: 'deadline', details: 'HTTP 500: scripted 500 response', attempt: 3, attempts: 3, notBefore: T0 + 300 + 400 }],
+      deferred: [
+        {
+          event: events[0]!,
+          reason: 'deadline',
+          details: 'HTTP 500: scripted 500 response',
+          attempt: 3,
+          attempts: 3,
+          notBefore: T0 + 300 + 400,
+        },
+      ],
       requests: 3,
       retries: 2,
     });
@@ -1185,7 +1304,17 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 1,
       rejected: [],
-      deferred: [{ event: events[0]!, reason: 'deadline', details: 'server asked to retry 1 event(s)', attempt: 1, attempts: 1, notBefore: T0 + 1000, retryAfterUntil: T0 + 1000 }],
+      deferred: [
+        {
+          event: events[0]!,
+          reason: 'deadline',
+          details: 'server asked to retry 1 event(s)',
+          attempt: 1,
+          attempts: 1,
+          notBefore: T0 + 1000,
+          retryAfterUntil: T0 + 1000,
+        },
+      ],
       requests: 1,
       retries: 0,
     });
@@ -1231,7 +1360,14 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: events.map((event) => ({ event, reason: 'shutdown', details: 'request failed', attempt: 1, attempts: 1, notBefore: T0 + 100 })),
+      deferred: events.map((event) => ({
+        event,
+        reason: 'shutdown',
+        details: 'request failed',
+        attempt: 1,
+        attempts: 1,
+        notBefore: T0 + 100,
+      })),
       requests: 1,
       retries: 0,
     });
@@ -1268,7 +1404,14 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: events.map((event) => ({ event, reason: 'shutdown', details: 'HTTP 503: scripted 503 response', attempt: 1, attempts: 1, notBefore: T0 + 100 })),
+      deferred: events.map((event) => ({
+        event,
+        reason: 'shutdown',
+        details: 'HTTP 503: scripted 503 response',
+        attempt: 1,
+        attempts: 1,
+        notBefore: T0 + 100,
+      })),
       requests: 1,
       retries: 0,
     });
@@ -1295,7 +1438,16 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
       assert.deepEqual(outcome(report), {
         delivered: 0,
         rejected: [],
-        deferred: [{ event: events[0]!, reason: reason ?? 'shutdown', details: 'HTTP 503: scripted 503 response', attempt: 1, attempts: 1, notBefore: T0 + 100 }],
+        deferred: [
+          {
+            event: events[0]!,
+            reason: reason ?? 'shutdown',
+            details: 'HTTP 503: scripted 503 response',
+            attempt: 1,
+            attempts: 1,
+            notBefore: T0 + 100,
+          },
+        ],
         requests: 1,
         retries: 0,
       });
@@ -1320,7 +1472,14 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: events.map((event) => ({ event, reason: 'deadline', details: 'request failed', attempt: 1, attempts: 1, notBefore: T0 + 100 })),
+      deferred: events.map((event) => ({
+        event,
+        reason: 'deadline',
+        details: 'request failed',
+        attempt: 1,
+        attempts: 1,
+        notBefore: T0 + 100,
+      })),
       requests: 1,
       retries: 0,
     });
@@ -1342,7 +1501,10 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
       const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
 
       assert.equal(server.requests.length, 0);
-      assert.deepEqual(report.deferred.map((d) => d.reasonIfDropped), ['shutdown']);
+      assert.deepEqual(
+        report.deferred.map((d) => d.reasonIfDropped),
+        ['shutdown'],
+      );
       assertAccounted(report, events, []);
     });
   }
@@ -1359,7 +1521,17 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: [{ event: events[0]!, reason: 'deadline', details: 'HTTP 503: scripted 503 response', attempt: 2, attempts: 2, notBefore: T0 + 100 + 5000, retryAfterUntil: T0 + 100 + 5000 }],
+      deferred: [
+        {
+          event: events[0]!,
+          reason: 'deadline',
+          details: 'HTTP 503: scripted 503 response',
+          attempt: 2,
+          attempts: 2,
+          notBefore: T0 + 100 + 5000,
+          retryAfterUntil: T0 + 100 + 5000,
+        },
+      ],
       requests: 2,
       retries: 1,
     });
@@ -1375,7 +1547,10 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
 
     assert.deepEqual(clock.sleeps, [100, 200]);
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2', '3']);
-    assert.deepEqual(report.deferred.map((d) => [d.attempt, d.notBefore, d.events.length]), [[3, T0 + 300 + 400, 2]]);
+    assert.deepEqual(
+      report.deferred.map((d) => [d.attempt, d.notBefore, d.events.length]),
+      [[3, T0 + 300 + 400, 2]],
+    );
   });
 });
 
@@ -1383,14 +1558,30 @@ describe('failFast: a send stops once PostHog is unreachable', () => {
   test('connection refused with failFast: one attempt, the rest deferred without waiting', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, maxEventsPerRequest: 2, maxConcurrentRequests: 1 });
+    const client = new CaptureClient({
+      ...CLIENT_SETTINGS,
+      host,
+      apiKey: 'phc_test_key',
+      sdkInfo: SDK_INFO,
+      clock,
+      random: () => 0,
+      maxEventsPerRequest: 2,
+      maxConcurrentRequests: 1,
+    });
     t.after(() => client.close());
     const events = makeEvents(6);
     const report = await client.send(events, { deadline: far(clock), failFast: true });
 
     assert.deepEqual(clock.sleeps, []);
     assert.equal(report.requests, 1, 'the first request found the port closed; the other two were not tried');
-    assert.deepEqual(report.deferred.map((d) => [d.attempt, d.events.length]), [[1, 2], [0, 2], [0, 2]]);
+    assert.deepEqual(
+      report.deferred.map((d) => [d.attempt, d.events.length]),
+      [
+        [1, 2],
+        [0, 2],
+        [0, 2],
+      ],
+    );
     assert.deepEqual(report.lastFailure, { kind: 'refused', code: 'ECONNREFUSED' });
     assertAccounted(report, events, []);
   });
@@ -1398,7 +1589,15 @@ describe('failFast: a send stops once PostHog is unreachable', () => {
   test('without failFast a refused connection is retried in place as before', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, maxAttempts: 3 });
+    const client = new CaptureClient({
+      ...CLIENT_SETTINGS,
+      host,
+      apiKey: 'phc_test_key',
+      sdkInfo: SDK_INFO,
+      clock,
+      random: () => 0,
+      maxAttempts: 3,
+    });
     t.after(() => client.close());
     const report = await client.send(makeEvents(1), { deadline: far(clock) });
     assert.equal(report.requests, 3);
@@ -1512,7 +1711,10 @@ describe('concurrency', () => {
     for (const r of server.requests) {
       assert.equal(r.events.length, header(r, 'posthog-attempt') === '1' ? 10 : 2);
     }
-    assert.deepEqual(clock.sleeps, Array.from({ length: 10 }, () => 100));
+    assert.deepEqual(
+      clock.sleeps,
+      Array.from({ length: 10 }, () => 100),
+    );
     assert.equal(server.acceptedEvents().length, 100);
     assert.deepEqual(outcome(report), { delivered: 100, rejected: [], deferred: [], requests: 20, retries: 10 });
     assertAccounted(report, events, accepted(server));
@@ -1547,24 +1749,39 @@ describe('resend: a deferred request goes on under its own identity', () => {
   test('the same request id and created_at, PostHog-Attempt counting on from the last; only its events', async (t) => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(2);
-    const kept = keptRequest(clock, 2, events.map((e) => [e, 2]));
+    const kept = keptRequest(
+      clock,
+      2,
+      events.map((e) => [e, 2]),
+    );
     server.script({ status: 503 });
     const report = await client.resend(kept, { deadline: far(clock) });
 
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['3', '4']);
     assert.deepEqual(headersOf(server, 'posthog-request-id'), [kept.identity.requestId, kept.identity.requestId]);
-    assert.deepEqual(server.requests.map((r) => body(r).created_at), [kept.identity.createdAt, kept.identity.createdAt]);
+    assert.deepEqual(
+      server.requests.map((r) => body(r).created_at),
+      [kept.identity.createdAt, kept.identity.createdAt],
+    );
     assert.deepEqual(uuidsPerRequest(server), [events.map((e) => e.uuid), events.map((e) => e.uuid)]);
     // The backoff follows the request's attempt count: after its 3rd attempt, 100 * 2^2 before the 4th.
     assert.deepEqual(clock.sleeps, [400]);
     assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 2 });
-    assert.deepEqual(kept.events.map((item) => item.attempts), [2, 2], 'the caller’s request is not modified');
+    assert.deepEqual(
+      kept.events.map((item) => item.attempts),
+      [2, 2],
+      'the caller’s request is not modified',
+    );
   });
 
   test('events that used 3 of 4 attempts get exactly one more, then retry_exhausted', async (t) => {
     const { server, client, clock } = await setup(t, { maxAttempts: 4 });
     const events = makeEvents(2);
-    const kept = keptRequest(clock, 3, events.map((e) => [e, 3]));
+    const kept = keptRequest(
+      clock,
+      3,
+      events.map((e) => [e, 3]),
+    );
     server.setDefault({ status: 503 });
     const report = await client.resend(kept, { deadline: far(clock) });
 
@@ -1581,11 +1798,21 @@ describe('resend: a deferred request goes on under its own identity', () => {
   test('a partial `retry` on a resent request: the events resend under the same id while their budget lasts', async (t) => {
     const { server, client, clock } = await setup(t, { maxAttempts: 4 });
     const [a, b, c] = makeEvents(3) as [CaptureEvent, CaptureEvent, CaptureEvent];
-    const kept = keptRequest(clock, 2, [[a, 2], [b, 2], [c, 2]]);
-    server.script({ results: { [a.uuid]: { result: 'retry' }, [b.uuid]: { result: 'retry' } }, headers: {} }, { results: { [a.uuid]: { result: 'retry' } }, headers: {} });
+    const kept = keptRequest(clock, 2, [
+      [a, 2],
+      [b, 2],
+      [c, 2],
+    ]);
+    server.script(
+      { results: { [a.uuid]: { result: 'retry' }, [b.uuid]: { result: 'retry' } }, headers: {} },
+      { results: { [a.uuid]: { result: 'retry' } }, headers: {} },
+    );
     const report = await client.resend(kept, { deadline: far(clock) });
 
-    assert.deepEqual(uuidsPerRequest(server), [[a.uuid, b.uuid, c.uuid], [a.uuid, b.uuid]]);
+    assert.deepEqual(uuidsPerRequest(server), [
+      [a.uuid, b.uuid, c.uuid],
+      [a.uuid, b.uuid],
+    ]);
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['3', '4']);
     assert.equal(new Set(headersOf(server, 'posthog-request-id')).size, 1);
     assert.deepEqual(outcome(report), {
@@ -1600,7 +1827,11 @@ describe('resend: a deferred request goes on under its own identity', () => {
   test('a 413 on a resent request splits it into new requests (attempt 1); the events keep the attempts they used', async (t) => {
     const { server, client, clock } = await setup(t, { maxAttempts: 4 });
     const events = makeEvents(2);
-    const kept = keptRequest(clock, 2, events.map((e) => [e, 2]));
+    const kept = keptRequest(
+      clock,
+      2,
+      events.map((e) => [e, 2]),
+    );
     server.script({ status: 413 }, { status: 503 });
     server.setDefault({ status: 503 });
     const report = await client.resend(kept, { deadline: far(clock), maxWaitMillis: 0 });
@@ -1610,19 +1841,29 @@ describe('resend: a deferred request goes on under its own identity', () => {
     assert.equal(ids[0], kept.identity.requestId);
     assert.equal(new Set(ids).size, 3, 'each half is a request of its own');
     // The 413 cost them no attempt; each half's one request did.
-    assert.deepEqual(report.deferred.map((d) => [d.identity.requestId, d.attempt, d.events.map((item) => item.attempts)]), [
-      [ids[1], 1, [3]],
-      [ids[2], 1, [3]],
-    ]);
+    assert.deepEqual(
+      report.deferred.map((d) => [d.identity.requestId, d.attempt, d.events.map((item) => item.attempts)]),
+      [
+        [ids[1], 1, [3]],
+        [ids[2], 1, [3]],
+      ],
+    );
   });
 
   test('a deadline already passed: the request comes back as it was, nothing sent', async (t) => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(2);
-    const kept = keptRequest(clock, 3, events.map((e) => [e, 3]));
+    const kept = keptRequest(
+      clock,
+      3,
+      events.map((e) => [e, 3]),
+    );
     const report = await client.resend(kept, { deadline: clock.now() });
     assert.equal(server.requests.length, 0);
-    assert.deepEqual(report.deferred.map((d) => [d.identity, d.attempt, d.events.map((item) => item.attempts)]), [[kept.identity, 3, [3, 3]]]);
+    assert.deepEqual(
+      report.deferred.map((d) => [d.identity, d.attempt, d.events.map((item) => item.attempts)]),
+      [[kept.identity, 3, [3, 3]]],
+    );
   });
 });
 
@@ -1718,7 +1959,13 @@ describe('events that would make the server reject the whole request are refused
     const events = [withField('uuid', 'x'), withField('options', null)] as CaptureEvent[];
     const report = await client.send(events, { deadline: far(clock) });
     assert.equal(server.requests.length, 0);
-    assert.deepEqual(report.rejected.map((d) => [d.reason, d.details]), [['invalid', UUID_DETAILS], ['invalid', 'options is not an object']]);
+    assert.deepEqual(
+      report.rejected.map((d) => [d.reason, d.details]),
+      [
+        ['invalid', UUID_DETAILS],
+        ['invalid', 'options is not an object'],
+      ],
+    );
     assert.deepEqual([report.delivered, report.requests, report.retries], [0, 0, 0]);
   });
 
@@ -1740,18 +1987,27 @@ describe('events that would make the server reject the whole request are refused
     const { server, client, clock } = await setup(t);
     const good = makeEvent();
     const report = await client.send([null as unknown as CaptureEvent, good], { deadline: far(clock) });
-    assert.deepEqual(report.rejected.map((d) => [d.event, d.reason, d.attempts]), [[null, 'invalid', 0]]);
+    assert.deepEqual(
+      report.rejected.map((d) => [d.event, d.reason, d.attempts]),
+      [[null, 'invalid', 0]],
+    );
     assert.deepEqual(accepted(server), [good.uuid]);
   });
 
-  for (const [field, value] of [['properties', new Date(T0)], ['options', { toJSON: () => 'x' }]] as const) {
+  for (const [field, value] of [
+    ['properties', new Date(T0)],
+    ['options', { toJSON: () => 'x' }],
+  ] as const) {
     test(`${field} serialising to a non-object is refused, not sent`, async (t) => {
       const { server, client, clock } = await setup(t);
       const good = makeEvent();
       const bad = withField(field, value) as CaptureEvent;
       const report = await client.send([bad, good], { deadline: far(clock) });
       assert.ok(server.requests.every((r) => r.validation.ok));
-      assert.deepEqual(report.rejected.map((d) => [d.event, d.reason]), [[bad, 'invalid']]);
+      assert.deepEqual(
+        report.rejected.map((d) => [d.event, d.reason]),
+        [[bad, 'invalid']],
+      );
       assert.deepEqual(accepted(server), [good.uuid]);
     });
   }
@@ -1826,8 +2082,20 @@ describe('duplicate uuids in one send', () => {
   test('the same uuid in two separate sends is sent both times (dedup is per send)', async (t) => {
     const { server, client, clock } = await setup(t);
     const a = makeEvent();
-    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
-    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
+    assert.deepEqual(await client.send([a], { deadline: far(clock) }), {
+      delivered: 1,
+      rejected: [],
+      deferred: [],
+      requests: 1,
+      retries: 0,
+    });
+    assert.deepEqual(await client.send([a], { deadline: far(clock) }), {
+      delivered: 1,
+      rejected: [],
+      deferred: [],
+      requests: 1,
+      retries: 0,
+    });
     assert.deepEqual(uuidsPerRequest(server), [[a.uuid], [a.uuid]]);
   });
 });

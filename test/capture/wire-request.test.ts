@@ -55,9 +55,22 @@ describe('request body and headers', () => {
     assert.deepEqual(JSON.parse(requestBody(identity, false, []).toString('utf8')).batch, []);
   });
   test('headers carry the protocol values; extra headers cannot override them', () => {
-    const extra = extraHeadersWithoutProtocolOnes({ 'X-Proxy': 'p', Authorization: 'Basic evil', 'POSTHOG-ATTEMPT': '99', 'content-type': 'text/plain' });
+    const extra = extraHeadersWithoutProtocolOnes({
+      'X-Proxy': 'p',
+      Authorization: 'Basic evil',
+      'POSTHOG-ATTEMPT': '99',
+      'content-type': 'text/plain',
+    });
     assert.deepEqual(extra, { 'X-Proxy': 'p' });
-    const h = attemptHeaders({ apiKey: 'phc_k', sdkInfo: 'lib/1.2.3', identity, attempt: 3, nowMillis: Date.UTC(2026, 0, 2, 3, 4, 5, 6), extraHeaders: extra, encoding: 'gzip' });
+    const h = attemptHeaders({
+      apiKey: 'phc_k',
+      sdkInfo: 'lib/1.2.3',
+      identity,
+      attempt: 3,
+      nowMillis: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+      extraHeaders: extra,
+      encoding: 'gzip',
+    });
     assert.deepEqual(h, {
       'X-Proxy': 'p',
       'content-type': 'application/json',
@@ -76,7 +89,10 @@ describe('splitting into requests', () => {
   test('by event count', () => {
     const items = Array.from({ length: 250 }, (_, i) => serializeEvent(event(i))!);
     const groups = splitIntoRequests(items, { maxEvents: 100, maxBytes: 1e9 });
-    assert.deepEqual(groups.map((g) => g.length), [100, 100, 50]);
+    assert.deepEqual(
+      groups.map((g) => g.length),
+      [100, 100, 50],
+    );
     assert.deepEqual(groups.flat(), items);
   });
   test('by bytes, counting separators, never exceeding the bound', () => {
@@ -111,7 +127,9 @@ describe('compression', () => {
   test('zstd uses level 1, not the library default of 3', async () => {
     // Varied enough that the levels give different frames. Output is deterministic per level, but
     // the streamed (async) and one-shot (sync) APIs frame differently, so compare like with like.
-    const varied = JSON.stringify({ batch: Array.from({ length: 2000 }, (_, i) => ({ i, s: `event ${(i * 7919) % 1000}`, t: new Date(1.7e12 + i * 1013).toISOString() })) });
+    const varied = JSON.stringify({
+      batch: Array.from({ length: 2000 }, (_, i) => ({ i, s: `event ${(i * 7919) % 1000}`, t: new Date(1.7e12 + i * 1013).toISOString() })),
+    });
     const zstdAsync = promisify(zstdCompress);
     const level = (n: number): Promise<Buffer> => zstdAsync(Buffer.from(varied), { params: { [constants.ZSTD_c_compressionLevel]: n } });
     const e = await encodeBody(Buffer.from(varied), 'zstd');
@@ -157,9 +175,17 @@ describe('compression', () => {
 
 describe('response parsing', () => {
   test('results are read per uuid, lower-cased, odd entries skipped', () => {
-    const parsed = parseSuccessBody(JSON.stringify({ results: { 'AA-1': { result: 'ok' }, b: { result: 'drop', details: 'x' }, c: 5, d: { result: 7 } } }));
+    const parsed = parseSuccessBody(
+      JSON.stringify({ results: { 'AA-1': { result: 'ok' }, b: { result: 'drop', details: 'x' }, c: 5, d: { result: 7 } } }),
+    );
     assert.ok(parsed.ok);
-    assert.deepEqual([...parsed.results], [['aa-1', { result: 'ok' }], ['b', { result: 'drop', details: 'x' }]]);
+    assert.deepEqual(
+      [...parsed.results],
+      [
+        ['aa-1', { result: 'ok' }],
+        ['b', { result: 'drop', details: 'x' }],
+      ],
+    );
   });
   test('malformed successes', () => {
     for (const body of ['', 'not json', '[]', 'null', '"ok"', '{}', '{"results":[]}', '{"results":null}', '<html>ok</html>']) {

@@ -101,7 +101,11 @@ describe('defaults', () => {
     assert.deepEqual(
       { delivery, spool, deterministicUuids: mapping.deterministicUuids, dryRun: diagnostics.dryRun },
       {
-        delivery: { sendTimeoutMillis: 10_000, flushTimeoutMillis: 2500, retryBuffer: { maxEvents: 50, maxBytes: 4096, maxAgeMillis: 1000 } },
+        delivery: {
+          sendTimeoutMillis: 10_000,
+          flushTimeoutMillis: 2500,
+          retryBuffer: { maxEvents: 50, maxBytes: 4096, maxAgeMillis: 1000 },
+        },
         spool: { dir: '/var/spool/ph', maxBytes: 1048576 },
         deterministicUuids: true,
         dryRun: true,
@@ -131,7 +135,13 @@ describe('empty or whitespace-only values are unset (OTel)', () => {
     assert.deepEqual(r.errors, []);
     assert.equal(r.config.enabled, false);
     assert.deepEqual(
-      { ...r.config, enabled: true, client: { ...r.config.client, apiKey: 'phc_x' }, apiKeySource: 'POSTHOG_API_KEY', disabledReason: undefined },
+      {
+        ...r.config,
+        enabled: true,
+        client: { ...r.config.client, apiKey: 'phc_x' },
+        apiKeySource: 'POSTHOG_API_KEY',
+        disabledReason: undefined,
+      },
       { ...defaults, disabledReason: undefined },
     );
   });
@@ -149,12 +159,28 @@ describe('API key', () => {
   });
 
   const precedence: [string, Environment, string][] = [
-    ['POSTHOG_API_KEY wins over both others', { POSTHOG_API_KEY: 'phc_a', POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_a'],
-    ['POSTHOG_PROJECT_TOKEN wins over POSTHOG_PROJECT_API_KEY', { POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_b'],
+    [
+      'POSTHOG_API_KEY wins over both others',
+      { POSTHOG_API_KEY: 'phc_a', POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' },
+      'phc_a',
+    ],
+    [
+      'POSTHOG_PROJECT_TOKEN wins over POSTHOG_PROJECT_API_KEY',
+      { POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' },
+      'phc_b',
+    ],
     ['POSTHOG_PROJECT_API_KEY alone', { POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_c'],
     ['POSTHOG_PROJECT_TOKEN alone', { POSTHOG_PROJECT_TOKEN: 'phc_b' }, 'phc_b'],
-    ['an empty POSTHOG_API_KEY is skipped', { POSTHOG_API_KEY: '', POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_b'],
-    ['whitespace-only keys are skipped', { POSTHOG_API_KEY: '  ', POSTHOG_PROJECT_TOKEN: '\t\n', POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_c'],
+    [
+      'an empty POSTHOG_API_KEY is skipped',
+      { POSTHOG_API_KEY: '', POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' },
+      'phc_b',
+    ],
+    [
+      'whitespace-only keys are skipped',
+      { POSTHOG_API_KEY: '  ', POSTHOG_PROJECT_TOKEN: '\t\n', POSTHOG_PROJECT_API_KEY: 'phc_c' },
+      'phc_c',
+    ],
     ['the chosen key is trimmed', { POSTHOG_API_KEY: '  phc_a \n', POSTHOG_PROJECT_TOKEN: 'phc_b' }, 'phc_a'],
   ];
   for (const [name, env, expected] of precedence) {
@@ -174,7 +200,8 @@ describe('API key', () => {
   });
 
   test('the configuration says where the key came from (a variable name or the option), never the key', () => {
-    const source = (code: PostHogLogRecordProcessorOptions, env: Environment): string | undefined => resolveConfig(code, env).config.apiKeySource;
+    const source = (code: PostHogLogRecordProcessorOptions, env: Environment): string | undefined =>
+      resolveConfig(code, env).config.apiKeySource;
     assert.equal(source({}, { POSTHOG_API_KEY: 'phc_a', POSTHOG_PROJECT_TOKEN: 'phc_b' }), 'POSTHOG_API_KEY');
     assert.equal(source({}, { POSTHOG_API_KEY: ' ', POSTHOG_PROJECT_TOKEN: 'phc_b' }), 'POSTHOG_PROJECT_TOKEN');
     assert.equal(source({}, { POSTHOG_PROJECT_API_KEY: 'phc_c' }), 'POSTHOG_PROJECT_API_KEY');
@@ -191,7 +218,11 @@ describe('API key', () => {
     ['POSTHOG_PROJECT_API_KEY', {}, { POSTHOG_PROJECT_API_KEY: ` ${PERSONAL} ` }],
     ['the apiKey option', { apiKey: PERSONAL }, {}],
     ['the apiKey option, padded, over a project key in env', { apiKey: `  ${PERSONAL}` }, { POSTHOG_API_KEY: 'phc_env' }],
-    ['POSTHOG_API_KEY, also with other bad variables', {}, { POSTHOG_API_KEY: PERSONAL, POSTHOG_OTEL_TIMEOUT: 'abc', POSTHOG_HOST: 'ftp://x' }],
+    [
+      'POSTHOG_API_KEY, also with other bad variables',
+      {},
+      { POSTHOG_API_KEY: PERSONAL, POSTHOG_OTEL_TIMEOUT: 'abc', POSTHOG_HOST: 'ftp://x' },
+    ],
   ];
   for (const [where, code, env] of personal) {
     test(`a personal key (phx_) from ${where} is an error that disables, and is never echoed`, () => {
@@ -272,7 +303,8 @@ describe('host', () => {
       const fromCode = resolveWithKey({}, { host: input });
       assert.equal(fromCode.config.client.host, expected);
       if (withoutScheme) {
-        const note = (name: string): string => `${name} has no scheme: using ${expected}. Write the https:// (or http:// for a server without TLS) to silence this note.`;
+        const note = (name: string): string =>
+          `${name} has no scheme: using ${expected}. Write the https:// (or http:// for a server without TLS) to silence this note.`;
         assert.deepEqual(fromEnv.warnings, [note('POSTHOG_HOST')]);
         assert.deepEqual(fromCode.warnings, [note('host')]);
       } else {
@@ -314,7 +346,10 @@ describe('host', () => {
   });
 
   test('the code host wins over POSTHOG_HOST', () => {
-    assert.equal(resolveWithKey({ POSTHOG_HOST: 'eu.posthog.com' }, { host: 'https://example.com/ingest/' }).config.client.host, 'https://example.com/ingest');
+    assert.equal(
+      resolveWithKey({ POSTHOG_HOST: 'eu.posthog.com' }, { host: 'https://example.com/ingest/' }).config.client.host,
+      'https://example.com/ingest',
+    );
   });
 
   test('a bad POSTHOG_HOST does not matter when code sets a good host', () => {
@@ -359,7 +394,11 @@ describe('numbers from the environment', () => {
   };
 
   for (const [name, key, fallback] of positive) {
-    for (const [raw, expected] of [['1', 1], ['250', 250], [' 7000 ', 7000]] as const) {
+    for (const [raw, expected] of [
+      ['1', 1],
+      ['250', 250],
+      [' 7000 ', 7000],
+    ] as const) {
       test(`${name}=${JSON.stringify(raw)} → ${key} ${expected}`, () => expectAccepted(name, key, raw, expected));
     }
     for (const raw of ['0', '-1', '-250', '1.5', 'abc', 'Infinity', '-Infinity', 'NaN', '10ms', '1,000']) {
@@ -367,7 +406,11 @@ describe('numbers from the environment', () => {
     }
   }
   for (const [name, key, fallback] of delays) {
-    for (const [raw, expected] of [['0', 0], ['1', 1], [' 2500 ', 2500]] as const) {
+    for (const [raw, expected] of [
+      ['0', 0],
+      ['1', 1],
+      [' 2500 ', 2500],
+    ] as const) {
       test(`${name}=${JSON.stringify(raw)} → ${key} ${expected}`, () => expectAccepted(name, key, raw, expected));
     }
     for (const raw of ['-1', '1.5', 'abc', 'Infinity', 'NaN', '5s']) {
@@ -486,15 +529,25 @@ describe('booleans', () => {
     for (const raw of ['y', 'enable', 'dry', 'truee']) {
       const parsed = optionsFromEnvironment({ POSTHOG_OTEL_DRY_RUN: raw });
       assert.deepEqual(parsed.options, { dryRun: true });
-      assert.deepEqual(parsed.warnings, [`POSTHOG_OTEL_DRY_RUN is not a boolean (expected true/false, 1/0, yes/no or on/off), got "${raw}": taken as true, so nothing is sent.`]);
+      assert.deepEqual(parsed.warnings, [
+        `POSTHOG_OTEL_DRY_RUN is not a boolean (expected true/false, 1/0, yes/no or on/off), got "${raw}": taken as true, so nothing is sent.`,
+      ]);
       assert.equal(resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw }).config.diagnostics.dryRun, true);
     }
   });
 
   test('flags set in code take the same spellings as strings (an environment value passed straight through)', () => {
-    const r = resolveWithKey({}, { debug: 'yes', dryRun: '1', disableGeoip: 'off', flushOnExit: 'NO' } as unknown as PostHogLogRecordProcessorOptions);
+    const r = resolveWithKey({}, {
+      debug: 'yes',
+      dryRun: '1',
+      disableGeoip: 'off',
+      flushOnExit: 'NO',
+    } as unknown as PostHogLogRecordProcessorOptions);
     assert.deepEqual(r.warnings, []);
-    assert.deepEqual([r.config.diagnostics.debug, r.config.diagnostics.dryRun, r.config.mapping.disableGeoip, r.config.batch.flushOnExit], [true, true, false, false]);
+    assert.deepEqual(
+      [r.config.diagnostics.debug, r.config.diagnostics.dryRun, r.config.mapping.disableGeoip, r.config.batch.flushOnExit],
+      [true, true, false, false],
+    );
   });
 
   test('an unreadable flag in code warns and keeps the default; an unreadable dryRun is a dry run', () => {
@@ -502,7 +555,10 @@ describe('booleans', () => {
     assert.equal(r.config.diagnostics.debug, false);
     assert.equal(r.config.diagnostics.dryRun, true);
     assert.equal(r.warnings.length, 2, r.warnings.join('\n'));
-    assert.match(r.warnings.find((w) => w.startsWith('dryRun'))!, /taken as true, so nothing is sent/);
+    assert.match(
+      r.warnings.find((w) => w.startsWith('dryRun'))!,
+      /taken as true, so nothing is sent/,
+    );
   });
 
   test('POSTHOG_DISABLE_GEOIP=yes keeps geoip disabled (the default)', () => {
@@ -554,7 +610,12 @@ describe('enums', () => {
     });
   }
 
-  for (const [raw, expected] of [['events', 'events'], ['EVENTS', 'events'], ['all', 'all'], [' All ', 'all']] as const) {
+  for (const [raw, expected] of [
+    ['events', 'events'],
+    ['EVENTS', 'events'],
+    ['all', 'all'],
+    [' All ', 'all'],
+  ] as const) {
     test(`POSTHOG_OTEL_LOG_RECORDS=${JSON.stringify(raw)} → ${expected}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_LOG_RECORDS: raw }), { options: { logRecords: expected }, warnings: [] });
       assert.equal(resolveWithKey({ POSTHOG_OTEL_LOG_RECORDS: raw }).config.selection.logRecords, expected);
@@ -617,7 +678,10 @@ describe('enums', () => {
   ];
   for (const [raw, expected] of resourceRules) {
     test(`POSTHOG_OTEL_RESOURCE_ATTRIBUTES=${JSON.stringify(raw)}`, () => {
-      assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }), { options: { resourceAttributes: expected }, warnings: [] });
+      assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }), {
+        options: { resourceAttributes: expected },
+        warnings: [],
+      });
       assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }).config.mapping.resourceAttributes, expected);
     });
   }
@@ -681,11 +745,23 @@ describe('headers', () => {
   test('headers the HTTP client refuses (expect, upgrade, keep-alive, connection, transfer-encoding, host, content-length) are left out with one warning naming them, never a value', () => {
     const r = resolveWithKey(
       { POSTHOG_OTEL_HEADERS: 'Expect=100-continue-s3cr3t,x-env=1,Keep-Alive=timeout%3D5-s3cr3t' },
-      { headers: { upgrade: 'websocket-s3cr3t', Connection: 'close-s3cr3t', 'transfer-encoding': 'chunked-s3cr3t', HOST: 'proxy-s3cr3t', 'content-length': '10', 'x-code': '2' } },
+      {
+        headers: {
+          upgrade: 'websocket-s3cr3t',
+          Connection: 'close-s3cr3t',
+          'transfer-encoding': 'chunked-s3cr3t',
+          HOST: 'proxy-s3cr3t',
+          'content-length': '10',
+          'x-code': '2',
+        },
+      },
     );
     assert.deepEqual(r.config.client.headers, { 'x-env': '1', 'x-code': '2' });
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
-    assert.equal(r.warnings[0], 'headers: "Expect", "Keep-Alive", "upgrade", "Connection", "transfer-encoding", "HOST", "content-length" are ignored: the HTTP client sets them itself and refuses requests that carry them.');
+    assert.equal(
+      r.warnings[0],
+      'headers: "Expect", "Keep-Alive", "upgrade", "Connection", "transfer-encoding", "HOST", "content-length" are ignored: the HTTP client sets them itself and refuses requests that carry them.',
+    );
     assert.ok(!allText(r).includes('s3cr3t'), allText(r));
     assert.equal(r.config.enabled, true);
   });
@@ -993,13 +1069,21 @@ describe('never throws (fuzz)', () => {
       assert.match(c.client.host, /^https?:\/\/[^/?#\s]+(\/[^?#]*[^/?#])?$/, context);
       assert.ok(['zstd', 'gzip', 'deflate', 'none'].includes(c.client.compression), context);
       assert.ok(c.selection.logRecords === 'events' || c.selection.logRecords === 'all', context);
-      for (const n of [c.delivery.sendTimeoutMillis, c.client.maxAttempts, c.batch.maxExportBatchSize, c.batch.maxQueueSize, c.batch.exportTimeoutMillis, c.batch.scheduledDelayMillis]) {
+      for (const n of [
+        c.delivery.sendTimeoutMillis,
+        c.client.maxAttempts,
+        c.batch.maxExportBatchSize,
+        c.batch.maxQueueSize,
+        c.batch.exportTimeoutMillis,
+        c.batch.scheduledDelayMillis,
+      ]) {
         assert.ok(Number.isSafeInteger(n) || Number.isInteger(n), context);
         assert.ok(n >= 1, context);
       }
       for (const n of [c.client.retryInitialDelayMillis, c.client.retryMaxDelayMillis]) assert.ok(Number.isInteger(n) && n >= 0, context);
       assert.ok(Number.isInteger(c.selection.minSeverity) && c.selection.minSeverity >= 0 && c.selection.minSeverity <= 24, context);
-      for (const b of [c.mapping.disableGeoip, c.client.historicalMigration, c.diagnostics.debug]) assert.equal(typeof b, 'boolean', context);
+      for (const b of [c.mapping.disableGeoip, c.client.historicalMigration, c.diagnostics.debug])
+        assert.equal(typeof b, 'boolean', context);
       for (const [k, v] of Object.entries(c.client.headers)) {
         assert.equal(typeof v, 'string', context);
         assert.match(k, /^[!#$%&'*+.^_`|~0-9a-z-]+$/i, context);
@@ -1012,9 +1096,12 @@ describe('never throws (fuzz)', () => {
     for (let i = 0; i < 500; i++) {
       const raw = randomString(next);
       let result: ReturnType<typeof normalizeHost> | undefined;
-      assert.doesNotThrow(() => {
-        result = normalizeHost(raw);
-      }, JSON.stringify(raw).slice(0, 200));
+      assert.doesNotThrow(
+        () => {
+          result = normalizeHost(raw);
+        },
+        JSON.stringify(raw).slice(0, 200),
+      );
       assert.ok(result !== undefined);
       if ('error' in result) assert.match(result.error, /^the PostHog host .* is not usable: /s);
       else assert.ok(/^https?:\/\//.test(result.host) && !result.host.endsWith('/'), result.host);
@@ -1024,7 +1111,17 @@ describe('never throws (fuzz)', () => {
   test('odd code values do not throw', () => {
     const odd: unknown[] = [null, 'x', 10n, Symbol('s'), [], {}, () => 1, Number.NaN, -0];
     for (const value of odd) {
-      for (const key of ['timeoutMillis', 'compression', 'logRecords', 'host', 'apiKey', 'disableGeoip', 'headers', 'logEventName', 'resourceAttributes'] as const) {
+      for (const key of [
+        'timeoutMillis',
+        'compression',
+        'logRecords',
+        'host',
+        'apiKey',
+        'disableGeoip',
+        'headers',
+        'logEventName',
+        'resourceAttributes',
+      ] as const) {
         assert.doesNotThrow(() => resolveWithKey({}, { [key]: value } as PostHogLogRecordProcessorOptions), `${key}: ${String(value)}`);
       }
     }
@@ -1053,7 +1150,12 @@ describe('edge cases found in review', () => {
     }
   });
   test('a host carrying a key (in its query, or a key pasted as the host) is refused without echoing the key', () => {
-    for (const host of ['https://eu.i.posthog.com/?api_key=phc_hostSecret77', 'https://eu.i.posthog.com/#phc_hostSecret77', 'phc_hostSecret77', 'phx_hostSecret77']) {
+    for (const host of [
+      'https://eu.i.posthog.com/?api_key=phc_hostSecret77',
+      'https://eu.i.posthog.com/#phc_hostSecret77',
+      'phc_hostSecret77',
+      'phx_hostSecret77',
+    ]) {
       const r = resolveConfig({}, { POSTHOG_API_KEY: 'phc_project', POSTHOG_HOST: host });
       assert.equal(r.config.enabled, false, host);
       assert.ok(r.errors.length > 0, host);

@@ -36,7 +36,15 @@ async function tempDir(t: TestContext): Promise<string> {
 }
 
 function captureEvent(name: string, overrides: Partial<CaptureEvent> = {}): CaptureEvent {
-  return { event: name, uuid: uuidv7(), distinct_id: 'user-1', timestamp: new Date().toISOString(), options: {}, properties: { n: name }, ...overrides };
+  return {
+    event: name,
+    uuid: uuidv7(),
+    distinct_id: 'user-1',
+    timestamp: new Date().toISOString(),
+    options: {},
+    properties: { n: name },
+    ...overrides,
+  };
 }
 
 /** A spool file as Spool writes it. */
@@ -51,7 +59,10 @@ async function spooledEvents(dir: string): Promise<Map<string, CaptureEvent[]>> 
     if (!SPOOL_FILE.test(name)) continue;
     const parsed = JSON.parse(await readFile(join(dir, name), 'utf8')) as { version: number; events: Array<{ event: CaptureEvent }> };
     assert.equal(parsed.version, 1);
-    out.set(name, parsed.events.map((e) => e.event));
+    out.set(
+      name,
+      parsed.events.map((e) => e.event),
+    );
   }
   return out;
 }
@@ -201,16 +212,33 @@ describe('only what is still undelivered survives a restart', () => {
     const server = await FakeCaptureServer.start();
     t.after(() => server.close());
     // The 503 is retried in place after 100 ms; the answer takes two events and has the third wait 30 s.
-    const options = { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 100, retryMaxDelayMillis: 60_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 };
+    const options = {
+      spoolDir: dir,
+      maxAttempts: 10,
+      retryInitialDelayMillis: 100,
+      retryMaxDelayMillis: 60_000,
+      timeoutMillis: 2_000,
+      flushTimeoutMillis: 500,
+    };
     const rig = await startRig(t, { server, options });
     const uuidOf = (events: CaptureEvent[], name: string): string => events.find((e) => e.event === name)!.uuid;
-    server.script({ status: 503, headers: {} }, { headers: { 'retry-after': '30' }, results: (events) => ({ [uuidOf(events, 'left-2')]: { result: 'retry' } }) });
+    server.script(
+      { status: 503, headers: {} },
+      { headers: { 'retry-after': '30' }, results: (events) => ({ [uuidOf(events, 'left-2')]: { result: 'retry' } }) },
+    );
     rig.emit(3, 'left');
     await rig.flush();
     // The request was resent: two of its events were taken, one is to wait 30 s.
-    assert.deepEqual(server.requests.map((r) => r.events.length), [3, 3]);
+    assert.deepEqual(
+      server.requests.map((r) => r.events.length),
+      [3, 3],
+    );
     const onDisk = [...(await spooledEvents(dir)).values()];
-    assert.deepEqual(onDisk.map((events) => names(events)), [['left-2']], 'one file, holding only the event still undelivered');
+    assert.deepEqual(
+      onDisk.map((events) => names(events)),
+      [['left-2']],
+      'one file, holding only the event still undelivered',
+    );
 
     // Shutdown keeps it on disk (its Retry-After is past the window); the next process sends it alone.
     await rig.shutdown();
@@ -221,7 +249,11 @@ describe('only what is still undelivered survives a restart', () => {
     const stats = next.stats();
     assertIdentity(stats);
     assert.deepEqual({ recovered: stats.recovered, delivered: stats.delivered }, { recovered: 1, delivered: 1 });
-    assert.deepEqual(server.requests.map((r) => [names(r.events), r.headers['posthog-attempt']]), [[['left-2'], '1']], 'a new delivery: attempt 1');
+    assert.deepEqual(
+      server.requests.map((r) => [names(r.events), r.headers['posthog-attempt']]),
+      [[['left-2'], '1']],
+      'a new delivery: attempt 1',
+    );
     await waitFor(async () => (await readdir(dir)).length === 0, 2_000, 'the spool directory to empty');
     clean();
   });
@@ -231,7 +263,15 @@ describe('only what is still undelivered survives a restart', () => {
     const dir = await tempDir(t);
     const uuid = uuidv7();
     const rig = await startRig(t, {
-      options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 100, retryMaxDelayMillis: 200, timeoutMillis: 2_000, flushTimeoutMillis: 500, beforeSend: (event) => ({ ...event, uuid }) },
+      options: {
+        spoolDir: dir,
+        maxAttempts: 10,
+        retryInitialDelayMillis: 100,
+        retryMaxDelayMillis: 200,
+        timeoutMillis: 2_000,
+        flushTimeoutMillis: 500,
+        beforeSend: (event) => ({ ...event, uuid }),
+      },
     });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(1, 'first');
@@ -255,12 +295,18 @@ describe('only what is still undelivered survives a restart', () => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
     const event = captureEvent('twice');
-    await writeFile(join(dir, `ph-1-000000000001.spool.json.claimed-${DEAD_PID}`), spoolBody([event, { ...event, properties: { copy: true } }, captureEvent('once')]));
+    await writeFile(
+      join(dir, `ph-1-000000000001.spool.json.claimed-${DEAD_PID}`),
+      spoolBody([event, { ...event, properties: { copy: true } }, captureEvent('once')]),
+    );
     const rig = await startRig(t, { options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
-    assert.deepEqual({ recovered: stats.recovered, delivered: stats.delivered, dropped: stats.dropped, pending: stats.pending }, { recovered: 3, delivered: 2, dropped: { invalid: 1 }, pending: 0 });
+    assert.deepEqual(
+      { recovered: stats.recovered, delivered: stats.delivered, dropped: stats.dropped, pending: stats.pending },
+      { recovered: 3, delivered: 2, dropped: { invalid: 1 }, pending: 0 },
+    );
     assert.deepEqual(names(rig.server.acceptedEvents()), ['once', 'twice']);
     await waitFor(async () => (await readdir(dir)).length === 0, 2_000, 'the spool directory to empty');
     clean();
@@ -277,9 +323,14 @@ describe('an unusable spool directory', () => {
     const record = (...args: unknown[]): void => {
       warnings.push(args.map(String).join(' '));
     };
-    diag.setLogger({ error: record, warn: record, info: () => undefined, debug: () => undefined, verbose: () => undefined }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    diag.setLogger(
+      { error: record, warn: record, info: () => undefined, debug: () => undefined, verbose: () => undefined },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
     t.after(() => diag.disable());
-    const rig = await startRig(t, { options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, flushTimeoutMillis: 300 } });
+    const rig = await startRig(t, {
+      options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, flushTimeoutMillis: 300 },
+    });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(2, 'memory');
     await rig.flush();
@@ -445,7 +496,7 @@ describe('corrupt and foreign files', () => {
     clean();
   });
 
-  test('two live exporters in one process sharing a spool directory never take each other\'s files; a shut-down one\'s are free', async (t) => {
+  test("two live exporters in one process sharing a spool directory never take each other's files; a shut-down one's are free", async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
     const server = await FakeCaptureServer.start();
@@ -482,7 +533,7 @@ describe('corrupt and foreign files', () => {
     clean();
   });
 
-  test('Spool instances: claim() skips a live instance\'s files, even with the same pid, until release()', async (t) => {
+  test("Spool instances: claim() skips a live instance's files, even with the same pid, until release()", async (t) => {
     const dir = await tempDir(t);
     const a = new Spool({ dir, maxBytes: 1024 * 1024 });
     const b = new Spool({ dir, maxBytes: 1024 * 1024 });
@@ -498,14 +549,17 @@ describe('corrupt and foreign files', () => {
     assert.deepEqual(await b.claim(), { files: [], corruptFiles: 0, invalidEvents: 0 });
     a.release();
     const recovery = await b.claim();
-    assert.deepEqual(recovery.files.flatMap((f) => f.events.map((e) => [e.event.uuid, e.attempts])), [[event.uuid, 2]]);
+    assert.deepEqual(
+      recovery.files.flatMap((f) => f.events.map((e) => [e.event.uuid, e.attempts])),
+      [[event.uuid, 2]],
+    );
     const [taken] = await readdir(dir);
     const [, takenPid, takenToken] = SPOOL_FILE.exec(taken!)!;
     assert.equal(Number(takenPid), process.pid);
     assert.notEqual(takenToken, token, 'renamed to the claiming instance');
   });
 
-  test('two processes claiming one directory at once take disjoint files, and never each other\'s', async (t) => {
+  test("two processes claiming one directory at once take disjoint files, and never each other's", async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
     const all = new Set<string>();
@@ -547,7 +601,9 @@ describe('corrupt and foreign files', () => {
     const owners = new Set((await readdir(dir)).map((n) => Number(SPOOL_FILE.exec(n)?.[1])));
     assert.deepEqual([...owners].sort(), [a!.pid, b!.pid].filter((pid, i) => (i === 0 ? a!.uuids.length : b!.uuids.length) > 0).sort());
     for (const child of children) child.stdin.end();
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.on('exit', resolve)))));
+    await Promise.all(
+      children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.on('exit', resolve)))),
+    );
     clean();
   });
 });
@@ -571,19 +627,25 @@ describe('bounds and atomic writes', () => {
     await spool.remove(file); // already gone: no throw
   });
 
-  test('writes cut short by the kernel (a 2 KiB file size limit) fail cleanly and leave no partial file behind', { skip: process.platform !== 'linux' }, async (t) => {
-    const dir = await tempDir(t);
-    const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn('bash', ['-c', 'ulimit -f 2 && exec "$0" "$@"', process.execPath, WRITE_CHILD, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      child.on('error', reject);
-      child.on('exit', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`child exited with ${code ?? signal}`))));
-    });
-    const { results, files } = JSON.parse(output) as { results: (string | null)[]; files: string[] };
-    assert.deepEqual(results, [null, null, null], 'each write reports failure');
-    assert.deepEqual(files, [], 'no .tmp- file, no spool file');
-  });
+  test(
+    'writes cut short by the kernel (a 2 KiB file size limit) fail cleanly and leave no partial file behind',
+    { skip: process.platform !== 'linux' },
+    async (t) => {
+      const dir = await tempDir(t);
+      const output = await new Promise<string>((resolve, reject) => {
+        const child = spawn('bash', ['-c', 'ulimit -f 2 && exec "$0" "$@"', process.execPath, WRITE_CHILD, dir], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+        child.on('error', reject);
+        child.on('exit', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`child exited with ${code ?? signal}`))));
+      });
+      const { results, files } = JSON.parse(output) as { results: (string | null)[]; files: string[] };
+      assert.deepEqual(results, [null, null, null], 'each write reports failure');
+      assert.deepEqual(files, [], 'no .tmp- file, no spool file');
+    },
+  );
 
   test('spoolMaxBytes refuses writes over the bound; space freed by remove() is usable again', async (t) => {
     const dir = await tempDir(t);
@@ -604,7 +666,16 @@ describe('bounds and atomic writes', () => {
   test('shutdown with a spool and a retry buffer smaller than the queue: every undelivered event ends on disk, none dropped', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startRig(t, { options: { spoolDir: dir, retryBufferMaxEvents: 5, maxExportBatchSize: 10, flushTimeoutMillis: 1_500, maxAttempts: 20, retryInitialDelayMillis: 50 } });
+    const rig = await startRig(t, {
+      options: {
+        spoolDir: dir,
+        retryBufferMaxEvents: 5,
+        maxExportBatchSize: 10,
+        flushTimeoutMillis: 1_500,
+        maxAttempts: 20,
+        retryInitialDelayMillis: 50,
+      },
+    });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(20, 'kept');
     await rig.shutdown();
@@ -620,7 +691,9 @@ describe('bounds and atomic writes', () => {
   test('a full spool at shutdown: the leftovers are dropped as deadline, not spooled, and counted', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startRig(t, { options: { spoolDir: dir, spoolMaxBytes: 100, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startRig(t, {
+      options: { spoolDir: dir, spoolMaxBytes: 100, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 },
+    });
     rig.server.setDefault({ hang: true });
     rig.emit(4, 'no-room');
     const ms = await rig.shutdown();
@@ -639,7 +712,11 @@ describe('bounds and atomic writes', () => {
     const server = await FakeCaptureServer.start();
     t.after(() => server.close());
     server.setDefault({ hang: true });
-    const rig = await startRig(t, { server, env: { POSTHOG_OTEL_SPOOL_DIR: dir }, options: { timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startRig(t, {
+      server,
+      env: { POSTHOG_OTEL_SPOOL_DIR: dir },
+      options: { timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 },
+    });
     rig.emit(6, 'leftover');
     const ms = await rig.shutdown();
     assert.ok(ms < 300 + SLACK_MS, `shutdown took ${ms} ms`);
@@ -673,7 +750,9 @@ describe('bounds and atomic writes', () => {
   test('shutdown with a spool: events held back by a Retry-After past the window are spooled, not sent once more', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startRig(t, { options: { spoolDir: dir, maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
+    const rig = await startRig(t, {
+      options: { spoolDir: dir, maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 },
+    });
     rig.server.setDefault({ status: 503, headers: { 'retry-after': '30' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -718,7 +797,9 @@ describe('bounds and atomic writes', () => {
     const parent = await tempDir(t);
     const blocker = join(parent, 'blocker');
     await writeFile(blocker, 'not a directory');
-    const rig = await startRig(t, { options: { spoolDir: join(blocker, 'spool'), timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startRig(t, {
+      options: { spoolDir: join(blocker, 'spool'), timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(3, 'nowhere');
     await rig.flush();

@@ -25,7 +25,17 @@ import type { CaptureEvent } from '../../src/capture/types.ts';
 import { PostHogSpanEventProcessor } from '../../src/span-event-processor.ts';
 import { FakeCaptureServer, isRfc3339 } from '../support/fake-capture-server.ts';
 import { InstantClock } from '../support/instant-clock.ts';
-import { assertIdentity, assertRequestCounts, assertStoredOnce, guardProcess, names, serverCounts, startRig, storedOccurrences, waitFor } from '../fixtures/delivery-rig.ts';
+import {
+  assertIdentity,
+  assertRequestCounts,
+  assertStoredOnce,
+  guardProcess,
+  names,
+  serverCounts,
+  startRig,
+  storedOccurrences,
+  waitFor,
+} from '../fixtures/delivery-rig.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -89,7 +99,17 @@ describe('server faults', () => {
   test('a flush during a 503 storm keeps to a backoff: no burst of back-to-back requests', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, random: () => 0, options: { maxAttempts: 1_000, retryInitialDelayMillis: 200, retryMaxDelayMillis: 5_000, timeoutMillis: 5_000, flushTimeoutMillis: 1_000 } });
+    const rig = await startRig(t, {
+      clock,
+      random: () => 0,
+      options: {
+        maxAttempts: 1_000,
+        retryInitialDelayMillis: 200,
+        retryMaxDelayMillis: 5_000,
+        timeoutMillis: 5_000,
+        flushTimeoutMillis: 1_000,
+      },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(3, 'storm');
     await rig.flush();
@@ -113,8 +133,19 @@ describe('server faults', () => {
     const clean = guardProcess(t);
     // Backoff from 5 s: after the export's first attempt nothing else is due within a 500 ms window.
     // Each request gets one event taken and the rest asked again: a backoff, not an outage.
-    const rig = await startRig(t, { options: { maxAttempts: 1_000, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
-    rig.server.setDefault({ headers: {}, results: (events) => Object.fromEntries(events.slice(1).map((event) => [event.uuid, { result: 'retry' }])) });
+    const rig = await startRig(t, {
+      options: {
+        maxAttempts: 1_000,
+        retryInitialDelayMillis: 5_000,
+        retryMaxDelayMillis: 60_000,
+        timeoutMillis: 5_000,
+        flushTimeoutMillis: 500,
+      },
+    });
+    rig.server.setDefault({
+      headers: {},
+      results: (events) => Object.fromEntries(events.slice(1).map((event) => [event.uuid, { result: 'retry' }])),
+    });
     rig.emit(6, 'storm');
     await rig.flush();
     await rig.settle();
@@ -136,15 +167,24 @@ describe('server faults', () => {
     // Every pass resends the same request: one request id, PostHog-Attempt counting up.
     assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 5, retries: 4 });
     assert.deepEqual(serverCounts(rig.server), { requests: 5, retries: 4 });
-    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3', '4', '5']);
-    assert.deepEqual(rig.server.requests.map((r) => r.events.length), [6, 5, 4, 3, 2]);
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.headers['posthog-attempt']),
+      ['1', '2', '3', '4', '5'],
+    );
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.events.length),
+      [6, 5, 4, 3, 2],
+    );
     clean();
   });
 
   test('a forceFlush waits out a Retry-After that ends inside its window, then delivers', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, options: { maxAttempts: 2, retryInitialDelayMillis: 10, retryMaxDelayMillis: 5_000, flushTimeoutMillis: 2_000 } });
+    const rig = await startRig(t, {
+      clock,
+      options: { maxAttempts: 2, retryInitialDelayMillis: 10, retryMaxDelayMillis: 5_000, flushTimeoutMillis: 2_000 },
+    });
     rig.server.script({ status: 503, headers: { 'retry-after': '0.4' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -161,7 +201,9 @@ describe('server faults', () => {
 
   test('shutdown without a spool: events held back by a Retry-After past the window get one last attempt', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
+    const rig = await startRig(t, {
+      options: { maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 },
+    });
     rig.server.setDefault({ status: 503, headers: { 'retry-after': '30' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -181,7 +223,10 @@ describe('server faults', () => {
     assert.equal(after.delivered, 2);
     assert.deepEqual(after.dropped, {});
     assert.equal(after.pending, 0);
-    assert.deepEqual(rig.server.requests.map((r) => r.responseStatus), [503, 200]);
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.responseStatus),
+      [503, 200],
+    );
     assert.deepEqual(names(assertStoredOnce(rig.server)), ['held-0', 'held-1']);
     clean();
   });
@@ -281,7 +326,10 @@ describe('server faults', () => {
     assert.equal(stats.pending, 0);
     assert.deepEqual(
       rig.server.requests.map((r) => names(r.events)),
-      [['p-drop', 'p-ok', 'p-retry', 'p-stubborn', 'p-warning'], ['p-retry', 'p-stubborn']],
+      [
+        ['p-drop', 'p-ok', 'p-retry', 'p-stubborn', 'p-warning'],
+        ['p-retry', 'p-stubborn'],
+      ],
     );
     assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 2, retries: 1 });
     assert.deepEqual(serverCounts(rig.server), { requests: 2, retries: 1 });
@@ -293,7 +341,17 @@ describe('server faults', () => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
     // A 600 ms first delay: one retry fits the export's short wait in place (1 s), the next does not.
-    const rig = await startRig(t, { clock, random: () => 0, options: { maxAttempts: 3, retryInitialDelayMillis: 600, retryMaxDelayMillis: 5_000, timeoutMillis: 5_000, flushTimeoutMillis: 5_000 } });
+    const rig = await startRig(t, {
+      clock,
+      random: () => 0,
+      options: {
+        maxAttempts: 3,
+        retryInitialDelayMillis: 600,
+        retryMaxDelayMillis: 5_000,
+        timeoutMillis: 5_000,
+        flushTimeoutMillis: 5_000,
+      },
+    });
     const pick = (events: CaptureEvent[], name: string): string => byName(events, name).uuid;
     rig.server.script({
       headers: {},
@@ -317,7 +375,10 @@ describe('server faults', () => {
       rig.server.requests.map((r) => names(r.events)),
       [['p-drop', 'p-ok', 'p-retry', 'p-stubborn', 'p-warning'], ['p-retry', 'p-stubborn'], ['p-stubborn']],
     );
-    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3']);
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.headers['posthog-attempt']),
+      ['1', '2', '3'],
+    );
     assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 3, retries: 2 });
     assert.deepEqual(serverCounts(rig.server), { requests: 3, retries: 2 });
     assert.deepEqual(names(assertStoredOnce(rig.server)), ['p-ok', 'p-retry', 'p-warning']);
@@ -522,7 +583,11 @@ describe('server faults', () => {
   test('hostile Retry-After: a huge value is clamped to retryMaxDelayMillis', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, random: () => 0, options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 200, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 } });
+    const rig = await startRig(t, {
+      clock,
+      random: () => 0,
+      options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 200, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 },
+    });
     const values = ['999999999', '86400.5', 'Fri, 31 Dec 9999 23:59:59 GMT'];
     for (const value of values) {
       rig.server.script({ status: 503, headers: { 'retry-after': value } }, {});
@@ -530,7 +595,10 @@ describe('server faults', () => {
       await rig.flush();
     }
     // Each resend waited the cap (200 ms), neither the own 10 ms nor the days the server asked for.
-    assert.deepEqual(clock.sleeps, values.map(() => 200));
+    assert.deepEqual(
+      clock.sleeps,
+      values.map(() => 200),
+    );
     const stats = rig.stats();
     assertIdentity(stats);
     assert.equal(stats.delivered, 3);
@@ -542,14 +610,22 @@ describe('server faults', () => {
     const clean = guardProcess(t);
     // A misread value would be clamped to 1500 ms; the own backoff is 10 ms (no jitter here).
     const clock = new InstantClock();
-    const rig = await startRig(t, { clock, random: () => 0, options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 1_500, timeoutMillis: 3_000, flushTimeoutMillis: 4_000, maxAttempts: 5 } });
+    const rig = await startRig(t, {
+      clock,
+      random: () => 0,
+      options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 1_500, timeoutMillis: 3_000, flushTimeoutMillis: 4_000, maxAttempts: 5 },
+    });
     const values = ['-5', '0', 'soon', 'NaN', 'Infinity', '1e9', '+30', ' ', '1'.repeat(80), 'Thu, 01 Jan 1970 00:00:00 GMT', '3 seconds'];
     for (const value of values) {
       rig.server.script({ status: 503, headers: { 'retry-after': value } }, {});
       rig.emit(1, 'ignored');
       await rig.flush();
     }
-    assert.deepEqual(clock.sleeps, values.map(() => 10), 'every resend waited the own backoff only');
+    assert.deepEqual(
+      clock.sleeps,
+      values.map(() => 10),
+      'every resend waited the own backoff only',
+    );
     const stats = rig.stats();
     assertIdentity(stats);
     assert.equal(stats.delivered, values.length);
@@ -573,12 +649,22 @@ describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harne
     // Attempt 2 in place after 500 ms; attempt 3 from the retry buffer, at the flush, once the
     // outage's backoff allows (500 ms later).
     assert.deepEqual(clock.sleeps, [500, 500]);
-    assert.deepEqual(requests.map((r) => [r.responseStatus, r.headers['posthog-attempt']]), [[503, '1'], [503, '2'], [200, '3']]);
+    assert.deepEqual(
+      requests.map((r) => [r.responseStatus, r.headers['posthog-attempt']]),
+      [
+        [503, '1'],
+        [503, '2'],
+        [200, '3'],
+      ],
+    );
     assert.equal(new Set(requests.map((r) => r.headers['posthog-request-id'])).size, 1);
     assert.equal(new Set(requests.map((r) => (r.decodedBody as { created_at: string }).created_at)).size, 1);
     const stats = rig.stats();
     assertIdentity(stats);
-    assert.deepEqual({ delivered: stats.delivered, requests: stats.requests, retries: stats.retries }, { delivered: 1, requests: 3, retries: 2 });
+    assert.deepEqual(
+      { delivered: stats.delivered, requests: stats.requests, retries: stats.retries },
+      { delivered: 1, requests: 3, retries: 2 },
+    );
     assertRequestCounts(stats, rig.server);
     clean();
   });
@@ -592,7 +678,10 @@ describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harne
     await rig.flush();
     await rig.flush();
     await rig.shutdown();
-    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3', '4']);
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.headers['posthog-attempt']),
+      ['1', '2', '3', '4'],
+    );
     assert.equal(new Set(rig.server.requests.map((r) => r.headers['posthog-request-id'])).size, 1);
     const stats = rig.stats();
     assertIdentity(stats);
@@ -612,7 +701,8 @@ describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harne
     await rig.flush();
     await rig.shutdown();
     const carried = new Map<string, number>();
-    for (const request of rig.server.requests) for (const event of request.events) carried.set(event.uuid, (carried.get(event.uuid) ?? 0) + 1);
+    for (const request of rig.server.requests)
+      for (const event of request.events) carried.set(event.uuid, (carried.get(event.uuid) ?? 0) + 1);
     // Exports during the outage are held, not sent; one probe at a time goes.
     assert.ok(Math.max(...carried.values()) <= 5, 'no event went out in more than maxAttempts requests');
     const stats = rig.stats();
@@ -627,7 +717,9 @@ describe('capture v1 conformance across the retry buffer (posthog-sdk-test-harne
 describe('bounds under an outage', () => {
   test('the retry buffer overflows: the oldest are retry_buffer_full, the rest delivered after recovery', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startRig(t, { options: { retryBufferMaxEvents: 5, maxAttempts: 10_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 } });
+    const rig = await startRig(t, {
+      options: { retryBufferMaxEvents: 5, maxAttempts: 10_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(12, 'overflow');
     await rig.flush();
@@ -683,7 +775,9 @@ describe('bounds under an outage', () => {
   });
 
   test('without any flush, buffered events are resent on their own timer once due', async (t) => {
-    const rig = await startRig(t, { options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 20, retryMaxDelayMillis: 50 } });
+    const rig = await startRig(t, {
+      options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 20, retryMaxDelayMillis: 50 },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(4, 'timer');
     await rig.flush();
@@ -702,7 +796,11 @@ describe('bounds under an outage', () => {
       now: () => origin + (Date.now() - origin) / 2,
       sleep: (ms, signal) => systemClock.sleep(ms * 2, signal),
     };
-    const rig = await startRig(t, { clock: slow, random: () => 0, options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 40, retryMaxDelayMillis: 40 } });
+    const rig = await startRig(t, {
+      clock: slow,
+      random: () => 0,
+      options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 40, retryMaxDelayMillis: 40 },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(2, 'early');
     await rig.flush();
@@ -756,7 +854,9 @@ describe('bounds under an outage', () => {
 
 describe('Retry-After that only looks like a date', () => {
   test('free text with a year in it is not an HTTP-date and is ignored', async (t) => {
-    const rig = await startRig(t, { options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 400, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 } });
+    const rig = await startRig(t, {
+      options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 400, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 },
+    });
     for (const value of ['later 2099', 'a 9999', 'May 3000']) {
       rig.server.script({ status: 503, headers: { 'retry-after': value } }, {});
       rig.emit(1, 'dated');
@@ -796,7 +896,12 @@ describe('network faults', () => {
     const drops: Array<[string, number, string | undefined]> = [];
     const rig = await startRig(t, {
       host: `http://127.0.0.1:${port}`,
-      options: { maxAttempts: 3, timeoutMillis: 2_000, flushTimeoutMillis: 5_000, onDrop: (events, reason, details) => drops.push([reason, events.length, details]) },
+      options: {
+        maxAttempts: 3,
+        timeoutMillis: 2_000,
+        flushTimeoutMillis: 5_000,
+        onDrop: (events, reason, details) => drops.push([reason, events.length, details]),
+      },
     });
     rig.emit(3, 'refused');
     const ms = await rig.flush();
@@ -804,7 +909,10 @@ describe('network faults', () => {
     assert.ok(ms < 1_000, `flush took ${ms} ms`);
     const during = rig.stats();
     assertIdentity(during, 'after the flush');
-    assert.deepEqual({ requests: during.requests, pending: during.pending, retryBuffered: during.retryBuffered }, { requests: 1, pending: 3, retryBuffered: 3 });
+    assert.deepEqual(
+      { requests: during.requests, pending: during.pending, retryBuffered: during.retryBuffered },
+      { requests: 1, pending: 3, retryBuffered: 3 },
+    );
     // The timer resends the request (at least 100 ms apart) until three requests carried the events.
     await waitFor(() => rig.stats().pending === 0, 3_000, 'the attempts to run out');
     const stats = rig.stats();
@@ -823,7 +931,10 @@ describe('network faults', () => {
   test('connection refused under a short budget: events wait, then shutdown drops them as deadline', async (t) => {
     const clean = guardProcess(t);
     const port = await closedPort();
-    const rig = await startRig(t, { host: `http://127.0.0.1:${port}`, options: { maxAttempts: 1_000, timeoutMillis: 100, flushTimeoutMillis: 200 } });
+    const rig = await startRig(t, {
+      host: `http://127.0.0.1:${port}`,
+      options: { maxAttempts: 1_000, timeoutMillis: 100, flushTimeoutMillis: 200 },
+    });
     rig.emit(3, 'refused');
     const ms = await rig.flush();
     assert.ok(ms < 200 + SLACK_MS, `flush took ${ms} ms`);
@@ -842,7 +953,10 @@ describe('network faults', () => {
   test('DNS failure (does-not-exist.invalid), retry buffer off: retried, then retry_exhausted', async (t) => {
     const clean = guardProcess(t);
     // Retry buffer off: the events are given up on as soon as the export's attempts run out.
-    const rig = await startRig(t, { host: 'http://does-not-exist.invalid', options: { maxAttempts: 2, timeoutMillis: 1_500, flushTimeoutMillis: 2_000, retryBufferMaxEvents: 0 } });
+    const rig = await startRig(t, {
+      host: 'http://does-not-exist.invalid',
+      options: { maxAttempts: 2, timeoutMillis: 1_500, flushTimeoutMillis: 2_000, retryBufferMaxEvents: 0 },
+    });
     rig.emit(2, 'nowhere');
     const ms = await rig.flush();
     assert.ok(ms < 2_000 + SLACK_MS, `flush took ${ms} ms`);
@@ -896,7 +1010,23 @@ function selfSignedCertificate(t: TestContext): { key: Buffer; cert: Buffer } {
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
       { stdio: 'ignore', timeout: 10_000 },
     );
     return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
@@ -927,7 +1057,10 @@ describe('bad records through a real LoggerProvider', () => {
     const before = Date.now();
     const log = rig.logger;
     log.emit({ eventName: 'cyclic-attr', attributes: { ok: 1, cyclic: cyclic as never } });
-    log.emit({ eventName: 'binary', attributes: { bytes: new Uint8Array([104, 105, 255]), nested: { list: [new Uint8Array([1])] } as never } });
+    log.emit({
+      eventName: 'binary',
+      attributes: { bytes: new Uint8Array([104, 105, 255]), nested: { list: [new Uint8Array([1])] } as never },
+    });
     log.emit({ eventName: 'bigint-attr', attributes: { big: 10n as never } });
     log.emit({ eventName: 'smuggled' });
     const many: Record<string, number> = {};
@@ -957,7 +1090,21 @@ describe('bad records through a real LoggerProvider', () => {
       [],
     );
     const events = rig.server.acceptedEvents();
-    assert.deepEqual(names(events), ['bad-uuid', 'bigint-attr', 'binary', 'cyclic-attr', 'float-id', 'many-attrs', 'nan-date', 'nan-time', 'number-id', 'object-id', 'plain', 'smuggled', 'upper-uuid']);
+    assert.deepEqual(names(events), [
+      'bad-uuid',
+      'bigint-attr',
+      'binary',
+      'cyclic-attr',
+      'float-id',
+      'many-attrs',
+      'nan-date',
+      'nan-time',
+      'number-id',
+      'object-id',
+      'plain',
+      'smuggled',
+      'upper-uuid',
+    ]);
 
     // The SDK refuses cyclic and BigInt values at emit; the rest of the record goes through.
     assert.equal(byName(events, 'cyclic-attr').properties.ok, 1);

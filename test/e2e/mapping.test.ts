@@ -29,7 +29,6 @@ const THIS_FILE = fileURLToPath(import.meta.url);
 /** Error tracking gets in-app filenames relative to the working directory. */
 const THIS_FILE_RELATIVE = relative(process.cwd(), THIS_FILE);
 
-
 /** Flushes, checks every request passed the server's validation and was answered 200, returns the accepted events. */
 async function flushValid(p: Pipeline): Promise<CaptureEvent[]> {
   const events = await p.flush();
@@ -48,7 +47,9 @@ function only(events: readonly CaptureEvent[], name: string): CaptureEvent {
   return matching[0]!;
 }
 
-function exceptionList(event: CaptureEvent): Array<{ type: string; value: string; mechanism: unknown; stacktrace?: { type: string; frames: StackFrame[] } }> {
+function exceptionList(
+  event: CaptureEvent,
+): Array<{ type: string; value: string; mechanism: unknown; stacktrace?: { type: string; frames: StackFrame[] } }> {
   const list = event.properties.$exception_list;
   assert.ok(Array.isArray(list), '$exception_list is an array');
   return list as ReturnType<typeof exceptionList>;
@@ -225,7 +226,11 @@ describe('event name', () => {
   test('eventName, else posthog.event, else the legacy event.name attribute', async () => {
     await withPipeline({}, async (p) => {
       const log = p.logger('app');
-      log.emit({ eventName: 'from_field', attributes: { 'posthog.event': 'from_posthog', 'event.name': 'from_legacy', n: 1 }, timestamp: TIME });
+      log.emit({
+        eventName: 'from_field',
+        attributes: { 'posthog.event': 'from_posthog', 'event.name': 'from_legacy', n: 1 },
+        timestamp: TIME,
+      });
       log.emit({ attributes: { 'posthog.event': 'from_posthog', 'event.name': 'from_legacy', n: 2 }, timestamp: TIME });
       log.emit({ attributes: { 'event.name': 'from_legacy', n: 3 }, timestamp: TIME });
       log.emit({ attributes: { 'posthog.event': 42, 'event.name': 'legacy_after_non_string', n: 4 }, timestamp: TIME });
@@ -243,7 +248,7 @@ describe('event name', () => {
     });
   });
 
-  test("a span event is named after itself when it carries no name attribute", async () => {
+  test('a span event is named after itself when it carries no name attribute', async () => {
     await withPipeline({}, async (p) => {
       const span = p.tracer().startSpan('op');
       span.addEvent('item_added', { sku: 'A1' });
@@ -253,7 +258,7 @@ describe('event name', () => {
     });
   });
 
-  test('a span event\'s posthog.event / event.name attribute wins over the span event\'s own name', async () => {
+  test("a span event's posthog.event / event.name attribute wins over the span event's own name", async () => {
     await withPipeline({}, async (p) => {
       const span = p.tracer().startSpan('op');
       span.addEvent('clicked', { 'posthog.event': 'button_clicked' });
@@ -309,11 +314,36 @@ describe('exceptions', () => {
       assert.deepEqual(entry!.mechanism, { type: 'generic', handled: true, synthetic: false, exception_id: 0 });
       assert.equal(entry!.stacktrace?.type, 'raw');
       const frames = entry!.stacktrace!.frames;
-      const pick = (f: StackFrame) => ({ function: f.function, filename: f.filename, abs_path: f.abs_path, lineno: f.lineno, colno: f.colno, in_app: f.in_app });
+      const pick = (f: StackFrame) => ({
+        function: f.function,
+        filename: f.filename,
+        abs_path: f.abs_path,
+        lineno: f.lineno,
+        colno: f.colno,
+        in_app: f.in_app,
+      });
       assert.deepEqual(frames.slice(-3).map(pick), [
-        { function: 'chargeCard', filename: THIS_FILE_RELATIVE, abs_path: THIS_FILE, ...sourcePosition('@frame:chargeCard', 'authorizePayment()'), in_app: true },
-        { function: 'authorizePayment', filename: THIS_FILE_RELATIVE, abs_path: THIS_FILE, ...sourcePosition('@frame:authorizePayment', 'throwCardDeclined()'), in_app: true },
-        { function: 'throwCardDeclined', filename: THIS_FILE_RELATIVE, abs_path: THIS_FILE, ...sourcePosition('@frame:throwCardDeclined', 'new TypeError'), in_app: true },
+        {
+          function: 'chargeCard',
+          filename: THIS_FILE_RELATIVE,
+          abs_path: THIS_FILE,
+          ...sourcePosition('@frame:chargeCard', 'authorizePayment()'),
+          in_app: true,
+        },
+        {
+          function: 'authorizePayment',
+          filename: THIS_FILE_RELATIVE,
+          abs_path: THIS_FILE,
+          ...sourcePosition('@frame:authorizePayment', 'throwCardDeclined()'),
+          in_app: true,
+        },
+        {
+          function: 'throwCardDeclined',
+          filename: THIS_FILE_RELATIVE,
+          abs_path: THIS_FILE,
+          ...sourcePosition('@frame:throwCardDeclined', 'new TypeError'),
+          in_app: true,
+        },
       ]);
       for (const frame of frames) {
         assert.equal(frame.platform, 'node:javascript');
@@ -341,7 +371,11 @@ describe('exceptions', () => {
   test('a named event and its linked $exception are counted apart: one dropped, one delivered, the identity holds', async () => {
     const beforeSend = (event: CaptureEvent): CaptureEvent | null => (event.event === '$exception' ? null : event);
     await withPipeline({ options: { beforeSend } }, async (p) => {
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({
+        eventName: 'refund_failed',
+        timestamp: TIME,
+        attributes: { 'user.id': 'u', 'exception.message': 'gateway down' },
+      });
       p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
       const events = await flushValid(p);
       assert.deepEqual(
@@ -358,7 +392,11 @@ describe('exceptions', () => {
   test('the named event dropped by beforeSend, its linked $exception delivered: counted apart, the identity holds', async () => {
     const beforeSend = (event: CaptureEvent): CaptureEvent | null => (event.event === 'refund_failed' ? null : event);
     await withPipeline({ options: { beforeSend } }, async (p) => {
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({
+        eventName: 'refund_failed',
+        timestamp: TIME,
+        attributes: { 'user.id': 'u', 'exception.message': 'gateway down' },
+      });
       const events = await flushValid(p);
       assert.deepEqual(
         events.map((e) => e.event),
@@ -374,7 +412,11 @@ describe('exceptions', () => {
   test('both events of a linked pair dropped by the server: both counted, the identity holds', async () => {
     await withPipeline({}, async (p) => {
       p.server.setDefault({ defaultResult: 'drop' });
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({
+        eventName: 'refund_failed',
+        timestamp: TIME,
+        attributes: { 'user.id': 'u', 'exception.message': 'gateway down' },
+      });
       await flushValid(p);
       const stats = p.processor.getStats();
       assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 0, 0]);
@@ -385,30 +427,43 @@ describe('exceptions', () => {
 
   test('a distinct id over 200 bytes: capture drops the pair, they are counted with its reason, the rest of the batch goes', async () => {
     const dropped: Array<[string, string | undefined, string[]]> = [];
-    await withPipeline({ options: { onDrop: (events, reason, details) => dropped.push([reason, details, events.map((e) => e.event)]) } }, async (p) => {
-      // 101 characters, 202 bytes: capture counts bytes.
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'é'.repeat(101), 'exception.message': 'gateway down' } });
-      p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
-      const events = await flushValid(p);
-      assert.deepEqual(
-        events.map((e) => e.event),
-        ['plain'],
-      );
-      assert.deepEqual(dropped, [['server_drop', 'distinct_id_too_large', ['refund_failed', '$exception']]]);
-      const stats = p.processor.getStats();
-      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [2, 3, 1, 0]);
-      assert.deepEqual(stats.dropped, { server_drop: 2 });
-      assertIdentity(stats);
-    });
+    await withPipeline(
+      { options: { onDrop: (events, reason, details) => dropped.push([reason, details, events.map((e) => e.event)]) } },
+      async (p) => {
+        // 101 characters, 202 bytes: capture counts bytes.
+        p.logger('app').emit({
+          eventName: 'refund_failed',
+          timestamp: TIME,
+          attributes: { 'user.id': 'é'.repeat(101), 'exception.message': 'gateway down' },
+        });
+        p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
+        const events = await flushValid(p);
+        assert.deepEqual(
+          events.map((e) => e.event),
+          ['plain'],
+        );
+        assert.deepEqual(dropped, [['server_drop', 'distinct_id_too_large', ['refund_failed', '$exception']]]);
+        const stats = p.processor.getStats();
+        assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [2, 3, 1, 0]);
+        assert.deepEqual(stats.dropped, { server_drop: 2 });
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('a linked pair in a dry run: both printed, both counted as dry_run', async () => {
     const lines: string[] = [];
     await withPipeline({ options: { dryRun: true }, internals: { print: (line) => lines.push(line) } }, async (p) => {
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({
+        eventName: 'refund_failed',
+        timestamp: TIME,
+        attributes: { 'user.id': 'u', 'exception.message': 'gateway down' },
+      });
       await p.flush();
       assert.equal(p.requests().length, 0);
-      const printed = lines.filter((l) => l.includes('dry run, not sent: event ')).map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as CaptureEvent).event);
+      const printed = lines
+        .filter((l) => l.includes('dry run, not sent: event '))
+        .map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as CaptureEvent).event);
       assert.deepEqual(printed, ['refund_failed', '$exception']);
       const stats = p.processor.getStats();
       assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 0, 0]);
@@ -427,7 +482,11 @@ describe('exceptions', () => {
         [undefined, 'error'],
       ];
       cases.forEach(([severityNumber], i) => {
-        log.emit({ timestamp: TIME, ...(severityNumber === undefined ? {} : { severityNumber }), attributes: { 'exception.type': 'E', 'exception.message': 'm', case: i } });
+        log.emit({
+          timestamp: TIME,
+          ...(severityNumber === undefined ? {} : { severityNumber }),
+          attributes: { 'exception.type': 'E', 'exception.message': 'm', case: i },
+        });
       });
       const events = await flushValid(p);
       assert.deepEqual(
@@ -440,7 +499,10 @@ describe('exceptions', () => {
   test('exception.escaped: true → handled false; a message alone gives type Error and no stacktrace', async () => {
     await withPipeline({}, async (p) => {
       const log = p.logger('app');
-      log.emit({ timestamp: TIME, attributes: { 'exception.type': 'FatalError', 'exception.message': 'escaped', 'exception.escaped': true } });
+      log.emit({
+        timestamp: TIME,
+        attributes: { 'exception.type': 'FatalError', 'exception.message': 'escaped', 'exception.escaped': true },
+      });
       log.emit({ timestamp: TIME, attributes: { 'exception.message': 'just a message' } });
       log.emit({ timestamp: TIME, attributes: { 'exception.type': 'OnlyType' } });
       const events = await flushValid(p);
@@ -453,7 +515,8 @@ describe('exceptions', () => {
         ],
       );
       for (const event of events) {
-        for (const key of ['exception.type', 'exception.message', 'exception.stacktrace']) assert.ok(!(key in event.properties), `${key} not duplicated`);
+        for (const key of ['exception.type', 'exception.message', 'exception.stacktrace'])
+          assert.ok(!(key in event.properties), `${key} not duplicated`);
       }
     });
   });
@@ -476,7 +539,10 @@ describe('exceptions', () => {
       assert.equal(entry!.value, 'card declined');
       assert.deepEqual(entry!.mechanism, { type: 'generic', handled: true, synthetic: false, exception_id: 0 });
       const last = entry!.stacktrace!.frames.at(-1)!;
-      assert.deepEqual([last.function, last.filename, last.lineno, last.in_app], ['throwCardDeclined', THIS_FILE_RELATIVE, sourcePosition('@frame:throwCardDeclined', 'new').lineno, true]);
+      assert.deepEqual(
+        [last.function, last.filename, last.lineno, last.in_app],
+        ['throwCardDeclined', THIS_FILE_RELATIVE, sourcePosition('@frame:throwCardDeclined', 'new').lineno, true],
+      );
       for (const key of ['exception.type', 'exception.message', 'exception.stacktrace']) assert.ok(!(key in event!.properties));
     });
   });
@@ -575,8 +641,15 @@ describe('session_id and window_id', () => {
     const V4 = '3b241101-e2bb-4255-8caf-4136c566a962';
     await withPipeline({}, async (p) => {
       const log = p.logger('app');
-      const emit = (n: number, attributes: Attributes) => log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
-      emit(0, { 'posthog.session_id': 's-ph', sessionId: V7_SESSION, 'session.id': V7_SESSION, 'posthog.window_id': 'w-ph', 'window.id': V7_WINDOW });
+      const emit = (n: number, attributes: Attributes) =>
+        log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
+      emit(0, {
+        'posthog.session_id': 's-ph',
+        sessionId: V7_SESSION,
+        'session.id': V7_SESSION,
+        'posthog.window_id': 'w-ph',
+        'window.id': V7_WINDOW,
+      });
       emit(1, { sessionId: V7_SESSION, 'session.id': 'express-session-1', 'window.id': V7_WINDOW });
       emit(2, { 'session.id': V7_SESSION });
       emit(3, { 'posthog.session_id': 12345, 'posthog.window_id': 7 });
@@ -611,7 +684,11 @@ describe('session_id and window_id', () => {
 
   test('a $session_id / $window_id attribute is lifted to the root and not kept in properties', async () => {
     await withPipeline({}, async (p) => {
-      p.logger('app').emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', $session_id: 'legacy-s', $window_id: 'legacy-w' } });
+      p.logger('app').emit({
+        eventName: 'e',
+        timestamp: TIME,
+        attributes: { 'user.id': 'u', $session_id: 'legacy-s', $window_id: 'legacy-w' },
+      });
       const [event] = await flushValid(p);
       assert.equal(event!.session_id, 'legacy-s');
       assert.equal(event!.window_id, 'legacy-w');
@@ -624,12 +701,23 @@ describe('options', () => {
   test('posthog.* option attributes are coerced; unset and uncoercible ones are omitted', async () => {
     await withPipeline({}, async (p) => {
       const log = p.logger('app');
-      const emit = (n: number, attributes: Attributes) => log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
+      const emit = (n: number, attributes: Attributes) =>
+        log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
       emit(0, {});
-      emit(1, { 'posthog.cookieless_mode': true, 'posthog.disable_skew_correction': false, 'posthog.process_person_profile': true, 'posthog.product_tour_id': 'tour-1' });
+      emit(1, {
+        'posthog.cookieless_mode': true,
+        'posthog.disable_skew_correction': false,
+        'posthog.process_person_profile': true,
+        'posthog.product_tour_id': 'tour-1',
+      });
       emit(2, { 'posthog.cookieless_mode': ' TRUE ', 'posthog.disable_skew_correction': 'False', 'posthog.process_person_profile': '1' });
       emit(3, { 'posthog.cookieless_mode': '0', 'posthog.disable_skew_correction': 2, 'posthog.process_person_profile': 0 });
-      emit(4, { 'posthog.cookieless_mode': 'yes', 'posthog.disable_skew_correction': '', 'posthog.process_person_profile': [true], 'posthog.product_tour_id': 42 });
+      emit(4, {
+        'posthog.cookieless_mode': 'yes',
+        'posthog.disable_skew_correction': '',
+        'posthog.process_person_profile': [true],
+        'posthog.product_tour_id': 42,
+      });
       emit(5, { 'posthog.cookieless_mode': NaN, 'posthog.disable_skew_correction': -1, 'posthog.product_tour_id': '' });
       const events = await flushValid(p);
       assert.deepEqual(
@@ -657,7 +745,8 @@ describe('uuid and timestamp', () => {
   test('posthog.uuid is kept (canonical lower case) when valid; otherwise a UUIDv7 is generated', async () => {
     await withPipeline({}, async (p) => {
       const log = p.logger('app');
-      const emit = (n: number, attributes: Attributes) => log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
+      const emit = (n: number, attributes: Attributes) =>
+        log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
       emit(0, { 'posthog.uuid': '0190F3C4-AAAA-7BBB-8CCC-0123456789AB' });
       emit(1, { 'posthog.uuid': '  0190f3c4-aaaa-7bbb-8ccc-0123456789ac ' });
       emit(2, { 'posthog.uuid': 'not-a-uuid' });
@@ -701,7 +790,10 @@ describe('uuid and timestamp', () => {
       log.emit({ eventName: 'repeat', timestamp: TIME, attributes: { 'posthog.uuid': uuid.toUpperCase() } });
       log.emit({ eventName: 'unrelated', timestamp: TIME });
       const events = await flushValid(p);
-      assert.ok(events.some((e) => e.event === 'unrelated'), 'an unrelated event of the same batch is delivered');
+      assert.ok(
+        events.some((e) => e.event === 'unrelated'),
+        'an unrelated event of the same batch is delivered',
+      );
       assert.ok(events.some((e) => e.uuid === uuid));
     });
   });
@@ -718,7 +810,16 @@ describe('properties', () => {
   });
 
   test('attributes are written the same whether one needs leaving out or converting, or none does', async () => {
-    const attributes = { plan: 'pro', 'cart.items': 3, 'cart.value': 19.5, returning: true, flags: ['a', 'b'], nothing: null, quote: 'say "hi"\n', '10': 'ten' };
+    const attributes = {
+      plan: 'pro',
+      'cart.items': 3,
+      'cart.value': 19.5,
+      returning: true,
+      flags: ['a', 'b'],
+      nothing: null,
+      quote: 'say "hi"\n',
+      '10': 'ten',
+    };
     await withPipeline({}, async (p) => {
       const log = p.logger('app');
       // Written as a whole (nothing to leave out or convert), then member by member (a control
@@ -828,7 +929,11 @@ describe('properties', () => {
       const span = p.tracer().startSpan('request');
       log.emit({ eventName: 'inside', timestamp: TIME, context: trace.setSpan(context.active(), span) });
       log.emit({ eventName: 'outside', timestamp: TIME });
-      log.emit({ eventName: 'invalid_context', timestamp: TIME, context: trace.setSpan(context.active(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT)) });
+      log.emit({
+        eventName: 'invalid_context',
+        timestamp: TIME,
+        context: trace.setSpan(context.active(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT)),
+      });
       span.end();
       const events = await flushValid(p);
       const { traceId, spanId } = span.spanContext();
@@ -860,7 +965,10 @@ describe('properties', () => {
         },
       ],
       [{ resourceAttributes: 'none' }, {}],
-      [{ resourceAttributes: ['host.name', 'process.pid', 'not.there'] }, { service_name: 'checkout', 'host.name': 'web-1', 'process.pid': 4321 }],
+      [
+        { resourceAttributes: ['host.name', 'process.pid', 'not.there'] },
+        { service_name: 'checkout', 'host.name': 'web-1', 'process.pid': 4321 },
+      ],
     ];
     for (const [options, expected] of cases) {
       await withPipeline({ resource, options }, async (p) => {
@@ -871,7 +979,11 @@ describe('properties', () => {
         const events = await flushValid(p);
         assert.equal(events.length, 2);
         const [logEvent, spanEvent] = events;
-        assert.deepEqual(logEvent!.properties, { ...expected, otel_scope_name: 'app', 'user.id': 'u', $geoip_disable: true }, JSON.stringify(options));
+        assert.deepEqual(
+          logEvent!.properties,
+          { ...expected, otel_scope_name: 'app', 'user.id': 'u', $geoip_disable: true },
+          JSON.stringify(options),
+        );
         const { $trace_id: _t, $span_id: _s, otel_span_name: _n, ...spanProperties } = spanEvent!.properties;
         assert.deepEqual(spanProperties, { ...expected, otel_scope_name: 'app', $geoip_disable: true }, JSON.stringify(options));
       });
@@ -893,7 +1005,13 @@ describe('properties', () => {
     await withPipeline({ resource: legacy }, async (p) => {
       p.logger('app').emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u' } });
       const [event] = await flushValid(p);
-      assert.deepEqual(event!.properties, { 'deployment.environment': 'staging', service_name: 'svc', otel_scope_name: 'app', 'user.id': 'u', $geoip_disable: true });
+      assert.deepEqual(event!.properties, {
+        'deployment.environment': 'staging',
+        service_name: 'svc',
+        otel_scope_name: 'app',
+        'user.id': 'u',
+        $geoip_disable: true,
+      });
     });
   });
 
@@ -926,11 +1044,24 @@ describe('properties', () => {
         body: 'the body',
         severityText: 'INFO',
         timestamp: TIME,
-        attributes: { body: 'from attribute', service_name: 'attr-svc', severity_text: 'custom', 'host.name': 'h2', otel_scope_name: 'mine' },
+        attributes: {
+          body: 'from attribute',
+          service_name: 'attr-svc',
+          severity_text: 'custom',
+          'host.name': 'h2',
+          otel_scope_name: 'mine',
+        },
       });
       log.emit({ timestamp: TIME, attributes: { 'exception.type': 'Boom', $exception_list: 'not a list', $exception_level: 'warning' } });
       const events = await flushValid(p);
-      assert.deepEqual(only(events, 'plain').properties, { 'service.name': 'svc', body: 'the body', 'host.name': 'h1', service_name: 'svc', otel_scope_name: 'app', $geoip_disable: true });
+      assert.deepEqual(only(events, 'plain').properties, {
+        'service.name': 'svc',
+        body: 'the body',
+        'host.name': 'h1',
+        service_name: 'svc',
+        otel_scope_name: 'app',
+        $geoip_disable: true,
+      });
       const clash = only(events, 'clash').properties;
       assert.deepEqual(clash, {
         'service.name': 'svc',
@@ -942,7 +1073,15 @@ describe('properties', () => {
         $geoip_disable: true,
       });
       // The later value takes the earlier place, as assignment to an object would.
-      assert.deepEqual(Object.keys(clash), ['service.name', 'body', 'host.name', 'service_name', 'severity_text', 'otel_scope_name', '$geoip_disable']);
+      assert.deepEqual(Object.keys(clash), [
+        'service.name',
+        'body',
+        'host.name',
+        'service_name',
+        'severity_text',
+        'otel_scope_name',
+        '$geoip_disable',
+      ]);
       const exception = only(events, '$exception');
       assert.equal(exceptionList(exception)[0]!.type, 'Boom');
       assert.equal(exception.properties.$exception_level, 'warning');
@@ -950,7 +1089,15 @@ describe('properties', () => {
       for (const request of p.requests()) {
         const text = decodedText(request.rawBody, request.headers['content-encoding']);
         const sent = (JSON.parse(text) as { batch: CaptureEvent[] }).batch;
-        for (const key of ['body', 'service_name', 'severity_text', 'host.name', 'otel_scope_name', '$exception_list', '$exception_level']) {
+        for (const key of [
+          'body',
+          'service_name',
+          'severity_text',
+          'host.name',
+          'otel_scope_name',
+          '$exception_list',
+          '$exception_level',
+        ]) {
           const inText = text.split(`"${key}":`).length - 1;
           assert.equal(inText, sent.filter((e) => key in e.properties).length, `"${key}" written once per event that has it`);
         }
@@ -978,15 +1125,43 @@ describe('lone surrogates', () => {
     const lone = '\ud83d';
     // Five characters, then an emoji: a 6-unit attribute limit keeps its high surrogate only.
     const cut = (five: string): string => `${five}😀 and more`;
-    const beforeSend = (event: CaptureEvent): CaptureEvent => (event.event === 'hooked' ? { ...event, distinct_id: `hook ${lone}`, session_id: `s ${lone}` } : event);
+    const beforeSend = (event: CaptureEvent): CaptureEvent =>
+      event.event === 'hooked' ? { ...event, distinct_id: `hook ${lone}`, session_id: `s ${lone}` } : event;
     await withPipeline({ options: { beforeSend } }, async (p) => {
       const limits = { attributeValueLengthLimit: 6 };
-      const log = new LoggerProvider({ resource: resourceFromAttributes({}), processors: [p.processor], logRecordLimits: limits }).getLogger('cut');
-      const tracer = new TracerProvider({ resource: resourceFromAttributes({}), spanLimits: limits, spanProcessors: [p.spanProcessor] }).getTracer('cut');
-      log.emit({ timestamp: TIME, attributes: { 'posthog.event': cut('named'), 'posthog.distinct_id': cut('user1'), 'posthog.session_id': cut('sess1'), 'posthog.window_id': cut('wind1'), 'posthog.product_tour_id': cut('tour1'), note: cut('note1') } });
-      p.logger('app').emit({ timestamp: TIME, eventName: `by hand ${lone}`, body: `body ${lone}`, attributes: { [`key ${lone}`]: `value ${lone}` } });
+      const log = new LoggerProvider({
+        resource: resourceFromAttributes({}),
+        processors: [p.processor],
+        logRecordLimits: limits,
+      }).getLogger('cut');
+      const tracer = new TracerProvider({
+        resource: resourceFromAttributes({}),
+        spanLimits: limits,
+        spanProcessors: [p.spanProcessor],
+      }).getTracer('cut');
+      log.emit({
+        timestamp: TIME,
+        attributes: {
+          'posthog.event': cut('named'),
+          'posthog.distinct_id': cut('user1'),
+          'posthog.session_id': cut('sess1'),
+          'posthog.window_id': cut('wind1'),
+          'posthog.product_tour_id': cut('tour1'),
+          note: cut('note1'),
+        },
+      });
+      p.logger('app').emit({
+        timestamp: TIME,
+        eventName: `by hand ${lone}`,
+        body: `body ${lone}`,
+        attributes: { [`key ${lone}`]: `value ${lone}` },
+      });
       log.emit({ timestamp: TIME, eventName: '$groupidentify', attributes: { $group_type: 'org', $group_key: cut('acme1') } });
-      log.emit({ timestamp: TIME, eventName: 'checkout_failed', attributes: { 'user.id': cut('user2'), 'exception.type': 'TypeError', 'exception.message': cut('boom1') } });
+      log.emit({
+        timestamp: TIME,
+        eventName: 'checkout_failed',
+        attributes: { 'user.id': cut('user2'), 'exception.type': 'TypeError', 'exception.message': cut('boom1') },
+      });
       log.emit({ timestamp: TIME, eventName: 'hooked', attributes: { 'user.id': 'u' } });
       const span = tracer.startSpan('op');
       span.addEvent('span_cut', { 'user.id': cut('user3'), 'posthog.session_id': cut('sess3') }, TIME);
@@ -1035,7 +1210,8 @@ describe('values JSON cannot hold', () => {
 
     await withPipeline({ processorsBefore: [writer] }, async (p) => {
       const log = p.logger('app');
-      const emit = (eventName: string, attributes: Attributes = {}) => log.emit({ eventName, timestamp: TIME, attributes: { 'user.id': 'u', ...attributes } });
+      const emit = (eventName: string, attributes: Attributes = {}) =>
+        log.emit({ eventName, timestamp: TIME, attributes: { 'user.id': 'u', ...attributes } });
       // Through the SDK: it refuses BigInt and cyclic values itself (the attribute is dropped).
       emit('sdk_bigint', { big: 10n, kept: 'yes' });
       emit('sdk_cyclic', { cyc: cyclic, kept: 'yes' });
@@ -1065,7 +1241,10 @@ describe('values JSON cannot hold', () => {
       assert.ok(!('cyc' in sdkCyc) || JSON.stringify(sdkCyc.cyc) === '{"a":1,"self":"[Circular]"}');
 
       const numbers = only(events, 'numbers').properties;
-      assert.deepEqual([numbers.nan, numbers.inf, numbers.ninf, numbers.nested], ['NaN', 'Infinity', '-Infinity', { n: 'NaN', list: ['Infinity', 1] }]);
+      assert.deepEqual(
+        [numbers.nan, numbers.inf, numbers.ninf, numbers.nested],
+        ['NaN', 'Infinity', '-Infinity', { n: 'NaN', list: ['Infinity', 1] }],
+      );
       assert.equal(only(events, 'bytes').properties.bytes, Buffer.from('hi!').toString('base64'));
       assert.equal(only(events, 'raw_bigint').properties.big, '12345678901234567890');
       assert.deepEqual(only(events, 'raw_cyclic').properties.cyc, { a: 1, self: '[Circular]' });
@@ -1092,7 +1271,11 @@ describe('beforeSend', () => {
       return { ...event, event: `${event.event}_v2`, properties: { ...event.properties, added: 'by hook' } };
     };
     await withPipeline({ options: { beforeSend } }, async (p) => {
-      p.logger('app').emit({ eventName: 'signup', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1', plan: 'pro', 'posthog.session_id': 's' } });
+      p.logger('app').emit({
+        eventName: 'signup',
+        timestamp: TIME,
+        attributes: { 'posthog.distinct_id': 'u-1', plan: 'pro', 'posthog.session_id': 's' },
+      });
       const [event, ...rest] = await flushValid(p);
       assert.deepEqual(rest, []);
       assert.equal(seen.length, 1);
@@ -1153,7 +1336,10 @@ describe('beforeSend', () => {
       p.logger('app').emit({ eventName: 'bad', timestamp: TIME });
       p.logger('app').emit({ eventName: 'good', timestamp: TIME });
       const events = await p.flush();
-      assert.ok(events.some((e) => e.event === 'good'), 'the other event of the batch is delivered');
+      assert.ok(
+        events.some((e) => e.event === 'good'),
+        'the other event of the batch is delivered',
+      );
       assert.ok(!p.requests().some((r) => r.rawBody.length > 0 && r.validation.ok === false), 'no request is rejected');
     });
   });
@@ -1182,56 +1368,88 @@ describe('beforeSend', () => {
       }
       return event;
     };
-    await withPipeline({ options: { beforeSend, onDrop: (events, reason, details) => dropped.push({ reason, details, events: events.map((e) => e.event) }) } }, async (p) => {
-      const log = p.logger('app');
-      const error = caughtError();
-      const attributes = { 'exception.type': error.name, 'exception.message': error.message, 'exception.stacktrace': error.stack };
-      for (const which of ['no list', 'no filename', 'cut mid-emoji', 'untouched']) log.emit({ timestamp: TIME, attributes: { ...attributes, case: which } });
-      log.emit({ eventName: 'plain', timestamp: TIME, attributes: { case: 'renamed' } });
-      const events = await flushValid(p);
-      assert.deepEqual(events.map((e) => e.properties.case).sort(), ['cut mid-emoji', 'untouched']);
-      for (const event of events) assert.deepEqual(cymbalProblems(event.properties), []);
-      const cut = events.find((e) => e.properties.case === 'cut mid-emoji')!;
-      assert.equal((cut.properties.$exception_list as Array<{ value: string }>)[0]!.value, 'card \ufffd');
-      assert.equal(cut.properties.note, 'x \ufffd');
-      assert.deepEqual(
-        dropped.map((d) => [d.reason, d.events, d.details]),
-        [
-          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list'],
-          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list[0].stacktrace.frames[0].filename is not a string'],
-          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list'],
-        ],
-      );
-      const stats = p.processor.getStats();
-      assert.deepEqual([stats.emitted, stats.selected, stats.delivered], [5, 5, 2]);
-      assert.deepEqual(stats.dropped, { invalid: 3 });
-      assertIdentity(stats);
-    });
+    await withPipeline(
+      {
+        options: { beforeSend, onDrop: (events, reason, details) => dropped.push({ reason, details, events: events.map((e) => e.event) }) },
+      },
+      async (p) => {
+        const log = p.logger('app');
+        const error = caughtError();
+        const attributes = { 'exception.type': error.name, 'exception.message': error.message, 'exception.stacktrace': error.stack };
+        for (const which of ['no list', 'no filename', 'cut mid-emoji', 'untouched'])
+          log.emit({ timestamp: TIME, attributes: { ...attributes, case: which } });
+        log.emit({ eventName: 'plain', timestamp: TIME, attributes: { case: 'renamed' } });
+        const events = await flushValid(p);
+        assert.deepEqual(events.map((e) => e.properties.case).sort(), ['cut mid-emoji', 'untouched']);
+        for (const event of events) assert.deepEqual(cymbalProblems(event.properties), []);
+        const cut = events.find((e) => e.properties.case === 'cut mid-emoji')!;
+        assert.equal((cut.properties.$exception_list as Array<{ value: string }>)[0]!.value, 'card \ufffd');
+        assert.equal(cut.properties.note, 'x \ufffd');
+        assert.deepEqual(
+          dropped.map((d) => [d.reason, d.events, d.details]),
+          [
+            [
+              'invalid',
+              ['$exception'],
+              'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list',
+            ],
+            [
+              'invalid',
+              ['$exception'],
+              'beforeSend returned a $exception error tracking cannot read: $exception_list[0].stacktrace.frames[0].filename is not a string',
+            ],
+            [
+              'invalid',
+              ['$exception'],
+              'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list',
+            ],
+          ],
+        );
+        const stats = p.processor.getStats();
+        assert.deepEqual([stats.emitted, stats.selected, stats.delivered], [5, 5, 2]);
+        assert.deepEqual(stats.dropped, { invalid: 3 });
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('a person event the hook makes one ingestion would discard is refused as invalid; a group event takes its group id', async () => {
     const dropped: Array<[string, string | undefined]> = [];
     // A privacy hook that turns person processing off everywhere, and one that blanks the user.
     const beforeSend = (event: CaptureEvent): CaptureEvent =>
-      event.event === '$groupidentify' ? { ...event, distinct_id: 'null' } : { ...event, options: { ...event.options, process_person_profile: 'false' as never } };
-    await withPipeline({ options: { beforeSend, onDrop: (events, reason, details) => dropped.push([`${reason} ${events[0]?.event}`, details]) } }, async (p) => {
-      const log = p.logger('app');
-      log.emit({ eventName: '$identify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
-      log.emit({ eventName: '$groupidentify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1', $group_type: 'company', $group_key: 'acme' } });
-      log.emit({ eventName: 'signed_up', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
-      const events = await flushValid(p);
-      assert.deepEqual(
-        events.map((e) => [e.event, e.distinct_id]),
-        [
-          ['$groupidentify', '$company_acme'],
-          ['signed_up', 'u-1'],
-        ],
-      );
-      assert.deepEqual(dropped, [['invalid $identify', 'beforeSend returned $identify with posthog.process_person_profile false: PostHog discards person and group events without person processing']]);
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats.dropped, { invalid: 1 });
-      assertIdentity(stats);
-    });
+      event.event === '$groupidentify'
+        ? { ...event, distinct_id: 'null' }
+        : { ...event, options: { ...event.options, process_person_profile: 'false' as never } };
+    await withPipeline(
+      { options: { beforeSend, onDrop: (events, reason, details) => dropped.push([`${reason} ${events[0]?.event}`, details]) } },
+      async (p) => {
+        const log = p.logger('app');
+        log.emit({ eventName: '$identify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
+        log.emit({
+          eventName: '$groupidentify',
+          timestamp: TIME,
+          attributes: { 'posthog.distinct_id': 'u-1', $group_type: 'company', $group_key: 'acme' },
+        });
+        log.emit({ eventName: 'signed_up', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
+        const events = await flushValid(p);
+        assert.deepEqual(
+          events.map((e) => [e.event, e.distinct_id]),
+          [
+            ['$groupidentify', '$company_acme'],
+            ['signed_up', 'u-1'],
+          ],
+        );
+        assert.deepEqual(dropped, [
+          [
+            'invalid $identify',
+            'beforeSend returned $identify with posthog.process_person_profile false: PostHog discards person and group events without person processing',
+          ],
+        ]);
+        const stats = p.processor.getStats();
+        assert.deepEqual(stats.dropped, { invalid: 1 });
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('a hook mutating a resource-derived property does not leak into later events', async () => {
@@ -1287,7 +1505,12 @@ describe('records are not mutated', () => {
     await withPipeline({ options: { beforeSend }, processorsAfter: [new SimpleLogRecordProcessor({ exporter: memory })] }, async (p) => {
       p.logger('app').emit({ eventName: 'checked', timestamp: TIME, severityNumber: SeverityNumber.ERROR, body: 'b', attributes });
       const span = p.tracer().startSpan('op');
-      const spanAttributes: Attributes = { 'posthog.distinct_id': 'u-2', 'posthog.event': 'renamed', 'exception.message': 'm', list: [1, 2] };
+      const spanAttributes: Attributes = {
+        'posthog.distinct_id': 'u-2',
+        'posthog.event': 'renamed',
+        'exception.message': 'm',
+        list: [1, 2],
+      };
       span.addEvent('span_checked', spanAttributes, TIME);
       span.end();
       const events = await flushValid(p);
@@ -1295,7 +1518,13 @@ describe('records are not mutated', () => {
       assert.equal(events.length, 4);
       const fromLog = events.find((e) => e.distinct_id === 'u-1');
       assert.deepEqual((fromLog?.properties.nested as { list: unknown[] }).list, [1, { deep: true }, 'mutated'], 'the hook ran');
-      assert.deepEqual(events.filter((e) => e.distinct_id === 'u-2').map((e) => e.event).sort(), ['$exception', 'renamed']);
+      assert.deepEqual(
+        events
+          .filter((e) => e.distinct_id === 'u-2')
+          .map((e) => e.event)
+          .sort(),
+        ['$exception', 'renamed'],
+      );
 
       const [record, ...more] = memory.getFinishedLogRecords();
       assert.deepEqual(more, []);
@@ -1305,7 +1534,10 @@ describe('records are not mutated', () => {
       assert.equal(record!.severityNumber, SeverityNumber.ERROR);
       const spanEvent = (span as unknown as ReadableSpan).events[0]!;
       assert.equal(spanEvent.name, 'span_checked');
-      assert.deepEqual({ ...spanEvent.attributes }, { 'posthog.distinct_id': 'u-2', 'posthog.event': 'renamed', 'exception.message': 'm', list: [1, 2] });
+      assert.deepEqual(
+        { ...spanEvent.attributes },
+        { 'posthog.distinct_id': 'u-2', 'posthog.event': 'renamed', 'exception.message': 'm', list: [1, 2] },
+      );
     });
   });
 });

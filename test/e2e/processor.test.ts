@@ -59,9 +59,18 @@ function captureDiag(): DiagCapture {
   const recorder =
     (level: DiagLevel) =>
     (...args: unknown[]): void => {
-      entries.push({ level, text: args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' ') });
+      entries.push({
+        level,
+        text: args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' '),
+      });
     };
-  const logger: DiagLogger = { error: recorder('error'), warn: recorder('warn'), info: recorder('info'), debug: recorder('debug'), verbose: recorder('verbose') };
+  const logger: DiagLogger = {
+    error: recorder('error'),
+    warn: recorder('warn'),
+    info: recorder('info'),
+    debug: recorder('debug'),
+    verbose: recorder('verbose'),
+  };
   diag.disable();
   diag.setLogger(logger, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
   return {
@@ -83,7 +92,6 @@ async function withDiag(body: (d: DiagCapture) => Promise<void>): Promise<void> 
     d.stop();
   }
 }
-
 
 async function withServer(body: (server: FakeCaptureServer) => Promise<void>): Promise<void> {
   const server = await FakeCaptureServer.start();
@@ -129,7 +137,11 @@ function acceptances(requests: readonly RecordedRequest[]): Map<string, number> 
 /** Asserts the server accepted exactly `n` distinct events, each exactly once. */
 function assertAcceptedOnce(server: FakeCaptureServer, n: number): void {
   const counts = acceptances(server.requests);
-  assert.deepEqual([...counts.values()], Array.from({ length: n }, () => 1), `each of ${n} events accepted exactly once`);
+  assert.deepEqual(
+    [...counts.values()],
+    Array.from({ length: n }, () => 1),
+    `each of ${n} events accepted exactly once`,
+  );
   assert.equal(server.acceptedEvents().length, n);
 }
 
@@ -167,7 +179,11 @@ async function exportOnce(exporter: PostHogLogRecordExporter, records: ReadableL
   return result;
 }
 
-function newExporter(server: FakeCaptureServer, options: PostHogLogRecordProcessorOptions = {}, internals: Omit<ExporterInternals, 'env'> = {}): PostHogLogRecordExporter {
+function newExporter(
+  server: FakeCaptureServer,
+  options: PostHogLogRecordProcessorOptions = {},
+  internals: Omit<ExporterInternals, 'env'> = {},
+): PostHogLogRecordExporter {
   return new PostHogLogRecordExporter(options, { ...internals, env: envFor(server) });
 }
 
@@ -197,7 +213,20 @@ class RememberingSpanExporter extends InMemorySpanExporter {
 }
 
 function zeroStats(overrides: Partial<PostHogStats>): PostHogStats {
-  return { emitted: 0, selected: 0, delivered: 0, dropped: {}, pending: 0, requests: 0, retries: 0, retryBuffered: 0, recovered: 0, corruptSpoolFiles: 0, status: 'ok', ...overrides };
+  return {
+    emitted: 0,
+    selected: 0,
+    delivered: 0,
+    dropped: {},
+    pending: 0,
+    requests: 0,
+    retries: 0,
+    retryBuffered: 0,
+    recovered: 0,
+    corruptSpoolFiles: 0,
+    status: 'ok',
+    ...overrides,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -205,7 +234,7 @@ function zeroStats(overrides: Partial<PostHogStats>): PostHogStats {
 // ---------------------------------------------------------------------------------------------
 
 describe('wiring', () => {
-  test('a span event processor built from options owns its pipeline: the tracer provider\'s shutdown delivers its events', async () => {
+  test("a span event processor built from options owns its pipeline: the tracer provider's shutdown delivers its events", async () => {
     await withServer(async (server) => {
       const spanProcessor = new PostHogSpanEventProcessor({ apiKey: server.apiKey, host: server.url, scheduledDelayMillis: 60_000 });
       const tracerProvider = new TracerProvider({ spanProcessors: [spanProcessor] });
@@ -334,7 +363,14 @@ describe('configuration', () => {
           assert.deepEqual(d.all('error'), []);
           assert.equal(server.requests.length, 0);
           const stats = processor.getStats();
-          assert.deepEqual(stats, zeroStats({ emitted: 4, status: 'disabled', disabledReason: 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events' }));
+          assert.deepEqual(
+            stats,
+            zeroStats({
+              emitted: 4,
+              status: 'disabled',
+              disabledReason: 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events',
+            }),
+          );
           assertIdentity(stats);
         });
       }
@@ -399,20 +435,26 @@ describe('configuration', () => {
 
   test('an extra header the HTTP client refuses (Expect) is left out with one warning; events are still delivered, the other headers sent', async () => {
     await withDiag(async (d) => {
-      await withPipeline({ env: { POSTHOG_OTEL_HEADERS: 'Expect=100-continue' }, options: { scheduledDelayMillis: 60_000, headers: { 'Keep-Alive': 'timeout=5', 'x-proxy-auth': 'token-s3cr3t' } } }, async (p) => {
-        await nextTurn();
-        const warnings = d.all('warn');
-        assert.equal(warnings.length, 1, JSON.stringify(warnings));
-        assert.match(warnings[0]!, /"Expect", "Keep-Alive" are ignored/);
-        assert.ok(!warnings[0]!.includes('s3cr3t'));
-        emitEvents(p.logger(), 'through_a_proxy', 2);
-        await p.flush();
-        assertAcceptedOnce(p.server, 2);
-        const request = p.requests()[0]!;
-        assert.equal(request.headers['x-proxy-auth'], 'token-s3cr3t');
-        assert.equal(request.headers['expect'], undefined);
-        assertIdentity(p.processor.getStats());
-      });
+      await withPipeline(
+        {
+          env: { POSTHOG_OTEL_HEADERS: 'Expect=100-continue' },
+          options: { scheduledDelayMillis: 60_000, headers: { 'Keep-Alive': 'timeout=5', 'x-proxy-auth': 'token-s3cr3t' } },
+        },
+        async (p) => {
+          await nextTurn();
+          const warnings = d.all('warn');
+          assert.equal(warnings.length, 1, JSON.stringify(warnings));
+          assert.match(warnings[0]!, /"Expect", "Keep-Alive" are ignored/);
+          assert.ok(!warnings[0]!.includes('s3cr3t'));
+          emitEvents(p.logger(), 'through_a_proxy', 2);
+          await p.flush();
+          assertAcceptedOnce(p.server, 2);
+          const request = p.requests()[0]!;
+          assert.equal(request.headers['x-proxy-auth'], 'token-s3cr3t');
+          assert.equal(request.headers['expect'], undefined);
+          assertIdentity(p.processor.getStats());
+        },
+      );
     });
   });
 
@@ -439,7 +481,10 @@ describe('configuration', () => {
 
   test('options from code override the OTEL_BLRP_* environment', async () => {
     await withPipeline(
-      { env: { OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2', OTEL_BLRP_SCHEDULE_DELAY: '20', OTEL_BLRP_EXPORT_TIMEOUT: '100' }, options: { maxExportBatchSize: 3, scheduledDelayMillis: 60_000, exportTimeoutMillis: 20_000 } },
+      {
+        env: { OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2', OTEL_BLRP_SCHEDULE_DELAY: '20', OTEL_BLRP_EXPORT_TIMEOUT: '100' },
+        options: { maxExportBatchSize: 3, scheduledDelayMillis: 60_000, exportTimeoutMillis: 20_000 },
+      },
       async (p) => {
         assert.equal(p.processor.exporter.exportDeadlineMillis, 10_000, 'min(timeoutMillis, 0.9 × the code exportTimeoutMillis)');
         emitEvents(p.logger(), 'code', 4);
@@ -455,11 +500,31 @@ describe('configuration', () => {
     );
   });
 
-  const compressionCases: { name: string; settings: { env?: Environment; options?: PostHogLogRecordProcessorOptions }; encoding: string; magic: number[] }[] = [
+  const compressionCases: {
+    name: string;
+    settings: { env?: Environment; options?: PostHogLogRecordProcessorOptions };
+    encoding: string;
+    magic: number[];
+  }[] = [
     { name: 'the default', settings: {}, encoding: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
-    { name: 'POSTHOG_CAPTURE_COMPRESSION=ZSTD', settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'ZSTD' } }, encoding: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
-    { name: 'POSTHOG_CAPTURE_COMPRESSION=gzip', settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'gzip' } }, encoding: 'gzip', magic: [0x1f, 0x8b] },
-    { name: 'compression: gzip in code over POSTHOG_CAPTURE_COMPRESSION=zstd', settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'zstd' }, options: { compression: 'gzip' } }, encoding: 'gzip', magic: [0x1f, 0x8b] },
+    {
+      name: 'POSTHOG_CAPTURE_COMPRESSION=ZSTD',
+      settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'ZSTD' } },
+      encoding: 'zstd',
+      magic: [0x28, 0xb5, 0x2f, 0xfd],
+    },
+    {
+      name: 'POSTHOG_CAPTURE_COMPRESSION=gzip',
+      settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'gzip' } },
+      encoding: 'gzip',
+      magic: [0x1f, 0x8b],
+    },
+    {
+      name: 'compression: gzip in code over POSTHOG_CAPTURE_COMPRESSION=zstd',
+      settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'zstd' }, options: { compression: 'gzip' } },
+      encoding: 'gzip',
+      magic: [0x1f, 0x8b],
+    },
   ];
   for (const c of compressionCases) {
     test(`compression, ${c.name}: Content-Encoding ${c.encoding}, and the server decodes the exact events`, async () => {
@@ -488,7 +553,10 @@ describe('compression refused', () => {
         await p.flush();
         emitEvents(p.logger(), 'later', 1);
         await p.flush();
-        assert.deepEqual(p.requests().map((r) => r.headers['content-encoding']), ['zstd', 'gzip', 'gzip']);
+        assert.deepEqual(
+          p.requests().map((r) => r.headers['content-encoding']),
+          ['zstd', 'gzip', 'gzip'],
+        );
         assert.deepEqual(names(p.server.acceptedEvents()).sort(), ['later_0', 'refused_0', 'refused_1']);
         const stats = p.processor.getStats();
         assert.deepEqual(stats.dropped, {});
@@ -544,7 +612,12 @@ describe('exporter result callback', () => {
         const records = await sdkRecords((logger) => {
           for (const name of ['kept', 'refused', 'blocked', 'kept_too']) logger.emit({ eventName: name });
         });
-        server.script({ results: (events) => Object.fromEntries(events.filter((e) => e.event === 'refused').map((e) => [e.uuid, { result: 'drop', details: 'event_too_big' }])) });
+        server.script({
+          results: (events) =>
+            Object.fromEntries(
+              events.filter((e) => e.event === 'refused').map((e) => [e.uuid, { result: 'drop', details: 'event_too_big' }]),
+            ),
+        });
         const result = await exportOnce(exporter, records);
         assert.equal(result.code, ExportResultCode.FAILED);
         assert.ok(result.error instanceof PostHogExportError, `a PostHogExportError, got ${String(result.error)}`);
@@ -552,7 +625,10 @@ describe('exporter result callback', () => {
         assert.match(result.error.message, /^2 of 4 PostHog event\(s\) not delivered/);
         assert.deepEqual(names(server.acceptedEvents()), ['kept', 'kept_too']);
         const stats = exporter.getStats();
-        assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, delivered: 2, dropped: { before_send: 1, server_drop: 1 }, requests: 1 }));
+        assert.deepEqual(
+          stats,
+          zeroStats({ emitted: 4, selected: 4, delivered: 2, dropped: { before_send: 1, server_drop: 1 }, requests: 1 }),
+        );
         assertIdentity(stats);
       } finally {
         await exporter.shutdown();
@@ -592,26 +668,32 @@ describe('delivery', () => {
       if (event.event === 'slow') busyWait(150);
       return event;
     };
-    await withPipeline({ options: { exportTimeoutMillis: 300, timeoutMillis: 5000, maxExportBatchSize: 2, scheduledDelayMillis: 5, beforeSend } }, async (p) => {
-      assert.equal(p.processor.exporter.exportDeadlineMillis, 270, 'the exporter deadline stays below the batch export timeout');
-      p.server.setDefault({ delayMs: 200 });
-      p.logger().emit({ eventName: 'slow' });
-      for (const name of ['first', 'a', 'b', 'c', 'd']) p.logger().emit({ eventName: name });
-      await p.server.waitForRequests(3, 3000);
-      await p.processor.forceFlush();
+    await withPipeline(
+      { options: { exportTimeoutMillis: 300, timeoutMillis: 5000, maxExportBatchSize: 2, scheduledDelayMillis: 5, beforeSend } },
+      async (p) => {
+        assert.equal(p.processor.exporter.exportDeadlineMillis, 270, 'the exporter deadline stays below the batch export timeout');
+        p.server.setDefault({ delayMs: 200 });
+        p.logger().emit({ eventName: 'slow' });
+        for (const name of ['first', 'a', 'b', 'c', 'd']) p.logger().emit({ eventName: name });
+        await p.server.waitForRequests(3, 3000);
+        await p.processor.forceFlush();
 
-      // Request i is in flight from receivedAt to receivedAt + 200 ms: count the overlap.
-      const times = p.requests().map((r) => r.receivedAt);
-      const overlapping = times.some((t, i) => times.some((u, j) => j !== i && u >= t && u < t + 200));
-      assert.ok(overlapping, `two exports were in flight at once (requests received at ${times.map((t) => t - times[0]!).join(', ')} ms)`);
-      // A request cut off by the export deadline may have reached the server before its answer
-      // did; the resend carries the same uuids, which PostHog dedupes. Stored: each event once.
-      assert.deepEqual(names(p.server.acceptedEvents()), ['a', 'b', 'c', 'd', 'first', 'slow']);
-      const stats = p.processor.getStats();
-      assert.equal(stats.delivered, 6);
-      assert.equal(stats.pending, 0);
-      assertIdentity(stats);
-    });
+        // Request i is in flight from receivedAt to receivedAt + 200 ms: count the overlap.
+        const times = p.requests().map((r) => r.receivedAt);
+        const overlapping = times.some((t, i) => times.some((u, j) => j !== i && u >= t && u < t + 200));
+        assert.ok(
+          overlapping,
+          `two exports were in flight at once (requests received at ${times.map((t) => t - times[0]!).join(', ')} ms)`,
+        );
+        // A request cut off by the export deadline may have reached the server before its answer
+        // did; the resend carries the same uuids, which PostHog dedupes. Stored: each event once.
+        assert.deepEqual(names(p.server.acceptedEvents()), ['a', 'b', 'c', 'd', 'first', 'slow']);
+        const stats = p.processor.getStats();
+        assert.equal(stats.delivered, 6);
+        assert.equal(stats.pending, 0);
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('queue_full: records over maxQueueSize are counted, warned about, and the rest delivered', async () => {
@@ -636,32 +718,35 @@ describe('delivery', () => {
   });
 
   test('forceFlush is bounded by flushTimeoutMillis when the server hangs; the events stay pending and go out later', async () => {
-    await withPipeline({ options: { flushTimeoutMillis: 300, scheduledDelayMillis: 60_000, retryInitialDelayMillis: 5_000 } }, async (p) => {
-      p.server.setDefault({ hang: true });
-      emitEvents(p.logger(), 'stuck', 4);
-      const start = performance.now();
-      await p.processor.forceFlush();
-      const elapsed = performance.now() - start;
-      assert.ok(elapsed < 2000, `forceFlush took ${elapsed.toFixed(0)} ms`);
-      assert.ok(elapsed >= 250, `forceFlush gave the request its budget (${elapsed.toFixed(0)} ms)`);
+    await withPipeline(
+      { options: { flushTimeoutMillis: 300, scheduledDelayMillis: 60_000, retryInitialDelayMillis: 5_000 } },
+      async (p) => {
+        p.server.setDefault({ hang: true });
+        emitEvents(p.logger(), 'stuck', 4);
+        const start = performance.now();
+        await p.processor.forceFlush();
+        const elapsed = performance.now() - start;
+        assert.ok(elapsed < 2000, `forceFlush took ${elapsed.toFixed(0)} ms`);
+        assert.ok(elapsed >= 250, `forceFlush gave the request its budget (${elapsed.toFixed(0)} ms)`);
 
-      const stuck = p.processor.getStats();
-      assert.deepEqual(stuck.dropped, {}, 'nothing is dropped by a forceFlush deadline');
-      assert.equal(stuck.pending, 4);
-      assert.equal(stuck.retryBuffered, 4);
-      assertIdentity(stuck);
-      assert.equal(p.server.acceptedEvents().length, 0);
+        const stuck = p.processor.getStats();
+        assert.deepEqual(stuck.dropped, {}, 'nothing is dropped by a forceFlush deadline');
+        assert.equal(stuck.pending, 4);
+        assert.equal(stuck.retryBuffered, 4);
+        assertIdentity(stuck);
+        assert.equal(p.server.acceptedEvents().length, 0);
 
-      p.server.setDefault({});
-      await p.processor.forceFlush();
-      assertAcceptedOnce(p.server, 4);
-      const stats = p.processor.getStats();
-      assert.equal(stats.delivered, 4);
-      assert.equal(stats.pending, 0);
-      assert.equal(stats.retryBuffered, 0);
-      assert.deepEqual(stats.dropped, {});
-      assertIdentity(stats);
-    });
+        p.server.setDefault({});
+        await p.processor.forceFlush();
+        assertAcceptedOnce(p.server, 4);
+        const stats = p.processor.getStats();
+        assert.equal(stats.delivered, 4);
+        assert.equal(stats.pending, 0);
+        assert.equal(stats.retryBuffered, 0);
+        assert.deepEqual(stats.dropped, {});
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('shutdown is bounded when the server hangs: leftovers count as deadline; later records as shutdown, with no request', async () => {
@@ -694,49 +779,76 @@ describe('delivery', () => {
     });
   });
 
-  test('a resource whose async attributes never settle: forceFlush and shutdown end at flushTimeoutMillis, and the held records stay counted', { timeout: 10_000 }, async () => {
-    await withServer(async (server) => {
-      await withDiag(async (d) => {
-        const clock = new ManualClock();
-        const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000, flushTimeoutMillis: 3_000 }, { env: envFor(server), clock });
-        // A stuck cloud-metadata detector: the batch processor awaits it before every export.
-        const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'cloud.region': new Promise<string>(() => undefined) }), processors: [processor] });
-        emitEvents(provider.getLogger('app'), 'held', 2);
+  test(
+    'a resource whose async attributes never settle: forceFlush and shutdown end at flushTimeoutMillis, and the held records stay counted',
+    { timeout: 10_000 },
+    async () => {
+      await withServer(async (server) => {
+        await withDiag(async (d) => {
+          const clock = new ManualClock();
+          const processor = new PostHogLogRecordProcessor(
+            { scheduledDelayMillis: 60_000, flushTimeoutMillis: 3_000 },
+            { env: envFor(server), clock },
+          );
+          // A stuck cloud-metadata detector: the batch processor awaits it before every export.
+          const provider = new LoggerProvider({
+            resource: resourceFromAttributes({ 'cloud.region': new Promise<string>(() => undefined) }),
+            processors: [processor],
+          });
+          emitEvents(provider.getLogger('app'), 'held', 2);
 
-        const flushStart = clock.now();
-        await clock.run(processor.forceFlush());
-        assert.equal(clock.now() - flushStart, 3_000, 'forceFlush ended at its deadline');
-        let stats = processor.getStats();
-        assert.deepEqual({ pending: stats.pending, delivered: stats.delivered, dropped: stats.dropped }, { pending: 2, delivered: 0, dropped: {} });
-        assertIdentity(stats);
+          const flushStart = clock.now();
+          await clock.run(processor.forceFlush());
+          assert.equal(clock.now() - flushStart, 3_000, 'forceFlush ended at its deadline');
+          let stats = processor.getStats();
+          assert.deepEqual(
+            { pending: stats.pending, delivered: stats.delivered, dropped: stats.dropped },
+            { pending: 2, delivered: 0, dropped: {} },
+          );
+          assertIdentity(stats);
 
-        const shutdownStart = clock.now();
-        await clock.run(processor.shutdown());
-        assert.ok(clock.now() - shutdownStart <= 3_000, 'shutdown ended by its deadline');
-        assert.equal(server.requests.length, 0);
-        stats = processor.getStats();
-        assert.equal(stats.pending, 2, 'still held by the batch processor, and said so');
-        assertIdentity(stats);
-        assert.equal(d.all('warn').filter((w) => /shutdown: 2 record\(s\) never reached the exporter/.test(w)).length, 1, JSON.stringify(d.all('warn')));
+          const shutdownStart = clock.now();
+          await clock.run(processor.shutdown());
+          assert.ok(clock.now() - shutdownStart <= 3_000, 'shutdown ended by its deadline');
+          assert.equal(server.requests.length, 0);
+          stats = processor.getStats();
+          assert.equal(stats.pending, 2, 'still held by the batch processor, and said so');
+          assertIdentity(stats);
+          assert.equal(
+            d.all('warn').filter((w) => /shutdown: 2 record\(s\) never reached the exporter/.test(w)).length,
+            1,
+            JSON.stringify(d.all('warn')),
+          );
+        });
       });
-    });
-  });
+    },
+  );
 
-  test('a resource whose async attributes never settle: shutdown on its own ends at flushTimeoutMillis and shuts the exporter down', { timeout: 10_000 }, async () => {
-    await withServer(async (server) => {
-      const clock = new ManualClock();
-      const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000, flushTimeoutMillis: 3_000 }, { env: envFor(server), clock });
-      const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'cloud.region': new Promise<string>(() => undefined) }), processors: [processor] });
-      emitEvents(provider.getLogger('app'), 'held', 2);
-      const start = clock.now();
-      await clock.run(processor.shutdown());
-      assert.equal(clock.now() - start, 3_000, 'shutdown ended at its deadline');
-      // The exporter is shut down: an export the batch processor makes later counts its records as shutdown.
-      const late = await exportOnce(processor.exporter, await sdkRecords((logger) => logger.emit({ eventName: 'late' })));
-      assert.equal(late.code, ExportResultCode.FAILED);
-      assert.equal(server.requests.length, 0);
-    });
-  });
+  test(
+    'a resource whose async attributes never settle: shutdown on its own ends at flushTimeoutMillis and shuts the exporter down',
+    { timeout: 10_000 },
+    async () => {
+      await withServer(async (server) => {
+        const clock = new ManualClock();
+        const processor = new PostHogLogRecordProcessor(
+          { scheduledDelayMillis: 60_000, flushTimeoutMillis: 3_000 },
+          { env: envFor(server), clock },
+        );
+        const provider = new LoggerProvider({
+          resource: resourceFromAttributes({ 'cloud.region': new Promise<string>(() => undefined) }),
+          processors: [processor],
+        });
+        emitEvents(provider.getLogger('app'), 'held', 2);
+        const start = clock.now();
+        await clock.run(processor.shutdown());
+        assert.equal(clock.now() - start, 3_000, 'shutdown ended at its deadline');
+        // The exporter is shut down: an export the batch processor makes later counts its records as shutdown.
+        const late = await exportOnce(processor.exporter, await sdkRecords((logger) => logger.emit({ eventName: 'late' })));
+        assert.equal(late.code, ExportResultCode.FAILED);
+        assert.equal(server.requests.length, 0);
+      });
+    },
+  );
 
   test('a forceFlush asked for during shutdown waits for it, and every queued batch is delivered', async () => {
     await withServer(async (server) => {
@@ -759,23 +871,32 @@ describe('delivery', () => {
   });
 
   test('shutdown keeps resending within its window: Retry-After is honoured, and the events are delivered', async () => {
-    await withPipeline({ options: { flushTimeoutMillis: 10_000, retryInitialDelayMillis: 300, scheduledDelayMillis: 60_000 } }, async (p) => {
-      // Two failures put the next attempt past the short wait an export takes in place.
-      p.server.script({ status: 503 }, { status: 503, headers: { 'retry-after': '1' } });
-      emitEvents(p.logger(), 'last_words', 2);
-      const start = performance.now();
-      await p.processor.shutdown();
-      const elapsed = performance.now() - start;
-      assert.deepEqual(p.server.requests.map((r) => r.responseStatus), [503, 503, 200]);
-      assert.ok(elapsed >= 1000, `the third attempt waited for Retry-After (${elapsed.toFixed(0)} ms)`);
-      assertAcceptedOnce(p.server, 2);
-      // The third attempt is a resend from the retry buffer: the same request, its third attempt.
-      assert.deepEqual(p.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3']);
-      assert.equal(new Set(p.server.requests.map((r) => r.headers['posthog-request-id'])).size, 1);
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 2 }));
-      assertIdentity(stats);
-    });
+    await withPipeline(
+      { options: { flushTimeoutMillis: 10_000, retryInitialDelayMillis: 300, scheduledDelayMillis: 60_000 } },
+      async (p) => {
+        // Two failures put the next attempt past the short wait an export takes in place.
+        p.server.script({ status: 503 }, { status: 503, headers: { 'retry-after': '1' } });
+        emitEvents(p.logger(), 'last_words', 2);
+        const start = performance.now();
+        await p.processor.shutdown();
+        const elapsed = performance.now() - start;
+        assert.deepEqual(
+          p.server.requests.map((r) => r.responseStatus),
+          [503, 503, 200],
+        );
+        assert.ok(elapsed >= 1000, `the third attempt waited for Retry-After (${elapsed.toFixed(0)} ms)`);
+        assertAcceptedOnce(p.server, 2);
+        // The third attempt is a resend from the retry buffer: the same request, its third attempt.
+        assert.deepEqual(
+          p.server.requests.map((r) => r.headers['posthog-attempt']),
+          ['1', '2', '3'],
+        );
+        assert.equal(new Set(p.server.requests.map((r) => r.headers['posthog-request-id'])).size, 1);
+        const stats = p.processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 2 }));
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('shutdown while a forceFlush runs still exports what arrived during that flush', async () => {
@@ -832,38 +953,73 @@ describe('delivery', () => {
   test('events the deadline cuts short wait in the retry buffer and go out again on a timer, as the same request, exactly once', async () => {
     // 503, then 503 with a Retry-After longer than the export deadline: the second wait cannot fit, so
     // the events are kept (2 of 3 attempts spent) and a timer resends them after the Retry-After.
-    await withPipeline({ options: { maxAttempts: 3, retryInitialDelayMillis: 0, timeoutMillis: 150, scheduledDelayMillis: 5 } }, async (p) => {
-      p.server.script({ status: 503 }, { status: 503, headers: { 'retry-after': '0.25' } });
-      emitEvents(p.logger(), 'buffered', 2);
-      await p.server.waitForRequests(2, 1000);
-      await until(() => p.processor.getStats().retryBuffered === 2, 'the events to wait in the retry buffer');
-      const waiting = p.processor.getStats();
-      assert.deepEqual(waiting, zeroStats({ emitted: 2, selected: 2, pending: 2, retryBuffered: 2, requests: 2, retries: 1, status: 'outage', outage: waiting.outage }));
-      assertIdentity(waiting);
+    await withPipeline(
+      { options: { maxAttempts: 3, retryInitialDelayMillis: 0, timeoutMillis: 150, scheduledDelayMillis: 5 } },
+      async (p) => {
+        p.server.script({ status: 503 }, { status: 503, headers: { 'retry-after': '0.25' } });
+        emitEvents(p.logger(), 'buffered', 2);
+        await p.server.waitForRequests(2, 1000);
+        await until(() => p.processor.getStats().retryBuffered === 2, 'the events to wait in the retry buffer');
+        const waiting = p.processor.getStats();
+        assert.deepEqual(
+          waiting,
+          zeroStats({
+            emitted: 2,
+            selected: 2,
+            pending: 2,
+            retryBuffered: 2,
+            requests: 2,
+            retries: 1,
+            status: 'outage',
+            outage: waiting.outage,
+          }),
+        );
+        assertIdentity(waiting);
 
-      const [, second, third] = await p.server.waitForRequests(3, 2000);
-      assert.ok(third!.receivedAt - second!.receivedAt >= 240, `the resend respected Retry-After (${third!.receivedAt - second!.receivedAt} ms)`);
-      await p.processor.forceFlush();
-      assert.equal(p.requests().length, 3);
-      assert.deepEqual(p.requests().map((r) => r.headers['posthog-attempt']), ['1', '2', '3']);
-      assert.equal(new Set(p.requests().map((r) => r.headers['posthog-request-id'])).size, 1);
-      assertAcceptedOnce(p.server, 2);
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 2 }));
-      assertIdentity(stats);
-    });
+        const [, second, third] = await p.server.waitForRequests(3, 2000);
+        assert.ok(
+          third!.receivedAt - second!.receivedAt >= 240,
+          `the resend respected Retry-After (${third!.receivedAt - second!.receivedAt} ms)`,
+        );
+        await p.processor.forceFlush();
+        assert.equal(p.requests().length, 3);
+        assert.deepEqual(
+          p.requests().map((r) => r.headers['posthog-attempt']),
+          ['1', '2', '3'],
+        );
+        assert.equal(new Set(p.requests().map((r) => r.headers['posthog-request-id'])).size, 1);
+        assertAcceptedOnce(p.server, 2);
+        const stats = p.processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, delivered: 2, requests: 3, retries: 2 }));
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('retries exhausted with the retry buffer off: the events are dropped as retry_exhausted at once and the identity still holds', async () => {
-    await withPipeline({ options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000, retryBufferMaxEvents: 0 } }, async (p) => {
-      p.server.script({ status: 503 }, { status: 503 });
-      emitEvents(p.logger(), 'lost', 2);
-      await p.flush();
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1, status: 'outage', outage: stats.outage }));
-      assertIdentity(stats);
-      assert.equal(p.requests().length, 2);
-    });
+    await withPipeline(
+      { options: { maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000, retryBufferMaxEvents: 0 } },
+      async (p) => {
+        p.server.script({ status: 503 }, { status: 503 });
+        emitEvents(p.logger(), 'lost', 2);
+        await p.flush();
+        const stats = p.processor.getStats();
+        assert.deepEqual(
+          stats,
+          zeroStats({
+            emitted: 2,
+            selected: 2,
+            dropped: { retry_exhausted: 2 },
+            requests: 2,
+            retries: 1,
+            status: 'outage',
+            outage: stats.outage,
+          }),
+        );
+        assertIdentity(stats);
+        assert.equal(p.requests().length, 2);
+      },
+    );
   });
 
   test('retries exhausted with the retry buffer on: maxAttempts counts every request, so the flush does not resend them', async () => {
@@ -881,7 +1037,18 @@ describe('delivery', () => {
       );
       assert.equal(requests[0]!.headers['posthog-request-id'], requests[1]!.headers['posthog-request-id']);
       const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 2, selected: 2, dropped: { retry_exhausted: 2 }, requests: 2, retries: 1, status: 'outage', outage: stats.outage }));
+      assert.deepEqual(
+        stats,
+        zeroStats({
+          emitted: 2,
+          selected: 2,
+          dropped: { retry_exhausted: 2 },
+          requests: 2,
+          retries: 1,
+          status: 'outage',
+          outage: stats.outage,
+        }),
+      );
       assertIdentity(stats);
     });
   });
@@ -893,20 +1060,35 @@ describe('delivery', () => {
     };
     // An age bound of 0: whatever waits is too old by the next delivery. A 2 s Retry-After puts the
     // request in the buffer, past the 1 s flush window.
-    await withPipeline({ options: { maxAttempts: 10, scheduledDelayMillis: 60_000, flushTimeoutMillis: 1_000, retryBufferMaxAgeMillis: 0, onDrop } }, async (p) => {
-      p.server.script({ status: 503, headers: { 'retry-after': '2' } });
-      emitEvents(p.logger(), 'aged', 2);
-      await p.flush();
-      assert.equal(p.processor.getStats().retryBuffered, 2);
-      emitEvents(p.logger(), 'fresh', 1);
-      await p.flush();
-      // The fresh event waits, unsent, for the outage's next probe (after the Retry-After).
-      assert.equal(p.requests().length, 1);
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 3, selected: 3, pending: 1, retryBuffered: 1, dropped: { retry_exhausted: 2 }, requests: 1, status: 'outage', outage: stats.outage }));
-      assertIdentity(stats);
-      assert.deepEqual(drops, [['retry_exhausted', 2, 'still undelivered after 0 ms of retries']]);
-    });
+    await withPipeline(
+      { options: { maxAttempts: 10, scheduledDelayMillis: 60_000, flushTimeoutMillis: 1_000, retryBufferMaxAgeMillis: 0, onDrop } },
+      async (p) => {
+        p.server.script({ status: 503, headers: { 'retry-after': '2' } });
+        emitEvents(p.logger(), 'aged', 2);
+        await p.flush();
+        assert.equal(p.processor.getStats().retryBuffered, 2);
+        emitEvents(p.logger(), 'fresh', 1);
+        await p.flush();
+        // The fresh event waits, unsent, for the outage's next probe (after the Retry-After).
+        assert.equal(p.requests().length, 1);
+        const stats = p.processor.getStats();
+        assert.deepEqual(
+          stats,
+          zeroStats({
+            emitted: 3,
+            selected: 3,
+            pending: 1,
+            retryBuffered: 1,
+            dropped: { retry_exhausted: 2 },
+            requests: 1,
+            status: 'outage',
+            outage: stats.outage,
+          }),
+        );
+        assertIdentity(stats);
+        assert.deepEqual(drops, [['retry_exhausted', 2, 'still undelivered after 0 ms of retries']]);
+      },
+    );
   });
 });
 
@@ -955,7 +1137,12 @@ describe('serverless and identity', () => {
   test('request identity (NodeSDK context): log and span events get distinct_id and session_id; record attributes win', async () => {
     await withServer(async (server) => {
       const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000 }, { env: envFor(server) });
-      const sdk = new NodeSDK({ autoDetectResources: false, metricReaders: [], spanProcessors: [new PostHogSpanEventProcessor({ processor })], logRecordProcessors: [processor] });
+      const sdk = new NodeSDK({
+        autoDetectResources: false,
+        metricReaders: [],
+        spanProcessors: [new PostHogSpanEventProcessor({ processor })],
+        logRecordProcessors: [processor],
+      });
       let shutDown = false;
       try {
         sdk.start();
@@ -975,7 +1162,10 @@ describe('serverless and identity', () => {
 
         const byName = new Map(server.acceptedEvents().map((e) => [e.event, e]));
         assert.deepEqual([...byName.keys()].sort(), ['a', 'a_explicit', 'b', 'b_explicit', 'outside']);
-        const ids = (name: string): [string | undefined, string | undefined] => [byName.get(name)!.distinct_id, byName.get(name)!.session_id];
+        const ids = (name: string): [string | undefined, string | undefined] => [
+          byName.get(name)!.distinct_id,
+          byName.get(name)!.session_id,
+        ];
         assert.deepEqual(ids('a'), ['u-1', 's-1']);
         assert.deepEqual(ids('b'), ['u-1', 's-1']);
         assert.deepEqual(ids('a_explicit'), ['u-explicit', 's-explicit']);
@@ -999,24 +1189,30 @@ describe('serverless and identity', () => {
 describe('dry run and onDrop', () => {
   test('dryRun: nothing is sent, every event is printed and counted as dry_run', async () => {
     const lines: string[] = [];
-    await withPipeline({ options: { dryRun: true, scheduledDelayMillis: 60_000 }, internals: { print: (l) => lines.push(l) } }, async (p) => {
-      emitEvents(p.logger(), 'dry', 3);
-      const span = p.tracer().startSpan('op');
-      span.addEvent('dry_span_event');
-      span.end();
-      await p.flush();
-      assert.equal(p.requests().length, 0);
-      assert.equal(lines.length, 5);
-      assert.match(lines[0]!, /^\[posthog-otel\] start: dry run \(events are printed, nothing is sent\); host http:\/\/127\.0\.0\.1:\d+; API key from POSTHOG_API_KEY; /);
-      const printed = lines.slice(1).map((l) => {
-        assert.ok(l.startsWith('[posthog-otel] dry run, not sent: event '), l);
-        return JSON.parse(l.slice('[posthog-otel] dry run, not sent: event '.length)) as CaptureEvent;
-      });
-      assert.deepEqual(names(printed), ['dry_0', 'dry_1', 'dry_2', 'dry_span_event']);
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, dropped: { dry_run: 4 }, status: 'dry-run' }));
-      assertIdentity(stats);
-    });
+    await withPipeline(
+      { options: { dryRun: true, scheduledDelayMillis: 60_000 }, internals: { print: (l) => lines.push(l) } },
+      async (p) => {
+        emitEvents(p.logger(), 'dry', 3);
+        const span = p.tracer().startSpan('op');
+        span.addEvent('dry_span_event');
+        span.end();
+        await p.flush();
+        assert.equal(p.requests().length, 0);
+        assert.equal(lines.length, 5);
+        assert.match(
+          lines[0]!,
+          /^\[posthog-otel\] start: dry run \(events are printed, nothing is sent\); host http:\/\/127\.0\.0\.1:\d+; API key from POSTHOG_API_KEY; /,
+        );
+        const printed = lines.slice(1).map((l) => {
+          assert.ok(l.startsWith('[posthog-otel] dry run, not sent: event '), l);
+          return JSON.parse(l.slice('[posthog-otel] dry run, not sent: event '.length)) as CaptureEvent;
+        });
+        assert.deepEqual(names(printed), ['dry_0', 'dry_1', 'dry_2', 'dry_span_event']);
+        const stats = p.processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, dropped: { dry_run: 4 }, status: 'dry-run' }));
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('onDrop is called with the events and the reason, for beforeSend drops and server drops', async () => {
@@ -1031,7 +1227,12 @@ describe('dry run and onDrop', () => {
       },
     };
     await withPipeline({ options }, async (p) => {
-      p.server.script({ results: (events) => Object.fromEntries(events.filter((e) => e.event === 'refused').map((e) => [e.uuid, { result: 'drop', details: 'event_too_big' }])) });
+      p.server.script({
+        results: (events) =>
+          Object.fromEntries(
+            events.filter((e) => e.event === 'refused').map((e) => [e.uuid, { result: 'drop', details: 'event_too_big' }]),
+          ),
+      });
       for (const name of ['fine', 'blocked', 'refused']) p.logger().emit({ eventName: name });
       await p.flush();
       assert.deepEqual(calls, [
@@ -1062,7 +1263,10 @@ describe('dry run and onDrop', () => {
         await p.flush();
         assert.deepEqual(details, ['HTTP 401: token [redacted] is not valid here']);
         const warnings = d.ours('warn');
-        assert.ok(warnings.some((w) => w.includes('token [redacted] is not valid here')), warnings.join('\n'));
+        assert.ok(
+          warnings.some((w) => w.includes('token [redacted] is not valid here')),
+          warnings.join('\n'),
+        );
         assert.ok(!d.entries.some((e) => e.text.includes(key)), 'the key is in no diag message');
         assert.deepEqual(p.processor.getStats().dropped, { status_401: 2 });
       });
@@ -1257,36 +1461,45 @@ describe('known bugs', () => {
         busyWait(150);
         return event;
       };
-      await withPipeline({ options: { exportTimeoutMillis: 300, timeoutMillis: 5000, scheduledDelayMillis: 60_000, beforeSend } }, async (p) => {
-        p.server.setDefault({ delayMs: 200 });
-        p.logger().emit({ eventName: 'slow_hook' });
-        await p.processor.forceFlush();
-        assert.equal(p.server.acceptedEvents().length, 1);
-        assert.deepEqual(
-          d.all('error').filter((e) => /Timeout/.test(e)),
-          [],
-          'the batch processor reported no export timeout',
-        );
-      });
+      await withPipeline(
+        { options: { exportTimeoutMillis: 300, timeoutMillis: 5000, scheduledDelayMillis: 60_000, beforeSend } },
+        async (p) => {
+          p.server.setDefault({ delayMs: 200 });
+          p.logger().emit({ eventName: 'slow_hook' });
+          await p.processor.forceFlush();
+          assert.equal(p.server.acceptedEvents().length, 1);
+          assert.deepEqual(
+            d.all('error').filter((e) => /Timeout/.test(e)),
+            [],
+            'the batch processor reported no export timeout',
+          );
+        },
+      );
     });
   });
 
   test('forceFlush waits out the Retry-After the server asked for, then resends and delivers', async () => {
     const clock = new InstantClock();
-    await withPipeline({ options: { maxAttempts: 3, retryInitialDelayMillis: 0, scheduledDelayMillis: 5 }, internals: { clock } }, async (p) => {
-      p.server.script({ status: 503, headers: { 'retry-after': '2' } });
-      p.logger().emit({ eventName: 'patient' });
-      await until(() => p.processor.getStats().retryBuffered === 1, 'the event to wait in the retry buffer');
-      assert.deepEqual(clock.sleeps, [], 'a 2 s Retry-After is longer than an export waits in place');
-      await p.processor.forceFlush();
-      assert.deepEqual(clock.sleeps, [2000], 'the flush slept exactly the Retry-After before resending');
-      assert.equal(p.requests().length, 2);
-      assert.deepEqual(p.requests().map((r) => r.headers['posthog-attempt']), ['1', '2']);
-      assertAcceptedOnce(p.server, 1);
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 1, selected: 1, delivered: 1, requests: 2, retries: 1 }));
-      assertIdentity(stats);
-    });
+    await withPipeline(
+      { options: { maxAttempts: 3, retryInitialDelayMillis: 0, scheduledDelayMillis: 5 }, internals: { clock } },
+      async (p) => {
+        p.server.script({ status: 503, headers: { 'retry-after': '2' } });
+        p.logger().emit({ eventName: 'patient' });
+        await until(() => p.processor.getStats().retryBuffered === 1, 'the event to wait in the retry buffer');
+        assert.deepEqual(clock.sleeps, [], 'a 2 s Retry-After is longer than an export waits in place');
+        await p.processor.forceFlush();
+        assert.deepEqual(clock.sleeps, [2000], 'the flush slept exactly the Retry-After before resending');
+        assert.equal(p.requests().length, 2);
+        assert.deepEqual(
+          p.requests().map((r) => r.headers['posthog-attempt']),
+          ['1', '2'],
+        );
+        assertAcceptedOnce(p.server, 1);
+        const stats = p.processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 1, selected: 1, delivered: 1, requests: 2, retries: 1 }));
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('a disabled exporter on its own is a no-op: SUCCESS, and no counts (nothing runs)', async () => {
@@ -1311,50 +1524,71 @@ describe('debug output', () => {
       if (event.event === 'bad') event.properties.row_id = 42n;
       return event;
     };
-    await withPipeline({ options: { debug: true, beforeSend, scheduledDelayMillis: 60_000 }, internals: { print: (l) => lines.push(l) } }, async (p) => {
-      for (const name of ['good', 'bad', 'good_too']) p.logger().emit({ eventName: name });
-      await p.flush();
-      assert.deepEqual(names(p.server.acceptedEvents()).sort(), ['good', 'good_too']);
-      assert.equal(lines.filter((l) => l.startsWith('[posthog-otel] event (not serialisable as JSON: ')).length, 1, JSON.stringify(lines));
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 3, selected: 3, delivered: 2, dropped: { invalid: 1 }, requests: 1 }));
-      assertIdentity(stats);
-    });
+    await withPipeline(
+      { options: { debug: true, beforeSend, scheduledDelayMillis: 60_000 }, internals: { print: (l) => lines.push(l) } },
+      async (p) => {
+        for (const name of ['good', 'bad', 'good_too']) p.logger().emit({ eventName: name });
+        await p.flush();
+        assert.deepEqual(names(p.server.acceptedEvents()).sort(), ['good', 'good_too']);
+        assert.equal(
+          lines.filter((l) => l.startsWith('[posthog-otel] event (not serialisable as JSON: ')).length,
+          1,
+          JSON.stringify(lines),
+        );
+        const stats = p.processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 3, selected: 3, delivered: 2, dropped: { invalid: 1 }, requests: 1 }));
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('debug: a JSON line per event and a line per request attempt, never the API key', async () => {
     const lines: string[] = [];
-    await withPipeline({ options: { debug: true, maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000 }, internals: { print: (l) => lines.push(l) } }, async (p) => {
-      p.server.script({ status: 503 });
-      p.logger().emit({ eventName: 'debugged', attributes: { note: `pasted ${p.server.apiKey} by mistake` } });
-      p.logger().emit({ eventName: 'debugged_too' });
-      await p.flush();
+    await withPipeline(
+      {
+        options: { debug: true, maxAttempts: 2, retryInitialDelayMillis: 0, scheduledDelayMillis: 60_000 },
+        internals: { print: (l) => lines.push(l) },
+      },
+      async (p) => {
+        p.server.script({ status: 503 });
+        p.logger().emit({ eventName: 'debugged', attributes: { note: `pasted ${p.server.apiKey} by mistake` } });
+        p.logger().emit({ eventName: 'debugged_too' });
+        await p.flush();
 
-      const eventLines = lines.filter((l) => l.startsWith('[posthog-otel] event '));
-      const requestLines = lines.filter((l) => l.startsWith('[posthog-otel] request '));
-      assert.equal(lines.length, 1 + eventLines.length + requestLines.length, JSON.stringify(lines));
-      assert.equal(
-        lines[0],
-        `[posthog-otel] start: enabled; host ${p.server.url}; API key from POSTHOG_API_KEY; compression zstd; batches of up to 512 records every 60000 ms, queue 2048, export timeout 30000 ms; flush timeout 10000 ms, flush on exit`,
-      );
-      assert.equal(eventLines.length, 2);
-      const printed = eventLines.map((l) => JSON.parse(l.slice('[posthog-otel] event '.length)) as CaptureEvent);
-      assert.deepEqual(names(printed), ['debugged', 'debugged_too']);
-      assert.equal(printed.find((e) => e.event === 'debugged')!.properties.note, 'pasted [redacted] by mistake');
-      assert.deepEqual(
-        printed.map((e) => e.uuid).sort(),
-        p.server
-          .acceptedEvents()
-          .map((e) => e.uuid)
-          .sort(),
-        'the printed events are the sent ones',
-      );
+        const eventLines = lines.filter((l) => l.startsWith('[posthog-otel] event '));
+        const requestLines = lines.filter((l) => l.startsWith('[posthog-otel] request '));
+        assert.equal(lines.length, 1 + eventLines.length + requestLines.length, JSON.stringify(lines));
+        assert.equal(
+          lines[0],
+          `[posthog-otel] start: enabled; host ${p.server.url}; API key from POSTHOG_API_KEY; compression zstd; batches of up to 512 records every 60000 ms, queue 2048, export timeout 30000 ms; flush timeout 10000 ms, flush on exit`,
+        );
+        assert.equal(eventLines.length, 2);
+        const printed = eventLines.map((l) => JSON.parse(l.slice('[posthog-otel] event '.length)) as CaptureEvent);
+        assert.deepEqual(names(printed), ['debugged', 'debugged_too']);
+        assert.equal(printed.find((e) => e.event === 'debugged')!.properties.note, 'pasted [redacted] by mistake');
+        assert.deepEqual(
+          printed.map((e) => e.uuid).sort(),
+          p.server
+            .acceptedEvents()
+            .map((e) => e.uuid)
+            .sort(),
+          'the printed events are the sent ones',
+        );
 
-      assert.equal(requestLines.length, p.requests().length);
-      const to = `to ${p.server.url}/i/v1/analytics/events`.replace(/[.]/g, '\\.');
-      assert.match(requestLines[0]!, new RegExp(`^\\[posthog-otel\\] request [0-9a-f-]{36} attempt 1: 2 event\\(s\\) ${to} → 503 \\(HTTP 503: .*\\); ok 0, drop 0, retry 0$`));
-      assert.match(requestLines[1]!, new RegExp(`^\\[posthog-otel\\] request [0-9a-f-]{36} attempt 2: 2 event\\(s\\) ${to} → 200; ok 2, drop 0, retry 0$`));
-      for (const line of lines) assert.ok(!line.includes(p.server.apiKey), `a printed line holds the API key: ${line}`);
-    });
+        assert.equal(requestLines.length, p.requests().length);
+        const to = `to ${p.server.url}/i/v1/analytics/events`.replace(/[.]/g, '\\.');
+        assert.match(
+          requestLines[0]!,
+          new RegExp(
+            `^\\[posthog-otel\\] request [0-9a-f-]{36} attempt 1: 2 event\\(s\\) ${to} → 503 \\(HTTP 503: .*\\); ok 0, drop 0, retry 0$`,
+          ),
+        );
+        assert.match(
+          requestLines[1]!,
+          new RegExp(`^\\[posthog-otel\\] request [0-9a-f-]{36} attempt 2: 2 event\\(s\\) ${to} → 200; ok 2, drop 0, retry 0$`),
+        );
+        for (const line of lines) assert.ok(!line.includes(p.server.apiKey), `a printed line holds the API key: ${line}`);
+      },
+    );
   });
 });

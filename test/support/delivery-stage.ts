@@ -42,7 +42,14 @@ let sequence = 0;
 export function makeEvents(count: number, prefix = 'e'): CaptureEvent[] {
   return Array.from({ length: count }, () => {
     const n = sequence++;
-    return { event: `${prefix}-${n}`, uuid: uuidv7(), distinct_id: 'u', timestamp: '2026-11-22T12:00:00.000Z', options: {}, properties: { n } };
+    return {
+      event: `${prefix}-${n}`,
+      uuid: uuidv7(),
+      distinct_id: 'u',
+      timestamp: '2026-11-22T12:00:00.000Z',
+      options: {},
+      properties: { n },
+    };
   });
 }
 
