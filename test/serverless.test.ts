@@ -144,6 +144,32 @@ describe('an invocation while PostHog is down', () => {
     await fn.close();
   });
 
+  test('a server that never answers, with timeoutMillis below the budget: once a request timed out, invocations seldom wait', async () => {
+    const fn = lambda({ hang: true }, { timeoutMillis: 300 });
+    const costs: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      costs.push(await fn.invoke());
+      await fn.clock.advance(200);
+    }
+    // An invocation with a probe due waits out its 300 ms timeout (after the first timeout, a blip
+    // perhaps, one also waits for that probe to fall due); the others do not wait at all.
+    assert.ok(
+      costs.every((cost) => cost <= 600),
+      costs.join(' '),
+    );
+    assert.ok(
+      costs.slice(2).every((cost) => cost === 0 || cost === 300),
+      costs.join(' '),
+    );
+    assert.ok(costs.filter((cost) => cost === 0).length >= 30, costs.join(' '));
+    const stats = fn.processor.getStats();
+    assert.deepEqual(
+      { status: stats.status, cause: stats.outage?.cause.kind, pending: stats.pending },
+      { status: 'outage', cause: 'timeout', pending: 40 },
+    );
+    await fn.close();
+  });
+
   for (const fail of ['ECONNREFUSED', 'ENOTFOUND'] as const) {
     test(`${fail}: the first invocation costs no waiting; later ones neither wait nor send while PostHog is known unreachable`, async () => {
       const fn = lambda({ fail });

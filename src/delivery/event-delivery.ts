@@ -218,19 +218,32 @@ export class EventDelivery {
   /**
    * A flush during an outage sends one probe at most: when the outage's backoff and the server's
    * Retry-After allow (a flush does not wait out a request's own backoff), waiting for that within
-   * its window, but never waiting for a PostHog known to be unreachable. At a shutdown without a
-   * spool, which would drop what is left, a probe that would not fall due in time goes at once.
+   * its window when the probe can tell something in time (see {@link _worthWaiting}). At a shutdown
+   * without a spool, which would drop what is left, a probe that would not fall due in time goes at once.
    */
   private async _outageStep(window: FlushWindow, now: number, sent: Set<string>): Promise<OutageStep> {
     const at = this._nextProbeAt('flush');
     if (at === undefined) return 'done';
     if (at <= now) return (await this._track(this._probe('flush', sent))) ? 'probed' : 'done';
-    if (!this.health.unreachable && at < window.deadline) {
+    if (this._worthWaiting(at, window)) {
       await this._s.clock.sleep(at - now, this._windows.signal);
       return 'waited';
     }
     const lastChance = window.final && this._s.spool === undefined;
     return lastChance && (await this._track(this._probe('all', sent))) ? 'probed' : 'done';
+  }
+
+  /**
+   * Whether to wait for a probe at `at`: never while PostHog is known unreachable (refused, DNS,
+   * TLS); while it answers with errors (5xx, Retry-After), if the probe goes before the window ends;
+   * after one request that got no answer (a blip), if the probe's own timeout ends within the
+   * window; once that happened again, no more: a flush does not wait for a PostHog that does not answer.
+   */
+  private _worthWaiting(at: number, window: FlushWindow): boolean {
+    const cause = this.health.lastFailure;
+    if (cause === undefined || isUnreachable(cause)) return false;
+    if (cause.kind === 'status') return at < window.deadline;
+    return this._probes.failures <= 1 && at + this._s.sendTimeoutMillis <= window.deadline;
   }
 
   /** What the resend timer does: resend what is due, or during an outage probe when the backoff allows. */

@@ -226,6 +226,23 @@ describe('a flush or shutdown during an outage', () => {
     assert.equal(s.ledger.exporterStats().retryBuffered, 10);
   });
 
+  test('a server that does not answer: after one timeout a flush waits for the probe; once that repeats, it no longer waits', async () => {
+    const s = startStage({ requestTimeoutMillis: 1_000, sendTimeoutMillis: 1_000, flushTimeoutMillis: 5_000 });
+    s.transport.setDefault({ hang: true });
+    await s.clock.run(s.deliver(makeEvents(1)));
+    assert.equal(s.transport.requests.length, 1);
+    // A blip, perhaps: the probe is due in 500 ms, and its 1 s timeout ends within the window.
+    let started = s.clock.now();
+    await s.clock.run(s.flush());
+    assert.equal(s.clock.now() - started, 500 + 1_000);
+    assert.equal(s.transport.requests.length, 2);
+    // No answer twice: the next probe (1 s later) is not waited for.
+    started = s.clock.now();
+    await s.clock.run(s.flush());
+    assert.equal(s.clock.now(), started);
+    assert.equal(s.transport.requests.length, 2);
+  });
+
   test('a flush whose probe falls past its window sends nothing and ends at once', async () => {
     const s = startStage({ retryInitialDelayMillis: 20_000, flushTimeoutMillis: 5_000 });
     s.transport.setDefault({ status: 503 });
