@@ -48,7 +48,17 @@ if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a
 const summaryDir = args.quick || args.records !== undefined || contexts !== 'fresh' ? rawDir : resultsDir;
 const variant = contexts === 'fresh' ? '' : `-${contexts}`;
 
-type Measured = Pick<EndToEndResult, 'recordsPerSec' | 'cpuMicrosPerRecord' | 'mainThreadCpuMicrosPerRecord' | 'threadGroupCpuMs' | 'gc' | 'delivered' | 'windowMicros' | 'phases'>;
+type Measured = Pick<
+  EndToEndResult,
+  | 'recordsPerSec'
+  | 'cpuMicrosPerRecord'
+  | 'mainThreadCpuMicrosPerRecord'
+  | 'threadGroupCpuMs'
+  | 'gc'
+  | 'delivered'
+  | 'windowMicros'
+  | 'phases'
+>;
 
 interface Profiled {
   measured: Measured;
@@ -60,11 +70,16 @@ async function profileRun(sinkUrl: string, producer: Producer, contender: EndToE
   const profileDir = join(tmpdir(), `bench-cpuprof-${process.pid}`);
   mkdirSync(profileDir, { recursive: true });
   try {
-    const result = await runChild<EndToEndResult>({ scenario: 'end-to-end', producer, contender, records, sinkUrl, contexts }, ['--cpu-prof', '--cpu-prof-dir', profileDir]);
+    const result = await runChild<EndToEndResult>({ scenario: 'end-to-end', producer, contender, records, sinkUrl, contexts }, [
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      profileDir,
+    ]);
     const written = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
     if (written.length !== 1) throw new Error(`expected one .cpuprofile in ${profileDir}, found ${written.length}`);
     renameSync(join(profileDir, written[0]!), target);
-    const { recordsPerSec, cpuMicrosPerRecord, mainThreadCpuMicrosPerRecord, threadGroupCpuMs, gc, delivered, windowMicros, phases } = result;
+    const { recordsPerSec, cpuMicrosPerRecord, mainThreadCpuMicrosPerRecord, threadGroupCpuMs, gc, delivered, windowMicros, phases } =
+      result;
     return { recordsPerSec, cpuMicrosPerRecord, mainThreadCpuMicrosPerRecord, threadGroupCpuMs, gc, delivered, windowMicros, phases };
   } finally {
     rmSync(profileDir, { recursive: true, force: true });
@@ -87,7 +102,9 @@ function heading(producer: Producer, contender: EndToEndContender, runs: Measure
 }
 
 ensureResultDirs();
-const names = producers.flatMap((producer) => contenders.map((contender) => ({ producer, contender, name: `${producer}-${contender}${variant}` })));
+const names = producers.flatMap((producer) =>
+  contenders.map((contender) => ({ producer, contender, name: `${producer}-${contender}${variant}` })),
+);
 const runs = new Map<string, Profiled[]>(names.map(({ name }) => [name, []]));
 const commits = new Map<string, string>(names.map(({ name }) => [name, srcCommit()]));
 if (args.resummarize) {
@@ -115,9 +132,17 @@ for (const { producer, contender, name } of names) {
   const profiled = runs.get(name)!;
   // Only the timed window (emit → last acknowledgement): module loading and the warm-up are cut off.
   const summary = mergeProfiles(profiled.map((p) => summarizeProfile(p.profile, p.measured.windowMicros)));
-  const markdown = `${heading(producer, contender, profiled.map((p) => p.measured), commits.get(name)!)}\n\n${renderProfileMarkdown(summary, 30, records)}`;
+  const markdown = `${heading(
+    producer,
+    contender,
+    profiled.map((p) => p.measured),
+    commits.get(name)!,
+  )}\n\n${renderProfileMarkdown(summary, 30, records)}`;
   const summaryJson = join(rawDir, `profile-${name}.json`);
-  writeFileSync(summaryJson, `${JSON.stringify({ producer, contender, records, contexts, srcCommit: commits.get(name), runs: profiled, summary: { ...summary, files: summary.files.map(shown) } }, null, 2)}\n`);
+  writeFileSync(
+    summaryJson,
+    `${JSON.stringify({ producer, contender, records, contexts, srcCommit: commits.get(name), runs: profiled, summary: { ...summary, files: summary.files.map(shown) } }, null, 2)}\n`,
+  );
   const md = join(summaryDir, `profile-${name}.md`);
   writeFileSync(md, markdown);
   progress(`\n${markdown}`);

@@ -31,7 +31,9 @@ import { runSpanCostSuite } from './suites/span-cost.ts';
 const config = parseRunConfig(process.argv.slice(2));
 ensureResultDirs();
 const results: BenchResults = { meta: runMeta(config), goals: [] };
-progress(`bench: node ${results.meta.node}, ${results.meta.cpu} × ${results.meta.cores}, ${config.quick ? 'quick' : 'full'}: ${config.records} records, ${config.runs} runs, ${config.contexts} trace contexts`);
+progress(
+  `bench: node ${results.meta.node}, ${results.meta.cpu} × ${results.meta.cores}, ${config.quick ? 'quick' : 'full'}: ${config.records} records, ${config.runs} runs, ${config.contexts} trace contexts`,
+);
 const started = performance.now();
 const sink = await startSink();
 try {

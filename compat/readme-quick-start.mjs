@@ -31,7 +31,9 @@ try {
   for (const request of server.requests) assert.deepEqual(request.validation, { ok: true });
   const events = server.acceptedEvents().map((e) => ({ event: e.event, distinct_id: e.distinct_id, amount: e.properties?.amount }));
   assert.deepEqual(events, [{ event: 'checkout_completed', distinct_id: 'u-42', amount: 99.5 }], run.output);
-  console.log(`ok quick start: ${events.length} event in ${server.requests.length} request(s)${run.output ? `; output:\n${run.output}` : ''}`);
+  console.log(
+    `ok quick start: ${events.length} event in ${server.requests.length} request(s)${run.output ? `; output:\n${run.output}` : ''}`,
+  );
 } finally {
   await server.close();
 }

@@ -43,7 +43,12 @@ function quickStart(name) {
   if (start === -1) fail('no "## Quick start" section');
   const inSection = blocks('js').filter((b) => b.index > start && b.index < end);
   const details = README.indexOf('<details>', start);
-  const pick = name === 'otel3' ? inSection.find((b) => details === -1 || b.index < details) : name === 'otel2' ? inSection.find((b) => details !== -1 && b.index > details) : undefined;
+  const pick =
+    name === 'otel3'
+      ? inSection.find((b) => details === -1 || b.index < details)
+      : name === 'otel2'
+        ? inSection.find((b) => details !== -1 && b.index > details)
+        : undefined;
   return pick?.code ?? fail(`no quick start for ${name}`);
 }
 

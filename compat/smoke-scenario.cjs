@@ -22,7 +22,10 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 async function runSmoke({ posthog, api, sdkLogs, resources, TracerProvider, FakeCaptureServer }) {
   // Our processors never throw into the SDK: they report through diag. Collect what they report.
   const diagnostics = [];
-  const collect = (level) => (message, ...args) => diagnostics.push(`${level}: ${message} ${args.map(String).join(' ')}`.trim());
+  const collect =
+    (level) =>
+    (message, ...args) =>
+      diagnostics.push(`${level}: ${message} ${args.map(String).join(' ')}`.trim());
   api.diag.setLogger({ error: collect('error'), warn: collect('warn'), info() {}, debug() {}, verbose() {} }, api.DiagLogLevel.WARN);
 
   const server = await FakeCaptureServer.start();
@@ -41,7 +44,11 @@ async function runSmoke({ posthog, api, sdkLogs, resources, TracerProvider, Fake
     // Log records: an event, a plain line (not an event), an exception inside a span, an identity from the context.
     logger.emit({ eventName: 'subscription_started', attributes: { 'user.id': 'user-7', plan: 'pro', seats: 5 } });
     logger.emit({ body: 'cache warmed' });
-    const span = tracer.startSpan('checkout', {}, posthog.setPostHogIdentity(api.ROOT_CONTEXT, { distinctId: 'user-9', sessionId: 'session-1' }));
+    const span = tracer.startSpan(
+      'checkout',
+      {},
+      posthog.setPostHogIdentity(api.ROOT_CONTEXT, { distinctId: 'user-9', sessionId: 'session-1' }),
+    );
     const { traceId, spanId } = span.spanContext();
     logger.emit({
       severityNumber: SEVERITY_ERROR,
@@ -55,7 +62,11 @@ async function runSmoke({ posthog, api, sdkLogs, resources, TracerProvider, Fake
       },
       context: api.trace.setSpan(api.ROOT_CONTEXT, span),
     });
-    logger.emit({ eventName: 'invoice_paid', attributes: { amount_cents: 4900 }, context: posthog.setPostHogIdentity(api.ROOT_CONTEXT, { distinctId: 'user-10' }) });
+    logger.emit({
+      eventName: 'invoice_paid',
+      attributes: { amount_cents: 4900 },
+      context: posthog.setPostHogIdentity(api.ROOT_CONTEXT, { distinctId: 'user-10' }),
+    });
 
     // Span events: one added, one recorded exception; both get the identity of the span's start context.
     span.addEvent('checkout_completed', { total_cents: 4200 });
@@ -65,7 +76,11 @@ async function runSmoke({ posthog, api, sdkLogs, resources, TracerProvider, Fake
     await loggerProvider.forceFlush();
     await tracerProvider.forceFlush();
 
-    assert.deepEqual(server.requests.filter((r) => !r.validation.ok).map((r) => r.validation), [], 'every request passes the server validation');
+    assert.deepEqual(
+      server.requests.filter((r) => !r.validation.ok).map((r) => r.validation),
+      [],
+      'every request passes the server validation',
+    );
     const events = server.acceptedEvents();
     const byKey = new Map(events.map((e) => [`${e.event} ${e.distinct_id}`, e]));
     assert.deepEqual(
@@ -100,7 +115,10 @@ async function runSmoke({ posthog, api, sdkLogs, resources, TracerProvider, Fake
     assert.deepEqual(logEntry.mechanism, { type: 'generic', handled: true, synthetic: false, exception_id: 0 });
     assert.deepEqual(
       logEntry.stacktrace.frames.map((f) => [f.function, f.lineno]),
-      [['main', 3], ['pay', 10]],
+      [
+        ['main', 3],
+        ['pay', 10],
+      ],
       'frames, oldest call first',
     );
     assert.equal('exception.type' in logException.properties, false);

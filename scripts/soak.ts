@@ -5,7 +5,7 @@
 // accounting identity `selected === delivered + sum(dropped) + pending` at the end.
 //
 //   node scripts/soak.ts [--rate 2000] [--outage-seconds 60] [--recover-seconds 60]
-//                        [--max-attempts N] [--timeout-ms N] [--spool] [--quiet]
+//                        [--max-attempts N] [--timeout-ms N] [--spool] [--quiet] [--warnings]
 //
 // --rate             records emitted per second during the outage
 // --outage-seconds   how long the server answers 503
@@ -13,6 +13,7 @@
 // --max-attempts     the processor's maxAttempts (default: the library's, 25)
 // --timeout-ms       the processor's timeoutMillis (default: the library's, 10000)
 // --spool            also spool waiting events to a temporary directory
+// --warnings         print the package's diag warnings (the outage and drop warnings) to stderr
 //
 // Exits 1 when the identity fails, 2 on bad arguments. Prints a table; progress goes to stderr.
 
@@ -20,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { PostHogLogRecordProcessorOptions } from '../src/config/options.ts';
@@ -37,8 +39,10 @@ const { values } = parseArgs({
     'timeout-ms': { type: 'string' },
     spool: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
+    warnings: { type: 'boolean', default: false },
   },
 });
+if (values.warnings) diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.WARN);
 
 function positive(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -109,7 +113,13 @@ const started = performance.now();
 const sampler = setInterval(() => {
   harvest();
   const m = process.memoryUsage();
-  const sample: Sample = { second: Math.round((performance.now() - started) / 1000), phase, heapUsed: m.heapUsed, rss: m.rss, stats: processor.getStats() };
+  const sample: Sample = {
+    second: Math.round((performance.now() - started) / 1000),
+    phase,
+    heapUsed: m.heapUsed,
+    rss: m.rss,
+    stats: processor.getStats(),
+  };
   samples.push(sample);
   if (!values.quiet) {
     const s = sample.stats;
@@ -125,7 +135,10 @@ const loadStart = performance.now();
 const load = setInterval(() => {
   const owed = Math.floor(((performance.now() - loadStart) / 1000) * rate);
   while (emitted < owed) {
-    logger.emit({ eventName: 'soak_event', attributes: { n: emitted, 'posthog.distinct_id': `user-${emitted % 500}`, payload: 'x'.repeat(200) } });
+    logger.emit({
+      eventName: 'soak_event',
+      attributes: { n: emitted, 'posthog.distinct_id': `user-${emitted % 500}`, payload: 'x'.repeat(200) },
+    });
     emitted++;
   }
 }, 10);
@@ -181,9 +194,13 @@ const rows: Array<[string, string]> = [
   ['dropped', JSON.stringify(final.dropped)],
   ['pending', String(final.pending)],
   ['stored by the server (unique / raw)', `${stored.size} / ${storedRaw}`],
-  ['identity selected = delivered + dropped + pending', identityHolds ? `holds (${final.selected} = ${final.delivered} + ${totalDropped(final)} + ${final.pending})` : 'FAILS'],
+  [
+    'identity selected = delivered + dropped + pending',
+    identityHolds ? `holds (${final.selected} = ${final.delivered} + ${totalDropped(final)} + ${final.pending})` : 'FAILS',
+  ],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 process.stdout.write(`\n${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`);
-if (stored.size !== final.delivered) process.stdout.write(`note: the server stored ${stored.size} unique events, the client counted ${final.delivered} delivered\n`);
+if (stored.size !== final.delivered)
+  process.stdout.write(`note: the server stored ${stored.size} unique events, the client counted ${final.delivered} delivered\n`);
 process.exit(identityHolds ? 0 : 1);

@@ -82,7 +82,10 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       () => this._clock.now(),
       (message) => logger.warn(this._redact(message)),
     );
-    this._unconvertible = new UnconvertibleValueWarnings(() => this._clock.now(), (message) => logger.warn(message));
+    this._unconvertible = new UnconvertibleValueWarnings(
+      () => this._clock.now(),
+      (message) => logger.warn(message),
+    );
     if (!c.enabled || c.diagnostics.dryRun) return;
     const endpoint = publicUrl(captureEndpoint(c.client.host));
     this._origin = captureEndpoint(c.client.host).origin;
@@ -100,13 +103,17 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       clock: this._clock,
       onCompressionError: (error) => logger.warn(this._redact(`compression failed, sending uncompressed: ${String(error)}`)),
       onCompressionFallback: () =>
-        logger.warn('a zstd-compressed request was refused with HTTP 415 (by a proxy in front of PostHog?); sending gzip from now on. Set compression: "gzip" (POSTHOG_CAPTURE_COMPRESSION=gzip) to start with it.'),
+        logger.warn(
+          'a zstd-compressed request was refused with HTTP 415 (by a proxy in front of PostHog?); sending gzip from now on. Set compression: "gzip" (POSTHOG_CAPTURE_COMPRESSION=gzip) to start with it.',
+        ),
       ...(internals.transport ? { transport: internals.transport } : {}),
       ...(internals.random ? { random: internals.random } : {}),
       ...(c.diagnostics.debug
         ? {
             onAttempt: (a) =>
-              this._debug(`request ${a.requestId} attempt ${a.attempt}: ${a.events} event(s) to ${endpoint} → ${a.status ?? 'no response'}${a.error ? ` (${a.error})` : ''}; ok ${a.delivered}, drop ${a.dropped}, retry ${a.retry}`),
+              this._debug(
+                `request ${a.requestId} attempt ${a.attempt}: ${a.events} event(s) to ${endpoint} → ${a.status ?? 'no response'}${a.error ? ` (${a.error})` : ''}; ok ${a.delivered}, drop ${a.dropped}, retry ${a.retry}`,
+              ),
           }
         : {}),
     });
@@ -206,7 +213,8 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
       return { code: ExportResultCode.SUCCESS };
     }
     if (events.length > 0) {
-      for (const [reason, count] of await this._delivery.deliver(events, now, slicer)) dropped.set(reason, (dropped.get(reason) ?? 0) + count);
+      for (const [reason, count] of await this._delivery.deliver(events, now, slicer))
+        dropped.set(reason, (dropped.get(reason) ?? 0) + count);
     }
     if (dropped.size === 0) return { code: ExportResultCode.SUCCESS };
     return { code: ExportResultCode.FAILED, error: exportError(dropped, records.length + extraEvents) };
@@ -259,12 +267,16 @@ export class PostHogLogRecordExporter implements LogRecordExporter {
     const final = withWellFormedFields(uuid === result.uuid && options === result.options ? result : { ...result, uuid, options });
     // Ingestion would discard a person event without person processing, and say nothing.
     const person = refusedReturnedPersonEvent(final);
-    if (person !== undefined) return 'invalid' in person ? { invalid: `beforeSend returned ${person.invalid}`, returned: final } : { event: { ...final, distinct_id: person.distinctId } };
+    if (person !== undefined)
+      return 'invalid' in person
+        ? { invalid: `beforeSend returned ${person.invalid}`, returned: final }
+        : { event: { ...final, distinct_id: person.distinctId } };
     if (final.event !== '$exception') return { event: final };
     // Error tracking would dead-letter a $exception it cannot read, and say nothing: refused here instead.
     const exception = withWellFormedProperties(final);
     const problem = exceptionPropertiesProblem(exception.properties);
-    if (problem !== undefined) return { invalid: `beforeSend returned a $exception error tracking cannot read: ${problem}`, returned: exception };
+    if (problem !== undefined)
+      return { invalid: `beforeSend returned a $exception error tracking cannot read: ${problem}`, returned: exception };
     return { event: exception };
   }
 
@@ -388,6 +400,12 @@ function debugJson(event: CaptureEvent): string {
 function isEventShape(value: unknown): value is CaptureEvent {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.event === 'string' && typeof v.uuid === 'string' && typeof v.distinct_id === 'string' && typeof v.timestamp === 'string' && typeof v.properties === 'object' && v.properties !== null;
+  return (
+    typeof v.event === 'string' &&
+    typeof v.uuid === 'string' &&
+    typeof v.distinct_id === 'string' &&
+    typeof v.timestamp === 'string' &&
+    typeof v.properties === 'object' &&
+    v.properties !== null
+  );
 }
-

@@ -68,7 +68,10 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     });
     this._selection = { ...this._config.selection, ignoredScopes: new Set([OWN_SCOPE_NAME]) };
     this._clock = internals.clock ?? systemClock;
-    this._dropWarnings = new DropWarnings(() => this._clock.now(), (message) => logger.warn(message));
+    this._dropWarnings = new DropWarnings(
+      () => this._clock.now(),
+      (message) => logger.warn(message),
+    );
     if (batch.flushOnExit && this.accepting) this._stopExitFlush = flushOnExit(this);
   }
 
@@ -187,7 +190,9 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
       if (!(await this._withinFlushTime(this._batch.shutdown(), deadline))) await this.exporter.shutdown();
       const held = this._ledger.batchQueue;
       if (held > 0) {
-        logger.warn(`shutdown: ${held} record(s) never reached the exporter within flushTimeoutMillis (does the resource have async attributes that never settle?); they stay pending, and are dropped as shutdown if the batch processor ever exports them`);
+        logger.warn(
+          `shutdown: ${held} record(s) never reached the exporter within flushTimeoutMillis (does the resource have async attributes that never settle?); they stay pending, and are dropped as shutdown if the batch processor ever exports them`,
+        );
       }
     } catch (error) {
       logger.error(`shutdown failed: ${String(error)}`);

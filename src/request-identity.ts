@@ -19,7 +19,8 @@ export function setPostHogIdentity(ctx: Context, identity: PostHogIdentity): Con
   // JavaScript callers may pass anything (a missing identity, a database's numeric user id).
   const given: Partial<Record<keyof PostHogIdentity, unknown>> = typeof identity === 'object' && identity !== null ? identity : {};
   const clean: PostHogIdentity = {};
-  const distinctId = typeof given.distinctId === 'number' && Number.isSafeInteger(given.distinctId) ? String(given.distinctId) : given.distinctId;
+  const distinctId =
+    typeof given.distinctId === 'number' && Number.isSafeInteger(given.distinctId) ? String(given.distinctId) : given.distinctId;
   if (isId(distinctId)) clean.distinctId = distinctId;
   if (isId(given.sessionId)) clean.sessionId = given.sessionId;
   if (isId(given.windowId)) clean.windowId = given.windowId;
@@ -45,10 +46,15 @@ const MAX_ID_BYTES = 200;
  * `X-POSTHOG-DISTINCT-ID`, `X-POSTHOG-SESSION-ID` and `X-POSTHOG-WINDOW-ID`. Accepts Node's
  * `IncomingHttpHeaders` or a fetch `Headers`.
  */
-export function identityFromHeaders(headers: Record<string, string | string[] | undefined> | { get(name: string): string | null }): PostHogIdentity {
+export function identityFromHeaders(
+  headers: Record<string, string | string[] | undefined> | { get(name: string): string | null },
+): PostHogIdentity {
   if (typeof headers !== 'object' || headers === null) return {};
   const read = (name: string): string | undefined => {
-    const raw = typeof headers.get === 'function' ? (headers as { get(name: string): string | null }).get(name) : fromRecord(headers as Record<string, string | string[] | undefined>, name);
+    const raw =
+      typeof headers.get === 'function'
+        ? (headers as { get(name: string): string | null }).get(name)
+        : fromRecord(headers as Record<string, string | string[] | undefined>, name);
     const value = Array.isArray(raw) ? raw[0] : raw;
     const id = typeof value === 'string' ? value.trim() : '';
     // Capture drops an event whose distinct id is over 200 bytes: such a header is not an identity.
@@ -79,7 +85,10 @@ function fromRecord(headers: Record<string, string | string[] | undefined>, name
 export function mergeIdentities(first: PostHogIdentity | undefined, second: PostHogIdentity | undefined): PostHogIdentity | undefined {
   if (first === undefined) return second;
   if (second === undefined) return first;
-  const complete = (first.distinctId !== undefined || second.distinctId === undefined) && (first.sessionId !== undefined || second.sessionId === undefined) && (first.windowId !== undefined || second.windowId === undefined);
+  const complete =
+    (first.distinctId !== undefined || second.distinctId === undefined) &&
+    (first.sessionId !== undefined || second.sessionId === undefined) &&
+    (first.windowId !== undefined || second.windowId === undefined);
   return complete ? first : { ...second, ...first };
 }
 

@@ -86,10 +86,14 @@ function isBudgeted(flushable: Flushable): flushable is BudgetedFlushable {
 
 /** The last options object's `timeoutMillis`, if it is a usable number; else the default, with a warning. */
 function budgetOf(targets: ReadonlyArray<Flushable | WithFlushOptions>): number {
-  const options = targets.filter((target): target is WithFlushOptions => !isFlushable(target) && typeof target === 'object' && target !== null).at(-1);
+  const options = targets
+    .filter((target): target is WithFlushOptions => !isFlushable(target) && typeof target === 'object' && target !== null)
+    .at(-1);
   const value: unknown = options?.timeoutMillis;
   if (value === undefined) return WITH_FLUSH_TIMEOUT_MILLIS;
   if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-  logger.warn(`withFlush: timeoutMillis is ignored: expected a number of milliseconds, 0 or more, got ${String(value)}; using ${WITH_FLUSH_TIMEOUT_MILLIS}.`);
+  logger.warn(
+    `withFlush: timeoutMillis is ignored: expected a number of milliseconds, 0 or more, got ${String(value)}; using ${WITH_FLUSH_TIMEOUT_MILLIS}.`,
+  );
   return WITH_FLUSH_TIMEOUT_MILLIS;
 }

@@ -47,7 +47,11 @@ describe('beforeSend', () => {
       return { ...event, event: `${event.event}_v2`, properties: { ...event.properties, added: 'by hook' } };
     };
     await withPipeline({ options: { beforeSend } }, async (p) => {
-      p.logger('app').emit({ eventName: 'signup', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1', plan: 'pro', 'posthog.session_id': 's' } });
+      p.logger('app').emit({
+        eventName: 'signup',
+        timestamp: TIME,
+        attributes: { 'posthog.distinct_id': 'u-1', plan: 'pro', 'posthog.session_id': 's' },
+      });
       const [event, ...rest] = await flushValid(p);
       assert.deepEqual(rest, []);
       assert.equal(seen.length, 1);
@@ -108,7 +112,10 @@ describe('beforeSend', () => {
       p.logger('app').emit({ eventName: 'bad', timestamp: TIME });
       p.logger('app').emit({ eventName: 'good', timestamp: TIME });
       const events = await p.flush();
-      assert.ok(events.some((e) => e.event === 'good'), 'the other event of the batch is delivered');
+      assert.ok(
+        events.some((e) => e.event === 'good'),
+        'the other event of the batch is delivered',
+      );
       assert.ok(!p.requests().some((r) => r.rawBody.length > 0 && r.validation.ok === false), 'no request is rejected');
     });
   });
@@ -158,56 +165,88 @@ describe('beforeSend', () => {
       }
       return event;
     };
-    await withPipeline({ options: { beforeSend, onDrop: (events, reason, details) => dropped.push({ reason, details, events: events.map((e) => e.event) }) } }, async (p) => {
-      const log = p.logger('app');
-      const error = caughtError();
-      const attributes = { 'exception.type': error.name, 'exception.message': error.message, 'exception.stacktrace': error.stack };
-      for (const which of ['no list', 'no filename', 'cut mid-emoji', 'untouched']) log.emit({ timestamp: TIME, attributes: { ...attributes, case: which } });
-      log.emit({ eventName: 'plain', timestamp: TIME, attributes: { case: 'renamed' } });
-      const events = await flushValid(p);
-      assert.deepEqual(events.map((e) => e.properties.case).sort(), ['cut mid-emoji', 'untouched']);
-      for (const event of events) assert.deepEqual(cymbalProblems(event.properties), []);
-      const cut = events.find((e) => e.properties.case === 'cut mid-emoji')!;
-      assert.equal((cut.properties.$exception_list as Array<{ value: string }>)[0]!.value, 'card \ufffd');
-      assert.equal(cut.properties.note, 'x \ufffd');
-      assert.deepEqual(
-        dropped.map((d) => [d.reason, d.events, d.details]),
-        [
-          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list'],
-          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list[0].stacktrace.frames[0].filename is not a string'],
-          ['invalid', ['$exception'], 'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list'],
-        ],
-      );
-      const stats = p.processor.getStats();
-      assert.deepEqual([stats.emitted, stats.selected, stats.delivered], [5, 5, 2]);
-      assert.deepEqual(stats.dropped, { invalid: 3 });
-      assertIdentity(stats);
-    });
+    await withPipeline(
+      {
+        options: { beforeSend, onDrop: (events, reason, details) => dropped.push({ reason, details, events: events.map((e) => e.event) }) },
+      },
+      async (p) => {
+        const log = p.logger('app');
+        const error = caughtError();
+        const attributes = { 'exception.type': error.name, 'exception.message': error.message, 'exception.stacktrace': error.stack };
+        for (const which of ['no list', 'no filename', 'cut mid-emoji', 'untouched'])
+          log.emit({ timestamp: TIME, attributes: { ...attributes, case: which } });
+        log.emit({ eventName: 'plain', timestamp: TIME, attributes: { case: 'renamed' } });
+        const events = await flushValid(p);
+        assert.deepEqual(events.map((e) => e.properties.case).sort(), ['cut mid-emoji', 'untouched']);
+        for (const event of events) assert.deepEqual(cymbalProblems(event.properties), []);
+        const cut = events.find((e) => e.properties.case === 'cut mid-emoji')!;
+        assert.equal((cut.properties.$exception_list as Array<{ value: string }>)[0]!.value, 'card \ufffd');
+        assert.equal(cut.properties.note, 'x \ufffd');
+        assert.deepEqual(
+          dropped.map((d) => [d.reason, d.events, d.details]),
+          [
+            [
+              'invalid',
+              ['$exception'],
+              'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list',
+            ],
+            [
+              'invalid',
+              ['$exception'],
+              'beforeSend returned a $exception error tracking cannot read: $exception_list[0].stacktrace.frames[0].filename is not a string',
+            ],
+            [
+              'invalid',
+              ['$exception'],
+              'beforeSend returned a $exception error tracking cannot read: $exception_list is missing or not a list',
+            ],
+          ],
+        );
+        const stats = p.processor.getStats();
+        assert.deepEqual([stats.emitted, stats.selected, stats.delivered], [5, 5, 2]);
+        assert.deepEqual(stats.dropped, { invalid: 3 });
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('a person event the hook makes one ingestion would discard is refused as invalid; a group event takes its group id', async () => {
     const dropped: Array<[string, string | undefined]> = [];
     // A privacy hook that turns person processing off everywhere, and one that blanks the user.
     const beforeSend = (event: CaptureEvent): CaptureEvent =>
-      event.event === '$groupidentify' ? { ...event, distinct_id: 'null' } : { ...event, options: { ...event.options, process_person_profile: 'false' as never } };
-    await withPipeline({ options: { beforeSend, onDrop: (events, reason, details) => dropped.push([`${reason} ${events[0]?.event}`, details]) } }, async (p) => {
-      const log = p.logger('app');
-      log.emit({ eventName: '$identify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
-      log.emit({ eventName: '$groupidentify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1', $group_type: 'company', $group_key: 'acme' } });
-      log.emit({ eventName: 'signed_up', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
-      const events = await flushValid(p);
-      assert.deepEqual(
-        events.map((e) => [e.event, e.distinct_id]),
-        [
-          ['$groupidentify', '$company_acme'],
-          ['signed_up', 'u-1'],
-        ],
-      );
-      assert.deepEqual(dropped, [['invalid $identify', 'beforeSend returned $identify with posthog.process_person_profile false: PostHog discards person and group events without person processing']]);
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats.dropped, { invalid: 1 });
-      assertIdentity(stats);
-    });
+      event.event === '$groupidentify'
+        ? { ...event, distinct_id: 'null' }
+        : { ...event, options: { ...event.options, process_person_profile: 'false' as never } };
+    await withPipeline(
+      { options: { beforeSend, onDrop: (events, reason, details) => dropped.push([`${reason} ${events[0]?.event}`, details]) } },
+      async (p) => {
+        const log = p.logger('app');
+        log.emit({ eventName: '$identify', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
+        log.emit({
+          eventName: '$groupidentify',
+          timestamp: TIME,
+          attributes: { 'posthog.distinct_id': 'u-1', $group_type: 'company', $group_key: 'acme' },
+        });
+        log.emit({ eventName: 'signed_up', timestamp: TIME, attributes: { 'posthog.distinct_id': 'u-1' } });
+        const events = await flushValid(p);
+        assert.deepEqual(
+          events.map((e) => [e.event, e.distinct_id]),
+          [
+            ['$groupidentify', '$company_acme'],
+            ['signed_up', 'u-1'],
+          ],
+        );
+        assert.deepEqual(dropped, [
+          [
+            'invalid $identify',
+            'beforeSend returned $identify with posthog.process_person_profile false: PostHog discards person and group events without person processing',
+          ],
+        ]);
+        const stats = p.processor.getStats();
+        assert.deepEqual(stats.dropped, { invalid: 1 });
+        assertIdentity(stats);
+      },
+    );
   });
 });
 
@@ -242,7 +281,12 @@ describe('records are not mutated', () => {
     await withPipeline({ options: { beforeSend }, processorsAfter: [new SimpleLogRecordProcessor({ exporter: memory })] }, async (p) => {
       p.logger('app').emit({ eventName: 'checked', timestamp: TIME, severityNumber: SeverityNumber.ERROR, body: 'b', attributes });
       const span = p.tracer().startSpan('op');
-      const spanAttributes: Attributes = { 'posthog.distinct_id': 'u-2', 'posthog.event': 'renamed', 'exception.message': 'm', list: [1, 2] };
+      const spanAttributes: Attributes = {
+        'posthog.distinct_id': 'u-2',
+        'posthog.event': 'renamed',
+        'exception.message': 'm',
+        list: [1, 2],
+      };
       span.addEvent('span_checked', spanAttributes, TIME);
       span.end();
       const events = await flushValid(p);
@@ -250,7 +294,13 @@ describe('records are not mutated', () => {
       assert.equal(events.length, 4);
       const fromLog = events.find((e) => e.distinct_id === 'u-1');
       assert.deepEqual((fromLog?.properties.nested as { list: unknown[] }).list, [1, { deep: true }, 'mutated'], 'the hook ran');
-      assert.deepEqual(events.filter((e) => e.distinct_id === 'u-2').map((e) => e.event).sort(), ['$exception', 'renamed']);
+      assert.deepEqual(
+        events
+          .filter((e) => e.distinct_id === 'u-2')
+          .map((e) => e.event)
+          .sort(),
+        ['$exception', 'renamed'],
+      );
 
       const [record, ...more] = memory.getFinishedLogRecords();
       assert.deepEqual(more, []);
@@ -260,7 +310,10 @@ describe('records are not mutated', () => {
       assert.equal(record!.severityNumber, SeverityNumber.ERROR);
       const spanEvent = (span as unknown as ReadableSpan).events[0]!;
       assert.equal(spanEvent.name, 'span_checked');
-      assert.deepEqual({ ...spanEvent.attributes }, { 'posthog.distinct_id': 'u-2', 'posthog.event': 'renamed', 'exception.message': 'm', list: [1, 2] });
+      assert.deepEqual(
+        { ...spanEvent.attributes },
+        { 'posthog.distinct_id': 'u-2', 'posthog.event': 'renamed', 'exception.message': 'm', list: [1, 2] },
+      );
     });
   });
 });

@@ -13,24 +13,30 @@ import { withPipeline } from './support/pipeline.ts';
 describe('dry run and onDrop', () => {
   test('dryRun: nothing is sent, every event is printed and counted as dry_run', async () => {
     const lines: string[] = [];
-    await withPipeline({ options: { dryRun: true, scheduledDelayMillis: 60_000 }, internals: { print: (l) => lines.push(l) } }, async (p) => {
-      emitEvents(p.logger(), 'dry', 3);
-      const span = p.tracer().startSpan('op');
-      span.addEvent('dry_span_event');
-      span.end();
-      await p.flush();
-      assert.equal(p.requests().length, 0);
-      assert.equal(lines.length, 5);
-      assert.match(lines[0]!, /^\[posthog-otel\] start: dry run \(events are printed, nothing is sent\); host http:\/\/127\.0\.0\.1:\d+; API key from POSTHOG_API_KEY; /);
-      const printed = lines.slice(1).map((l) => {
-        assert.ok(l.startsWith('[posthog-otel] dry run, not sent: event '), l);
-        return JSON.parse(l.slice('[posthog-otel] dry run, not sent: event '.length)) as CaptureEvent;
-      });
-      assert.deepEqual(names(printed), ['dry_0', 'dry_1', 'dry_2', 'dry_span_event']);
-      const stats = p.processor.getStats();
-      assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, dropped: { dry_run: 4 }, status: 'dry-run' }));
-      assertIdentity(stats);
-    });
+    await withPipeline(
+      { options: { dryRun: true, scheduledDelayMillis: 60_000 }, internals: { print: (l) => lines.push(l) } },
+      async (p) => {
+        emitEvents(p.logger(), 'dry', 3);
+        const span = p.tracer().startSpan('op');
+        span.addEvent('dry_span_event');
+        span.end();
+        await p.flush();
+        assert.equal(p.requests().length, 0);
+        assert.equal(lines.length, 5);
+        assert.match(
+          lines[0]!,
+          /^\[posthog-otel\] start: dry run \(events are printed, nothing is sent\); host http:\/\/127\.0\.0\.1:\d+; API key from POSTHOG_API_KEY; /,
+        );
+        const printed = lines.slice(1).map((l) => {
+          assert.ok(l.startsWith('[posthog-otel] dry run, not sent: event '), l);
+          return JSON.parse(l.slice('[posthog-otel] dry run, not sent: event '.length)) as CaptureEvent;
+        });
+        assert.deepEqual(names(printed), ['dry_0', 'dry_1', 'dry_2', 'dry_span_event']);
+        const stats = p.processor.getStats();
+        assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, dropped: { dry_run: 4 }, status: 'dry-run' }));
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('onDrop is called with the events and the reason, for beforeSend drops and server drops', async () => {
@@ -45,7 +51,12 @@ describe('dry run and onDrop', () => {
       },
     };
     await withPipeline({ options }, async (p) => {
-      p.server.script({ results: (events) => Object.fromEntries(events.filter((e) => e.event === 'refused').map((e) => [e.uuid, { result: 'drop', details: 'event_too_big' }])) });
+      p.server.script({
+        results: (events) =>
+          Object.fromEntries(
+            events.filter((e) => e.event === 'refused').map((e) => [e.uuid, { result: 'drop', details: 'event_too_big' }]),
+          ),
+      });
       for (const name of ['fine', 'blocked', 'refused']) p.logger().emit({ eventName: name });
       await p.flush();
       assert.deepEqual(calls, [
@@ -76,7 +87,10 @@ describe('dry run and onDrop', () => {
         await p.flush();
         assert.deepEqual(details, ['HTTP 401: token [redacted] is not valid here']);
         const warnings = d.ours('warn');
-        assert.ok(warnings.some((w) => w.includes('token [redacted] is not valid here')), warnings.join('\n'));
+        assert.ok(
+          warnings.some((w) => w.includes('token [redacted] is not valid here')),
+          warnings.join('\n'),
+        );
         assert.ok(!d.entries.some((e) => e.text.includes(key)), 'the key is in no diag message');
         assert.deepEqual(p.processor.getStats().dropped, { status_401: 2 });
       });

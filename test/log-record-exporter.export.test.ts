@@ -53,7 +53,12 @@ describe('exporter result callback', () => {
         const records = await sdkRecords((logger) => {
           for (const name of ['kept', 'refused', 'blocked', 'kept_too']) logger.emit({ eventName: name });
         });
-        server.script({ results: (events) => Object.fromEntries(events.filter((e) => e.event === 'refused').map((e) => [e.uuid, { result: 'drop', details: 'event_too_big' }])) });
+        server.script({
+          results: (events) =>
+            Object.fromEntries(
+              events.filter((e) => e.event === 'refused').map((e) => [e.uuid, { result: 'drop', details: 'event_too_big' }]),
+            ),
+        });
         const result = await exportOnce(exporter, records);
         assert.equal(result.code, ExportResultCode.FAILED);
         assert.ok(result.error instanceof PostHogExportError, `a PostHogExportError, got ${String(result.error)}`);
@@ -61,7 +66,10 @@ describe('exporter result callback', () => {
         assert.match(result.error.message, /^2 of 4 PostHog event\(s\) not delivered/);
         assert.deepEqual(names(server.acceptedEvents()), ['kept', 'kept_too']);
         const stats = exporter.getStats();
-        assert.deepEqual(stats, zeroStats({ emitted: 4, selected: 4, delivered: 2, dropped: { before_send: 1, server_drop: 1 }, requests: 1 }));
+        assert.deepEqual(
+          stats,
+          zeroStats({ emitted: 4, selected: 4, delivered: 2, dropped: { before_send: 1, server_drop: 1 }, requests: 1 }),
+        );
         assertIdentity(stats);
       } finally {
         await exporter.shutdown();
@@ -88,13 +96,15 @@ describe('exporter result callback', () => {
   });
 });
 
-  test('an export ends within exportDeadlineMillis of export(), so the batch processor never times it out', async () => {
-    await withDiag(async (d) => {
-      const beforeSend = (event: CaptureEvent): CaptureEvent => {
-        busyWait(150);
-        return event;
-      };
-      await withPipeline({ options: { exportTimeoutMillis: 300, timeoutMillis: 5000, scheduledDelayMillis: 60_000, beforeSend } }, async (p) => {
+test('an export ends within exportDeadlineMillis of export(), so the batch processor never times it out', async () => {
+  await withDiag(async (d) => {
+    const beforeSend = (event: CaptureEvent): CaptureEvent => {
+      busyWait(150);
+      return event;
+    };
+    await withPipeline(
+      { options: { exportTimeoutMillis: 300, timeoutMillis: 5000, scheduledDelayMillis: 60_000, beforeSend } },
+      async (p) => {
         p.server.setDefault({ delayMs: 200 });
         p.logger().emit({ eventName: 'slow_hook' });
         await p.processor.forceFlush();
@@ -104,16 +114,17 @@ describe('exporter result callback', () => {
           [],
           'the batch processor reported no export timeout',
         );
-      });
-    });
+      },
+    );
   });
+});
 
-  test('a disabled exporter on its own is a no-op: SUCCESS, and no counts (nothing runs)', async () => {
-    const exporter = new PostHogLogRecordExporter({}, { env: {} });
-    const records = await sdkRecords((logger) => emitEvents(logger, 'discarded', 2));
-    const result = await exportOnce(exporter, records);
-    assert.deepEqual(result, { code: ExportResultCode.SUCCESS });
-    const stats = exporter.getStats();
-    assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [0, 0, 0, 0]);
-    await exporter.shutdown();
-  });
+test('a disabled exporter on its own is a no-op: SUCCESS, and no counts (nothing runs)', async () => {
+  const exporter = new PostHogLogRecordExporter({}, { env: {} });
+  const records = await sdkRecords((logger) => emitEvents(logger, 'discarded', 2));
+  const result = await exportOnce(exporter, records);
+  assert.deepEqual(result, { code: ExportResultCode.SUCCESS });
+  const stats = exporter.getStats();
+  assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [0, 0, 0, 0]);
+  await exporter.shutdown();
+});

@@ -20,7 +20,11 @@ const MINUTE = 60_000;
 
 function records(count: number, name = 'checkout'): ReadableLogRecord[] {
   const captured: ReadableLogRecord[] = [];
-  const capture: LogRecordProcessor = { onEmit: (r) => void captured.push(r as unknown as ReadableLogRecord), forceFlush: async () => {}, shutdown: async () => {} };
+  const capture: LogRecordProcessor = {
+    onEmit: (r) => void captured.push(r as unknown as ReadableLogRecord),
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
   const logger = new LoggerProvider({ resource: resourceFromAttributes({}), processors: [capture] }).getLogger('app');
   for (let i = 0; i < count; i++) logger.emit({ eventName: `${name}-${i}`, attributes: { 'user.id': 'u-1' } });
   return captured;
@@ -39,18 +43,26 @@ async function withExporter(options: PostHogExporterOptions, body: (s: Setup) =>
   const all: string[] = [];
   const warnings: string[] = [];
   // The component logger passes its namespace first.
-  const at = (level: string) => (...args: unknown[]) => {
-    const text = args.slice(args[0] === 'opentelemetry-exporter-posthog' ? 1 : 0).map(String).join(' ');
-    all.push(text);
-    if (level === 'warn') warnings.push(text);
-  };
+  const at =
+    (level: string) =>
+    (...args: unknown[]) => {
+      const text = args
+        .slice(args[0] === 'opentelemetry-exporter-posthog' ? 1 : 0)
+        .map(String)
+        .join(' ');
+      all.push(text);
+      if (level === 'warn') warnings.push(text);
+    };
   const logger: DiagLogger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), verbose: at('verbose') };
   diag.disable();
   diag.setLogger(logger, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
   const clock = new ManualClock();
   const transport = new ScriptedTransport(clock);
   // Uncompressed, so the scripted endpoint can read the requests.
-  const exporter = new PostHogLogRecordExporter({ compression: 'none', ...options }, { env: { POSTHOG_API_KEY: API_KEY, POSTHOG_HOST: 'http://capture.test/ingest' }, clock, transport, random: () => 0 });
+  const exporter = new PostHogLogRecordExporter(
+    { compression: 'none', ...options },
+    { env: { POSTHOG_API_KEY: API_KEY, POSTHOG_HOST: 'http://capture.test/ingest' }, clock, transport, random: () => 0 },
+  );
   try {
     await body({
       clock,
@@ -98,7 +110,10 @@ test('connection refused: a warning at the first failed delivery, one a minute w
     await s.clock.advance(MINUTE);
     const again = outageWarnings(s.warnings);
     assert.equal(again.length, 2, again.join('\n'));
-    assert.match(again[1]!, /^PostHog at http:\/\/capture\.test still fails after 1 min \d+ s: connection refused \(ECONNREFUSED\); 5 event\(s\) held for retry\.$/);
+    assert.match(
+      again[1]!,
+      /^PostHog at http:\/\/capture\.test still fails after 1 min \d+ s: connection refused \(ECONNREFUSED\); 5 event\(s\) held for retry\.$/,
+    );
 
     // Five more minutes (probes every 30 s): one warning a minute.
     await s.clock.advance(5 * MINUTE);
@@ -108,7 +123,10 @@ test('connection refused: a warning at the first failed delivery, one a minute w
     s.transport.setDefault({ status: 200 });
     await s.clock.advance(MINUTE);
     const last = outageWarnings(s.warnings).at(-1)!;
-    assert.match(last, /^PostHog at http:\/\/capture\.test takes events again, after [78] min \d+ s of failures; up to 5 event\(s\) were held, the [0-5] still waiting are being sent now\.$/);
+    assert.match(
+      last,
+      /^PostHog at http:\/\/capture\.test takes events again, after [78] min \d+ s of failures; up to 5 event\(s\) were held, the [0-5] still waiting are being sent now\.$/,
+    );
     assert.equal(s.exporter.getStats().delivered, 5);
     assert.equal(s.exporter.getStats().status, 'ok');
   });
@@ -124,7 +142,10 @@ test('HTTP 503 and a DNS failure are named as such', async () => {
       s.transport.setDefault(answer);
       await s.export(1);
       assert.equal(outageWarnings(s.warnings).length, 1);
-      assert.ok(outageWarnings(s.warnings)[0]!.startsWith(`cannot deliver to PostHog at http://capture.test: ${cause}. `), s.warnings.join('\n'));
+      assert.ok(
+        outageWarnings(s.warnings)[0]!.startsWith(`cannot deliver to PostHog at http://capture.test: ${cause}. `),
+        s.warnings.join('\n'),
+      );
     });
   }
 });

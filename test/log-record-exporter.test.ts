@@ -13,7 +13,10 @@ import { recordOf } from './support/log-records.ts';
 /** Every diag message at every level while `body` runs. */
 async function withDiag(body: (messages: Array<{ level: string; text: string }>) => Promise<void>): Promise<void> {
   const messages: Array<{ level: string; text: string }> = [];
-  const at = (level: string) => (...args: unknown[]) => void messages.push({ level, text: args.map(String).join(' ') });
+  const at =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void messages.push({ level, text: args.map(String).join(' ') });
   const logger: DiagLogger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), verbose: at('verbose') };
   diag.disable();
   diag.setLogger(logger, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
@@ -24,9 +27,16 @@ async function withDiag(body: (messages: Array<{ level: string; text: string }>)
   }
 }
 
-async function exportWith(server: FakeCaptureServer, records: ReadableLogRecord[], now?: () => number): Promise<{ exporter: PostHogLogRecordExporter; result: ExportResult }> {
+async function exportWith(
+  server: FakeCaptureServer,
+  records: ReadableLogRecord[],
+  now?: () => number,
+): Promise<{ exporter: PostHogLogRecordExporter; result: ExportResult }> {
   const clock = now ? { now, sleep: () => Promise.resolve() } : undefined;
-  const exporter = new PostHogLogRecordExporter({ debug: false }, { env: { POSTHOG_API_KEY: server.apiKey, POSTHOG_HOST: server.url }, ...(clock ? { clock } : {}) });
+  const exporter = new PostHogLogRecordExporter(
+    { debug: false },
+    { env: { POSTHOG_API_KEY: server.apiKey, POSTHOG_HOST: server.url }, ...(clock ? { clock } : {}) },
+  );
   const result = await new Promise<ExportResult>((resolve) => exporter.export(records, resolve));
   return { exporter, result };
 }
@@ -62,7 +72,10 @@ test('person events PostHog would discard are dropped as invalid, with the reaso
   const server = await FakeCaptureServer.start();
   try {
     await withDiag(async (messages) => {
-      const { exporter, result } = await exportWith(server, [recordOf({ eventName: '$identify', attributes: { $anon_distinct_id: 'a' } }), recordOf({ eventName: '$groupidentify', attributes: { $group_type: 'org', $group_key: 'acme' } })]);
+      const { exporter, result } = await exportWith(server, [
+        recordOf({ eventName: '$identify', attributes: { $anon_distinct_id: 'a' } }),
+        recordOf({ eventName: '$groupidentify', attributes: { $group_type: 'org', $group_key: 'acme' } }),
+      ]);
       assert.equal(result.code, ExportResultCode.FAILED);
       assert.deepEqual(exporter.getStats().dropped, { invalid: 1 });
       assert.deepEqual(
@@ -70,7 +83,10 @@ test('person events PostHog would discard are dropped as invalid, with the reaso
         [['$groupidentify', '$org_acme']],
       );
       const warnings = messages.filter((m) => m.level === 'warn').map((m) => m.text);
-      assert.ok(warnings.some((w) => w.includes('$identify without a distinct id')), warnings.join('\n'));
+      assert.ok(
+        warnings.some((w) => w.includes('$identify without a distinct id')),
+        warnings.join('\n'),
+      );
       await exporter.shutdown();
     });
   } finally {
@@ -90,7 +106,10 @@ test('values that cannot be converted: the event goes, and a warning counts them
         (record.attributes as Record<string, unknown>).secretish = proxy;
         return record;
       };
-      const exporter = new PostHogLogRecordExporter({}, { env: { POSTHOG_API_KEY: server.apiKey, POSTHOG_HOST: server.url }, clock: { now: () => now, sleep: () => Promise.resolve() } });
+      const exporter = new PostHogLogRecordExporter(
+        {},
+        { env: { POSTHOG_API_KEY: server.apiKey, POSTHOG_HOST: server.url }, clock: { now: () => now, sleep: () => Promise.resolve() } },
+      );
       const run = (records: ReadableLogRecord[]) => new Promise<ExportResult>((resolve) => exporter.export(records, resolve));
       assert.equal((await run([hostile(), hostile()])).code, ExportResultCode.SUCCESS);
       now += 30_000;
@@ -100,7 +119,10 @@ test('values that cannot be converted: the event goes, and a warning counts them
       const warnings = messages.filter((m) => m.level === 'warn' && m.text.includes('could not be converted')).map((m) => m.text);
       assert.equal(warnings.length, 2, warnings.join('\n'));
       // The first at once; the next a minute later, with the three since.
-      assert.match(warnings[0]!, / 1 attribute value\(s\) could not be converted .* sent as "\[unserializable\]"; the rest of their events went on\. 1 in all/);
+      assert.match(
+        warnings[0]!,
+        / 1 attribute value\(s\) could not be converted .* sent as "\[unserializable\]"; the rest of their events went on\. 1 in all/,
+      );
       assert.match(warnings[1]!, / 3 attribute value\(s\) could not be converted .* 4 in all/);
       assert.deepEqual(
         server.acceptedEvents().map((e) => [e.properties.kept, e.properties.secretish]),

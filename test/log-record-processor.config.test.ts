@@ -35,7 +35,14 @@ describe('configuration', () => {
           assert.deepEqual(d.all('error'), []);
           assert.equal(server.requests.length, 0);
           const stats = processor.getStats();
-          assert.deepEqual(stats, zeroStats({ emitted: 4, status: 'disabled', disabledReason: 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events' }));
+          assert.deepEqual(
+            stats,
+            zeroStats({
+              emitted: 4,
+              status: 'disabled',
+              disabledReason: 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events',
+            }),
+          );
           assertIdentity(stats);
         });
       }
@@ -100,20 +107,26 @@ describe('configuration', () => {
 
   test('an extra header the HTTP client refuses (Expect) is left out with one warning; events are still delivered, the other headers sent', async () => {
     await withDiag(async (d) => {
-      await withPipeline({ env: { POSTHOG_OTEL_HEADERS: 'Expect=100-continue' }, options: { scheduledDelayMillis: 60_000, headers: { 'Keep-Alive': 'timeout=5', 'x-proxy-auth': 'token-s3cr3t' } } }, async (p) => {
-        await nextTurn();
-        const warnings = d.all('warn');
-        assert.equal(warnings.length, 1, JSON.stringify(warnings));
-        assert.match(warnings[0]!, /"Expect", "Keep-Alive" are ignored/);
-        assert.ok(!warnings[0]!.includes('s3cr3t'));
-        emitEvents(p.logger(), 'through_a_proxy', 2);
-        await p.flush();
-        assertAcceptedOnce(p.server, 2);
-        const request = p.requests()[0]!;
-        assert.equal(request.headers['x-proxy-auth'], 'token-s3cr3t');
-        assert.equal(request.headers['expect'], undefined);
-        assertIdentity(p.processor.getStats());
-      });
+      await withPipeline(
+        {
+          env: { POSTHOG_OTEL_HEADERS: 'Expect=100-continue' },
+          options: { scheduledDelayMillis: 60_000, headers: { 'Keep-Alive': 'timeout=5', 'x-proxy-auth': 'token-s3cr3t' } },
+        },
+        async (p) => {
+          await nextTurn();
+          const warnings = d.all('warn');
+          assert.equal(warnings.length, 1, JSON.stringify(warnings));
+          assert.match(warnings[0]!, /"Expect", "Keep-Alive" are ignored/);
+          assert.ok(!warnings[0]!.includes('s3cr3t'));
+          emitEvents(p.logger(), 'through_a_proxy', 2);
+          await p.flush();
+          assertAcceptedOnce(p.server, 2);
+          const request = p.requests()[0]!;
+          assert.equal(request.headers['x-proxy-auth'], 'token-s3cr3t');
+          assert.equal(request.headers['expect'], undefined);
+          assertIdentity(p.processor.getStats());
+        },
+      );
     });
   });
 
@@ -140,7 +153,10 @@ describe('configuration', () => {
 
   test('options from code override the OTEL_BLRP_* environment', async () => {
     await withPipeline(
-      { env: { OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2', OTEL_BLRP_SCHEDULE_DELAY: '20', OTEL_BLRP_EXPORT_TIMEOUT: '100' }, options: { maxExportBatchSize: 3, scheduledDelayMillis: 60_000, exportTimeoutMillis: 20_000 } },
+      {
+        env: { OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2', OTEL_BLRP_SCHEDULE_DELAY: '20', OTEL_BLRP_EXPORT_TIMEOUT: '100' },
+        options: { maxExportBatchSize: 3, scheduledDelayMillis: 60_000, exportTimeoutMillis: 20_000 },
+      },
       async (p) => {
         assert.equal(p.processor.exporter.exportDeadlineMillis, 10_000, 'min(timeoutMillis, 0.9 × the code exportTimeoutMillis)');
         emitEvents(p.logger(), 'code', 4);
@@ -156,11 +172,31 @@ describe('configuration', () => {
     );
   });
 
-  const compressionCases: { name: string; settings: { env?: Environment; options?: PostHogLogRecordProcessorOptions }; encoding: string; magic: number[] }[] = [
+  const compressionCases: {
+    name: string;
+    settings: { env?: Environment; options?: PostHogLogRecordProcessorOptions };
+    encoding: string;
+    magic: number[];
+  }[] = [
     { name: 'the default', settings: {}, encoding: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
-    { name: 'POSTHOG_CAPTURE_COMPRESSION=ZSTD', settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'ZSTD' } }, encoding: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd] },
-    { name: 'POSTHOG_CAPTURE_COMPRESSION=gzip', settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'gzip' } }, encoding: 'gzip', magic: [0x1f, 0x8b] },
-    { name: 'compression: gzip in code over POSTHOG_CAPTURE_COMPRESSION=zstd', settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'zstd' }, options: { compression: 'gzip' } }, encoding: 'gzip', magic: [0x1f, 0x8b] },
+    {
+      name: 'POSTHOG_CAPTURE_COMPRESSION=ZSTD',
+      settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'ZSTD' } },
+      encoding: 'zstd',
+      magic: [0x28, 0xb5, 0x2f, 0xfd],
+    },
+    {
+      name: 'POSTHOG_CAPTURE_COMPRESSION=gzip',
+      settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'gzip' } },
+      encoding: 'gzip',
+      magic: [0x1f, 0x8b],
+    },
+    {
+      name: 'compression: gzip in code over POSTHOG_CAPTURE_COMPRESSION=zstd',
+      settings: { env: { POSTHOG_CAPTURE_COMPRESSION: 'zstd' }, options: { compression: 'gzip' } },
+      encoding: 'gzip',
+      magic: [0x1f, 0x8b],
+    },
   ];
   for (const c of compressionCases) {
     test(`compression, ${c.name}: Content-Encoding ${c.encoding}, and the server decodes the exact events`, async () => {
@@ -189,7 +225,10 @@ describe('compression refused', () => {
         await p.flush();
         emitEvents(p.logger(), 'later', 1);
         await p.flush();
-        assert.deepEqual(p.requests().map((r) => r.headers['content-encoding']), ['zstd', 'gzip', 'gzip']);
+        assert.deepEqual(
+          p.requests().map((r) => r.headers['content-encoding']),
+          ['zstd', 'gzip', 'gzip'],
+        );
         assert.deepEqual(names(p.server.acceptedEvents()).sort(), ['later_0', 'refused_0', 'refused_1']);
         const stats = p.processor.getStats();
         assert.deepEqual(stats.dropped, {});

@@ -29,13 +29,19 @@ test('a personal API key: disabled, and the reason never shows the key', async (
 test('a dry run, with or without a key: dry-run', async () => {
   for (const env of [{ POSTHOG_OTEL_DRY_RUN: 'yes' }, { POSTHOG_OTEL_DRY_RUN: '1', POSTHOG_API_KEY: 'phc_dry_run_key' }]) {
     const processor = new PostHogLogRecordProcessor({ flushOnExit: false }, { env, ...quiet });
-    assert.deepEqual({ status: processor.getStats().status, reason: processor.getStats().disabledReason }, { status: 'dry-run', reason: undefined });
+    assert.deepEqual(
+      { status: processor.getStats().status, reason: processor.getStats().disabledReason },
+      { status: 'dry-run', reason: undefined },
+    );
     await processor.shutdown();
   }
 });
 
 test('configured to send, nothing sent yet: ok', async () => {
-  const processor = new PostHogLogRecordProcessor({ flushOnExit: false }, { env: { POSTHOG_API_KEY: 'phc_status_key', POSTHOG_HOST: 'http://127.0.0.1:9' }, ...quiet });
+  const processor = new PostHogLogRecordProcessor(
+    { flushOnExit: false },
+    { env: { POSTHOG_API_KEY: 'phc_status_key', POSTHOG_HOST: 'http://127.0.0.1:9' }, ...quiet },
+  );
   const stats = processor.getStats();
   assert.equal(stats.status, 'ok');
   assert.equal('disabledReason' in stats || 'outage' in stats, false, 'no empty fields');

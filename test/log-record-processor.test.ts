@@ -43,13 +43,29 @@ describe('records emitted during a request', () => {
 describe('a context that cannot be read', () => {
   test('costs the record its identity, not its delivery or its count', async () => {
     await withPipeline({}, async (p) => {
-      const hostile = { getValue: () => { throw new Error('getValue'); }, setValue: () => hostile, deleteValue: () => hostile };
+      const hostile = {
+        getValue: () => {
+          throw new Error('getValue');
+        },
+        setValue: () => hostile,
+        deleteValue: () => hostile,
+      };
       p.processor.onEmit(
-        { eventName: 'odd_context', attributes: {}, hrTime: [1_700_000_000, 0], hrTimeObserved: [1_700_000_000, 0], resource: { attributes: {} }, instrumentationScope: { name: 't' } } as never,
+        {
+          eventName: 'odd_context',
+          attributes: {},
+          hrTime: [1_700_000_000, 0],
+          hrTimeObserved: [1_700_000_000, 0],
+          resource: { attributes: {} },
+          instrumentationScope: { name: 't' },
+        } as never,
         hostile as never,
       );
       const events = await p.flush();
-      assert.deepEqual(events.map((e) => e.event), ['odd_context']);
+      assert.deepEqual(
+        events.map((e) => e.event),
+        ['odd_context'],
+      );
       const stats = p.processor.getStats();
       assert.equal(stats.delivered, 1);
       assert.equal(stats.pending, 0);

@@ -12,7 +12,9 @@ const listOf = (event: CaptureEvent | undefined): PostHogException[] => event?.p
 
 test('an error with causes recorded on a span becomes linked entries, each with its own frames', async () => {
   const corpus = await realisticErrors();
-  const chained = corpus.filter((e) => ['causes', 'AggregateError with a cause and members with causes', 'AggregateError from Promise.any'].includes(e.name));
+  const chained = corpus.filter((e) =>
+    ['causes', 'AggregateError with a cause and members with causes', 'AggregateError from Promise.any'].includes(e.name),
+  );
   await withPipeline({}, async (p) => {
     const span = p.tracer('shop').startSpan('checkout');
     for (const { error } of chained) recordExceptionWithCauses(span, error);
@@ -33,7 +35,9 @@ test('an error with causes recorded on a span becomes linked entries, each with 
         expected.map((e) => [e.name, e.message]),
         name,
       );
-      expected.forEach((e, j) => assert.deepEqual(list[j]!.stacktrace?.frames ?? [], parseV8StackTrace(e.stack ?? ''), `${name}: entry ${j}`));
+      expected.forEach((e, j) =>
+        assert.deepEqual(list[j]!.stacktrace?.frames ?? [], parseV8StackTrace(e.stack ?? ''), `${name}: entry ${j}`),
+      );
       assert.deepEqual(
         list.slice(1).map((e) => e.mechanism.type),
         list.slice(1).map(() => 'chained'),

@@ -1,13 +1,23 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
-import { getPostHogIdentity, identityFromHeaders, mergeIdentities, setPostHogIdentity, withPostHogIdentity } from '../src/request-identity.ts';
+import {
+  getPostHogIdentity,
+  identityFromHeaders,
+  mergeIdentities,
+  setPostHogIdentity,
+  withPostHogIdentity,
+} from '../src/request-identity.ts';
 import { withPipeline } from './support/pipeline.ts';
 
 describe('mergeIdentities', () => {
-  test('the first identity\'s fields win; the second fills those it lacks', () => {
+  test("the first identity's fields win; the second fills those it lacks", () => {
     assert.deepEqual(mergeIdentities({ distinctId: 'a' }, { distinctId: 'b', sessionId: 's' }), { distinctId: 'a', sessionId: 's' });
-    assert.deepEqual(mergeIdentities({ sessionId: 's1' }, { distinctId: 'b', sessionId: 's2', windowId: 'w' }), { distinctId: 'b', sessionId: 's1', windowId: 'w' });
+    assert.deepEqual(mergeIdentities({ sessionId: 's1' }, { distinctId: 'b', sessionId: 's2', windowId: 'w' }), {
+      distinctId: 'b',
+      sessionId: 's1',
+      windowId: 'w',
+    });
   });
 
   test('either one alone is returned as it is', () => {
@@ -27,8 +37,14 @@ describe('mergeIdentities', () => {
 describe('identityFromHeaders', () => {
   test('reads posthog-js headers from Node headers and from fetch Headers, trimmed', () => {
     const expected = { distinctId: 'u-1', sessionId: 's-1', windowId: 'w-1' };
-    assert.deepEqual(identityFromHeaders({ 'x-posthog-distinct-id': ' u-1 ', 'x-posthog-session-id': ['s-1', 's-2'], 'x-posthog-window-id': 'w-1' }), expected);
-    assert.deepEqual(identityFromHeaders(new Headers({ 'X-POSTHOG-DISTINCT-ID': 'u-1', 'X-POSTHOG-SESSION-ID': 's-1', 'X-POSTHOG-WINDOW-ID': 'w-1' })), expected);
+    assert.deepEqual(
+      identityFromHeaders({ 'x-posthog-distinct-id': ' u-1 ', 'x-posthog-session-id': ['s-1', 's-2'], 'x-posthog-window-id': 'w-1' }),
+      expected,
+    );
+    assert.deepEqual(
+      identityFromHeaders(new Headers({ 'X-POSTHOG-DISTINCT-ID': 'u-1', 'X-POSTHOG-SESSION-ID': 's-1', 'X-POSTHOG-WINDOW-ID': 'w-1' })),
+      expected,
+    );
     assert.deepEqual(identityFromHeaders({ 'x-posthog-distinct-id': '   ' }), {});
   });
 
@@ -46,7 +62,11 @@ describe('setPostHogIdentity', () => {
     const headers = setPostHogIdentity(ROOT_CONTEXT, { distinctId: 'anon-1', sessionId: 'session-1', windowId: 'window-1' });
     const user = setPostHogIdentity(headers, { distinctId: 'user-42' });
     assert.deepEqual(getPostHogIdentity(user), { distinctId: 'user-42', sessionId: 'session-1', windowId: 'window-1' });
-    assert.deepEqual(getPostHogIdentity(headers), { distinctId: 'anon-1', sessionId: 'session-1', windowId: 'window-1' }, 'the outer context is unchanged');
+    assert.deepEqual(
+      getPostHogIdentity(headers),
+      { distinctId: 'anon-1', sessionId: 'session-1', windowId: 'window-1' },
+      'the outer context is unchanged',
+    );
     assert.deepEqual(getPostHogIdentity(setPostHogIdentity(user, {})), getPostHogIdentity(user), 'an empty identity changes nothing');
   });
 
@@ -64,13 +84,19 @@ describe('setPostHogIdentity', () => {
 describe('identity from odd input', () => {
   test('a missing or malformed identity runs the work without one, never throwing', () => {
     for (const odd of [null, undefined, 'user-1', 42, [] as unknown]) {
-      assert.equal(withPostHogIdentity(odd as never, () => 'ran'), 'ran', String(odd));
+      assert.equal(
+        withPostHogIdentity(odd as never, () => 'ran'),
+        'ran',
+        String(odd),
+      );
       assert.equal(getPostHogIdentity(setPostHogIdentity(ROOT_CONTEXT, odd as never)), undefined, String(odd));
     }
   });
 
   test('a whole-number distinct id (a database id) is taken as its decimal text; other values are not ids', () => {
-    assert.deepEqual(getPostHogIdentity(setPostHogIdentity(ROOT_CONTEXT, { distinctId: 4711 as never, sessionId: 5 as never })), { distinctId: '4711' });
+    assert.deepEqual(getPostHogIdentity(setPostHogIdentity(ROOT_CONTEXT, { distinctId: 4711 as never, sessionId: 5 as never })), {
+      distinctId: '4711',
+    });
     assert.equal(getPostHogIdentity(setPostHogIdentity(ROOT_CONTEXT, { distinctId: 1.5 as never })), undefined);
   });
 
@@ -78,7 +104,10 @@ describe('identity from odd input', () => {
     assert.deepEqual(identityFromHeaders(undefined as never), {});
     assert.deepEqual(identityFromHeaders(null as never), {});
     // API Gateway (REST) events keep header names as the browser sent them.
-    assert.deepEqual(identityFromHeaders({ 'X-POSTHOG-DISTINCT-ID': 'anon-1', 'X-PostHog-Session-Id': 's-1', 'x-posthog-window-id': 'w-1' }), { distinctId: 'anon-1', sessionId: 's-1', windowId: 'w-1' });
+    assert.deepEqual(
+      identityFromHeaders({ 'X-POSTHOG-DISTINCT-ID': 'anon-1', 'X-PostHog-Session-Id': 's-1', 'x-posthog-window-id': 'w-1' }),
+      { distinctId: 'anon-1', sessionId: 's-1', windowId: 'w-1' },
+    );
     assert.deepEqual(identityFromHeaders(new Headers({ 'X-POSTHOG-DISTINCT-ID': 'anon-2' })), { distinctId: 'anon-2' });
   });
 });

@@ -47,7 +47,13 @@ describe('the flush budget', () => {
     const quick: Flushable = { forceFlush: () => clock.sleep(120) };
     const failing: Flushable = { forceFlush: () => Promise.reject(new Error('provider gone')) };
     const errors: string[] = [];
-    const logger: DiagLogger = { error: (...args) => void errors.push(args.map(String).join(' ')), warn: () => undefined, info: () => undefined, debug: () => undefined, verbose: () => undefined };
+    const logger: DiagLogger = {
+      error: (...args) => void errors.push(args.map(String).join(' ')),
+      warn: () => undefined,
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    };
     diag.setLogger(logger, { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true });
     try {
       const started = clock.now();
@@ -62,7 +68,12 @@ describe('the flush budget', () => {
 
   test('withFlush gives our flushables its budget: 1 s by default, or the timeoutMillis given after them', async () => {
     assert.equal(WITH_FLUSH_TIMEOUT_MILLIS, 1_000);
-    for (const [options, expected] of [[[], 1_000], [[{ timeoutMillis: 250 }], 250], [[{ timeoutMillis: -1 }], 1_000], [[{ timeoutMillis: 0 }], 0]] as Array<[object[], number]>) {
+    for (const [options, expected] of [
+      [[], 1_000],
+      [[{ timeoutMillis: 250 }], 250],
+      [[{ timeoutMillis: -1 }], 1_000],
+      [[{ timeoutMillis: 0 }], 0],
+    ] as Array<[object[], number]>) {
       const target = budgeted();
       const handler = withFlush(async (n: number) => n * 2, target, ...options);
       const result = handler(21);
@@ -90,7 +101,13 @@ function lambda(answer: Answer, options: PostHogLogRecordProcessorOptions = {}):
   transport.setDefault(answer);
   const processor = new PostHogLogRecordProcessor(
     { compression: 'none', scheduledDelayMillis: 60_000, flushOnExit: false, ...options },
-    { env: { POSTHOG_API_KEY: 'phc_serverless_key', POSTHOG_HOST: 'https://capture.test' }, clock, transport, random: () => 0, print: () => undefined },
+    {
+      env: { POSTHOG_API_KEY: 'phc_serverless_key', POSTHOG_HOST: 'https://capture.test' },
+      clock,
+      transport,
+      random: () => 0,
+      print: () => undefined,
+    },
   );
   const logger = new LoggerProvider({ resource: resourceFromAttributes({}), processors: [processor] }).getLogger('fn');
   let handlerDone = 0;
@@ -127,6 +144,32 @@ describe('an invocation while PostHog is down', () => {
     await fn.close();
   });
 
+  test('a server that never answers, with timeoutMillis below the budget: once a request timed out, invocations seldom wait', async () => {
+    const fn = lambda({ hang: true }, { timeoutMillis: 300 });
+    const costs: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      costs.push(await fn.invoke());
+      await fn.clock.advance(200);
+    }
+    // An invocation with a probe due waits out its 300 ms timeout (after the first timeout, a blip
+    // perhaps, one also waits for that probe to fall due); the others do not wait at all.
+    assert.ok(
+      costs.every((cost) => cost <= 600),
+      costs.join(' '),
+    );
+    assert.ok(
+      costs.slice(2).every((cost) => cost === 0 || cost === 300),
+      costs.join(' '),
+    );
+    assert.ok(costs.filter((cost) => cost === 0).length >= 30, costs.join(' '));
+    const stats = fn.processor.getStats();
+    assert.deepEqual(
+      { status: stats.status, cause: stats.outage?.cause.kind, pending: stats.pending },
+      { status: 'outage', cause: 'timeout', pending: 40 },
+    );
+    await fn.close();
+  });
+
   for (const fail of ['ECONNREFUSED', 'ENOTFOUND'] as const) {
     test(`${fail}: the first invocation costs no waiting; later ones neither wait nor send while PostHog is known unreachable`, async () => {
       const fn = lambda({ fail });
@@ -141,7 +184,10 @@ describe('an invocation while PostHog is down', () => {
       // Over 2 s, at most the outage's probes (0.5 s, then 1 s apart) went out, not one per invocation.
       assert.ok(fn.transport.requests.length <= 1 + 2, `${fn.transport.requests.length} requests for 21 invocations`);
       const stats = fn.processor.getStats();
-      assert.deepEqual({ status: stats.status, pending: stats.pending, dropped: totalDropped(stats) }, { status: 'outage', pending: 21, dropped: 0 });
+      assert.deepEqual(
+        { status: stats.status, pending: stats.pending, dropped: totalDropped(stats) },
+        { status: 'outage', pending: 21, dropped: 0 },
+      );
       await fn.close();
     });
   }

@@ -128,7 +128,9 @@ describe('span identity: the identity set during a request reaches its SERVER sp
         throw new Error('export failed');
       };
       await withInstrumentedServer(tracer, handler, async (url) => {
-        const response = await fetch(`${url}/report`, { headers: { 'X-POSTHOG-DISTINCT-ID': 'anon-1', 'X-POSTHOG-SESSION-ID': 'session-1', 'X-POSTHOG-WINDOW-ID': 'window-1' } });
+        const response = await fetch(`${url}/report`, {
+          headers: { 'X-POSTHOG-DISTINCT-ID': 'anon-1', 'X-POSTHOG-SESSION-ID': 'session-1', 'X-POSTHOG-WINDOW-ID': 'window-1' },
+        });
         await response.arrayBuffer();
       });
       const exception = byName(await p.flush(), '$exception');
@@ -286,7 +288,9 @@ describe("span identity: a span's own identity attributes identify its events", 
         b.addEvent('b_event');
         b.setAttribute('user.id', 'user-1');
         b.end();
-        const c = tracer.startSpan('c', { attributes: { 'posthog.distinct_id': 'ph-1', 'posthog.session_id': 'session-c', 'posthog.window_id': 'window-c' } });
+        const c = tracer.startSpan('c', {
+          attributes: { 'posthog.distinct_id': 'ph-1', 'posthog.session_id': 'session-c', 'posthog.window_id': 'window-c' },
+        });
         c.recordException(new RangeError('out of range'));
         c.end();
         const d = tracer.startSpan('d', { attributes: { 'user.id': 12345 } });
@@ -322,7 +326,9 @@ describe("span identity: a span's own identity attributes identify its events", 
   test("an event's own identity wins over its span's whatever keys each uses; kinds the event lacks still come from the span", async () => {
     await withPipeline({}, async (p) => {
       const events = await spanEvents(p, (tracer) => {
-        const span = tracer.startSpan('checkout', { attributes: { 'posthog.distinct_id': 'span-user', 'posthog.session_id': 'span-session' } });
+        const span = tracer.startSpan('checkout', {
+          attributes: { 'posthog.distinct_id': 'span-user', 'posthog.session_id': 'span-session' },
+        });
         span.addEvent('event_user', { 'enduser.id': 'event-user' });
         span.addEvent('event_session', { $session_id: 'event-session' });
         span.addEvent('blank_user', { 'user.id': '  ' });
@@ -347,7 +353,9 @@ describe("span identity: a span's own identity attributes identify its events", 
           span.end();
         });
         const server = tracer.startSpan('GET /', { kind: SpanKind.SERVER, attributes: { 'enduser.id': 'attr-user' } }, ROOT_CONTEXT);
-        context.with(trace.setSpan(ROOT_CONTEXT, server), () => withPostHogIdentity({ distinctId: 'late-user', sessionId: 'late-session' }, () => undefined));
+        context.with(trace.setSpan(ROOT_CONTEXT, server), () =>
+          withPostHogIdentity({ distinctId: 'late-user', sessionId: 'late-session' }, () => undefined),
+        );
         server.recordException(new Error('boom'));
         server.end();
       });

@@ -24,7 +24,11 @@ export class MapAndPostExporter implements LogRecordExporter {
   constructor(sinkUrl: string) {
     // The same settings as ours: the configuration the bench gives our processor.
     this._mapping = resolveConfig({}, oursEnv(sinkUrl)).config.mapping;
-    this._transport = new UndiciTransport({ url: new URL(`${sinkUrl}/i/v1/analytics/events`), connectTimeoutMillis: 5_000, maxResponseBytes: 1024 * 1024 });
+    this._transport = new UndiciTransport({
+      url: new URL(`${sinkUrl}/i/v1/analytics/events`),
+      connectTimeoutMillis: 5_000,
+      maxResponseBytes: 1024 * 1024,
+    });
   }
 
   export(records: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
@@ -35,7 +39,12 @@ export class MapAndPostExporter implements LogRecordExporter {
     encodeBody(raw, 'zstd')
       .then(({ body }) => this._transport.post({ headers, body, timeoutMillis: 10_000 }))
       .then(
-        (response) => resultCallback(response.status === 200 ? { code: ExportResultCode.SUCCESS } : { code: ExportResultCode.FAILED, error: new Error(`HTTP ${response.status}`) }),
+        (response) =>
+          resultCallback(
+            response.status === 200
+              ? { code: ExportResultCode.SUCCESS }
+              : { code: ExportResultCode.FAILED, error: new Error(`HTTP ${response.status}`) },
+          ),
         (error: unknown) => resultCallback({ code: ExportResultCode.FAILED, error: error as Error }),
       );
   }

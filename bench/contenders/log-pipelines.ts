@@ -21,7 +21,8 @@ import { NoopLogExporter, NoopLogProcessor } from './noop.ts';
 import { otlpExporter } from './otlp.ts';
 import { oursProcessor, redactRequestId } from './ours.ts';
 
-export type LogContender = 'ours' | 'ours-gzip' | 'ours-before-send' | 'otlp-http' | 'otlp-proto' | 'stock-noop' | 'bound' | 'noop-processor';
+export type LogContender =
+  'ours' | 'ours-gzip' | 'ours-before-send' | 'otlp-http' | 'otlp-proto' | 'stock-noop' | 'bound' | 'noop-processor';
 
 export interface BlrpSettings {
   maxQueueSize: number;

@@ -9,7 +9,11 @@ import type { BlrpSettings } from './log-pipelines.ts';
 export type OursCompression = 'zstd' | 'gzip' | 'deflate' | 'none';
 
 /** `compression` undefined: the processor's default. */
-export function oursProcessor(sinkUrl: string, options: Partial<BlrpSettings> & Pick<PostHogLogRecordProcessorOptions, 'beforeSend'> = {}, compression?: OursCompression): PostHogLogRecordProcessor {
+export function oursProcessor(
+  sinkUrl: string,
+  options: Partial<BlrpSettings> & Pick<PostHogLogRecordProcessorOptions, 'beforeSend'> = {},
+  compression?: OursCompression,
+): PostHogLogRecordProcessor {
   return new PostHogLogRecordProcessor(options, { env: oursEnv(sinkUrl, compression) });
 }
 

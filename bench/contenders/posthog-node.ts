@@ -16,7 +16,16 @@ export interface PostHogNodeSettings {
 
 /** Batches as large as the other contenders', and a queue that holds the whole run (it never drops). */
 export function posthogNodeSettings(sinkUrl: string, maxQueueSize: number): PostHogNodeSettings {
-  return { host: sinkUrl, flushAt: BATCH_SIZE, maxBatchSize: BATCH_SIZE, maxQueueSize, flushInterval: 1_000, requestTimeout: 10_000, disableGeoip: true, disableCompression: false };
+  return {
+    host: sinkUrl,
+    flushAt: BATCH_SIZE,
+    maxBatchSize: BATCH_SIZE,
+    maxQueueSize,
+    flushInterval: 1_000,
+    requestTimeout: 10_000,
+    disableGeoip: true,
+    disableCompression: false,
+  };
 }
 
 export function posthogNodeClient(settings: PostHogNodeSettings): PostHog {

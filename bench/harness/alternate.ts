@@ -8,7 +8,11 @@ export function orderFor<T>(contenders: readonly T[], r: number): T[] {
 }
 
 /** `runs` runs of every contender, each run in the order orderFor gives; results per run, in that order. */
-export async function alternate<C, R>(runs: number, contenders: readonly C[], runOne: (contender: C, run: number) => Promise<R>): Promise<R[][]> {
+export async function alternate<C, R>(
+  runs: number,
+  contenders: readonly C[],
+  runOne: (contender: C, run: number) => Promise<R>,
+): Promise<R[][]> {
   const all: R[][] = [];
   for (let r = 0; r < runs; r++) {
     const run: R[] = [];

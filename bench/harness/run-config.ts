@@ -71,12 +71,18 @@ export function parseRunConfig(argv: string[]): RunConfig {
     contexts: args.contexts as ContextMode,
     chart: !(args['no-chart'] ?? false),
   };
-  for (const [key, value] of Object.entries({ records: config.records, runs: config.runs, outage: config.outageSeconds, rate: config.steadyRate })) {
+  for (const [key, value] of Object.entries({
+    records: config.records,
+    runs: config.runs,
+    outage: config.outageSeconds,
+    rate: config.steadyRate,
+  })) {
     if (!Number.isFinite(value) || value <= 0) throw new Error(`--${key} must be a positive number`);
   }
   if (config.contexts !== 'fresh' && config.contexts !== 'pooled') throw new Error('--contexts is fresh or pooled');
   for (const scenario of config.only) {
-    if (!(SCENARIOS as readonly number[]).includes(scenario)) throw new Error(`--only takes scenario numbers among ${SCENARIOS.join(', ')}`);
+    if (!(SCENARIOS as readonly number[]).includes(scenario))
+      throw new Error(`--only takes scenario numbers among ${SCENARIOS.join(', ')}`);
   }
   return config;
 }

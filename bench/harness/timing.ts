@@ -63,7 +63,14 @@ function threadNanos(): ThreadTimes | undefined {
         throw error;
       }
       if (!Number.isFinite(ns)) return undefined;
-      const group: ThreadGroup = task === String(process.pid) ? 'main' : name.startsWith('V8') ? 'v8Helpers' : name.startsWith('libuv-worker') ? 'libuvPool' : 'other';
+      const group: ThreadGroup =
+        task === String(process.pid)
+          ? 'main'
+          : name.startsWith('V8')
+            ? 'v8Helpers'
+            : name.startsWith('libuv-worker')
+              ? 'libuvPool'
+              : 'other';
       threads.set(task, { group, ns });
     }
   } catch {

@@ -29,15 +29,34 @@ interface Bar {
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const colorOf = (c: string) => (c === 'ours' ? OURS : c === 'ours-gzip' || c === 'ours-before-send' ? OURS_GZIP : c === 'floor' ? FLOOR : c === 'stock-noop' || c === 'bound' ? REFERENCE : OTHER);
-const num = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+const colorOf = (c: string) =>
+  c === 'ours'
+    ? OURS
+    : c === 'ours-gzip' || c === 'ours-before-send'
+      ? OURS_GZIP
+      : c === 'floor'
+        ? FLOOR
+        : c === 'stock-noop' || c === 'bound'
+          ? REFERENCE
+          : OTHER;
+const num = (n: number, digits = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
 
 function text(x: number, y: number, s: string, attrs = ''): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${esc(s)}</text>`;
 }
 
 /** A panel of horizontal bars, with an optional vertical goal line. */
-function barPanel(x: number, y: number, w: number, h: number, title: string, subtitle: string, bars: Bar[], goal?: { value: number; label: string }): string {
+function barPanel(
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  title: string,
+  subtitle: string,
+  bars: Bar[],
+  goal?: { value: number; label: string },
+): string {
   const parts: string[] = [`<g transform="translate(${x},${y})">`];
   parts.push(text(0, 16, title, `font-size="14" font-weight="600" fill="${INK}"`));
   parts.push(text(0, 33, subtitle, `font-size="11" fill="${MUTED}"`));
@@ -51,13 +70,17 @@ function barPanel(x: number, y: number, w: number, h: number, title: string, sub
     const by = top + i * rowH;
     parts.push(text(labelW - 8, by + rowH * 0.62, b.label, `font-size="11" text-anchor="end" fill="${INK}"`));
     const bw = Number.isFinite(b.value) ? sx(b.value) - labelW : 0;
-    parts.push(`<rect x="${labelW}" y="${(by + rowH * 0.15).toFixed(1)}" width="${Math.max(1, bw).toFixed(1)}" height="${(rowH * 0.7).toFixed(1)}" rx="2" fill="${b.color}"/>`);
+    parts.push(
+      `<rect x="${labelW}" y="${(by + rowH * 0.15).toFixed(1)}" width="${Math.max(1, bw).toFixed(1)}" height="${(rowH * 0.7).toFixed(1)}" rx="2" fill="${b.color}"/>`,
+    );
     parts.push(text(labelW + bw + 6, by + rowH * 0.62, b.text, `font-size="11" fill="${INK}"`));
   });
   if (goal) {
     const gx = sx(goal.value);
     const bottom = top + bars.length * rowH;
-    parts.push(`<line x1="${gx.toFixed(1)}" y1="${top - 4}" x2="${gx.toFixed(1)}" y2="${bottom.toFixed(1)}" stroke="${GOAL}" stroke-width="1.5" stroke-dasharray="4 3"/>`);
+    parts.push(
+      `<line x1="${gx.toFixed(1)}" y1="${top - 4}" x2="${gx.toFixed(1)}" y2="${bottom.toFixed(1)}" stroke="${GOAL}" stroke-width="1.5" stroke-dasharray="4 3"/>`,
+    );
     parts.push(text(gx, bottom + 13, goal.label, `font-size="10" text-anchor="middle" fill="${GOAL}"`));
   }
   parts.push('</g>');
@@ -67,9 +90,18 @@ function barPanel(x: number, y: number, w: number, h: number, title: string, sub
 /** Memory over time during the outage scenario, outage shaded. */
 function memoryPanel(x: number, y: number, w: number, h: number, r: NonNullable<BenchResults['outage']>): string {
   const parts: string[] = [`<g transform="translate(${x},${y})">`];
-  parts.push(text(0, 16, `5. Memory, ${r.outageSeconds} s outage (503), ${num(r.rate)} records/s`, `font-size="14" font-weight="600" fill="${INK}"`));
+  parts.push(
+    text(0, 16, `5. Memory, ${r.outageSeconds} s outage (503), ${num(r.rate)} records/s`, `font-size="14" font-weight="600" fill="${INK}"`),
+  );
   const drain = r.drainMs === undefined ? 'did not drain' : `drained ${num(r.drainMs / 1000, 1)} s after recovery`;
-  parts.push(text(0, 33, `ours, default settings; ${drain}; ${num(r.statsFinal.delivered)} of ${num(r.emitted)} delivered`, `font-size="11" fill="${MUTED}"`));
+  parts.push(
+    text(
+      0,
+      33,
+      `ours, default settings; ${drain}; ${num(r.statsFinal.delivered)} of ${num(r.emitted)} delivered`,
+      `font-size="11" fill="${MUTED}"`,
+    ),
+  );
   const left = 44;
   const top = 48;
   const plotW = w - left - 50;
@@ -92,7 +124,8 @@ function memoryPanel(x: number, y: number, w: number, h: number, r: NonNullable<
     parts.push(text(left - 6, sy(v) + 4, num(v), `font-size="10" text-anchor="end" fill="${MUTED}"`));
   }
   const tStep = tMax > 40 ? 10 : tMax > 10 ? 5 : 1;
-  for (let t = 0; t <= tMax; t += tStep) parts.push(text(sx(t), top + plotH + 14, `${t}s`, `font-size="10" text-anchor="middle" fill="${MUTED}"`));
+  for (let t = 0; t <= tMax; t += tStep)
+    parts.push(text(sx(t), top + plotH + 14, `${t}s`, `font-size="10" text-anchor="middle" fill="${MUTED}"`));
   const line = (key: 'heapUsedMiB' | 'rssMiB', color: string) =>
     `<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${samples.map((s) => `${sx(s.t).toFixed(1)},${sy(s[key]).toFixed(1)}`).join(' ')}"/>`;
   parts.push(line('rssMiB', OTHER));
@@ -100,7 +133,9 @@ function memoryPanel(x: number, y: number, w: number, h: number, r: NonNullable<
   // Pending events (queued, buffered for retry, in flight) on their own scale, right axis.
   const pMax = Math.max(1, ...samples.map((s) => s.pending)) * 1.1;
   const py = (v: number) => top + plotH - (v / pMax) * plotH;
-  parts.push(`<polyline fill="none" stroke="${FLOOR}" stroke-width="1.4" stroke-dasharray="4 2" points="${samples.map((s) => `${sx(s.t).toFixed(1)},${py(s.pending).toFixed(1)}`).join(' ')}"/>`);
+  parts.push(
+    `<polyline fill="none" stroke="${FLOOR}" stroke-width="1.4" stroke-dasharray="4 2" points="${samples.map((s) => `${sx(s.t).toFixed(1)},${py(s.pending).toFixed(1)}`).join(' ')}"/>`,
+  );
   for (let i = 0; i <= 4; i++) {
     const v = (pMax / 4) * i;
     parts.push(text(left + plotW + 4, py(v) + 4, num(v), `font-size="10" fill="${FLOOR}"`));
@@ -150,7 +185,12 @@ function endToEndPanels(
       height,
       `${scenario}: CPU per record (µs, lower is better)`,
       `all threads; ours = ${num(t.ratios['oursVs_otlp-proto_cpu'] ?? Number.NaN, 2)}× OTLP http/protobuf's`,
-      cpuEntries.map(([c, s]) => ({ label: c === 'stock-noop' ? 'SDK alone (no-op export)' : label(c), value: s.cpuMicrosPerRecord, color: colorOf(c), text: num(s.cpuMicrosPerRecord, 1) })),
+      cpuEntries.map(([c, s]) => ({
+        label: c === 'stock-noop' ? 'SDK alone (no-op export)' : label(c),
+        value: s.cpuMicrosPerRecord,
+        color: colorOf(c),
+        text: num(s.cpuMicrosPerRecord, 1),
+      })),
       proto === undefined ? undefined : { value: proto.cpuMicrosPerRecord * goals.cpu, label: `goal ${goals.cpu} × OTLP proto` },
     ),
   ].join('\n');
@@ -187,16 +227,40 @@ export function renderChart(r: BenchResults): string {
       const p = place(0);
       const stock = e.perContender['stock-noop']?.nsPerEmit;
       panels.push(
-        barPanel(p.x, p.y, panelW, h, '2. logger.emit() hot path (ns per emit)', `ours = ${num(e.ratios.oursVsStock, 2)}× stock BatchLogRecordProcessor (goal ≤ 1.1×)`,
-          Object.entries(e.perContender).map(([c, x]) => ({ label: label(c), value: x.nsPerEmit, color: colorOf(c), text: num(x.nsPerEmit) })),
-          stock === undefined ? undefined : { value: stock * 1.1, label: '1.1 × stock' }),
+        barPanel(
+          p.x,
+          p.y,
+          panelW,
+          h,
+          '2. logger.emit() hot path (ns per emit)',
+          `ours = ${num(e.ratios.oursVsStock, 2)}× stock BatchLogRecordProcessor (goal ≤ 1.1×)`,
+          Object.entries(e.perContender).map(([c, x]) => ({
+            label: label(c),
+            value: x.nsPerEmit,
+            color: colorOf(c),
+            text: num(x.nsPerEmit),
+          })),
+          stock === undefined ? undefined : { value: stock * 1.1, label: '1.1 × stock' },
+        ),
       );
     }
     if (s) {
       const p = place(1);
       panels.push(
-        barPanel(p.x, p.y, panelW, h, '3. Span with 3 events: start → end (ns per span)', `onEnd adds ${num(s.ratios.onEndNsPerSpan)} ns per span (${num(s.ratios.oursVsNone, 2)}×)`,
-          Object.entries(s.perContender).map(([c, x]) => ({ label: label(c), value: x.nsPerSpan, color: colorOf(c), text: num(x.nsPerSpan) }))),
+        barPanel(
+          p.x,
+          p.y,
+          panelW,
+          h,
+          '3. Span with 3 events: start → end (ns per span)',
+          `onEnd adds ${num(s.ratios.onEndNsPerSpan)} ns per span (${num(s.ratios.oursVsNone, 2)}×)`,
+          Object.entries(s.perContender).map(([c, x]) => ({
+            label: label(c),
+            value: x.nsPerSpan,
+            color: colorOf(c),
+            text: num(x.nsPerSpan),
+          })),
+        ),
       );
     }
     nextRow(h);
@@ -210,11 +274,23 @@ export function renderChart(r: BenchResults): string {
       const bars: Bar[] = [];
       for (const [c, x] of Object.entries(l.perContender)) {
         bars.push({ label: `${label(c)}: steady`, value: x.steadyP99Ms, color: colorOf(c), text: `${num(x.steadyP99Ms, 2)} ms` });
-        if (x.backlogP99Ms !== undefined) bars.push({ label: `${label(c)}: backlog`, value: x.backlogP99Ms, color: colorOf(c), text: `${num(x.backlogP99Ms, 2)} ms` });
+        if (x.backlogP99Ms !== undefined)
+          bars.push({ label: `${label(c)}: backlog`, value: x.backlogP99Ms, color: colorOf(c), text: `${num(x.backlogP99Ms, 2)} ms` });
       }
       h = Math.max(h, barsHeight(bars.length));
       const goalRow = l.perContender['ours-gzip'] ? '; goal row: ours with gzip' : '';
-      panels.push(barPanel(p.x, p.y, panelW, h, '4. p99 event-loop delay while exporting (ms)', `steady ${num(r.meta.steadyRate)} records/s, and a backlog of ${num(r.meta.records)} flushed${goalRow}`, bars, { value: 5, label: 'goal 5 ms' }));
+      panels.push(
+        barPanel(
+          p.x,
+          p.y,
+          panelW,
+          h,
+          '4. p99 event-loop delay while exporting (ms)',
+          `steady ${num(r.meta.steadyRate)} records/s, and a backlog of ${num(r.meta.records)} flushed${goalRow}`,
+          bars,
+          { value: 5, label: 'goal 5 ms' },
+        ),
+      );
     }
     if (o) {
       const p = place(1);
@@ -228,7 +304,12 @@ export function renderChart(r: BenchResults): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif">`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     text(10, 24, 'opentelemetry-exporter-posthog benchmarks', `font-size="18" font-weight="700" fill="${INK}"`),
-    text(10, 44, `Node ${m.node} · ${m.cpu} × ${m.cores} · ${m.quick ? 'quick' : 'full'} run · ${m.date.slice(0, 10)}`, `font-size="12" fill="${MUTED}"`),
+    text(
+      10,
+      44,
+      `Node ${m.node} · ${m.cpu} × ${m.cores} · ${m.quick ? 'quick' : 'full'} run · ${m.date.slice(0, 10)}`,
+      `font-size="12" fill="${MUTED}"`,
+    ),
     ...panels,
     '</svg>',
     '',

@@ -56,7 +56,8 @@ export function areaOf(frame: CallFrame): string {
   if (functionName === '(program)') return 'V8/native (unattributed)';
   if (functionName === '(root)') return 'root';
   if (url.includes('/src/mapping/')) return 'ours: mapping (record → event)';
-  if (url.includes('/src/capture/request-batches.ts') || url.includes('/src/capture/wire-request.ts')) return 'ours: serialization (JSON.stringify, body)';
+  if (url.includes('/src/capture/request-batches.ts') || url.includes('/src/capture/wire-request.ts'))
+    return 'ours: serialization (JSON.stringify, body)';
   if (url.includes('/src/capture/') && /serial|stringify|body/i.test(functionName)) return 'ours: serialization (JSON.stringify, body)';
   if (url.includes('/src/transport/compression.ts')) return 'ours: gzip dispatch (the work runs off-thread)';
   if (url.includes('/src/shared/uuid.ts')) return 'ours: uuid generation';
@@ -65,18 +66,21 @@ export function areaOf(frame: CallFrame): string {
   if (url.includes('node_modules/undici/')) return 'undici (HTTP client)';
   if (url.includes('@opentelemetry/sdk-logs/')) return 'sdk-logs (LogRecord, BLRP)';
   if (url.includes('@opentelemetry/otlp-transformer/')) return 'otlp-transformer (serialization)';
-  if (url.includes('@opentelemetry/otlp-exporter-base/') || url.includes('@opentelemetry/exporter-logs-otlp')) return 'otlp-exporter-base (HTTP, retries)';
+  if (url.includes('@opentelemetry/otlp-exporter-base/') || url.includes('@opentelemetry/exporter-logs-otlp'))
+    return 'otlp-exporter-base (HTTP, retries)';
   if (url.includes('@opentelemetry/')) return 'otel api/core/resources';
   if (url.includes('/bench/contenders/bound-exporter.ts')) return 'bench: the bound exporter';
   if (url.includes('/bench/')) return 'bench: workload and producer loop';
   if (url.startsWith('node:internal/streams') || url.startsWith('node:stream')) return 'node: streams';
-  if (url.startsWith('node:zlib') || url.startsWith('node:internal/zlib')) return 'node: zlib (async compression: stream set-up, hand-off, result)';
-  if (url.startsWith('node:internal/modules') || url.includes('amaro') || url.startsWith('node:internal/bootstrap')) return 'node: module loading, type stripping';
+  if (url.startsWith('node:zlib') || url.startsWith('node:internal/zlib'))
+    return 'node: zlib (async compression: stream set-up, hand-off, result)';
+  if (url.startsWith('node:internal/modules') || url.includes('amaro') || url.startsWith('node:internal/bootstrap'))
+    return 'node: module loading, type stripping';
   if (url.startsWith('wasm://')) return 'wasm (undici llhttp parser, amaro)';
   if (url.startsWith('node:_http') || url.startsWith('node:http')) return 'node: http';
   if (url.startsWith('node:net') || url.startsWith('node:internal/net') || url.includes('stream_base_commons')) return 'node: net/sockets';
   if (url.startsWith('node:internal/process/task_queues') || url.includes('timers')) return 'node: event loop, timers, microtasks';
-  if (url.startsWith('node:internal/deps/undici')) return "node: bundled undici (fetch)";
+  if (url.startsWith('node:internal/deps/undici')) return 'node: bundled undici (fetch)';
   if (url === 'node:buffer' || url === 'node:internal/buffer') return 'node: buffers (UTF-8 and hex text)';
   if (url.startsWith('node:')) return 'node: other internals';
   if (url === '') return `V8 builtins / native (${functionName || 'anonymous'})`;
@@ -146,7 +150,9 @@ export function summarizeProfile(file: string, window?: [number, number]): Profi
     totalMs: ms(total),
     busyMs: ms(busy),
     areas: [...perArea].sort((a, b) => b[1] - a[1]).map(([area, micros]) => ({ area, selfMs: ms(micros), percent: pct(micros) })),
-    functions: [...perFunction.values()].sort((a, b) => b.micros - a.micros).map(({ micros, ...f }) => ({ ...f, selfMs: ms(micros), percent: pct(micros) })),
+    functions: [...perFunction.values()]
+      .sort((a, b) => b.micros - a.micros)
+      .map(({ micros, ...f }) => ({ ...f, selfMs: ms(micros), percent: pct(micros) })),
   };
 }
 
@@ -178,17 +184,21 @@ export function mergeProfiles(summaries: readonly ProfileSummary[]): ProfileSumm
 export function renderProfileMarkdown(s: ProfileSummary, topN = 25, records?: number): string {
   const lines: string[] = [];
   const of = s.files.length > 1 ? ` (medians of ${s.files.length} profiles)` : '';
-  lines.push(`Main-thread samples: ${s.busyMs.toLocaleString('en-US')} ms busy of ${s.totalMs.toLocaleString('en-US')} ms profiled${of}; percentages are of busy time.\n`);
+  lines.push(
+    `Main-thread samples: ${s.busyMs.toLocaleString('en-US')} ms busy of ${s.totalMs.toLocaleString('en-US')} ms profiled${of}; percentages are of busy time.\n`,
+  );
   const perRecord = records === undefined ? () => [] : (ms: number) => [((ms * 1000) / records).toFixed(2)];
   const head = records === undefined ? [] : ['µs/record'];
   const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
   lines.push(row(['area', 'self ms', ...head, '%']));
   lines.push(row([':---', '---:', ...head.map(() => '---:'), '---:']));
-  for (const a of s.areas.filter((a) => a.selfMs >= 1)) lines.push(row([a.area, a.selfMs.toLocaleString('en-US'), ...perRecord(a.selfMs), String(a.percent)]));
+  for (const a of s.areas.filter((a) => a.selfMs >= 1))
+    lines.push(row([a.area, a.selfMs.toLocaleString('en-US'), ...perRecord(a.selfMs), String(a.percent)]));
   lines.push('');
   lines.push(row(['function', 'where', 'area', 'self ms', ...head, '%']));
   lines.push(row([':---', ':---', ':---', '---:', ...head.map(() => '---:'), '---:']));
-  for (const f of s.functions.slice(0, topN)) lines.push(row([`\`${f.name}\``, f.location, f.area, f.selfMs.toLocaleString('en-US'), ...perRecord(f.selfMs), String(f.percent)]));
+  for (const f of s.functions.slice(0, topN))
+    lines.push(row([`\`${f.name}\``, f.location, f.area, f.selfMs.toLocaleString('en-US'), ...perRecord(f.selfMs), String(f.percent)]));
   return `${lines.join('\n')}\n`;
 }
 

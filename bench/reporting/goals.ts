@@ -27,7 +27,8 @@ function judge(scenario: string, s: EndToEndSummary, g: RatioGoal): Goal {
     const ours = s.perContender.ours?.[g.figure.of];
     const other = s.perContender[g.figure.other]?.[g.figure.of];
     const digits = g.figure.of === 'recordsPerSec' ? 0 : 2;
-    const show = (v: number | undefined) => (digits === 0 && v !== undefined && Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : micros(v));
+    const show = (v: number | undefined) =>
+      digits === 0 && v !== undefined && Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : micros(v);
     measured += ` (${show(ours)} vs ${show(other)} ${g.figure.unit})`;
   }
   return { scenario, goal: g.goal, measured, met };
@@ -37,7 +38,12 @@ function delivery(scenario: string, s: EndToEndSummary, records: number): Goal {
   const lost = Object.entries(s.perContender)
     .filter(([, v]) => !v.allDelivered)
     .map(([k]) => k);
-  return { scenario, goal: `every contender delivers all ${records.toLocaleString('en-US')} records`, measured: lost.length === 0 ? 'all delivered' : `not delivered: ${lost.join(', ')}`, met: lost.length === 0 };
+  return {
+    scenario,
+    goal: `every contender delivers all ${records.toLocaleString('en-US')} records`,
+    measured: lost.length === 0 ? 'all delivered' : `not delivered: ${lost.join(', ')}`,
+    met: lost.length === 0,
+  };
 }
 
 const PROTO = 'otlp-proto';
@@ -49,15 +55,40 @@ const helpersGoal: RatioGoal = {
 };
 
 const BURST_GOALS: RatioGoal[] = [
-  { key: `oursVs_${PROTO}_throughput`, goal: 'records/s ≥ 1.05 × OTLP http/protobuf', min: 1.05, figure: { of: 'recordsPerSec', other: PROTO, unit: 'records/s' } },
-  { key: `oursVs_${PROTO}_cpu`, goal: 'CPU per record ≤ 1.0 × OTLP http/protobuf', max: 1, figure: { of: 'cpuMicrosPerRecord', other: PROTO, unit: 'µs/record' } },
+  {
+    key: `oursVs_${PROTO}_throughput`,
+    goal: 'records/s ≥ 1.05 × OTLP http/protobuf',
+    min: 1.05,
+    figure: { of: 'recordsPerSec', other: PROTO, unit: 'records/s' },
+  },
+  {
+    key: `oursVs_${PROTO}_cpu`,
+    goal: 'CPU per record ≤ 1.0 × OTLP http/protobuf',
+    max: 1,
+    figure: { of: 'cpuMicrosPerRecord', other: PROTO, unit: 'µs/record' },
+  },
   helpersGoal,
 ];
 
 const STEADY_GOALS: RatioGoal[] = [
-  { key: `oursVs_${PROTO}_throughput`, goal: 'records/s ≥ 1.15 × OTLP http/protobuf', min: 1.15, figure: { of: 'recordsPerSec', other: PROTO, unit: 'records/s' } },
-  { key: 'oursVs_bound_throughput', goal: 'records/s ≥ 0.97 × the bound', min: 0.97, figure: { of: 'recordsPerSec', other: 'bound', unit: 'records/s' } },
-  { key: `oursVs_${PROTO}_cpu`, goal: 'CPU per record ≤ 0.85 × OTLP http/protobuf', max: 0.85, figure: { of: 'cpuMicrosPerRecord', other: PROTO, unit: 'µs/record' } },
+  {
+    key: `oursVs_${PROTO}_throughput`,
+    goal: 'records/s ≥ 1.15 × OTLP http/protobuf',
+    min: 1.15,
+    figure: { of: 'recordsPerSec', other: PROTO, unit: 'records/s' },
+  },
+  {
+    key: 'oursVs_bound_throughput',
+    goal: 'records/s ≥ 0.97 × the bound',
+    min: 0.97,
+    figure: { of: 'recordsPerSec', other: 'bound', unit: 'records/s' },
+  },
+  {
+    key: `oursVs_${PROTO}_cpu`,
+    goal: 'CPU per record ≤ 0.85 × OTLP http/protobuf',
+    max: 0.85,
+    figure: { of: 'cpuMicrosPerRecord', other: PROTO, unit: 'µs/record' },
+  },
   helpersGoal,
 ];
 
@@ -75,11 +106,22 @@ export function evaluateGoals(results: BenchResults): Goal[] {
     goals.push(delivery('1. steady', steady, records));
   }
   const e = results.emitCost;
-  if (e) goals.push({ scenario: '2. emit', goal: 'ns per emit ≤ 1.1 × stock BatchLogRecordProcessor', measured: ratio(e.ratios.oursVsStock), met: e.ratios.oursVsStock <= 1.1 });
+  if (e)
+    goals.push({
+      scenario: '2. emit',
+      goal: 'ns per emit ≤ 1.1 × stock BatchLogRecordProcessor',
+      measured: ratio(e.ratios.oursVsStock),
+      met: e.ratios.oursVsStock <= 1.1,
+    });
   const l = results.loopDelay;
   if (l) {
     const p99 = l.perContender['ours-gzip']?.steadyP99Ms ?? Number.NaN;
-    goals.push({ scenario: '4. loop delay', goal: 'p99 event-loop delay ≤ 5 ms (steady export, ours with gzip batches)', measured: `${micros(p99)} ms`, met: p99 <= 5 });
+    goals.push({
+      scenario: '4. loop delay',
+      goal: 'p99 event-loop delay ≤ 5 ms (steady export, ours with gzip batches)',
+      measured: `${micros(p99)} ms`,
+      met: p99 <= 5,
+    });
   }
   const o = results.outage;
   if (o) {

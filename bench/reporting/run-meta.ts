@@ -12,7 +12,12 @@ import type { RunMeta } from './results.ts';
 export function srcCommit(): string {
   if (process.env.BENCH_SRC_COMMIT) return process.env.BENCH_SRC_COMMIT;
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: dirname(fileURLToPath(import.meta.url)), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (...args: string[]) =>
+      execFileSync('git', args, {
+        cwd: dirname(fileURLToPath(import.meta.url)),
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
     const head = git('rev-parse', '--short', 'HEAD');
     const root = git('rev-parse', '--show-toplevel');
     const dirty = git('-C', root, 'status', '--porcelain', '--', 'src');

@@ -46,7 +46,12 @@ function summarize(server: FakeCaptureServer) {
 
 export async function runCorrectness(job: CorrectnessJob): Promise<CorrectnessResult> {
   const ourServer = await FakeCaptureServer.start({ apiKey: BENCH_API_KEY });
-  const pipeline = buildLogPipeline('ours', ourServer.url, { maxQueueSize: job.records, maxExportBatchSize: 512, scheduledDelayMillis: 1_000, exportTimeoutMillis: 30_000 });
+  const pipeline = buildLogPipeline('ours', ourServer.url, {
+    maxQueueSize: job.records,
+    maxExportBatchSize: 512,
+    scheduledDelayMillis: 1_000,
+    exportTimeoutMillis: 30_000,
+  });
   for (let i = 0; i < job.records; i++) pipeline.logger.emit(logRecord(i));
   await pipeline.shutdown();
   const ours = summarize(ourServer);
@@ -55,8 +60,15 @@ export async function runCorrectness(job: CorrectnessJob): Promise<CorrectnessRe
 
   process.env.POSTHOG_CAPTURE_MODE = 'v1';
   const phServer = await FakeCaptureServer.start({ apiKey: BENCH_API_KEY });
-  const client = new PostHog(BENCH_API_KEY, { host: phServer.url, flushAt: 512, maxBatchSize: 512, maxQueueSize: job.records, disableGeoip: true });
-  for (let i = 0; i < job.records; i++) client.capture({ distinctId: distinctId(i), event: eventName(i), properties: eventProperties(i), timestamp: new Date() });
+  const client = new PostHog(BENCH_API_KEY, {
+    host: phServer.url,
+    flushAt: 512,
+    maxBatchSize: 512,
+    maxQueueSize: job.records,
+    disableGeoip: true,
+  });
+  for (let i = 0; i < job.records; i++)
+    client.capture({ distinctId: distinctId(i), event: eventName(i), properties: eventProperties(i), timestamp: new Date() });
   await client.shutdown(60_000);
   const posthogNode = summarize(phServer);
   const phEvents = phServer.acceptedEvents();
@@ -64,7 +76,8 @@ export async function runCorrectness(job: CorrectnessJob): Promise<CorrectnessRe
 
   // Record 0 in each: ours is matched by its trace id and body, posthog-node's likewise.
   const expected = eventProperties(0);
-  const find = (events: typeof ourEvents) => events.find((e) => e.properties.$trace_id === expected.$trace_id && e.properties.body === expected.body);
+  const find = (events: typeof ourEvents) =>
+    events.find((e) => e.properties.$trace_id === expected.$trace_id && e.properties.body === expected.body);
   const ourFirst = find(ourEvents);
   const phFirst = find(phEvents);
   const floorFirst = captureEvent(0, Date.now()) as { properties: Record<string, unknown>; event: string; distinct_id: string };

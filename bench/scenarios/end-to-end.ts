@@ -22,7 +22,8 @@ import { timed, type Timing } from '../harness/timing.ts';
 import { yieldToLoop } from '../harness/waiting.ts';
 import { BATCH_SIZE, logRecord } from '../workload/records.ts';
 
-export type EndToEndContender = 'ours' | 'ours-gzip' | 'ours-before-send' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor' | 'stock-noop' | 'bound';
+export type EndToEndContender =
+  'ours' | 'ours-gzip' | 'ours-before-send' | 'otlp-http' | 'otlp-proto' | 'posthog-node' | 'floor' | 'stock-noop' | 'bound';
 
 export type Producer = 'steady' | 'burst';
 
@@ -81,7 +82,7 @@ type Outcome = Timing & Pick<EndToEndResult, 'sink' | 'stats' | 'floorSplit' | '
 /** Emits records [from, from + count) one batch at a time, yielding between batches. */
 async function emitSteadily(emit: (i: number) => void, from: number, count: number): Promise<void> {
   const end = from + count;
-  for (let i = from; i < end; ) {
+  for (let i = from; i < end;) {
     const stop = Math.min(end, i + BATCH_SIZE);
     for (; i < stop; i++) emit(i);
     await yieldToLoop();
@@ -99,7 +100,10 @@ function emitAs(producer: Producer): (emit: (i: number) => void, from: number, c
 }
 
 /** Times `emit` then `flush`, and the main thread's busy share in each phase. */
-async function timedInPhases(emit: () => Promise<void>, flush: () => Promise<void>): Promise<Timing & { phases: { emitting: Phase; flushing: Phase } }> {
+async function timedInPhases(
+  emit: () => Promise<void>,
+  flush: () => Promise<void>,
+): Promise<Timing & { phases: { emitting: Phase; flushing: Phase } }> {
   let start = performance.eventLoopUtilization();
   let emitted = start;
   let flushed = start;
@@ -161,7 +165,11 @@ async function runPostHogNode(job: EndToEndJob): Promise<Outcome> {
     () => client.shutdown(120_000),
   );
   const sink = await sinkControl.stats(job.sinkUrl);
-  return { ...timing, sink, settings: { ...settings, host: '(sink)', captureMode: process.env.POSTHOG_CAPTURE_MODE, compression: COMPRESSION['posthog-node'] } };
+  return {
+    ...timing,
+    sink,
+    settings: { ...settings, host: '(sink)', captureMode: process.env.POSTHOG_CAPTURE_MODE, compression: COMPRESSION['posthog-node'] },
+  };
 }
 
 export async function runEndToEnd(job: EndToEndJob): Promise<EndToEndResult> {
@@ -186,7 +194,15 @@ export async function runEndToEnd(job: EndToEndJob): Promise<EndToEndResult> {
       delivered = sumValues(outcome.sink?.events);
       break;
     case 'floor':
-      outcome = { ...(await runFloor(job.records, WARMUP_RECORDS)), settings: { batchSize: BATCH_SIZE, compression: COMPRESSION.floor, references: 'gzip level 1 and zstd level 1, untimed', post: false } };
+      outcome = {
+        ...(await runFloor(job.records, WARMUP_RECORDS)),
+        settings: {
+          batchSize: BATCH_SIZE,
+          compression: COMPRESSION.floor,
+          references: 'gzip level 1 and zstd level 1, untimed',
+          post: false,
+        },
+      };
       delivered = outcome.sent ?? 0;
       break;
   }

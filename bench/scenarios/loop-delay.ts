@@ -43,7 +43,14 @@ export interface LoopDelayResult {
 
 function summary(h: IntervalHistogram): DelaySummary {
   const ms = (ns: number) => Math.round((ns / 1e6) * 1000) / 1000;
-  return { p50Ms: ms(h.percentile(50)), p90Ms: ms(h.percentile(90)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), meanMs: ms(h.mean), samples: h.count };
+  return {
+    p50Ms: ms(h.percentile(50)),
+    p90Ms: ms(h.percentile(90)),
+    p99Ms: ms(h.percentile(99)),
+    maxMs: ms(h.max),
+    meanMs: ms(h.mean),
+    samples: h.count,
+  };
 }
 
 function delivered(events: Record<string, number>): number {
@@ -79,7 +86,13 @@ async function steadyPhase(job: LoopDelayJob): Promise<LoopDelayResult['steady']
   await pipeline.flush();
   const sink = await sinkControl.stats(job.sinkUrl);
   await pipeline.shutdown();
-  return { ...summary(histogram), rate: job.rate, seconds: job.steadySeconds, emitted, delivered: job.contender === 'noop-processor' ? emitted : delivered(sink.events) };
+  return {
+    ...summary(histogram),
+    rate: job.rate,
+    seconds: job.steadySeconds,
+    emitted,
+    delivered: job.contender === 'noop-processor' ? emitted : delivered(sink.events),
+  };
 }
 
 async function backlogPhase(job: LoopDelayJob): Promise<NonNullable<LoopDelayResult['backlog']>> {

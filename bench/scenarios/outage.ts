@@ -105,7 +105,15 @@ export async function runOutage(job: OutageJob): Promise<OutageResult> {
   const sample = () => {
     const m = process.memoryUsage();
     const s = processor.getStats();
-    samples.push({ t: Math.round(seconds() * 100) / 100, phase, heapUsedMiB: mib(m.heapUsed), rssMiB: mib(m.rss), pending: s.pending, delivered: s.delivered, dropped: totalDropped(s) });
+    samples.push({
+      t: Math.round(seconds() * 100) / 100,
+      phase,
+      heapUsedMiB: mib(m.heapUsed),
+      rssMiB: mib(m.rss),
+      pending: s.pending,
+      delivered: s.delivered,
+      dropped: totalDropped(s),
+    });
   };
   const sampler = setInterval(sample, 250);
   const live: { t: number; heapMiB: number }[] = [];

@@ -26,8 +26,19 @@ const CONTENDERS: EmitContender[] = ['ours', 'stock-noop', 'noop-processor'];
 export async function runEmitCostSuite(config: RunConfig, sinkUrl: string): Promise<EmitCostSummary> {
   const runs: EmitCostResult[][] = [];
   for (let r = 0; r < config.runs; r++) {
-    const run = await runChild<EmitCostResult[]>({ scenario: 'emit-cost', contenders: orderFor(CONTENDERS, r), records: config.records, sinkUrl, rounds: config.emitRounds, contexts: config.contexts }, ['--expose-gc']);
-    for (const result of run) progress(`  s2 run ${r + 1}/${config.runs} ${result.contender.padEnd(16)} ${fixed(result.nsPerEmit, 0).padStart(6)} ns/emit`);
+    const run = await runChild<EmitCostResult[]>(
+      {
+        scenario: 'emit-cost',
+        contenders: orderFor(CONTENDERS, r),
+        records: config.records,
+        sinkUrl,
+        rounds: config.emitRounds,
+        contexts: config.contexts,
+      },
+      ['--expose-gc'],
+    );
+    for (const result of run)
+      progress(`  s2 run ${r + 1}/${config.runs} ${result.contender.padEnd(16)} ${fixed(result.nsPerEmit, 0).padStart(6)} ns/emit`);
     runs.push(run);
   }
   const get = (run: EmitCostResult[], c: EmitContender) => run.find((x) => x.contender === c)!;

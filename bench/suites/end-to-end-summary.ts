@@ -99,7 +99,12 @@ function summarizeContender(c: EndToEndContender, rs: EndToEndResult[]): EndToEn
           },
         }
       : {}),
-    encoding: c === 'floor' ? 'gzip (level 6, not sent)' : c === 'stock-noop' ? 'none (not sent)' : encodingLabel(rs.map((x) => x.sink).filter((x) => x !== undefined)),
+    encoding:
+      c === 'floor'
+        ? 'gzip (level 6, not sent)'
+        : c === 'stock-noop'
+          ? 'none (not sent)'
+          : encodingLabel(rs.map((x) => x.sink).filter((x) => x !== undefined)),
   };
 }
 
@@ -126,7 +131,8 @@ function ratiosOfRun(run: EndToEndResult[], contenders: readonly EndToEndContend
       if (contenders.includes('ours-gzip')) {
         const oursGzip = get('ours-gzip');
         ratios.oursGzipVsFloorCpu = oursGzip.cpuMicrosPerRecord / floor.cpuMicrosPerRecord;
-        ratios.oursGzipVsFloorFastestGzipCpu = oursGzip.cpuMicrosPerRecord / (split.stringifyMicrosPerRecord + split.gzipFastestMicrosPerRecord);
+        ratios.oursGzipVsFloorFastestGzipCpu =
+          oursGzip.cpuMicrosPerRecord / (split.stringifyMicrosPerRecord + split.gzipFastestMicrosPerRecord);
       }
     }
   }
@@ -134,7 +140,15 @@ function ratiosOfRun(run: EndToEndResult[], contenders: readonly EndToEndContend
 }
 
 export function summarizeEndToEnd(runs: EndToEndResult[][], contenders: readonly EndToEndContender[]): EndToEndSummary {
-  const perContender = Object.fromEntries(contenders.map((c) => [c, summarizeContender(c, runs.map((run) => run.find((x) => x.contender === c)!))]));
+  const perContender = Object.fromEntries(
+    contenders.map((c) => [
+      c,
+      summarizeContender(
+        c,
+        runs.map((run) => run.find((x) => x.contender === c)!),
+      ),
+    ]),
+  );
   const ratioRuns = runs.map((run) => ratiosOfRun(run, contenders));
   const ratioKeys = Object.keys(ratioRuns[0] ?? {}).filter((k) => k !== 'fastestAlternative');
   const ratios = Object.fromEntries(ratioKeys.map((k) => [k, median(ratioRuns.map((r) => r[k] as number))]));

@@ -19,7 +19,14 @@ const TAG: Record<Producer, string> = { steady: 's1', burst: 's6' };
 export async function runEndToEndSuite(producer: Producer, config: RunConfig, sinkUrl: string): Promise<EndToEndSummary> {
   const contenders = END_TO_END_CONTENDERS[producer];
   const runs = await alternate(config.runs, contenders, async (contender, r) => {
-    const result = await runChild<EndToEndResult>({ scenario: 'end-to-end', producer, contender, records: config.records, sinkUrl, contexts: config.contexts });
+    const result = await runChild<EndToEndResult>({
+      scenario: 'end-to-end',
+      producer,
+      contender,
+      records: config.records,
+      sinkUrl,
+      contexts: config.contexts,
+    });
     const lost = result.delivered === config.records ? '' : `  DELIVERED ${result.delivered}/${config.records}`;
     const encoding = result.sink ? `  ${encodingLabel([result.sink])}` : '';
     const helpers = result.threadGroupCpuMs ? `  ${fixed((result.threadGroupCpuMs.v8Helpers * 1000) / result.records, 2)} V8 helpers` : '';

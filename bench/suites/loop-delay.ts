@@ -39,9 +39,19 @@ const CONTENDERS: LoopDelayContender[] = ['ours-gzip', 'ours', 'otlp-http', 'noo
 
 export async function runLoopDelaySuite(config: RunConfig, sinkUrl: string): Promise<LoopDelaySummary> {
   const runs = await alternate(config.runs, CONTENDERS, async (contender, r) => {
-    const result = await runChild<LoopDelayResult>({ scenario: 'loop-delay', contender, records: config.records, sinkUrl, steadySeconds: config.steadySeconds, rate: config.steadyRate, contexts: config.contexts });
+    const result = await runChild<LoopDelayResult>({
+      scenario: 'loop-delay',
+      contender,
+      records: config.records,
+      sinkUrl,
+      steadySeconds: config.steadySeconds,
+      rate: config.steadyRate,
+      contexts: config.contexts,
+    });
     const backlog = result.backlog ? `; backlog p99 ${fixed(result.backlog.p99Ms, 2)} ms, max ${fixed(result.backlog.maxMs, 1)} ms` : '';
-    progress(`  s4 run ${r + 1}/${config.runs} ${contender.padEnd(16)} steady p99 ${fixed(result.steady.p99Ms, 2)} ms, max ${fixed(result.steady.maxMs, 1)} ms${backlog}`);
+    progress(
+      `  s4 run ${r + 1}/${config.runs} ${contender.padEnd(16)} steady p99 ${fixed(result.steady.p99Ms, 2)} ms, max ${fixed(result.steady.maxMs, 1)} ms${backlog}`,
+    );
     return result;
   });
   const get = (run: LoopDelayResult[], c: LoopDelayContender) => run.find((x) => x.contender === c)!;

@@ -10,7 +10,15 @@ import type { OutageResult } from '../scenarios/outage.ts';
 export async function runOutageSuite(config: RunConfig, sinkUrl: string): Promise<OutageResult> {
   progress(`  s5: ${config.outageWarmSeconds} s healthy, ${config.outageSeconds} s of 503 at ${config.outageRate} rec/s, then recovery…`);
   const outage = await runChild<OutageResult>(
-    { scenario: 'outage', sinkUrl, rate: config.outageRate, warmSeconds: config.outageWarmSeconds, outageSeconds: config.outageSeconds, maxDrainSeconds: 120, contexts: config.contexts },
+    {
+      scenario: 'outage',
+      sinkUrl,
+      rate: config.outageRate,
+      warmSeconds: config.outageWarmSeconds,
+      outageSeconds: config.outageSeconds,
+      maxDrainSeconds: 120,
+      contexts: config.contexts,
+    },
     ['--expose-gc'],
   );
   progress(

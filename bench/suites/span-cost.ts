@@ -18,7 +18,10 @@ const CONTENDERS: SpanContender[] = ['ours', 'none'];
 
 export async function runSpanCostSuite(config: RunConfig, sinkUrl: string): Promise<SpanCostSummary> {
   const runs = await alternate(config.runs, CONTENDERS, async (contender, r) => {
-    const result = await runChild<SpanCostResult>({ scenario: 'span-cost', contender, records: config.records, sinkUrl, rounds: config.emitRounds }, ['--expose-gc']);
+    const result = await runChild<SpanCostResult>(
+      { scenario: 'span-cost', contender, records: config.records, sinkUrl, rounds: config.emitRounds },
+      ['--expose-gc'],
+    );
     progress(`  s3 run ${r + 1}/${config.runs} ${contender.padEnd(16)} ${fixed(result.nsPerSpan, 0).padStart(6)} ns/span`);
     return result;
   });

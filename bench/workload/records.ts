@@ -30,7 +30,7 @@ export function recordAttributes(i: number): Attributes {
     is_returning: i % 3 === 0,
     'feature.flags': FLAGS[i % FLAGS.length],
     plan: PLANS[i % PLANS.length],
-    'request.id': `req_${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')}`,
+    'request.id': `req_${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}`,
   };
 }
 

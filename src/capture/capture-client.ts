@@ -67,7 +67,11 @@ interface PreparedRequest {
 /** A capture v1 client: events in, a report of what became of each of them out. */
 export class CaptureClient implements CaptureSender {
   readonly endpoint: URL;
-  private readonly _options: Omit<CaptureClientSettings, 'headers' | 'dispatcher'> & { sdkInfo: string; clock: Clock; random: () => number };
+  private readonly _options: Omit<CaptureClientSettings, 'headers' | 'dispatcher'> & {
+    sdkInfo: string;
+    clock: Clock;
+    random: () => number;
+  };
   private readonly _headers: Record<string, string>;
   private readonly _transport: CaptureTransport;
   private readonly _onAttempt: CaptureClientOptions['onAttempt'];
@@ -80,7 +84,12 @@ export class CaptureClient implements CaptureSender {
   constructor(options: CaptureClientOptions) {
     this.endpoint = captureEndpoint(options.host);
     const { headers, dispatcher, transport, onAttempt, onCompressionError, onCompressionFallback, clock, random, ...settings } = options;
-    this._options = { ...settings, maxAttempts: Math.max(1, Math.floor(settings.maxAttempts)), clock: clock ?? systemClock, random: random ?? Math.random };
+    this._options = {
+      ...settings,
+      maxAttempts: Math.max(1, Math.floor(settings.maxAttempts)),
+      clock: clock ?? systemClock,
+      random: random ?? Math.random,
+    };
     this._headers = extraHeadersWithoutProtocolOnes(headers);
     this._onAttempt = onAttempt;
     this._onCompressionError = onCompressionError;
@@ -112,7 +121,13 @@ export class CaptureClient implements CaptureSender {
     const report = emptyReport();
     const now = this._options.clock.now();
     for (const { request } of await this._prepare(events, options.slicer ?? this._slicer, report)) {
-      report.deferred.push({ identity: request.identity, attempt: request.attempt, events: request.events, reasonIfDropped: 'deadline', notBefore: now });
+      report.deferred.push({
+        identity: request.identity,
+        attempt: request.attempt,
+        events: request.events,
+        reasonIfDropped: 'deadline',
+        notBefore: now,
+      });
     }
     return report;
   }
@@ -146,11 +161,14 @@ export class CaptureClient implements CaptureSender {
     // Serialising a batch is one block of work: start it with a fresh slice.
     const beforeSerializing = slicer.pauseIfDue();
     if (beforeSerializing) await beforeSerializing;
-    const whole = !duplicates && valid.length <= o.maxEventsPerRequest ? serializeTogether(valid, o.maxEventBytes, o.maxRequestBytes) : undefined;
+    const whole =
+      !duplicates && valid.length <= o.maxEventsPerRequest ? serializeTogether(valid, o.maxEventBytes, o.maxRequestBytes) : undefined;
     if (whole !== undefined) {
       const share = Math.ceil(whole.bytes / Math.max(1, valid.length));
       // Encoded events keep their text for resends and splits; other events are serialised again then.
-      const items: SerializedEvent[] = valid.map((event) => (event instanceof EncodedEvent ? { event, json: event.json, bytes: share, attempts: 0 } : { event, bytes: share, attempts: 0 }));
+      const items: SerializedEvent[] = valid.map((event) =>
+        event instanceof EncodedEvent ? { event, json: event.json, bytes: share, attempts: 0 } : { event, bytes: share, attempts: 0 },
+      );
       return items.length > 0 ? [{ request: { identity: newIdentity(o.clock), attempt: 0, events: items }, members: whole.members }] : [];
     }
 
@@ -255,7 +273,11 @@ async function runLimited<T>(items: readonly T[], limit: number, run: (item: T) 
  * `maxRequestBytes`, and no event can be over `maxEventBytes`; else undefined (the caller then
  * sizes each event on its own).
  */
-function serializeTogether(events: readonly CaptureEvent[], maxEventBytes: number, maxRequestBytes: number): { members: string[]; bytes: number } | undefined {
+function serializeTogether(
+  events: readonly CaptureEvent[],
+  maxEventBytes: number,
+  maxRequestBytes: number,
+): { members: string[]; bytes: number } | undefined {
   try {
     let members: string[];
     let maxBytes: number;

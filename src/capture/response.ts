@@ -1,8 +1,6 @@
 import type { EventResult } from './types.ts';
 
-export type ParsedSuccess =
-  | { ok: true; results: Map<string, EventResult> }
-  | { ok: false; reason: string };
+export type ParsedSuccess = { ok: true; results: Map<string, EventResult> } | { ok: false; reason: string };
 
 /**
  * Reads a 2xx body's per-uuid `results`. Anything but a JSON object whose `results` is an object is

@@ -4,7 +4,14 @@ import { encodeBody, type EncodedBody } from '../transport/compression.ts';
 import { batchMembers as membersOf, type SerializedEvent } from './request-batches.ts';
 import { errorMessageFromBody, parseSuccessBody } from './response.ts';
 import { isRetryableStatus, parseRetryAfter, retryDelay, type BackoffSettings } from './retry-policy.ts';
-import { isUnreachable, transportFailure, type DeferredRequest, type FailureCause, type RejectedEvent, type SendReport } from './send-report.ts';
+import {
+  isUnreachable,
+  transportFailure,
+  type DeferredRequest,
+  type FailureCause,
+  type RejectedEvent,
+  type SendReport,
+} from './send-report.ts';
 import { TransportError, type CaptureTransport, type TransportResponse } from '../transport/transport.ts';
 import type { Compression, DropReason } from './types.ts';
 import { uuidv7 } from '../shared/uuid.ts';
@@ -196,7 +203,13 @@ async function encodedRequestBody(s: SendLoopSettings, identity: BatchIdentity, 
   }
 }
 
-async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[], batchMembers: readonly string[]): Promise<AttemptVerdict> {
+async function attemptOnce(
+  ctx: SendContext,
+  identity: BatchIdentity,
+  attempt: number,
+  pending: SerializedEvent[],
+  batchMembers: readonly string[],
+): Promise<AttemptVerdict> {
   const s = ctx.settings;
   const encoded = await encodedRequestBody(s, identity, batchMembers);
   const now = s.clock.now();
@@ -264,7 +277,13 @@ async function attemptOnce(ctx: SendContext, identity: BatchIdentity, attempt: n
   return { kind: 'done' };
 }
 
-function classifyResults(ctx: SendContext, identity: BatchIdentity, attempt: number, pending: SerializedEvent[], response: TransportResponse): AttemptVerdict {
+function classifyResults(
+  ctx: SendContext,
+  identity: BatchIdentity,
+  attempt: number,
+  pending: SerializedEvent[],
+  response: TransportResponse,
+): AttemptVerdict {
   const parsed = response.bodyTruncated ? { ok: false as const, reason: 'response body too large' } : parseSuccessBody(response.body);
   if (!parsed.ok) {
     summarize(ctx, identity, attempt, pending.length, { status: response.status, error: parsed.reason, dropped: pending.length });
@@ -293,7 +312,13 @@ function classifyResults(ctx: SendContext, identity: BatchIdentity, attempt: num
   summarize(ctx, identity, attempt, pending.length, { status: response.status, delivered, dropped, retry: retry.length });
   if (retry.length === 0) return { kind: 'done' };
   const retryAfterMillis = parseRetryAfter(response.headers['retry-after'], ctx.settings.clock.now());
-  return failed(ctx, { kind: 'retry', pending: retry, retryAfterMillis, why: `server asked to retry ${retry.length} event(s)`, cause: { kind: 'status', status: response.status } });
+  return failed(ctx, {
+    kind: 'retry',
+    pending: retry,
+    retryAfterMillis,
+    why: `server asked to retry ${retry.length} event(s)`,
+    cause: { kind: 'status', status: response.status },
+  });
 }
 
 /** Notes the failure on the report (the delivery stage reads the last one), and passes the verdict on. */
@@ -313,14 +338,14 @@ function summarize(
   if (!onAttempt) return;
   try {
     onAttempt({
-    requestId: identity.requestId,
-    attempt,
-    events,
-    delivered: fields.delivered ?? 0,
-    dropped: fields.dropped ?? 0,
-    retry: fields.retry ?? 0,
-    ...(fields.status !== undefined ? { status: fields.status } : {}),
-    ...(fields.error !== undefined ? { error: fields.error } : {}),
+      requestId: identity.requestId,
+      attempt,
+      events,
+      delivered: fields.delivered ?? 0,
+      dropped: fields.dropped ?? 0,
+      retry: fields.retry ?? 0,
+      ...(fields.status !== undefined ? { status: fields.status } : {}),
+      ...(fields.error !== undefined ? { error: fields.error } : {}),
     });
   } catch {
     // An observer's failure must not change what happens to the events.

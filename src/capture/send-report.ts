@@ -6,22 +6,36 @@ import type { BatchIdentity } from './wire-request.ts';
  * Why an attempt did not get its events taken: no usable answer (by kind of transport failure),
  * or an answer that asked for another try (a retryable status, or a 2xx with `retry` results).
  */
-export type FailureCause =
-  | { kind: 'refused' | 'dns' | 'tls' | 'timeout' | 'network'; code?: string }
-  | { kind: 'status'; status: number };
+export type FailureCause = { kind: 'refused' | 'dns' | 'tls' | 'timeout' | 'network'; code?: string } | { kind: 'status'; status: number };
 
 const REFUSED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 const DNS = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
-const TLS = new Set(['EPROTO', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'HOSTNAME_MISMATCH']);
+const TLS = new Set([
+  'EPROTO',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'HOSTNAME_MISMATCH',
+]);
 
 /** The kind of a transport failure, from its error code. */
 export function transportFailure(code: string | undefined, timedOut: boolean): FailureCause {
-  const withCode = <K extends 'refused' | 'dns' | 'tls' | 'timeout' | 'network'>(kind: K): FailureCause => (code === undefined ? { kind } : { kind, code });
+  const withCode = <K extends 'refused' | 'dns' | 'tls' | 'timeout' | 'network'>(kind: K): FailureCause =>
+    code === undefined ? { kind } : { kind, code };
   if (timedOut) return withCode('timeout');
   if (code === undefined) return { kind: 'network' };
   if (REFUSED.has(code)) return withCode('refused');
   if (DNS.has(code)) return withCode('dns');
-  if (TLS.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || code.startsWith('CERT_') || code.startsWith('ERR_OSSL_')) return withCode('tls');
+  if (
+    TLS.has(code) ||
+    code.startsWith('ERR_TLS_') ||
+    code.startsWith('ERR_SSL_') ||
+    code.startsWith('CERT_') ||
+    code.startsWith('ERR_OSSL_')
+  )
+    return withCode('tls');
   return withCode('network');
 }
 

@@ -1,4 +1,3 @@
-
 export const CAPTURE_PATH = '/i/v1/analytics/events';
 
 /** What stays the same on every attempt of one batch. */

@@ -1,6 +1,14 @@
 // The defaults of every setting, one table per section of the resolved configuration. The README's
 // configuration table and the option comments in options.ts quote these values.
-import type { BatchSettings, CaptureClientSettings, DeliverySettings, DiagnosticsSettings, MappingSettings, RecordSelectionSettings, SpoolSettings } from './sections.ts';
+import type {
+  BatchSettings,
+  CaptureClientSettings,
+  DeliverySettings,
+  DiagnosticsSettings,
+  MappingSettings,
+  RecordSelectionSettings,
+  SpoolSettings,
+} from './sections.ts';
 
 /** The capture client's section; `apiKey` has no default, and `dispatcher` is the user's or none. */
 export const CLIENT_DEFAULTS: Readonly<Omit<CaptureClientSettings, 'apiKey' | 'dispatcher'>> = {

@@ -74,7 +74,8 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
 
   const compression = text('POSTHOG_CAPTURE_COMPRESSION')?.toLowerCase();
   if (compression !== undefined) {
-    if (compression === 'zstd' || compression === 'gzip' || compression === 'deflate' || compression === 'none') options.compression = compression as Compression;
+    if (compression === 'zstd' || compression === 'gzip' || compression === 'deflate' || compression === 'none')
+      options.compression = compression as Compression;
     else if (compression === 'identity') options.compression = 'none';
     else ignored('POSTHOG_CAPTURE_COMPRESSION', 'zstd, gzip, deflate or none');
   }
@@ -82,14 +83,19 @@ export function optionsFromEnvironment(env: Environment): EnvironmentOptions {
   const headers = text('POSTHOG_OTEL_HEADERS');
   if (headers !== undefined) {
     const parsed = parseHeaderList(headers);
-    if (parsed.headers === undefined) warnings.push('POSTHOG_OTEL_HEADERS is ignored: expected key=value pairs separated by commas, with header names and values HTTP can carry.');
+    if (parsed.headers === undefined)
+      warnings.push(
+        'POSTHOG_OTEL_HEADERS is ignored: expected key=value pairs separated by commas, with header names and values HTTP can carry.',
+      );
     else {
       options.headers = parsed.headers;
       // Values may be secrets: name only headers whose names are sound, never a value or a whole pair.
       if (parsed.ignored > 0) {
         const names = parsed.badValueNames.slice(0, 5).map((name) => JSON.stringify(name.slice(0, 40)));
         const named = names.length > 0 ? ` (${names.join(', ')}${parsed.badValueNames.length > names.length ? ', …' : ''})` : '';
-        warnings.push(`POSTHOG_OTEL_HEADERS is partly ignored: ${parsed.ignored} pair(s)${named} left out; each must be key=value, with a header name and a value HTTP can carry (no line breaks or control characters).`);
+        warnings.push(
+          `POSTHOG_OTEL_HEADERS is partly ignored: ${parsed.ignored} pair(s)${named} left out; each must be key=value, with a header name and a value HTTP can carry (no line breaks or control characters).`,
+        );
       }
     }
   }

@@ -57,7 +57,11 @@ function reportNow(resolution: Resolution, settings: ReportSettings): void {
 /** The effective configuration in one line. Names where the key came from, never the key. */
 export function startupLine(config: ResolvedConfig, kind: PipelineKind): string {
   const { client, batch } = config;
-  const state = config.diagnostics.dryRun ? 'dry run (events are printed, nothing is sent)' : config.enabled ? 'enabled' : `disabled (${config.disabledReason ?? 'no reason given'})`;
+  const state = config.diagnostics.dryRun
+    ? 'dry run (events are printed, nothing is sent)'
+    : config.enabled
+      ? 'enabled'
+      : `disabled (${config.disabledReason ?? 'no reason given'})`;
   const parts = [
     `start: ${state}`,
     `host ${client.host}`,
@@ -69,7 +73,9 @@ export function startupLine(config: ResolvedConfig, kind: PipelineKind): string 
       `batches of up to ${Math.min(batch.maxExportBatchSize, batch.maxQueueSize)} records every ${batch.scheduledDelayMillis} ms, queue ${batch.maxQueueSize}, export timeout ${batch.exportTimeoutMillis} ms`,
     );
   }
-  parts.push(`flush timeout ${config.delivery.flushTimeoutMillis} ms${kind === 'processor' ? (batch.flushOnExit ? ', flush on exit' : ', no flush on exit') : ''}`);
+  parts.push(
+    `flush timeout ${config.delivery.flushTimeoutMillis} ms${kind === 'processor' ? (batch.flushOnExit ? ', flush on exit' : ', no flush on exit') : ''}`,
+  );
   if (config.spool !== undefined) parts.push(`spool ${config.spool.dir}`);
   return parts.join('; ');
 }

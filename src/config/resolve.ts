@@ -1,6 +1,14 @@
 import { CAPTURE_PATH } from '../capture/wire-request.ts';
 import { BOOLEAN_SPELLINGS, parseBoolean } from './boolean.ts';
-import { BATCH_DEFAULTS, CLIENT_DEFAULTS, DELIVERY_DEFAULTS, DIAGNOSTICS_DEFAULTS, MAPPING_DEFAULTS, SELECTION_DEFAULTS, SPOOL_DEFAULTS } from './defaults.ts';
+import {
+  BATCH_DEFAULTS,
+  CLIENT_DEFAULTS,
+  DELIVERY_DEFAULTS,
+  DIAGNOSTICS_DEFAULTS,
+  MAPPING_DEFAULTS,
+  SELECTION_DEFAULTS,
+  SPOOL_DEFAULTS,
+} from './defaults.ts';
 import { isHeaderName, isHeaderValue, MAX_TIMER_MILLIS, optionsFromEnvironment, type Environment } from './env.ts';
 import type { PostHogLogRecordProcessorOptions } from './options.ts';
 import type { BatchSettings, ResolvedConfig } from './sections.ts';
@@ -49,7 +57,9 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     const parsed = typeof value === 'string' ? parseBoolean(value) : value === 1 ? true : value === 0 ? false : undefined;
     if (parsed !== undefined) return parsed;
     if (key === 'dryRun') {
-      warnings.push(`dryRun is not a boolean (expected true or false, or 1/0, or the strings ${BOOLEAN_SPELLINGS}), got ${describe(value)}: taken as true, so nothing is sent.`);
+      warnings.push(
+        `dryRun is not a boolean (expected true or false, or 1/0, or the strings ${BOOLEAN_SPELLINGS}), got ${describe(value)}: taken as true, so nothing is sent.`,
+      );
       return true;
     }
     warnings.push(`${key} is ignored: expected true or false (or 1/0, or the strings ${BOOLEAN_SPELLINGS}), got ${describe(value)}.`);
@@ -123,14 +133,20 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
   else {
     config.client.host = host.host;
     const name = typeof code.host === 'string' && code.host !== '' ? 'host' : 'POSTHOG_HOST';
-    if (host.schemeAdded) warnings.push(`${name} has no scheme: using ${host.host}. Write the https:// (or http:// for a server without TLS) to silence this note.`);
+    if (host.schemeAdded)
+      warnings.push(
+        `${name} has no scheme: using ${host.host}. Write the https:// (or http:// for a server without TLS) to silence this note.`,
+      );
     if (host.pathDropped !== undefined) {
-      warnings.push(`${name} ends with the endpoint path ${host.pathDropped}: using ${host.host}, to which the capture path is added. Write the host alone to silence this note.`);
+      warnings.push(
+        `${name} ends with the endpoint path ${host.pathDropped}: using ${host.host}, to which the capture path is added. Write the host alone to silence this note.`,
+      );
     }
   }
 
   const apiKey = typeof pick('apiKey') === 'string' ? (pick('apiKey') as string).trim() : '';
-  if (apiKey !== '') config.apiKeySource = typeof code.apiKey === 'string' && code.apiKey.trim() !== '' ? 'the apiKey option' : fromEnv.apiKeyVariable;
+  if (apiKey !== '')
+    config.apiKeySource = typeof code.apiKey === 'string' && code.apiKey.trim() !== '' ? 'the apiKey option' : fromEnv.apiKeyVariable;
   if (apiKey === '' && config.diagnostics.dryRun) {
     // A dry run sends nothing, so it needs no key: users can look before they have one.
   } else if (apiKey === '') {
@@ -138,7 +154,9 @@ export function resolveConfig(code: PostHogLogRecordProcessorOptions = {}, env: 
     config.disabledReason = 'no PostHog API key: set POSTHOG_API_KEY (or the apiKey option) to send events';
   } else if (!isHeaderValue(apiKey) || /\s/.test(apiKey)) {
     // Every attempt would fail before sending; never echo the key itself.
-    errors.push('the API key contains a space, a line break or another character an HTTP header cannot carry: copy the project API key (phc_…) again from your project settings');
+    errors.push(
+      'the API key contains a space, a line break or another character an HTTP header cannot carry: copy the project API key (phc_…) again from your project settings',
+    );
   } else if (apiKey.startsWith('phx_')) {
     errors.push(
       'the API key is a personal API key (phx_…), which PostHog refuses for capture and which must not be shipped with an application: use the project API key (phc_…) from your project settings',
@@ -170,7 +188,9 @@ function withoutClientManagedHeaders(headers: Record<string, string>, warnings: 
   const refused = Object.keys(headers).filter((name) => CLIENT_MANAGED_HEADERS.has(name.toLowerCase()));
   if (refused.length === 0) return headers;
   const names = refused.map((name) => JSON.stringify(name)).join(', ');
-  warnings.push(`headers: ${names} ${refused.length === 1 ? 'is' : 'are'} ignored: the HTTP client sets ${refused.length === 1 ? 'it' : 'them'} itself and refuses requests that carry ${refused.length === 1 ? 'it' : 'them'}.`);
+  warnings.push(
+    `headers: ${names} ${refused.length === 1 ? 'is' : 'are'} ignored: the HTTP client sets ${refused.length === 1 ? 'it' : 'them'} itself and refuses requests that carry ${refused.length === 1 ? 'it' : 'them'}.`,
+  );
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !CLIENT_MANAGED_HEADERS.has(name.toLowerCase())));
 }
 
@@ -179,7 +199,11 @@ function withoutClientManagedHeaders(headers: Record<string, string>, warnings: 
  * A code header HTTP cannot carry is left out with a warning (the environment's are skipped when
  * parsed): kept, it would fail every request.
  */
-function mergeHeaders(fromEnv: Record<string, string> | undefined, fromCode: Record<string, string> | undefined, warnings: string[]): Record<string, string> {
+function mergeHeaders(
+  fromEnv: Record<string, string> | undefined,
+  fromCode: Record<string, string> | undefined,
+  warnings: string[],
+): Record<string, string> {
   const merged = new Map<string, [string, string]>();
   for (const [name, value] of Object.entries(fromEnv ?? {})) merged.set(name.toLowerCase(), [name, value]);
   if (typeof fromCode === 'object' && fromCode !== null) {
@@ -187,8 +211,10 @@ function mergeHeaders(fromEnv: Record<string, string> | undefined, fromCode: Rec
       if (typeof value !== 'string') continue;
       // Values may be secrets (proxy credentials): name the header, never its value.
       // An invalid name may be a whole `Name: secret` line pasted as the name: it is never echoed.
-      if (!isHeaderName(name)) warnings.push(`headers: a header whose name is not a valid HTTP header name (${name.length} characters) is ignored.`);
-      else if (!isHeaderValue(value)) warnings.push(`headers: ${describe(name)} is ignored: its value has a line break or another character HTTP headers cannot carry.`);
+      if (!isHeaderName(name))
+        warnings.push(`headers: a header whose name is not a valid HTTP header name (${name.length} characters) is ignored.`);
+      else if (!isHeaderValue(value))
+        warnings.push(`headers: ${describe(name)} is ignored: its value has a line break or another character HTTP headers cannot carry.`);
       else merged.set(name.toLowerCase(), [name, value]);
     }
   }
@@ -226,7 +252,8 @@ export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true;
   const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
   if (!hasScheme && trimmed.includes('@')) return invalid(CREDENTIALS);
   // Without a scheme only a plain host[:port][/path] is taken as https; "http//x" or "https:/x" is a typo, not a host.
-  if (!hasScheme && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d+)?(\/(?!\/)[^\s]*)?$/i.test(trimmed)) return invalid('it is not a valid URL (expected e.g. https://eu.i.posthog.com)');
+  if (!hasScheme && !/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d+)?(\/(?!\/)[^\s]*)?$/i.test(trimmed))
+    return invalid('it is not a valid URL (expected e.g. https://eu.i.posthog.com)');
   const withScheme = hasScheme ? trimmed : `https://${trimmed}`;
   let url: URL;
   try {
@@ -234,7 +261,8 @@ export function normalizeHost(raw: unknown): { host: string; schemeAdded?: true;
   } catch {
     return invalid('it is not a valid URL (expected e.g. https://eu.i.posthog.com)');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return invalid(`the scheme must be https or http, not ${url.protocol.replace(':', '')}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return invalid(`the scheme must be https or http, not ${url.protocol.replace(':', '')}`);
   if (url.hostname === '') return invalid('it has no host name');
   if (url.username !== '' || url.password !== '') return invalid(CREDENTIALS);
   if (url.search !== '' || url.hash !== '') return invalid('it must not contain a query or fragment');

@@ -175,13 +175,22 @@ export class EventDelivery {
     }
   }
 
-  private async _deliver(events: readonly CaptureEvent[], startedAt: number, slicer: TimeSlicer | undefined): Promise<Map<DropReason, number>> {
+  private async _deliver(
+    events: readonly CaptureEvent[],
+    startedAt: number,
+    slicer: TimeSlicer | undefined,
+  ): Promise<Map<DropReason, number>> {
     const now = this._s.clock.now();
     this._expire(now);
     // The gate: during an outage new events wait (unsent, no attempt spent) rather than go out on a backoff of their own.
     const hold = this.health.outage && this._s.retryBuffer.maxEvents > 0;
     const { client } = this._s;
-    const report = await this._sendSafely(events, (options) => (hold ? client.hold(events, options) : client.send(events, options)), startedAt, slicer);
+    const report = await this._sendSafely(
+      events,
+      (options) => (hold ? client.hold(events, options) : client.send(events, options)),
+      startedAt,
+      slicer,
+    );
     const settlement = await this._settle(report, now, undefined);
     this._schedule();
     return dropCounts(settlement);
@@ -209,19 +218,32 @@ export class EventDelivery {
   /**
    * A flush during an outage sends one probe at most: when the outage's backoff and the server's
    * Retry-After allow (a flush does not wait out a request's own backoff), waiting for that within
-   * its window, but never waiting for a PostHog known to be unreachable. At a shutdown without a
-   * spool, which would drop what is left, a probe that would not fall due in time goes at once.
+   * its window when the probe can tell something in time (see {@link _worthWaiting}). At a shutdown
+   * without a spool, which would drop what is left, a probe that would not fall due in time goes at once.
    */
   private async _outageStep(window: FlushWindow, now: number, sent: Set<string>): Promise<OutageStep> {
     const at = this._nextProbeAt('flush');
     if (at === undefined) return 'done';
     if (at <= now) return (await this._track(this._probe('flush', sent))) ? 'probed' : 'done';
-    if (!this.health.unreachable && at < window.deadline) {
+    if (this._worthWaiting(at, window)) {
       await this._s.clock.sleep(at - now, this._windows.signal);
       return 'waited';
     }
     const lastChance = window.final && this._s.spool === undefined;
     return lastChance && (await this._track(this._probe('all', sent))) ? 'probed' : 'done';
+  }
+
+  /**
+   * Whether to wait for a probe at `at`: never while PostHog is known unreachable (refused, DNS,
+   * TLS); while it answers with errors (5xx, Retry-After), if the probe goes before the window ends;
+   * after one request that got no answer (a blip), if the probe's own timeout ends within the
+   * window; once that happened again, no more: a flush does not wait for a PostHog that does not answer.
+   */
+  private _worthWaiting(at: number, window: FlushWindow): boolean {
+    const cause = this.health.lastFailure;
+    if (cause === undefined || isUnreachable(cause)) return false;
+    if (cause.kind === 'status') return at < window.deadline;
+    return this._probes.failures <= 1 && at + this._s.sendTimeoutMillis <= window.deadline;
   }
 
   /** What the resend timer does: resend what is due, or during an outage probe when the backoff allows. */
@@ -280,7 +302,12 @@ export class EventDelivery {
   }
 
   /** The client reports rather than throws; should that ever fail, its events are still accounted for. */
-  private async _sendSafely(events: readonly CaptureEvent[], send: (options: SendOptions) => Promise<SendReport>, startedAt: number, slicer: TimeSlicer | undefined): Promise<SendReport> {
+  private async _sendSafely(
+    events: readonly CaptureEvent[],
+    send: (options: SendOptions) => Promise<SendReport>,
+    startedAt: number,
+    slicer: TimeSlicer | undefined,
+  ): Promise<SendReport> {
     try {
       return await send(this._sendOptions(startedAt, slicer));
     } catch (error) {
@@ -348,7 +375,11 @@ export class EventDelivery {
     const evictions = this._queue.add(request);
     if (evictions.length === 0) return;
     const limits = this._s.retryBuffer;
-    this._dropWaiting(evictions, 'retry_buffer_full', `the retry buffer holds at most ${limits.maxEvents} events and ${limits.maxBytes} bytes`);
+    this._dropWaiting(
+      evictions,
+      'retry_buffer_full',
+      `the retry buffer holds at most ${limits.maxEvents} events and ${limits.maxBytes} bytes`,
+    );
     for (const { request: shrunk } of evictions) {
       // A request that lost events must not bring them back after a restart.
       if (shrunk.events.length === 0) this._copies.release(shrunk.identity.requestId);
@@ -374,8 +405,15 @@ export class EventDelivery {
     await Promise.all(
       requests.map(async (request) => {
         if (await this._copies.sync(request)) return this._s.ledger.park(request.events.length);
-        const details = this._s.spool === undefined ? `${cause} at shutdown, and there is no spool` : `${cause} at shutdown, and the spool could not take it`;
-        this._dropInFlight('deadline', request.events.map((item) => item.event), details);
+        const details =
+          this._s.spool === undefined
+            ? `${cause} at shutdown, and there is no spool`
+            : `${cause} at shutdown, and the spool could not take it`;
+        this._dropInFlight(
+          'deadline',
+          request.events.map((item) => item.event),
+          details,
+        );
       }),
     );
   }
@@ -472,7 +510,10 @@ export class EventDelivery {
       void this._s.spool?.remove(file);
       return;
     }
-    const request: PendingRequest = { ...pendingRequest({ identity: newIdentity(clock), attempt: 0, events: items, reasonIfDropped: 'deadline', notBefore: now }, now, now), notBefore: now };
+    const request: PendingRequest = {
+      ...pendingRequest({ identity: newIdentity(clock), attempt: 0, events: items, reasonIfDropped: 'deadline', notBefore: now }, now, now),
+      notBefore: now,
+    };
     this._copies.adopt(request.identity.requestId, file, entries);
     // A file with entries beyond the request's (invalid, duplicates) is written anew, so they are counted once.
     if (entries !== items.length) void this._copies.sync(request);
@@ -488,7 +529,8 @@ type OutageStep = 'probed' | 'waited' | 'done';
 function latestRetryAfter(report: SendReport): number | undefined {
   let latest: number | undefined;
   for (const deferred of report.deferred) {
-    if (deferred.retryAfterUntil !== undefined && (latest === undefined || deferred.retryAfterUntil > latest)) latest = deferred.retryAfterUntil;
+    if (deferred.retryAfterUntil !== undefined && (latest === undefined || deferred.retryAfterUntil > latest))
+      latest = deferred.retryAfterUntil;
   }
   return latest;
 }

@@ -186,7 +186,12 @@ export class DeliveryLedger {
   /** The whole pipeline's account, the batch processor's queue included. */
   pipelineStats(): DeliveryCounts {
     // Recovered events were selected by an earlier process; this one answers for them now.
-    return this._stats(this._emitted, this._selected + this._derived + this._recovered, this.batchQueue + this._inFlight + this.retryBuffered, this._refused);
+    return this._stats(
+      this._emitted,
+      this._selected + this._derived + this._recovered,
+      this.batchQueue + this._inFlight + this.retryBuffered,
+      this._refused,
+    );
   }
 
   private _stats(emitted: number, selected: number, pending: number, refused: ReadonlyMap<DropReason, number>): DeliveryCounts {

@@ -86,7 +86,8 @@ export class RetryQueue {
   takeNext(now: number, mode: DueMode): PendingRequest | undefined {
     let next: PendingRequest | undefined;
     for (const request of this._requests) {
-      if (next === undefined || (mode === 'all' ? request.waitingSince < next.waitingSince : dueAt(request, mode) < dueAt(next, mode))) next = request;
+      if (next === undefined || (mode === 'all' ? request.waitingSince < next.waitingSince : dueAt(request, mode) < dueAt(next, mode)))
+        next = request;
     }
     if (next === undefined || (mode !== 'all' && dueAt(next, mode) > now)) return undefined;
     return this._remove((request) => request === next)[0];

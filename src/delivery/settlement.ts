@@ -29,7 +29,12 @@ export function settle(report: SendReport, canKeep: boolean): Settlement {
   };
   for (const rejected of report.rejected) add(rejected.reason, rejected.details, [rejected.event]);
   if (!canKeep) {
-    for (const deferred of report.deferred) add(deferred.reasonIfDropped, deferred.details, deferred.events.map((item) => item.event));
+    for (const deferred of report.deferred)
+      add(
+        deferred.reasonIfDropped,
+        deferred.details,
+        deferred.events.map((item) => item.event),
+      );
   }
   return { delivered: report.delivered, drops: [...groups.values()], kept: canKeep ? report.deferred : [] };
 }

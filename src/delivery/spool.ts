@@ -65,7 +65,9 @@ export class Spool {
     const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'error';
     if (this._reported.has(code)) return;
     this._reported.add(code);
-    this._tell(`the spool directory ${JSON.stringify(this.dir)} is not usable (${code} while ${what}): undelivered events are kept in memory only and do not survive a restart`);
+    this._tell(
+      `the spool directory ${JSON.stringify(this.dir)} is not usable (${code} while ${what}): undelivered events are kept in memory only and do not survive a restart`,
+    );
   }
 
   private _tell(message: string): void {
@@ -176,7 +178,10 @@ export class Spool {
       recovery.files.push({ file: claimed, events, entries: events.length + (read?.invalid ?? 0) });
     }
     this._bytes = bytes;
-    if (recovery.corruptFiles > 0) this._tell(`${recovery.corruptFiles} unreadable file(s) in the spool directory ${JSON.stringify(this.dir)} were counted (getStats().corruptSpoolFiles) and removed`);
+    if (recovery.corruptFiles > 0)
+      this._tell(
+        `${recovery.corruptFiles} unreadable file(s) in the spool directory ${JSON.stringify(this.dir)} were counted (getStats().corruptSpoolFiles) and removed`,
+      );
     return recovery;
   }
 }
@@ -203,8 +208,10 @@ function validSpooledEvent(item: unknown): SpooledEvent | undefined {
   const { event, attempts } = item as { event?: Record<string, unknown>; attempts?: unknown };
   if (typeof event !== 'object' || event === null) return undefined;
   const uuid = canonicalUuid(event.uuid);
-  if (uuid === undefined || typeof event.event !== 'string' || typeof event.distinct_id !== 'string' || typeof event.timestamp !== 'string') return undefined;
-  if (typeof event.properties !== 'object' || event.properties === null || typeof event.options !== 'object' || event.options === null) return undefined;
+  if (uuid === undefined || typeof event.event !== 'string' || typeof event.distinct_id !== 'string' || typeof event.timestamp !== 'string')
+    return undefined;
+  if (typeof event.properties !== 'object' || event.properties === null || typeof event.options !== 'object' || event.options === null)
+    return undefined;
   return { event: { ...(event as unknown as CaptureEvent), uuid }, attempts: typeof attempts === 'number' && attempts >= 0 ? attempts : 0 };
 }
 

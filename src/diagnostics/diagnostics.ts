@@ -10,14 +10,16 @@ let echo = false;
  * so a misconfiguration shows up without any diag setup.
  */
 export const logger: DiagLogger = {
-  error: (message, ...args) => safely(() => {
-    component.error(message, ...args);
-    if (echo) console.error(`[posthog-otel] error: ${message}`);
-  }),
-  warn: (message, ...args) => safely(() => {
-    component.warn(message, ...args);
-    if (echo) console.warn(`[posthog-otel] warning: ${message}`);
-  }),
+  error: (message, ...args) =>
+    safely(() => {
+      component.error(message, ...args);
+      if (echo) console.error(`[posthog-otel] error: ${message}`);
+    }),
+  warn: (message, ...args) =>
+    safely(() => {
+      component.warn(message, ...args);
+      if (echo) console.warn(`[posthog-otel] warning: ${message}`);
+    }),
   info: (message, ...args) => safely(() => component.info(message, ...args)),
   debug: (message, ...args) => safely(() => component.debug(message, ...args)),
   verbose: (message, ...args) => safely(() => component.verbose(message, ...args)),
@@ -75,13 +77,17 @@ export class DropWarnings {
     const state = this._last.get(reason);
     if (state === undefined) {
       this._last.set(reason, { at: now, unreported: 0, total: count });
-      this._warn(`dropped ${count} event(s): ${describeReason(reason)}${details ? ` (${details})` : ''}. Later drops of this kind are reported at most once a minute; getStats() counts them all.`);
+      this._warn(
+        `dropped ${count} event(s): ${describeReason(reason)}${details ? ` (${details})` : ''}. Later drops of this kind are reported at most once a minute; getStats() counts them all.`,
+      );
       return;
     }
     state.unreported += count;
     state.total += count;
     if (now - state.at >= DROP_WARNING_INTERVAL_MILLIS) {
-      this._warn(`dropped ${state.unreported} more event(s) in the last ${Math.round((now - state.at) / 1000)} s: ${describeReason(reason)}${details ? ` (${details})` : ''}; ${state.total} in all.`);
+      this._warn(
+        `dropped ${state.unreported} more event(s) in the last ${Math.round((now - state.at) / 1000)} s: ${describeReason(reason)}${details ? ` (${details})` : ''}; ${state.total} in all.`,
+      );
       state.at = now;
       state.unreported = 0;
     }

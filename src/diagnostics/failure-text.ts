@@ -18,7 +18,8 @@ const CODES: Record<string, string> = {
 
 /** A failure in a few words, with its code: `connection refused (ECONNREFUSED)`, `HTTP 503`. */
 export function describeFailure(cause: FailureCause): string {
-  if (cause.kind === 'status') return cause.status < 300 ? `PostHog answered HTTP ${cause.status} and asked for the events again` : `HTTP ${cause.status}`;
+  if (cause.kind === 'status')
+    return cause.status < 300 ? `PostHog answered HTTP ${cause.status} and asked for the events again` : `HTTP ${cause.status}`;
   const code = cause.code;
   switch (cause.kind) {
     case 'refused':

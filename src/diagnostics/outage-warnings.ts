@@ -39,20 +39,34 @@ export class OutageWarnings {
 
   private _began(change: Extract<HealthChange, { kind: 'outage' }>): void {
     this._droppedBefore = this._s.dropped();
-    const fate = this._s.holds ? 'Events wait for retry and go out once it answers' : 'Events are dropped once their attempts run out (the retry buffer is off)';
-    this._warn(change.at, `cannot deliver to PostHog at ${this._s.origin}: ${describeFailure(change.cause)}. ${fate}; getStats().status is 'outage'. Reported again at most once a minute while this lasts.`);
+    const fate = this._s.holds
+      ? 'Events wait for retry and go out once it answers'
+      : 'Events are dropped once their attempts run out (the retry buffer is off)';
+    this._warn(
+      change.at,
+      `cannot deliver to PostHog at ${this._s.origin}: ${describeFailure(change.cause)}. ${fate}; getStats().status is 'outage'. Reported again at most once a minute while this lasts.`,
+    );
   }
 
   private _continues(change: Extract<HealthChange, { kind: 'still-failing' }>): void {
     if (change.at - this._warnedAt < DROP_WARNING_INTERVAL_MILLIS) return;
     const parts = [this._s.holds ? `${this._s.held()} event(s) held for retry` : '', this._droppedSince()].filter((part) => part !== '');
-    this._warn(change.at, `PostHog at ${this._s.origin} still fails after ${describeDuration(change.at - change.since)}: ${describeFailure(change.cause)}${parts.length > 0 ? `; ${parts.join('; ')}` : ''}.`);
+    this._warn(
+      change.at,
+      `PostHog at ${this._s.origin} still fails after ${describeDuration(change.at - change.since)}: ${describeFailure(change.cause)}${parts.length > 0 ? `; ${parts.join('; ')}` : ''}.`,
+    );
   }
 
   private _ended(change: Extract<HealthChange, { kind: 'recovered' }>): void {
     const held = this._s.held();
-    const parts = [this._mostHeld > 0 ? `up to ${this._mostHeld} event(s) were held, the ${held} still waiting are being sent now` : '', this._droppedSince()].filter((part) => part !== '');
-    this._warn(change.at, `PostHog at ${this._s.origin} takes events again, after ${describeDuration(change.at - change.since)} of failures${parts.length > 0 ? `; ${parts.join('; ')}` : ''}.`);
+    const parts = [
+      this._mostHeld > 0 ? `up to ${this._mostHeld} event(s) were held, the ${held} still waiting are being sent now` : '',
+      this._droppedSince(),
+    ].filter((part) => part !== '');
+    this._warn(
+      change.at,
+      `PostHog at ${this._s.origin} takes events again, after ${describeDuration(change.at - change.since)} of failures${parts.length > 0 ? `; ${parts.join('; ')}` : ''}.`,
+    );
   }
 
   private _droppedSince(): string {

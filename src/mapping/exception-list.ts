@@ -65,7 +65,11 @@ export function parseV8StackTrace(stack: string, maxFrames: number = MAX_FRAMES,
  * are taken from the stack's header line; causes and an AggregateError's errors printed in the
  * stack become entries of their own.
  */
-export function buildExceptionList(exc: ExceptionAttributes, handled: boolean = true, options: ExceptionListOptions = {}): PostHogException[] {
+export function buildExceptionList(
+  exc: ExceptionAttributes,
+  handled: boolean = true,
+  options: ExceptionListOptions = {},
+): PostHogException[] {
   const rootMechanism: ExceptionMechanism = { type: 'generic', handled: handled !== false, synthetic: false, exception_id: 0 };
   try {
     const stack = typeof exc?.stacktrace === 'string' ? exc.stacktrace : undefined;
@@ -95,9 +99,14 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]*$/;
  * header is that same error's (same message), its name is taken instead, so the issue is the one
  * posthog-node opens for it.
  */
-function reportedType(given: string | undefined, header: { type: string; message: string } | undefined, message: string | undefined): string {
+function reportedType(
+  given: string | undefined,
+  header: { type: string; message: string } | undefined,
+  message: string | undefined,
+): string {
   if (given === undefined) return header?.type ?? 'Error';
-  if (header !== undefined && message !== undefined && header.type !== given && header.message === message && ERROR_CODE.test(given)) return header.type;
+  if (header !== undefined && message !== undefined && header.type !== given && header.message === message && ERROR_CODE.test(given))
+    return header.type;
   return given;
 }
 

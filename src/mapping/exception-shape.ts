@@ -6,7 +6,22 @@ const MAX_U32 = 0xffff_ffff;
 const MIN_I32 = -0x8000_0000;
 const MAX_I32 = 0x7fff_ffff;
 /** Frame platforms error tracking knows; a frame of another one fails the event. */
-const PLATFORMS: ReadonlySet<string> = new Set(['node:javascript', 'web:javascript', 'javascript', 'python', 'ruby', 'go', 'php', 'hermes', 'java', 'dart', 'apple', 'native', 'rust', 'custom']);
+const PLATFORMS: ReadonlySet<string> = new Set([
+  'node:javascript',
+  'web:javascript',
+  'javascript',
+  'python',
+  'ruby',
+  'go',
+  'php',
+  'hermes',
+  'java',
+  'dart',
+  'apple',
+  'native',
+  'rust',
+  'custom',
+]);
 
 /** Why error tracking could not read these `$exception` properties; undefined when it can. */
 export function exceptionPropertiesProblem(properties: Readonly<Record<string, unknown>>): string | undefined {
@@ -35,11 +50,13 @@ function exceptionProblem(entry: unknown): string | undefined {
   if (entry.value !== undefined && !isString(entry.value)) return '.value is not a string';
   if (!optional(entry.id, isString)) return '.id is not a string';
   if (!optional(entry.module, isString)) return '.module is not a string';
-  if (!optional(entry.thread_id, (v) => Number.isInteger(v) && (v as number) >= MIN_I32 && (v as number) <= MAX_I32)) return '.thread_id is not a 32-bit integer';
+  if (!optional(entry.thread_id, (v) => Number.isInteger(v) && (v as number) >= MIN_I32 && (v as number) <= MAX_I32))
+    return '.thread_id is not a 32-bit integer';
   const mechanism = entry.mechanism;
   if (mechanism !== undefined && mechanism !== null) {
     if (!isObject(mechanism)) return '.mechanism is not an object';
-    if (!optional(mechanism.handled, isBoolean) || !optional(mechanism.synthetic, isBoolean)) return '.mechanism.handled or .synthetic is not a boolean';
+    if (!optional(mechanism.handled, isBoolean) || !optional(mechanism.synthetic, isBoolean))
+      return '.mechanism.handled or .synthetic is not a boolean';
     if (!optional(mechanism.type, isString) || !optional(mechanism.source, isString)) return '.mechanism.type or .source is not a string';
   }
   const stacktrace = entry.stacktrace;

@@ -42,7 +42,12 @@ export function isPlainJson(value: unknown): boolean {
 
 function isPlainArray(value: object): boolean {
   try {
-    return Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype && (value as { toJSON?: unknown }).toJSON === undefined && isPrimitiveArray(value);
+    return (
+      Array.isArray(value) &&
+      Object.getPrototypeOf(value) === Array.prototype &&
+      (value as { toJSON?: unknown }).toJSON === undefined &&
+      isPrimitiveArray(value)
+    );
   } catch {
     return false;
   }
@@ -51,7 +56,8 @@ function isPlainArray(value: object): boolean {
 function isPrimitiveArray(values: readonly unknown[]): boolean {
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    if (value !== null && typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value))) return false;
+    if (value !== null && typeof value !== 'string' && typeof value !== 'boolean' && !(typeof value === 'number' && Number.isFinite(value)))
+      return false;
   }
   return true;
 }

@@ -48,7 +48,9 @@ export function refusedPersonEvent(
 ): PersonEventCheck | undefined {
   if (!PERSON_EVENTS.has(event)) return undefined;
   if (options.process_person_profile === false) {
-    return { invalid: `${event} with posthog.process_person_profile false: PostHog discards person and group events without person processing` };
+    return {
+      invalid: `${event} with posthog.process_person_profile false: PostHog discards person and group events without person processing`,
+    };
   }
   const placeholder = distinctId !== undefined && ILLEGAL_DISTINCT_IDS.has(distinctId.trim().toLowerCase());
   if (distinctId !== undefined && !placeholder) return undefined;
@@ -60,7 +62,9 @@ export function refusedPersonEvent(
     if (!placeholder) return { invalid: '$groupidentify without a distinct id needs $group_type and $group_key attributes' };
   }
   if (placeholder) {
-    return { invalid: `${event} with distinct id ${JSON.stringify(distinctId)}: it is a placeholder id PostHog does not process persons for, so ingestion would discard it` };
+    return {
+      invalid: `${event} with distinct id ${JSON.stringify(distinctId)}: it is a placeholder id PostHog does not process persons for, so ingestion would discard it`,
+    };
   }
   return { invalid: `${event} without a distinct id: sent personless, PostHog would discard it` };
 }
@@ -81,7 +85,12 @@ function groupPart(attributes: Readonly<Record<string, unknown>>, key: string): 
  * {@link refusedPersonEvent} for an event a `beforeSend` hook returned: its options may hold what
  * capture coerces (`"false"`, `0`), and an empty distinct id is none.
  */
-export function refusedReturnedPersonEvent(event: { event: string; distinct_id: string; properties: Record<string, unknown>; options: CaptureEventOptions }): PersonEventCheck | undefined {
+export function refusedReturnedPersonEvent(event: {
+  event: string;
+  distinct_id: string;
+  properties: Record<string, unknown>;
+  options: CaptureEventOptions;
+}): PersonEventCheck | undefined {
   if (!PERSON_EVENTS.has(event.event)) return undefined;
   const off = event.options.process_person_profile as unknown;
   const disabled = off === false || off === 0 || (typeof off === 'string' && ['false', '0'].includes(off.trim().toLowerCase()));

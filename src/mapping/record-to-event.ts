@@ -94,7 +94,8 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
 
   const options = eventOptions(attributes);
   const identity = origin?.identity;
-  let distinctId = firstId(attributes, DISTINCT_ID_KEYS) ?? identity?.distinctId ?? idValue(record.resource.attributes[POSTHOG_DISTINCT_ID]);
+  let distinctId =
+    firstId(attributes, DISTINCT_ID_KEYS) ?? identity?.distinctId ?? idValue(record.resource.attributes[POSTHOG_DISTINCT_ID]);
   const refusal = refusedPersonEvent(event, attributes, distinctId, options);
   if (refusal !== undefined) {
     if ('invalid' in refusal) return { kind: 'invalid', reason: refusal.invalid };
@@ -104,7 +105,9 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
   if (distinctId === undefined) {
     // Personless: a fresh id per event, never a shared constant that would merge everyone into one person.
     // With deterministic uuids it is derived too, since PostHog dedupes on uuid and distinct id together.
-    distinctId = settings.deterministicUuids ? deterministicUuid(record, `person:${event}`, origin?.index ?? 0, `{${text}}`, '') : uuidv7(timeMillis);
+    distinctId = settings.deterministicUuids
+      ? deterministicUuid(record, `person:${event}`, origin?.index ?? 0, `{${text}}`, '')
+      : uuidv7(timeMillis);
     if (options.process_person_profile === undefined) options.process_person_profile = false;
   }
 
@@ -117,7 +120,9 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
   };
   const personKey = identified ? distinctId : '';
   const givenUuid = canonicalUuid(readAttribute(attributes, POSTHOG_UUID));
-  const uuid = givenUuid ?? (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
+  const uuid =
+    givenUuid ??
+    (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
   const events = [encodeEvent(event, uuid, common, text)];
 
   if (linkedException) {
@@ -142,7 +147,12 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
 }
 
 /** {@link mapRecord}'s first event; throws when the record cannot become one. */
-export function recordToEvent(record: ReadableLogRecord, settings: MappingSettings, nowMillis: number, origin?: RecordOrigin): EncodedEvent {
+export function recordToEvent(
+  record: ReadableLogRecord,
+  settings: MappingSettings,
+  nowMillis: number,
+  origin?: RecordOrigin,
+): EncodedEvent {
   const outcome = mapRecord(record, settings, nowMillis, origin);
   if (outcome.kind === 'invalid') throw new Error(outcome.reason);
   return outcome.events[0]!;
@@ -184,7 +194,13 @@ interface PropertiesText {
 }
 
 /** Resource properties, what the mapping sets from the record, the attributes not left out, and `$geoip_disable`. */
-function propertiesText(record: ReadableLogRecord, settings: MappingSettings, origin: RecordOrigin | undefined, leaveOut: LeaveOut, tally: ConversionTally): PropertiesText {
+function propertiesText(
+  record: ReadableLogRecord,
+  settings: MappingSettings,
+  origin: RecordOrigin | undefined,
+  leaveOut: LeaveOut,
+  tally: ConversionTally,
+): PropertiesText {
   const attributes = record.attributes;
   const resource = resourceProperties(record.resource, settings.resourceAttributes);
 
@@ -196,8 +212,10 @@ function propertiesText(record: ReadableLogRecord, settings: MappingSettings, or
     text = withMember(text, '$trace_id', `"${spanContext.traceId}"`);
     text = withMember(text, '$span_id', `"${spanContext.spanId}"`);
   }
-  if (record.severityNumber !== undefined && record.severityNumber > 0) text = withMember(text, 'severity_number', valueJson(record.severityNumber, tally));
-  if (typeof record.severityText === 'string' && record.severityText !== '') text = withMember(text, 'severity_text', nameJson(record.severityText));
+  if (record.severityNumber !== undefined && record.severityNumber > 0)
+    text = withMember(text, 'severity_number', valueJson(record.severityNumber, tally));
+  if (typeof record.severityText === 'string' && record.severityText !== '')
+    text = withMember(text, 'severity_text', nameJson(record.severityText));
   if (typeof record.body === 'string') text = withMember(text, 'body', JSON.stringify(record.body));
   const scopeName = record.instrumentationScope.name;
   text = withMember(text, 'otel_scope_name', typeof scopeName === 'string' ? nameJson(scopeName) : valueJson(scopeName, tally));
@@ -263,7 +281,8 @@ function attributeMembers(text: string, attributes: Attributes, leaveOut: LeaveO
       value = UNSERIALIZABLE;
     }
     if (value === undefined) continue;
-    const json = leaveOut === 'exception' && needsTextForm(key, value) ? textFormJson(value, (v) => valueJson(v, tally)) : valueJson(value, tally);
+    const json =
+      leaveOut === 'exception' && needsTextForm(key, value) ? textFormJson(value, (v) => valueJson(v, tally)) : valueJson(value, tally);
     out = withMember(out, key, json);
   }
   return out;
@@ -290,13 +309,20 @@ function exceptionListOf(record: ReadableLogRecord): PostHogException[] {
     ...stringField(attributes, ATTR_EXCEPTION_STACKTRACE, 'stacktrace'),
   };
   const body = record.body;
-  if (given.type !== undefined || given.message !== undefined || given.stacktrace !== undefined || typeof body !== 'string' || body.trim() === '') {
+  if (
+    given.type !== undefined ||
+    given.message !== undefined ||
+    given.stacktrace !== undefined ||
+    typeof body !== 'string' ||
+    body.trim() === ''
+  ) {
     return buildExceptionList(given, handled);
   }
   const fromStack = buildExceptionList({ stacktrace: body }, handled);
   const first = fromStack[0];
   // Not a stack: the body is the message.
-  if (fromStack.length === 1 && first !== undefined && first.value === '' && first.stacktrace === undefined) return buildExceptionList({ message: body }, handled);
+  if (fromStack.length === 1 && first !== undefined && first.value === '' && first.stacktrace === undefined)
+    return buildExceptionList({ message: body }, handled);
   return fromStack;
 }
 
@@ -315,12 +341,27 @@ const GEOIP_DISABLE = '$geoip_disable';
 const EXCEPTION_LIST = '$exception_list';
 const EXCEPTION_LEVEL = '$exception_level';
 /** Properties the mapping sets from the record itself, before the attributes. */
-const MAPPED_KEYS: ReadonlySet<string> = new Set(['$trace_id', '$span_id', 'severity_number', 'severity_text', 'body', 'otel_scope_name', 'otel_span_name']);
+const MAPPED_KEYS: ReadonlySet<string> = new Set([
+  '$trace_id',
+  '$span_id',
+  'severity_number',
+  'severity_text',
+  'body',
+  'otel_scope_name',
+  'otel_span_name',
+]);
 
 /** Attributes that never become properties: PostHog's control attributes, those the event turns into its exception list, and those error tracking derives. */
 function isLeftOut(key: string, leaveOut: LeaveOut): boolean {
   if (key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key)) return true;
-  if (leaveOut === 'exception') return key === ATTR_EXCEPTION_TYPE || key === ATTR_EXCEPTION_MESSAGE || key === ATTR_EXCEPTION_STACKTRACE || key === EXCEPTION_LIST || DERIVED_PROPERTIES.has(key);
+  if (leaveOut === 'exception')
+    return (
+      key === ATTR_EXCEPTION_TYPE ||
+      key === ATTR_EXCEPTION_MESSAGE ||
+      key === ATTR_EXCEPTION_STACKTRACE ||
+      key === EXCEPTION_LIST ||
+      DERIVED_PROPERTIES.has(key)
+    );
   return leaveOut === 'stack' && key === ATTR_EXCEPTION_STACKTRACE;
 }
 
@@ -398,7 +439,13 @@ function optionsJson(options: CaptureEventOptions): string {
  * among a span's events and the content (properties and distinct id): only records alike in all
  * of these, which PostHog would count as the same event anyway, share a uuid.
  */
-function deterministicUuid(record: ReadableLogRecord, eventName: string, index: number, propertiesJson: string, distinctId: string): string {
+function deterministicUuid(
+  record: ReadableLogRecord,
+  eventName: string,
+  index: number,
+  propertiesJson: string,
+  distinctId: string,
+): string {
   const sc = record.spanContext;
   const t = record.hrTime;
   const key = `${sc?.traceId ?? ''}|${sc?.spanId ?? ''}|${eventName}|${Array.isArray(t) ? `${t[0]}.${t[1]}` : ''}|${index}|${distinctId}|${propertiesJson}`;
@@ -544,7 +591,12 @@ const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
  * headers), then an application's `session.id` only when it is a UUIDv7, the form of posthog-js's
  * ids: PostHog's session analytics and replays read their time from it.
  */
-function sessionOrWindowId(attributes: Attributes, ownKeys: readonly string[], fromIdentity: string | undefined, uuidv7Keys: readonly string[]): string | undefined {
+function sessionOrWindowId(
+  attributes: Attributes,
+  ownKeys: readonly string[],
+  fromIdentity: string | undefined,
+  uuidv7Keys: readonly string[],
+): string | undefined {
   const id = firstString(attributes, ownKeys) ?? (fromIdentity === '' ? undefined : fromIdentity) ?? firstUuidV7(attributes, uuidv7Keys);
   return id === undefined ? undefined : wellFormed(id);
 }

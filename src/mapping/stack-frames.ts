@@ -103,7 +103,10 @@ export function orderFrames(printed: readonly ParsedFrame[], maxFrames: number, 
   const frames: StackFrame[] = [];
   for (let i = kept.length - 1; i >= 0; i--) {
     const parsed = kept[i]!;
-    const frame: StackFrame = parsed.filename === undefined ? { ...parsed, filename: crashSite?.filename ?? NATIVE_FILENAME } : { ...parsed, filename: parsed.filename };
+    const frame: StackFrame =
+      parsed.filename === undefined
+        ? { ...parsed, filename: crashSite?.filename ?? NATIVE_FILENAME }
+        : { ...parsed, filename: parsed.filename };
     if (moduleBase !== undefined) {
       // posthog-node names modules after the path as printed, before making it relative.
       const source = parsed.filename === undefined ? crashSite : parsed;

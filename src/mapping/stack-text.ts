@@ -229,7 +229,18 @@ function causeNode(rest: string): StackNode | undefined {
 }
 
 /** Names util.inspect prints for values that are not errors: `[Function: f]`, `[Object: null prototype] {…}`, `[Getter]`… */
-const NOT_ERROR_NAMES = new Set(['Function', 'AsyncFunction', 'GeneratorFunction', 'AsyncGeneratorFunction', 'Object', 'Array', 'Getter', 'Setter', 'Circular', 'Symbol']);
+const NOT_ERROR_NAMES = new Set([
+  'Function',
+  'AsyncFunction',
+  'GeneratorFunction',
+  'AsyncGeneratorFunction',
+  'Object',
+  'Array',
+  'Getter',
+  'Setter',
+  'Circular',
+  'Symbol',
+]);
 
 /** `Type: message`, or a bare name that says it is an error (`TypeError`, `IOException`): not `null`, `42` or `[Function: f]`. */
 function isErrorHeader(text: string): boolean {

@@ -33,7 +33,10 @@ export interface SelectionSettings extends RecordSelectionSettings {
  * `posthog.event` attribute, or exception attributes) always do; plain log lines only with
  * `logRecords: 'all'` and a severity at or above `minSeverity`.
  */
-export function isSelected(record: Pick<ReadableLogRecord, 'eventName' | 'attributes' | 'severityNumber' | 'instrumentationScope'>, settings: SelectionSettings): boolean {
+export function isSelected(
+  record: Pick<ReadableLogRecord, 'eventName' | 'attributes' | 'severityNumber' | 'instrumentationScope'>,
+  settings: SelectionSettings,
+): boolean {
   if (settings.ignoredScopes.has(record.instrumentationScope.name)) return false;
   if (explicitEventName(record) !== undefined || hasException(record.attributes)) return true;
   if (settings.logRecords !== 'all') return false;

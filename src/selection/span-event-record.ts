@@ -67,7 +67,8 @@ export class SpanEventLogRecord implements EmittedLogRecord {
     const own = event.attributes ?? {};
     this.attributes = spanIdentity === undefined ? own : withSpanIdentity(own, spanIdentity);
     // A span event is always an event: `posthog.event` (or legacy `event.name`) renames it, and a nameless one gets a name.
-    this.eventName = nonEmpty(this.attributes[POSTHOG_EVENT]) ?? nonEmpty(this.attributes[ATTR_EVENT_NAME]) ?? nonEmpty(event.name) ?? UNNAMED_SPAN_EVENT;
+    this.eventName =
+      nonEmpty(this.attributes[POSTHOG_EVENT]) ?? nonEmpty(this.attributes[ATTR_EVENT_NAME]) ?? nonEmpty(event.name) ?? UNNAMED_SPAN_EVENT;
     const isException = event.name === EXCEPTION_EVENT_NAME;
     this.severityNumber = isException ? SEVERITY_ERROR : undefined;
     this.severityText = isException ? 'ERROR' : undefined;

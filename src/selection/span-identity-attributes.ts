@@ -1,5 +1,11 @@
 import type { Attributes } from '@opentelemetry/api';
-import { DISTINCT_ID_KEYS, SESSION_ID_KEYS, UUIDV7_SESSION_ID_KEYS, UUIDV7_WINDOW_ID_KEYS, WINDOW_ID_KEYS } from '../mapping/attribute-keys.ts';
+import {
+  DISTINCT_ID_KEYS,
+  SESSION_ID_KEYS,
+  UUIDV7_SESSION_ID_KEYS,
+  UUIDV7_WINDOW_ID_KEYS,
+  WINDOW_ID_KEYS,
+} from '../mapping/attribute-keys.ts';
 import { isUuidV7 } from '../mapping/record-to-event.ts';
 
 /** A key the mapping reads for one kind of identity, with what it takes as a usable value there. */

@@ -37,7 +37,12 @@ const NODE_COMPRESSORS: Compressors = {
  * (RFC 1950) the server sniffs for. If compression fails the body goes out uncompressed.
  * The body returned never shares memory with `raw`: the caller reuses raw's buffer once this returns.
  */
-export async function encodeBody(raw: Buffer, compression: Compression, onError?: (error: unknown) => void, compressors = NODE_COMPRESSORS): Promise<EncodedBody> {
+export async function encodeBody(
+  raw: Buffer,
+  compression: Compression,
+  onError?: (error: unknown) => void,
+  compressors = NODE_COMPRESSORS,
+): Promise<EncodedBody> {
   if (compression === 'none') return { body: Buffer.from(raw) };
   const codec: Codec = compression === 'zstd' && compressors.zstd === undefined ? 'gzip' : compression;
   try {

@@ -84,8 +84,17 @@ export class UndiciTransport implements CaptureTransport {
         bodyTimeout: request.timeoutMillis,
       });
       // The status has arrived: a body that fails now must not hide it (a 400 is terminal whatever follows).
-      const read = await readBounded(response.body, this._maxResponseBytes).catch((error: unknown) => ({ text: '', truncated: false, error }));
-      const result: TransportResponse = { status: response.statusCode, headers: response.headers, body: read.text, bodyTruncated: read.truncated };
+      const read = await readBounded(response.body, this._maxResponseBytes).catch((error: unknown) => ({
+        text: '',
+        truncated: false,
+        error,
+      }));
+      const result: TransportResponse = {
+        status: response.statusCode,
+        headers: response.headers,
+        body: read.text,
+        bodyTruncated: read.truncated,
+      };
       if ('error' in read) result.bodyError = describeFailure(read.error, timeout.aborted);
       return result;
     } catch (error) {
@@ -101,7 +110,10 @@ export class UndiciTransport implements CaptureTransport {
 }
 
 /** Reads at most `limit` bytes, then destroys the stream so a hostile server cannot fill memory. */
-async function readBounded(body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<{ text: string; truncated: boolean }> {
+async function readBounded(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+  limit: number,
+): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

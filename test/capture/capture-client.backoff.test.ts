@@ -7,16 +7,34 @@ import assert from 'node:assert/strict';
 import type { CaptureClientOptions } from '../../src/capture/capture-client.ts';
 import { makeEvents } from '../support/capture-events.ts';
 import { InstantClock, T0 } from '../support/clocks.ts';
-import { accepted, assertAccounted, far, header, headersOf, iso, outcome, request, setup, uuidsPerRequest } from '../support/capture-client.ts';
+import {
+  accepted,
+  assertAccounted,
+  far,
+  header,
+  headersOf,
+  iso,
+  outcome,
+  request,
+  setup,
+  uuidsPerRequest,
+} from '../support/capture-client.ts';
 
 describe('Retry-After', () => {
-  async function sleepsFor(t: TestContext, retryAfter: string | ((now: number) => string), options: Partial<CaptureClientOptions> = {}): Promise<number[]> {
+  async function sleepsFor(
+    t: TestContext,
+    retryAfter: string | ((now: number) => string),
+    options: Partial<CaptureClientOptions> = {},
+  ): Promise<number[]> {
     const { server, client, clock } = await setup(t, options);
     const value = typeof retryAfter === 'function' ? retryAfter(clock.now()) : retryAfter;
     server.script({ status: 503, headers: { 'retry-after': value } });
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
-    assert.deepEqual(server.requests.map((r) => r.responseStatus), [503, 200]);
+    assert.deepEqual(
+      server.requests.map((r) => r.responseStatus),
+      [503, 200],
+    );
     assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 1 });
     assertAccounted(report, events, accepted(server));
     return clock.sleeps;
@@ -74,7 +92,10 @@ describe('Retry-After', () => {
   test('an HTTP-date Retry-After on a partial 200 is measured from the client clock', async (t) => {
     const { server, client, clock } = await setup(t, { clock: new InstantClock(Date.UTC(2001, 0, 1)) });
     const events = makeEvents(1);
-    server.script({ results: { [events[0]!.uuid]: { result: 'retry' } }, headers: { 'retry-after': new Date(clock.now() + 2000).toUTCString() } });
+    server.script({
+      results: { [events[0]!.uuid]: { result: 'retry' } },
+      headers: { 'retry-after': new Date(clock.now() + 2000).toUTCString() },
+    });
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(clock.sleeps, [2000]);
     assert.deepEqual(outcome(report), { delivered: 1, rejected: [], deferred: [], requests: 2, retries: 1 });
@@ -110,7 +131,10 @@ describe('attempt budget', () => {
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(clock.sleeps, [100, 200, 400, 800, 1000]);
     assert.equal(server.requests.length, 6);
-    assert.deepEqual(report.rejected.map((d) => [d.reason, d.attempts]), [['retry_exhausted', 6]]);
+    assert.deepEqual(
+      report.rejected.map((d) => [d.reason, d.attempts]),
+      [['retry_exhausted', 6]],
+    );
     assertAccounted(report, events, []);
   });
 
@@ -166,7 +190,12 @@ describe('attempt budget', () => {
     );
   });
 
-  for (const [maxAttempts, expected] of [[1, 1], [0, 1], [-3, 1], [2.9, 2]] as const) {
+  for (const [maxAttempts, expected] of [
+    [1, 1],
+    [0, 1],
+    [-3, 1],
+    [2.9, 2],
+  ] as const) {
     test(`maxAttempts: ${maxAttempts} → ${expected} request(s)`, async (t) => {
       const { server, client, clock } = await setup(t, { maxAttempts });
       server.setDefault({ status: 503 });
@@ -177,7 +206,12 @@ describe('attempt budget', () => {
       assert.deepEqual(clock.sleeps, [100, 200].slice(0, expected - 1));
       assert.deepEqual(outcome(report), {
         delivered: 0,
-        rejected: events.map((event) => ({ event, reason: 'retry_exhausted', details: 'HTTP 503: scripted 503 response', attempts: expected })),
+        rejected: events.map((event) => ({
+          event,
+          reason: 'retry_exhausted',
+          details: 'HTTP 503: scripted 503 response',
+          attempts: expected,
+        })),
         deferred: [],
         requests: expected,
         retries: expected - 1,

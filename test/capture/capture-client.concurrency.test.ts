@@ -10,7 +10,18 @@ import { uuidv7 } from '../../src/shared/uuid.ts';
 import type { ResultsMap } from '../support/fake-capture-server.ts';
 import { makeEvent, makeEvents } from '../support/capture-events.ts';
 import type { InstantClock } from '../support/clocks.ts';
-import { accepted, assertAccounted, body, delay, far, header, headersOf, outcome, setup, uuidsPerRequest } from '../support/capture-client.ts';
+import {
+  accepted,
+  assertAccounted,
+  body,
+  delay,
+  far,
+  header,
+  headersOf,
+  outcome,
+  setup,
+  uuidsPerRequest,
+} from '../support/capture-client.ts';
 
 describe('concurrency', () => {
   test('many events over concurrent requests are each delivered exactly once', async (t) => {
@@ -72,7 +83,10 @@ describe('concurrency', () => {
     for (const r of server.requests) {
       assert.equal(r.events.length, header(r, 'posthog-attempt') === '1' ? 10 : 2);
     }
-    assert.deepEqual(clock.sleeps, Array.from({ length: 10 }, () => 100));
+    assert.deepEqual(
+      clock.sleeps,
+      Array.from({ length: 10 }, () => 100),
+    );
     assert.equal(server.acceptedEvents().length, 100);
     assert.deepEqual(outcome(report), { delivered: 100, rejected: [], deferred: [], requests: 20, retries: 10 });
     assertAccounted(report, events, accepted(server));
@@ -107,24 +121,39 @@ describe('resend: a deferred request goes on under its own identity', () => {
   test('the same request id and created_at, PostHog-Attempt counting on from the last; only its events', async (t) => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(2);
-    const kept = keptRequest(clock, 2, events.map((e) => [e, 2]));
+    const kept = keptRequest(
+      clock,
+      2,
+      events.map((e) => [e, 2]),
+    );
     server.script({ status: 503 });
     const report = await client.resend(kept, { deadline: far(clock) });
 
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['3', '4']);
     assert.deepEqual(headersOf(server, 'posthog-request-id'), [kept.identity.requestId, kept.identity.requestId]);
-    assert.deepEqual(server.requests.map((r) => body(r).created_at), [kept.identity.createdAt, kept.identity.createdAt]);
+    assert.deepEqual(
+      server.requests.map((r) => body(r).created_at),
+      [kept.identity.createdAt, kept.identity.createdAt],
+    );
     assert.deepEqual(uuidsPerRequest(server), [events.map((e) => e.uuid), events.map((e) => e.uuid)]);
     // The backoff follows the request's attempt count: after its 3rd attempt, 100 * 2^2 before the 4th.
     assert.deepEqual(clock.sleeps, [400]);
     assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 2 });
-    assert.deepEqual(kept.events.map((item) => item.attempts), [2, 2], 'the caller’s request is not modified');
+    assert.deepEqual(
+      kept.events.map((item) => item.attempts),
+      [2, 2],
+      'the caller’s request is not modified',
+    );
   });
 
   test('events that used 3 of 4 attempts get exactly one more, then retry_exhausted', async (t) => {
     const { server, client, clock } = await setup(t, { maxAttempts: 4 });
     const events = makeEvents(2);
-    const kept = keptRequest(clock, 3, events.map((e) => [e, 3]));
+    const kept = keptRequest(
+      clock,
+      3,
+      events.map((e) => [e, 3]),
+    );
     server.setDefault({ status: 503 });
     const report = await client.resend(kept, { deadline: far(clock) });
 
@@ -141,11 +170,21 @@ describe('resend: a deferred request goes on under its own identity', () => {
   test('a partial `retry` on a resent request: the events resend under the same id while their budget lasts', async (t) => {
     const { server, client, clock } = await setup(t, { maxAttempts: 4 });
     const [a, b, c] = makeEvents(3) as [CaptureEvent, CaptureEvent, CaptureEvent];
-    const kept = keptRequest(clock, 2, [[a, 2], [b, 2], [c, 2]]);
-    server.script({ results: { [a.uuid]: { result: 'retry' }, [b.uuid]: { result: 'retry' } }, headers: {} }, { results: { [a.uuid]: { result: 'retry' } }, headers: {} });
+    const kept = keptRequest(clock, 2, [
+      [a, 2],
+      [b, 2],
+      [c, 2],
+    ]);
+    server.script(
+      { results: { [a.uuid]: { result: 'retry' }, [b.uuid]: { result: 'retry' } }, headers: {} },
+      { results: { [a.uuid]: { result: 'retry' } }, headers: {} },
+    );
     const report = await client.resend(kept, { deadline: far(clock) });
 
-    assert.deepEqual(uuidsPerRequest(server), [[a.uuid, b.uuid, c.uuid], [a.uuid, b.uuid]]);
+    assert.deepEqual(uuidsPerRequest(server), [
+      [a.uuid, b.uuid, c.uuid],
+      [a.uuid, b.uuid],
+    ]);
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['3', '4']);
     assert.equal(new Set(headersOf(server, 'posthog-request-id')).size, 1);
     assert.deepEqual(outcome(report), {
@@ -160,7 +199,11 @@ describe('resend: a deferred request goes on under its own identity', () => {
   test('a 413 on a resent request splits it into new requests (attempt 1); the events keep the attempts they used', async (t) => {
     const { server, client, clock } = await setup(t, { maxAttempts: 4 });
     const events = makeEvents(2);
-    const kept = keptRequest(clock, 2, events.map((e) => [e, 2]));
+    const kept = keptRequest(
+      clock,
+      2,
+      events.map((e) => [e, 2]),
+    );
     server.script({ status: 413 }, { status: 503 });
     server.setDefault({ status: 503 });
     const report = await client.resend(kept, { deadline: far(clock), maxWaitMillis: 0 });
@@ -170,18 +213,28 @@ describe('resend: a deferred request goes on under its own identity', () => {
     assert.equal(ids[0], kept.identity.requestId);
     assert.equal(new Set(ids).size, 3, 'each half is a request of its own');
     // The 413 cost them no attempt; each half's one request did.
-    assert.deepEqual(report.deferred.map((d) => [d.identity.requestId, d.attempt, d.events.map((item) => item.attempts)]), [
-      [ids[1], 1, [3]],
-      [ids[2], 1, [3]],
-    ]);
+    assert.deepEqual(
+      report.deferred.map((d) => [d.identity.requestId, d.attempt, d.events.map((item) => item.attempts)]),
+      [
+        [ids[1], 1, [3]],
+        [ids[2], 1, [3]],
+      ],
+    );
   });
 
   test('a deadline already passed: the request comes back as it was, nothing sent', async (t) => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(2);
-    const kept = keptRequest(clock, 3, events.map((e) => [e, 3]));
+    const kept = keptRequest(
+      clock,
+      3,
+      events.map((e) => [e, 3]),
+    );
     const report = await client.resend(kept, { deadline: clock.now() });
     assert.equal(server.requests.length, 0);
-    assert.deepEqual(report.deferred.map((d) => [d.identity, d.attempt, d.events.map((item) => item.attempts)]), [[kept.identity, 3, [3, 3]]]);
+    assert.deepEqual(
+      report.deferred.map((d) => [d.identity, d.attempt, d.events.map((item) => item.attempts)]),
+      [[kept.identity, 3, [3, 3]]],
+    );
   });
 });

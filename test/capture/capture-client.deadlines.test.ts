@@ -38,7 +38,15 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: events.map((event) => ({ event, reason: 'deadline', details: 'HTTP 503: scripted 503 response', attempt: 1, attempts: 1, notBefore: T0 + 10_000, retryAfterUntil: T0 + 10_000 })),
+      deferred: events.map((event) => ({
+        event,
+        reason: 'deadline',
+        details: 'HTTP 503: scripted 503 response',
+        attempt: 1,
+        attempts: 1,
+        notBefore: T0 + 10_000,
+        retryAfterUntil: T0 + 10_000,
+      })),
       requests: 1,
       retries: 0,
     });
@@ -58,7 +66,16 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: [{ event: events[0]!, reason: 'deadline', details: 'HTTP 500: scripted 500 response', attempt: 3, attempts: 3, notBefore: T0 + 300 + 400 }],
+      deferred: [
+        {
+          event: events[0]!,
+          reason: 'deadline',
+          details: 'HTTP 500: scripted 500 response',
+          attempt: 3,
+          attempts: 3,
+          notBefore: T0 + 300 + 400,
+        },
+      ],
       requests: 3,
       retries: 2,
     });
@@ -79,7 +96,17 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 1,
       rejected: [],
-      deferred: [{ event: events[0]!, reason: 'deadline', details: 'server asked to retry 1 event(s)', attempt: 1, attempts: 1, notBefore: T0 + 1000, retryAfterUntil: T0 + 1000 }],
+      deferred: [
+        {
+          event: events[0]!,
+          reason: 'deadline',
+          details: 'server asked to retry 1 event(s)',
+          attempt: 1,
+          attempts: 1,
+          notBefore: T0 + 1000,
+          retryAfterUntil: T0 + 1000,
+        },
+      ],
       requests: 1,
       retries: 0,
     });
@@ -125,7 +152,14 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: events.map((event) => ({ event, reason: 'shutdown', details: 'request failed', attempt: 1, attempts: 1, notBefore: T0 + 100 })),
+      deferred: events.map((event) => ({
+        event,
+        reason: 'shutdown',
+        details: 'request failed',
+        attempt: 1,
+        attempts: 1,
+        notBefore: T0 + 100,
+      })),
       requests: 1,
       retries: 0,
     });
@@ -162,7 +196,14 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: events.map((event) => ({ event, reason: 'shutdown', details: 'HTTP 503: scripted 503 response', attempt: 1, attempts: 1, notBefore: T0 + 100 })),
+      deferred: events.map((event) => ({
+        event,
+        reason: 'shutdown',
+        details: 'HTTP 503: scripted 503 response',
+        attempt: 1,
+        attempts: 1,
+        notBefore: T0 + 100,
+      })),
       requests: 1,
       retries: 0,
     });
@@ -189,7 +230,16 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
       assert.deepEqual(outcome(report), {
         delivered: 0,
         rejected: [],
-        deferred: [{ event: events[0]!, reason: reason ?? 'shutdown', details: 'HTTP 503: scripted 503 response', attempt: 1, attempts: 1, notBefore: T0 + 100 }],
+        deferred: [
+          {
+            event: events[0]!,
+            reason: reason ?? 'shutdown',
+            details: 'HTTP 503: scripted 503 response',
+            attempt: 1,
+            attempts: 1,
+            notBefore: T0 + 100,
+          },
+        ],
         requests: 1,
         retries: 0,
       });
@@ -214,7 +264,14 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: events.map((event) => ({ event, reason: 'deadline', details: 'request failed', attempt: 1, attempts: 1, notBefore: T0 + 100 })),
+      deferred: events.map((event) => ({
+        event,
+        reason: 'deadline',
+        details: 'request failed',
+        attempt: 1,
+        attempts: 1,
+        notBefore: T0 + 100,
+      })),
       requests: 1,
       retries: 0,
     });
@@ -236,7 +293,10 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
       const report = await client.send(events, { deadline: far(clock), signal: controller.signal });
 
       assert.equal(server.requests.length, 0);
-      assert.deepEqual(report.deferred.map((d) => d.reasonIfDropped), ['shutdown']);
+      assert.deepEqual(
+        report.deferred.map((d) => d.reasonIfDropped),
+        ['shutdown'],
+      );
       assertAccounted(report, events, []);
     });
   }
@@ -253,7 +313,17 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
     assert.deepEqual(outcome(report), {
       delivered: 0,
       rejected: [],
-      deferred: [{ event: events[0]!, reason: 'deadline', details: 'HTTP 503: scripted 503 response', attempt: 2, attempts: 2, notBefore: T0 + 100 + 5000, retryAfterUntil: T0 + 100 + 5000 }],
+      deferred: [
+        {
+          event: events[0]!,
+          reason: 'deadline',
+          details: 'HTTP 503: scripted 503 response',
+          attempt: 2,
+          attempts: 2,
+          notBefore: T0 + 100 + 5000,
+          retryAfterUntil: T0 + 100 + 5000,
+        },
+      ],
       requests: 2,
       retries: 1,
     });
@@ -269,6 +339,9 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
 
     assert.deepEqual(clock.sleeps, [100, 200]);
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2', '3']);
-    assert.deepEqual(report.deferred.map((d) => [d.attempt, d.notBefore, d.events.length]), [[3, T0 + 300 + 400, 2]]);
+    assert.deepEqual(
+      report.deferred.map((d) => [d.attempt, d.notBefore, d.events.length]),
+      [[3, T0 + 300 + 400, 2]],
+    );
   });
 });

@@ -14,13 +14,34 @@ import { FakeCaptureServer } from '../support/fake-capture-server.ts';
 import { InstantClock } from '../support/clocks.ts';
 
 function events(count: number, properties: Record<string, unknown> = {}): CaptureEvent[] {
-  return Array.from({ length: count }, (_, n) => ({ event: `held-${n}`, uuid: uuidv7(), distinct_id: 'd', timestamp: '2026-11-22T11:59:00.000Z', options: {}, properties: { n, ...properties } }));
+  return Array.from({ length: count }, (_, n) => ({
+    event: `held-${n}`,
+    uuid: uuidv7(),
+    distinct_id: 'd',
+    timestamp: '2026-11-22T11:59:00.000Z',
+    options: {},
+    properties: { n, ...properties },
+  }));
 }
 
-async function setup(t: TestContext, maxEventsPerRequest = 1_000): Promise<{ server: FakeCaptureServer; client: CaptureClient; clock: InstantClock }> {
+async function setup(
+  t: TestContext,
+  maxEventsPerRequest = 1_000,
+): Promise<{ server: FakeCaptureServer; client: CaptureClient; clock: InstantClock }> {
   const server = await FakeCaptureServer.start();
   const clock = new InstantClock();
-  const client = new CaptureClient({ ...CLIENT_DEFAULTS, maxAttempts: 4, retryInitialDelayMillis: 100, host: server.url, apiKey: server.apiKey, sdkInfo: 'test/1.0.0', compression: 'none', clock, random: () => 0, maxEventsPerRequest });
+  const client = new CaptureClient({
+    ...CLIENT_DEFAULTS,
+    maxAttempts: 4,
+    retryInitialDelayMillis: 100,
+    host: server.url,
+    apiKey: server.apiKey,
+    sdkInfo: 'test/1.0.0',
+    compression: 'none',
+    clock,
+    random: () => 0,
+    maxEventsPerRequest,
+  });
   t.after(async () => {
     await client.close();
     await server.close();
@@ -33,8 +54,14 @@ test('hold sends nothing: one request per batch, never sent, every event with no
   const batch = events(7);
   const report = await client.hold(batch, {});
   assert.equal(server.requests.length, 0);
-  assert.deepEqual({ delivered: report.delivered, requests: report.requests, retries: report.retries, rejected: report.rejected.length }, { delivered: 0, requests: 0, retries: 0, rejected: 0 });
-  assert.deepEqual(report.deferred.map((request) => request.events.length), [3, 3, 1]);
+  assert.deepEqual(
+    { delivered: report.delivered, requests: report.requests, retries: report.retries, rejected: report.rejected.length },
+    { delivered: 0, requests: 0, retries: 0, rejected: 0 },
+  );
+  assert.deepEqual(
+    report.deferred.map((request) => request.events.length),
+    [3, 3, 1],
+  );
   for (const request of report.deferred) {
     assert.equal(request.attempt, 0);
     assert.equal(request.notBefore, clock.now());
@@ -42,7 +69,10 @@ test('hold sends nothing: one request per batch, never sent, every event with no
     assert.ok(request.events.every((item) => item.attempts === 0));
   }
   assert.equal(new Set(report.deferred.map((request) => request.identity.requestId)).size, 3, 'a request id each');
-  assert.deepEqual(report.deferred.flatMap((request) => request.events.map((item) => item.event.uuid)), batch.map((event) => event.uuid));
+  assert.deepEqual(
+    report.deferred.flatMap((request) => request.events.map((item) => item.event.uuid)),
+    batch.map((event) => event.uuid),
+  );
 });
 
 test('hold rejects what send would reject, before any request: a duplicate uuid, a too large event', async (t) => {
@@ -51,8 +81,14 @@ test('hold rejects what send would reject, before any request: a duplicate uuid,
   const huge = events(1, { blob: 'x'.repeat(1024 * 1024) })[0]!;
   const report = await client.hold([first!, { ...second!, uuid: first!.uuid }, huge], {});
   assert.equal(server.requests.length, 0);
-  assert.deepEqual(report.rejected.map((rejected) => [rejected.event.event, rejected.reason, rejected.attempts]).sort(), [['held-0', 'too_large', 0], ['held-1', 'invalid', 0]]);
-  assert.deepEqual(report.deferred.map((request) => request.events.map((item) => item.event.event)), [['held-0']]);
+  assert.deepEqual(report.rejected.map((rejected) => [rejected.event.event, rejected.reason, rejected.attempts]).sort(), [
+    ['held-0', 'too_large', 0],
+    ['held-1', 'invalid', 0],
+  ]);
+  assert.deepEqual(
+    report.deferred.map((request) => request.events.map((item) => item.event.event)),
+    [['held-0']],
+  );
 });
 
 test('a held request sent later goes as attempt 1, under the request id and created_at it was held with', async (t) => {

@@ -101,7 +101,13 @@ describe('events that would make the server reject the whole request are refused
     const events = [withField('uuid', 'x'), withField('options', null)] as CaptureEvent[];
     const report = await client.send(events, { deadline: far(clock) });
     assert.equal(server.requests.length, 0);
-    assert.deepEqual(report.rejected.map((d) => [d.reason, d.details]), [['invalid', UUID_DETAILS], ['invalid', 'options is not an object']]);
+    assert.deepEqual(
+      report.rejected.map((d) => [d.reason, d.details]),
+      [
+        ['invalid', UUID_DETAILS],
+        ['invalid', 'options is not an object'],
+      ],
+    );
     assert.deepEqual([report.delivered, report.requests, report.retries], [0, 0, 0]);
   });
 
@@ -123,18 +129,27 @@ describe('events that would make the server reject the whole request are refused
     const { server, client, clock } = await setup(t);
     const good = makeEvent();
     const report = await client.send([null as unknown as CaptureEvent, good], { deadline: far(clock) });
-    assert.deepEqual(report.rejected.map((d) => [d.event, d.reason, d.attempts]), [[null, 'invalid', 0]]);
+    assert.deepEqual(
+      report.rejected.map((d) => [d.event, d.reason, d.attempts]),
+      [[null, 'invalid', 0]],
+    );
     assert.deepEqual(accepted(server), [good.uuid]);
   });
 
-  for (const [field, value] of [['properties', new Date(T0)], ['options', { toJSON: () => 'x' }]] as const) {
+  for (const [field, value] of [
+    ['properties', new Date(T0)],
+    ['options', { toJSON: () => 'x' }],
+  ] as const) {
     test(`${field} serialising to a non-object is refused, not sent`, async (t) => {
       const { server, client, clock } = await setup(t);
       const good = makeEvent();
       const bad = withField(field, value) as CaptureEvent;
       const report = await client.send([bad, good], { deadline: far(clock) });
       assert.ok(server.requests.every((r) => r.validation.ok));
-      assert.deepEqual(report.rejected.map((d) => [d.event, d.reason]), [[bad, 'invalid']]);
+      assert.deepEqual(
+        report.rejected.map((d) => [d.event, d.reason]),
+        [[bad, 'invalid']],
+      );
       assert.deepEqual(accepted(server), [good.uuid]);
     });
   }
@@ -209,8 +224,20 @@ describe('duplicate uuids in one send', () => {
   test('the same uuid in two separate sends is sent both times (dedup is per send)', async (t) => {
     const { server, client, clock } = await setup(t);
     const a = makeEvent();
-    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
-    assert.deepEqual(await client.send([a], { deadline: far(clock) }), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
+    assert.deepEqual(await client.send([a], { deadline: far(clock) }), {
+      delivered: 1,
+      rejected: [],
+      deferred: [],
+      requests: 1,
+      retries: 0,
+    });
+    assert.deepEqual(await client.send([a], { deadline: far(clock) }), {
+      delivered: 1,
+      rejected: [],
+      deferred: [],
+      requests: 1,
+      retries: 0,
+    });
     assert.deepEqual(uuidsPerRequest(server), [[a.uuid], [a.uuid]]);
   });
 });

@@ -6,7 +6,19 @@ import assert from 'node:assert/strict';
 import { CaptureClient } from '../../src/capture/capture-client.ts';
 import { makeEvents } from '../support/capture-events.ts';
 import { InstantClock } from '../support/clocks.ts';
-import { accepted, assertAccounted, CLIENT_SETTINGS, far, header, headersOf, outcome, refusedUrl, request, SDK_INFO, setup } from '../support/capture-client.ts';
+import {
+  accepted,
+  assertAccounted,
+  CLIENT_SETTINGS,
+  far,
+  header,
+  headersOf,
+  outcome,
+  refusedUrl,
+  request,
+  SDK_INFO,
+  setup,
+} from '../support/capture-client.ts';
 
 describe('network faults', () => {
   test('a connection reset is retried, then succeeds', async (t) => {
@@ -15,7 +27,10 @@ describe('network faults', () => {
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
 
-    assert.deepEqual(server.requests.map((r) => r.responseStatus), [0, 200]);
+    assert.deepEqual(
+      server.requests.map((r) => r.responseStatus),
+      [0, 200],
+    );
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
     assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
     assert.deepEqual(clock.sleeps, [100]);
@@ -51,7 +66,10 @@ describe('network faults', () => {
     const elapsed = performance.now() - started;
 
     assert.ok(elapsed >= 90 && elapsed < 1000, `took ${elapsed} ms`);
-    assert.deepEqual(server.requests.map((r) => r.responseStatus), [0, 200]);
+    assert.deepEqual(
+      server.requests.map((r) => r.responseStatus),
+      [0, 200],
+    );
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
     assert.deepEqual(clock.sleeps, [100]);
     assert.deepEqual(outcome(report), { delivered: 2, rejected: [], deferred: [], requests: 2, retries: 1 });
@@ -97,14 +115,30 @@ describe('failFast: a send stops once PostHog is unreachable', () => {
   test('connection refused with failFast: one attempt, the rest deferred without waiting', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, maxEventsPerRequest: 2, maxConcurrentRequests: 1 });
+    const client = new CaptureClient({
+      ...CLIENT_SETTINGS,
+      host,
+      apiKey: 'phc_test_key',
+      sdkInfo: SDK_INFO,
+      clock,
+      random: () => 0,
+      maxEventsPerRequest: 2,
+      maxConcurrentRequests: 1,
+    });
     t.after(() => client.close());
     const events = makeEvents(6);
     const report = await client.send(events, { deadline: far(clock), failFast: true });
 
     assert.deepEqual(clock.sleeps, []);
     assert.equal(report.requests, 1, 'the first request found the port closed; the other two were not tried');
-    assert.deepEqual(report.deferred.map((d) => [d.attempt, d.events.length]), [[1, 2], [0, 2], [0, 2]]);
+    assert.deepEqual(
+      report.deferred.map((d) => [d.attempt, d.events.length]),
+      [
+        [1, 2],
+        [0, 2],
+        [0, 2],
+      ],
+    );
     assert.deepEqual(report.lastFailure, { kind: 'refused', code: 'ECONNREFUSED' });
     assertAccounted(report, events, []);
   });
@@ -112,7 +146,15 @@ describe('failFast: a send stops once PostHog is unreachable', () => {
   test('without failFast a refused connection is retried in place as before', async (t) => {
     const host = await refusedUrl();
     const clock = new InstantClock();
-    const client = new CaptureClient({ ...CLIENT_SETTINGS, host, apiKey: 'phc_test_key', sdkInfo: SDK_INFO, clock, random: () => 0, maxAttempts: 3 });
+    const client = new CaptureClient({
+      ...CLIENT_SETTINGS,
+      host,
+      apiKey: 'phc_test_key',
+      sdkInfo: SDK_INFO,
+      clock,
+      random: () => 0,
+      maxAttempts: 3,
+    });
     t.after(() => client.close());
     const report = await client.send(makeEvents(1), { deadline: far(clock) });
     assert.equal(report.requests, 3);

@@ -7,14 +7,33 @@ import type { CaptureEvent } from '../../src/capture/types.ts';
 import { uuidv7 } from '../../src/shared/uuid.ts';
 import { makeEvent, makeEvents } from '../support/capture-events.ts';
 import { T0 } from '../support/clocks.ts';
-import { accepted, assertAccounted, body, far, header, headersOf, iso, outcome, request, setup, uuidsPerRequest } from '../support/capture-client.ts';
+import {
+  accepted,
+  assertAccounted,
+  body,
+  far,
+  header,
+  headersOf,
+  iso,
+  outcome,
+  request,
+  setup,
+  uuidsPerRequest,
+} from '../support/capture-client.ts';
 
 describe('partial retry', () => {
   test('only `retry` events are resent; ok/warning/unknown/absent are done; drops keep details', async (t) => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(8);
     const [ok, warning, dropped, retryA, limited, absent, retryB, dropNoDetails] = events as [
-      CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
+      CaptureEvent,
     ];
     server.script({
       results: {
@@ -61,7 +80,14 @@ describe('partial retry', () => {
     const [a, b, c, d] = events as [CaptureEvent, CaptureEvent, CaptureEvent, CaptureEvent];
     server.script(
       // `headers: {}` turns off the automatic Retry-After, so the own backoff (100, 200) applies.
-      { results: { [a.uuid]: { result: 'drop', details: 'event_restriction_drop' }, [b.uuid]: { result: 'retry' }, [c.uuid]: { result: 'retry' } }, headers: {} },
+      {
+        results: {
+          [a.uuid]: { result: 'drop', details: 'event_restriction_drop' },
+          [b.uuid]: { result: 'retry' },
+          [c.uuid]: { result: 'retry' },
+        },
+        headers: {},
+      },
       { results: { [b.uuid]: { result: 'retry' }, [c.uuid]: { result: 'drop', details: 'event_too_big' } }, headers: {} },
     );
     const report = await client.send(events, { deadline: far(clock) });
@@ -71,7 +97,10 @@ describe('partial retry', () => {
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 1);
     assert.deepEqual(clock.sleeps, [100, 200]);
     assert.deepEqual(headersOf(server, 'posthog-request-timestamp'), [iso(T0), iso(T0 + 100), iso(T0 + 300)]);
-    assert.deepEqual(server.requests.map((r) => body(r).created_at), [iso(T0), iso(T0), iso(T0)]);
+    assert.deepEqual(
+      server.requests.map((r) => body(r).created_at),
+      [iso(T0), iso(T0), iso(T0)],
+    );
     assert.deepEqual(request(server, 2).events, [b]);
     assert.deepEqual(outcome(report), {
       delivered: 2,
@@ -90,7 +119,10 @@ describe('partial retry', () => {
     const { server, client, clock } = await setup(t);
     const events = makeEvents(3);
     const [stuck, gone, fine] = events as [CaptureEvent, CaptureEvent, CaptureEvent];
-    server.script({ results: { [stuck.uuid]: { result: 'retry' }, [gone.uuid]: { result: 'drop', details: 'invalid_options' } }, headers: {} });
+    server.script({
+      results: { [stuck.uuid]: { result: 'retry' }, [gone.uuid]: { result: 'drop', details: 'invalid_options' } },
+      headers: {},
+    });
     server.setDefault({ results: { [stuck.uuid]: { result: 'retry' } }, headers: {} });
     const report = await client.send(events, { deadline: far(clock) });
 
@@ -119,7 +151,10 @@ describe('partial retry', () => {
     const retried = makeEvent();
     const dropped = makeEvent();
     const events = [upper, retried, padded, dropped];
-    server.script({ results: { [retried.uuid]: { result: 'retry' }, [dropped.uuid]: { result: 'drop', details: 'missing_distinct_id' } }, headers: {} });
+    server.script({
+      results: { [retried.uuid]: { result: 'retry' }, [dropped.uuid]: { result: 'drop', details: 'missing_distinct_id' } },
+      headers: {},
+    });
     const report = await client.send(events, { deadline: far(clock) });
 
     assert.ok(server.requests.every((r) => r.validation.ok));

@@ -15,7 +15,10 @@ describe('request sizing', () => {
     const events = makeEvents(8);
     const report = await client.send(events, { deadline: far(clock) });
 
-    assert.deepEqual(uuidsPerRequest(server), [events.slice(0, 3), events.slice(3, 6), events.slice(6)].map((g) => g.map((e) => e.uuid)));
+    assert.deepEqual(
+      uuidsPerRequest(server),
+      [events.slice(0, 3), events.slice(3, 6), events.slice(6)].map((g) => g.map((e) => e.uuid)),
+    );
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 3);
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '1', '1']);
     assert.deepEqual(outcome(report), { delivered: 8, rejected: [], deferred: [], requests: 3, retries: 0 });
@@ -31,7 +34,10 @@ describe('request sizing', () => {
     const { server, client, clock } = await setup(t, { maxRequestBytes: 2 * size + 1, maxConcurrentRequests: 1 });
     const report = await client.send(events, { deadline: far(clock) });
 
-    assert.deepEqual(uuidsPerRequest(server), [events.slice(0, 2), events.slice(2, 4), events.slice(4)].map((g) => g.map((e) => e.uuid)));
+    assert.deepEqual(
+      uuidsPerRequest(server),
+      [events.slice(0, 2), events.slice(2, 4), events.slice(4)].map((g) => g.map((e) => e.uuid)),
+    );
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 3);
     assert.deepEqual(outcome(report), { delivered: 5, rejected: [], deferred: [], requests: 3, retries: 0 });
     assertAccounted(report, events, accepted(server));
@@ -65,14 +71,20 @@ describe('request sizing', () => {
     const report = await client.send(events, { deadline: far(clock) });
 
     const bigBytes = Buffer.byteLength(big.json);
-    assert.ok(Buffer.byteLength(nearLimit.json) < 1000 && nearLimit.json.length * 3 > 1000, 'the near-limit event fits only by its real size');
+    assert.ok(
+      Buffer.byteLength(nearLimit.json) < 1000 && nearLimit.json.length * 3 > 1000,
+      'the near-limit event fits only by its real size',
+    );
     assert.deepEqual(uuidsPerRequest(server), [[events[0]!.uuid, nearLimit.uuid, events[3]!.uuid]]);
     assert.deepEqual(
       report.rejected.map((d) => [d.event.uuid, d.reason, d.details]),
       [[big.uuid, 'too_large', `event is ${bigBytes} bytes, over the 1000-byte limit`]],
     );
     assert.equal(report.delivered, 3);
-    assert.deepEqual(server.acceptedEvents(), [events[0]!, nearLimit, events[3]!].map((e) => JSON.parse(e.json) as unknown));
+    assert.deepEqual(
+      server.acceptedEvents(),
+      [events[0]!, nearLimit, events[3]!].map((e) => JSON.parse(e.json) as unknown),
+    );
   });
 
   test('a batch of encoded events is one request with the events exactly as written', async (t) => {
@@ -81,7 +93,10 @@ describe('request sizing', () => {
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(outcome(report), { delivered: 5, rejected: [], deferred: [], requests: 1, retries: 0 });
     const batch = (server.requests[0]!.decodedBody as CaptureRequestBody).batch;
-    assert.deepEqual(batch, events.map((e) => JSON.parse(e.json)));
+    assert.deepEqual(
+      batch,
+      events.map((e) => JSON.parse(e.json)),
+    );
   });
 
   test('a resend of encoded events carries their text as written, not a re-serialised copy', async (t) => {
@@ -97,7 +112,8 @@ describe('request sizing', () => {
     assert.equal(server.requests.length, 2);
     for (const request of server.requests) {
       const text = zlib.zstdDecompressSync(request.rawBody).toString('utf8');
-      for (const event of events) assert.ok(text.includes(event.json), `attempt ${String(request.headers['posthog-attempt'])} carries the written text`);
+      for (const event of events)
+        assert.ok(text.includes(event.json), `attempt ${String(request.headers['posthog-attempt'])} carries the written text`);
     }
   });
 
@@ -125,7 +141,13 @@ describe('request sizing', () => {
     const events = makeEvents(2);
     const report = await client.send(events, { deadline: far(clock) });
     assert.deepEqual(headersOf(server, 'content-encoding'), ['zstd', 'gzip']);
-    assert.deepEqual(report.rejected.map((d) => [d.reason, d.attempts]), [['status_415', 2], ['status_415', 2]]);
+    assert.deepEqual(
+      report.rejected.map((d) => [d.reason, d.attempts]),
+      [
+        ['status_415', 2],
+        ['status_415', 2],
+      ],
+    );
     assert.equal(report.delivered, 0);
   });
 
@@ -159,7 +181,10 @@ describe('request sizing', () => {
     const events = [makeEvent({ properties: { blob: 'x'.repeat(5000) } }), makeEvent({ properties: { big: 1n } })];
     const report = await client.send(events, { deadline: far(clock) });
     assert.equal(server.requests.length, 0);
-    assert.deepEqual(report.rejected.map((d) => d.reason), ['too_large', 'invalid']);
+    assert.deepEqual(
+      report.rejected.map((d) => d.reason),
+      ['too_large', 'invalid'],
+    );
     assert.equal(report.requests, 0);
     assertAccounted(report, events, []);
 
@@ -180,7 +205,10 @@ describe('413 halving', () => {
 
     const u = events.map((e) => e.uuid);
     assert.deepEqual(uuidsPerRequest(server), [u, u.slice(0, 4), u.slice(0, 2), u.slice(2, 4), u.slice(4), u.slice(4, 6), u.slice(6)]);
-    assert.deepEqual(server.requests.map((r) => r.responseStatus), [413, 413, 200, 200, 413, 200, 200]);
+    assert.deepEqual(
+      server.requests.map((r) => r.responseStatus),
+      [413, 413, 200, 200, 413, 200, 200],
+    );
     assert.equal(new Set(server.requests.map((r) => header(r, 'posthog-request-id'))).size, 7, 'every half is a new batch');
     assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '1', '1', '1', '1', '1', '1']);
     assert.deepEqual(clock.sleeps, [], 'splitting is not a retry: no backoff');

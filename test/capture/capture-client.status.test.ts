@@ -14,7 +14,10 @@ describe('status codes', () => {
       const events = makeEvents(3);
       const report = await client.send(events, { deadline: far(clock) });
 
-      assert.deepEqual(server.requests.map((r) => r.responseStatus), [status, 200]);
+      assert.deepEqual(
+        server.requests.map((r) => r.responseStatus),
+        [status, 200],
+      );
       assert.deepEqual(headersOf(server, 'posthog-attempt'), ['1', '2']);
       assert.equal(header(request(server, 1), 'posthog-request-id'), header(request(server, 0), 'posthog-request-id'));
       assert.deepEqual(request(server, 1).events, events);

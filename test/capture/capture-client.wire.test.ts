@@ -5,7 +5,20 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeEvent, makeEvents } from '../support/capture-events.ts';
 import { T0 } from '../support/clocks.ts';
-import { accepted, assertAccounted, body, far, header, iso, LOWER_UUID, outcome, PATH, request, SDK_INFO, setup } from '../support/capture-client.ts';
+import {
+  accepted,
+  assertAccounted,
+  body,
+  far,
+  header,
+  iso,
+  LOWER_UUID,
+  outcome,
+  PATH,
+  request,
+  SDK_INFO,
+  setup,
+} from '../support/capture-client.ts';
 
 describe('endpoint, headers, body', () => {
   test('POSTs to /i/v1/analytics/events on the host', async (t) => {
@@ -31,7 +44,10 @@ describe('endpoint, headers, body', () => {
       const report = await client.send(events, { deadline: far(clock) });
 
       assert.equal(client.endpoint.href, `${server.url}${PATH}`);
-      assert.deepEqual(server.requests.map((r) => r.path), [PATH]);
+      assert.deepEqual(
+        server.requests.map((r) => r.path),
+        [PATH],
+      );
       assert.deepEqual(request(server, 0).validation, { ok: true });
       assert.deepEqual(outcome(report), { delivered: 1, rejected: [], deferred: [], requests: 1, retries: 0 });
       assertAccounted(report, events, accepted(server));
@@ -46,7 +62,10 @@ describe('endpoint, headers, body', () => {
 
       assert.equal(client.endpoint.pathname, `/ingest${PATH}`);
       // The fake server only routes the standard path, so a reverse-proxy prefix reaches it as a 404.
-      assert.deepEqual(server.requests.map((r) => r.path), [`/ingest${PATH}`]);
+      assert.deepEqual(
+        server.requests.map((r) => r.path),
+        [`/ingest${PATH}`],
+      );
       assert.deepEqual(request(server, 0).validation, {
         ok: false,
         status: 404,
@@ -94,7 +113,14 @@ describe('endpoint, headers, body', () => {
         session_id: 'sess-1',
         window_id: 'win-1',
         options: { process_person_profile: false, product_tour_id: 'tour-1', disable_skew_correction: true },
-        properties: { $set: { plan: 'pro' }, $set_once: { first: 'x' }, $groups: { company: 'acme' }, unicode: 'héllo ✓ 🚀', n: -0.5, $exception_list: [{ type: 'Error', value: 'x' }] },
+        properties: {
+          $set: { plan: 'pro' },
+          $set_once: { first: 'x' },
+          $groups: { company: 'acme' },
+          unicode: 'héllo ✓ 🚀',
+          n: -0.5,
+          $exception_list: [{ type: 'Error', value: 'x' }],
+        },
       }),
     ];
     const snapshot = structuredClone(events);

@@ -14,7 +14,10 @@ describe('splitting into requests', () => {
   test('by event count', () => {
     const items = Array.from({ length: 250 }, (_, i) => serializeEvent(event(i))!);
     const groups = splitIntoRequests(items, { maxEvents: 100, maxBytes: 1e9 });
-    assert.deepEqual(groups.map((g) => g.length), [100, 100, 50]);
+    assert.deepEqual(
+      groups.map((g) => g.length),
+      [100, 100, 50],
+    );
     assert.deepEqual(groups.flat(), items);
   });
   test('by bytes, counting separators, never exceeding the bound', () => {

@@ -6,9 +6,17 @@ import { errorMessageFromBody, parseSuccessBody } from '../../src/capture/respon
 
 describe('response parsing', () => {
   test('results are read per uuid, lower-cased, odd entries skipped', () => {
-    const parsed = parseSuccessBody(JSON.stringify({ results: { 'AA-1': { result: 'ok' }, b: { result: 'drop', details: 'x' }, c: 5, d: { result: 7 } } }));
+    const parsed = parseSuccessBody(
+      JSON.stringify({ results: { 'AA-1': { result: 'ok' }, b: { result: 'drop', details: 'x' }, c: 5, d: { result: 7 } } }),
+    );
     assert.ok(parsed.ok);
-    assert.deepEqual([...parsed.results], [['aa-1', { result: 'ok' }], ['b', { result: 'drop', details: 'x' }]]);
+    assert.deepEqual(
+      [...parsed.results],
+      [
+        ['aa-1', { result: 'ok' }],
+        ['b', { result: 'drop', details: 'x' }],
+      ],
+    );
   });
   test('malformed successes, each with the reason it gives', () => {
     const cases: Array<[string, string]> = [

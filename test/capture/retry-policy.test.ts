@@ -17,7 +17,10 @@ describe('status classification', () => {
 
 describe('retryDelay', () => {
   test('doubles from the initial delay', () => {
-    assert.deepEqual([2, 3, 4, 5].map((n) => retryDelay(n, settings, undefined, noJitter)), [100, 200, 400, 800]);
+    assert.deepEqual(
+      [2, 3, 4, 5].map((n) => retryDelay(n, settings, undefined, noJitter)),
+      [100, 200, 400, 800],
+    );
   });
   test('adds at most 25 % jitter', () => {
     const d = retryDelay(3, settings, undefined, fullJitter);
@@ -48,7 +51,23 @@ describe('parseRetryAfter', () => {
     assert.equal(parseRetryAfter(new Date(now + 7000).toUTCString(), now), 7000);
   });
   test('hostile and meaningless values give no floor', () => {
-    for (const value of [undefined, '', '  ', '0', '-1', '-5', 'abc', 'soon', 'NaN', 'Infinity', '1e9', '0x10', new Date(now - 5000).toUTCString(), 'x'.repeat(10_000), '\u0000']) {
+    for (const value of [
+      undefined,
+      '',
+      '  ',
+      '0',
+      '-1',
+      '-5',
+      'abc',
+      'soon',
+      'NaN',
+      'Infinity',
+      '1e9',
+      '0x10',
+      new Date(now - 5000).toUTCString(),
+      'x'.repeat(10_000),
+      '\u0000',
+    ]) {
       assert.equal(parseRetryAfter(value, now), undefined, String(value).slice(0, 40));
     }
   });

@@ -33,9 +33,22 @@ describe('request body and headers', () => {
     assert.deepEqual(JSON.parse(requestBody(identity, false, []).toString('utf8')).batch, []);
   });
   test('headers carry the protocol values; extra headers cannot override them', () => {
-    const extra = extraHeadersWithoutProtocolOnes({ 'X-Proxy': 'p', Authorization: 'Basic evil', 'POSTHOG-ATTEMPT': '99', 'content-type': 'text/plain' });
+    const extra = extraHeadersWithoutProtocolOnes({
+      'X-Proxy': 'p',
+      Authorization: 'Basic evil',
+      'POSTHOG-ATTEMPT': '99',
+      'content-type': 'text/plain',
+    });
     assert.deepEqual(extra, { 'X-Proxy': 'p' });
-    const h = attemptHeaders({ apiKey: 'phc_k', sdkInfo: 'lib/1.2.3', identity, attempt: 3, nowMillis: Date.UTC(2026, 0, 2, 3, 4, 5, 6), extraHeaders: extra, encoding: 'gzip' });
+    const h = attemptHeaders({
+      apiKey: 'phc_k',
+      sdkInfo: 'lib/1.2.3',
+      identity,
+      attempt: 3,
+      nowMillis: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+      extraHeaders: extra,
+      encoding: 'gzip',
+    });
     assert.deepEqual(h, {
       'X-Proxy': 'p',
       'content-type': 'application/json',

@@ -17,13 +17,45 @@ describe('parseBoolean', () => {
   for (const [word, expected] of cases) {
     test(`${word} → ${expected}, in any case and with spaces around it`, () => {
       const variants = [word, word.toUpperCase(), word.charAt(0).toUpperCase() + word.slice(1), ` ${word}\t`, `\n${word.toUpperCase()} `];
-      if (word.length > 2) variants.push(word.split('').map((c, i) => (i % 2 ? c.toUpperCase() : c)).join(''));
+      if (word.length > 2)
+        variants.push(
+          word
+            .split('')
+            .map((c, i) => (i % 2 ? c.toUpperCase() : c))
+            .join(''),
+        );
       for (const variant of variants) assert.equal(parseBoolean(variant), expected, JSON.stringify(variant));
     });
   }
 
   test('anything else is unreadable, never a guess', () => {
-    for (const text of ['', ' ', 't', 'f', 'y', 'n', 'truee', 'tru', 'yess', 'onn', '2', '-1', '01', '1.0', '00', 'enable', 'enabled', 'disabled', 'null', 'undefined', 'true false', 'o n', '"true"', 'ｔｒｕｅ', '１']) {
+    for (const text of [
+      '',
+      ' ',
+      't',
+      'f',
+      'y',
+      'n',
+      'truee',
+      'tru',
+      'yess',
+      'onn',
+      '2',
+      '-1',
+      '01',
+      '1.0',
+      '00',
+      'enable',
+      'enabled',
+      'disabled',
+      'null',
+      'undefined',
+      'true false',
+      'o n',
+      '"true"',
+      'ｔｒｕｅ',
+      '１',
+    ]) {
       assert.equal(parseBoolean(text), undefined, JSON.stringify(text));
     }
   });

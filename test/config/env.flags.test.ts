@@ -70,15 +70,25 @@ describe('booleans', () => {
     for (const raw of ['y', 'enable', 'dry', 'truee']) {
       const parsed = optionsFromEnvironment({ POSTHOG_OTEL_DRY_RUN: raw });
       assert.deepEqual(parsed.options, { dryRun: true });
-      assert.deepEqual(parsed.warnings, [`POSTHOG_OTEL_DRY_RUN is not a boolean (expected true/false, 1/0, yes/no or on/off), got "${raw}": taken as true, so nothing is sent.`]);
+      assert.deepEqual(parsed.warnings, [
+        `POSTHOG_OTEL_DRY_RUN is not a boolean (expected true/false, 1/0, yes/no or on/off), got "${raw}": taken as true, so nothing is sent.`,
+      ]);
       assert.equal(resolveWithKey({ POSTHOG_OTEL_DRY_RUN: raw }).config.diagnostics.dryRun, true);
     }
   });
 
   test('flags set in code take the same spellings as strings (an environment value passed straight through)', () => {
-    const r = resolveWithKey({}, { debug: 'yes', dryRun: '1', disableGeoip: 'off', flushOnExit: 'NO' } as unknown as PostHogLogRecordProcessorOptions);
+    const r = resolveWithKey({}, {
+      debug: 'yes',
+      dryRun: '1',
+      disableGeoip: 'off',
+      flushOnExit: 'NO',
+    } as unknown as PostHogLogRecordProcessorOptions);
     assert.deepEqual(r.warnings, []);
-    assert.deepEqual([r.config.diagnostics.debug, r.config.diagnostics.dryRun, r.config.mapping.disableGeoip, r.config.batch.flushOnExit], [true, true, false, false]);
+    assert.deepEqual(
+      [r.config.diagnostics.debug, r.config.diagnostics.dryRun, r.config.mapping.disableGeoip, r.config.batch.flushOnExit],
+      [true, true, false, false],
+    );
   });
 
   test('an unreadable flag in code warns and keeps the default; an unreadable dryRun is a dry run', () => {
@@ -86,7 +96,10 @@ describe('booleans', () => {
     assert.equal(r.config.diagnostics.debug, false);
     assert.equal(r.config.diagnostics.dryRun, true);
     assert.equal(r.warnings.length, 2, r.warnings.join('\n'));
-    assert.match(r.warnings.find((w) => w.startsWith('dryRun'))!, /taken as true, so nothing is sent/);
+    assert.match(
+      r.warnings.find((w) => w.startsWith('dryRun'))!,
+      /taken as true, so nothing is sent/,
+    );
   });
 
   test('POSTHOG_DISABLE_GEOIP=yes keeps geoip disabled (the default)', () => {
@@ -138,7 +151,12 @@ describe('enums', () => {
     });
   }
 
-  for (const [raw, expected] of [['events', 'events'], ['EVENTS', 'events'], ['all', 'all'], [' All ', 'all']] as const) {
+  for (const [raw, expected] of [
+    ['events', 'events'],
+    ['EVENTS', 'events'],
+    ['all', 'all'],
+    [' All ', 'all'],
+  ] as const) {
     test(`POSTHOG_OTEL_LOG_RECORDS=${JSON.stringify(raw)} → ${expected}`, () => {
       assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_LOG_RECORDS: raw }), { options: { logRecords: expected }, warnings: [] });
       assert.equal(resolveWithKey({ POSTHOG_OTEL_LOG_RECORDS: raw }).config.selection.logRecords, expected);
@@ -201,7 +219,10 @@ describe('enums', () => {
   ];
   for (const [raw, expected] of resourceRules) {
     test(`POSTHOG_OTEL_RESOURCE_ATTRIBUTES=${JSON.stringify(raw)}`, () => {
-      assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }), { options: { resourceAttributes: expected }, warnings: [] });
+      assert.deepEqual(optionsFromEnvironment({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }), {
+        options: { resourceAttributes: expected },
+        warnings: [],
+      });
       assert.deepEqual(resolveWithKey({ POSTHOG_OTEL_RESOURCE_ATTRIBUTES: raw }).config.mapping.resourceAttributes, expected);
     });
   }

@@ -68,11 +68,23 @@ describe('headers', () => {
   test('headers the HTTP client refuses (expect, upgrade, keep-alive, connection, transfer-encoding, host, content-length) are left out with one warning naming them, never a value', () => {
     const r = resolveWithKey(
       { POSTHOG_OTEL_HEADERS: 'Expect=100-continue-s3cr3t,x-env=1,Keep-Alive=timeout%3D5-s3cr3t' },
-      { headers: { upgrade: 'websocket-s3cr3t', Connection: 'close-s3cr3t', 'transfer-encoding': 'chunked-s3cr3t', HOST: 'proxy-s3cr3t', 'content-length': '10', 'x-code': '2' } },
+      {
+        headers: {
+          upgrade: 'websocket-s3cr3t',
+          Connection: 'close-s3cr3t',
+          'transfer-encoding': 'chunked-s3cr3t',
+          HOST: 'proxy-s3cr3t',
+          'content-length': '10',
+          'x-code': '2',
+        },
+      },
     );
     assert.deepEqual(r.config.client.headers, { 'x-env': '1', 'x-code': '2' });
     assert.equal(r.warnings.length, 1, r.warnings.join('\n'));
-    assert.equal(r.warnings[0], 'headers: "Expect", "Keep-Alive", "upgrade", "Connection", "transfer-encoding", "HOST", "content-length" are ignored: the HTTP client sets them itself and refuses requests that carry them.');
+    assert.equal(
+      r.warnings[0],
+      'headers: "Expect", "Keep-Alive", "upgrade", "Connection", "transfer-encoding", "HOST", "content-length" are ignored: the HTTP client sets them itself and refuses requests that carry them.',
+    );
     assert.ok(!allText(r).includes('s3cr3t'), allText(r));
     assert.equal(r.config.enabled, true);
   });

@@ -46,7 +46,11 @@ describe('numbers from the environment', () => {
   };
 
   for (const [name, key, fallback] of positive) {
-    for (const [raw, expected] of [['1', 1], ['250', 250], [' 7000 ', 7000]] as const) {
+    for (const [raw, expected] of [
+      ['1', 1],
+      ['250', 250],
+      [' 7000 ', 7000],
+    ] as const) {
       test(`${name}=${JSON.stringify(raw)} → ${key} ${expected}`, () => expectAccepted(name, key, raw, expected));
     }
     for (const raw of ['0', '-1', '-250', '1.5', 'abc', 'Infinity', '-Infinity', 'NaN', '10ms', '1,000']) {
@@ -54,7 +58,11 @@ describe('numbers from the environment', () => {
     }
   }
   for (const [name, key, fallback] of delays) {
-    for (const [raw, expected] of [['0', 0], ['1', 1], [' 2500 ', 2500]] as const) {
+    for (const [raw, expected] of [
+      ['0', 0],
+      ['1', 1],
+      [' 2500 ', 2500],
+    ] as const) {
       test(`${name}=${JSON.stringify(raw)} → ${key} ${expected}`, () => expectAccepted(name, key, raw, expected));
     }
     for (const raw of ['-1', '1.5', 'abc', 'Infinity', 'NaN', '5s']) {

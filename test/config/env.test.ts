@@ -24,7 +24,13 @@ describe('empty or whitespace-only values are unset (OTel)', () => {
     assert.deepEqual(r.errors, []);
     assert.equal(r.config.enabled, false);
     assert.deepEqual(
-      { ...r.config, enabled: true, client: { ...r.config.client, apiKey: 'phc_x' }, apiKeySource: 'POSTHOG_API_KEY', disabledReason: undefined },
+      {
+        ...r.config,
+        enabled: true,
+        client: { ...r.config.client, apiKey: 'phc_x' },
+        apiKeySource: 'POSTHOG_API_KEY',
+        disabledReason: undefined,
+      },
       { ...defaults, disabledReason: undefined },
     );
   });

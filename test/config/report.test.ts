@@ -26,9 +26,16 @@ function recordDiag(): { messages: string[]; stop(): void } {
     (...args: unknown[]): void => {
       // A component logger passes its namespace first.
       const message = args.map(String).join(' ');
-      if (message.startsWith('opentelemetry-exporter-posthog ')) messages.push(`${level}: ${message.slice('opentelemetry-exporter-posthog '.length)}`);
+      if (message.startsWith('opentelemetry-exporter-posthog '))
+        messages.push(`${level}: ${message.slice('opentelemetry-exporter-posthog '.length)}`);
     };
-  const logger: DiagLogger = { error: keep('error'), warn: keep('warn'), info: keep('info'), debug: keep('debug'), verbose: keep('verbose') };
+  const logger: DiagLogger = {
+    error: keep('error'),
+    warn: keep('warn'),
+    info: keep('info'),
+    debug: keep('debug'),
+    verbose: keep('verbose'),
+  };
   diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
   return { messages, stop: () => diag.disable() };
 }
@@ -37,7 +44,10 @@ describe('startupLine', () => {
   const key = 'phc_startupLineSecret';
 
   test('an enabled processor: host, where the key came from, codec, batch settings, flush settings', () => {
-    const { config } = resolveConfig({}, { POSTHOG_API_KEY: key, POSTHOG_HOST: 'https://eu.i.posthog.com', OTEL_BLRP_SCHEDULE_DELAY: '200' });
+    const { config } = resolveConfig(
+      {},
+      { POSTHOG_API_KEY: key, POSTHOG_HOST: 'https://eu.i.posthog.com', OTEL_BLRP_SCHEDULE_DELAY: '200' },
+    );
     assert.equal(
       startupLine(config, 'processor'),
       'start: enabled; host https://eu.i.posthog.com; API key from POSTHOG_API_KEY; compression zstd; batches of up to 512 records every 200 ms, queue 2048, export timeout 30000 ms; flush timeout 10000 ms, flush on exit',
@@ -45,7 +55,10 @@ describe('startupLine', () => {
   });
 
   test('a key from code, gzip, a spool, no flush on exit', () => {
-    const { config } = resolveConfig({ apiKey: key, compression: 'gzip', spoolDir: '/var/spool/ph', flushOnExit: false, maxQueueSize: 100 }, {});
+    const { config } = resolveConfig(
+      { apiKey: key, compression: 'gzip', spoolDir: '/var/spool/ph', flushOnExit: false, maxQueueSize: 100 },
+      {},
+    );
     assert.equal(
       startupLine(config, 'processor'),
       'start: enabled; host https://us.i.posthog.com; API key from the apiKey option; compression gzip; batches of up to 100 records every 1000 ms, queue 100, export timeout 30000 ms; flush timeout 10000 ms, no flush on exit; spool /var/spool/ph',
@@ -54,21 +67,33 @@ describe('startupLine', () => {
 
   test('a dry run says nothing is sent; it needs no key', () => {
     const { config } = resolveConfig({}, { POSTHOG_OTEL_DRY_RUN: 'yes' });
-    assert.match(startupLine(config, 'processor'), /^start: dry run \(events are printed, nothing is sent\); host https:\/\/us\.i\.posthog\.com; no API key; /);
+    assert.match(
+      startupLine(config, 'processor'),
+      /^start: dry run \(events are printed, nothing is sent\); host https:\/\/us\.i\.posthog\.com; no API key; /,
+    );
   });
 
   test('a disabled pipeline says why; a refused key is named by its variable, never shown', () => {
     const personal = 'phx_personalStartupSecret';
     const { config } = resolveConfig({}, { POSTHOG_PROJECT_TOKEN: personal });
     const line = startupLine(config, 'processor');
-    assert.match(line, /^start: disabled \(the API key is a personal API key \(phx_…\).*\); host https:\/\/us\.i\.posthog\.com; API key from POSTHOG_PROJECT_TOKEN; /);
+    assert.match(
+      line,
+      /^start: disabled \(the API key is a personal API key \(phx_…\).*\); host https:\/\/us\.i\.posthog\.com; API key from POSTHOG_PROJECT_TOKEN; /,
+    );
     assert.ok(!line.includes('personalStartupSecret'), line);
-    assert.match(startupLine(resolveConfig({}, {}).config, 'processor'), /^start: disabled \(no PostHog API key: set POSTHOG_API_KEY .*\); host .*; no API key; /);
+    assert.match(
+      startupLine(resolveConfig({}, {}).config, 'processor'),
+      /^start: disabled \(no PostHog API key: set POSTHOG_API_KEY .*\); host .*; no API key; /,
+    );
   });
 
   test('an exporter on its own has no batch or exit-flush settings of its own', () => {
     const { config } = resolveConfig({}, { POSTHOG_API_KEY: key });
-    assert.equal(startupLine(config, 'exporter'), 'start: enabled; host https://us.i.posthog.com; API key from POSTHOG_API_KEY; compression zstd; flush timeout 10000 ms');
+    assert.equal(
+      startupLine(config, 'exporter'),
+      'start: enabled; host https://us.i.posthog.com; API key from POSTHOG_API_KEY; compression zstd; flush timeout 10000 ms',
+    );
   });
 
   test('the key never appears, whatever the configuration', () => {
@@ -129,9 +154,15 @@ describe('deferred reports', () => {
       [{}, [/disabled: no PostHog API key: set POSTHOG_API_KEY/]],
       [
         { POSTHOG_API_KEY: 'phx_personalNodeSdkSecret', POSTHOG_OTEL_FLUSH_ON_EXIT: 'nope' },
-        [/disabled: the API key is a personal API key/, /POSTHOG_OTEL_FLUSH_ON_EXIT is ignored: expected true\/false, 1\/0, yes\/no or on\/off, got "nope"\./],
+        [
+          /disabled: the API key is a personal API key/,
+          /POSTHOG_OTEL_FLUSH_ON_EXIT is ignored: expected true\/false, 1\/0, yes\/no or on\/off, got "nope"\./,
+        ],
       ],
-      [{ POSTHOG_API_KEY: 'phc_x', POSTHOG_HOST: 'https//eu.i.posthog.com' }, [/disabled: the PostHog host "https\/\/eu\.i\.posthog\.com" is not usable/]],
+      [
+        { POSTHOG_API_KEY: 'phc_x', POSTHOG_HOST: 'https//eu.i.posthog.com' },
+        [/disabled: the PostHog host "https\/\/eu\.i\.posthog\.com" is not usable/],
+      ],
     ];
     const runs = await Promise.all(cases.map(([env]) => runChild([QUICK_START], { env: { OTEL_LOG_LEVEL: 'warn', ...env } })));
     for (const [i, [, expected]] of cases.entries()) {
@@ -150,17 +181,35 @@ describe('no key in any configuration message', () => {
     const processor = new PostHogLogRecordProcessor(
       { debug: true },
       {
-        env: { POSTHOG_API_KEY: secret, POSTHOG_OTEL_TIMEOUT: secret, POSTHOG_OTEL_LOG_RECORDS: secret, POSTHOG_HOST: `https://proxy.example/${secret}/`, POSTHOG_OTEL_DEBUG: 'true' },
+        env: {
+          POSTHOG_API_KEY: secret,
+          POSTHOG_OTEL_TIMEOUT: secret,
+          POSTHOG_OTEL_LOG_RECORDS: secret,
+          POSTHOG_HOST: `https://proxy.example/${secret}/`,
+          POSTHOG_OTEL_DEBUG: 'true',
+        },
         print: (line) => lines.push(line),
       },
     );
-    const exporter = new PostHogLogRecordExporter({ dryRun: true }, { env: { POSTHOG_PROJECT_TOKEN: 'phx_personal9876543210', POSTHOG_CAPTURE_COMPRESSION: 'phx_personal9876543210' }, print: (line) => lines.push(line) });
+    const exporter = new PostHogLogRecordExporter(
+      { dryRun: true },
+      {
+        env: { POSTHOG_PROJECT_TOKEN: 'phx_personal9876543210', POSTHOG_CAPTURE_COMPRESSION: 'phx_personal9876543210' },
+        print: (line) => lines.push(line),
+      },
+    );
     const d = recordDiag();
     try {
       await nextTurn();
       const all = [...lines, ...d.messages].join('\n');
-      assert.ok(d.messages.some((m) => m.startsWith('warn: POSTHOG_OTEL_TIMEOUT is ignored')), all);
-      assert.ok(lines.some((l) => l.includes('start: enabled; host https://proxy.example/')), all);
+      assert.ok(
+        d.messages.some((m) => m.startsWith('warn: POSTHOG_OTEL_TIMEOUT is ignored')),
+        all,
+      );
+      assert.ok(
+        lines.some((l) => l.includes('start: enabled; host https://proxy.example/')),
+        all,
+      );
       for (const fragment of ['wrongPlaceSecret', 'personal9876543210']) assert.ok(!all.includes(fragment), all);
     } finally {
       d.stop();

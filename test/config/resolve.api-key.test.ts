@@ -20,12 +20,28 @@ describe('API key', () => {
   });
 
   const precedence: [string, Environment, string][] = [
-    ['POSTHOG_API_KEY wins over both others', { POSTHOG_API_KEY: 'phc_a', POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_a'],
-    ['POSTHOG_PROJECT_TOKEN wins over POSTHOG_PROJECT_API_KEY', { POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_b'],
+    [
+      'POSTHOG_API_KEY wins over both others',
+      { POSTHOG_API_KEY: 'phc_a', POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' },
+      'phc_a',
+    ],
+    [
+      'POSTHOG_PROJECT_TOKEN wins over POSTHOG_PROJECT_API_KEY',
+      { POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' },
+      'phc_b',
+    ],
     ['POSTHOG_PROJECT_API_KEY alone', { POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_c'],
     ['POSTHOG_PROJECT_TOKEN alone', { POSTHOG_PROJECT_TOKEN: 'phc_b' }, 'phc_b'],
-    ['an empty POSTHOG_API_KEY is skipped', { POSTHOG_API_KEY: '', POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_b'],
-    ['whitespace-only keys are skipped', { POSTHOG_API_KEY: '  ', POSTHOG_PROJECT_TOKEN: '\t\n', POSTHOG_PROJECT_API_KEY: 'phc_c' }, 'phc_c'],
+    [
+      'an empty POSTHOG_API_KEY is skipped',
+      { POSTHOG_API_KEY: '', POSTHOG_PROJECT_TOKEN: 'phc_b', POSTHOG_PROJECT_API_KEY: 'phc_c' },
+      'phc_b',
+    ],
+    [
+      'whitespace-only keys are skipped',
+      { POSTHOG_API_KEY: '  ', POSTHOG_PROJECT_TOKEN: '\t\n', POSTHOG_PROJECT_API_KEY: 'phc_c' },
+      'phc_c',
+    ],
     ['the chosen key is trimmed', { POSTHOG_API_KEY: '  phc_a \n', POSTHOG_PROJECT_TOKEN: 'phc_b' }, 'phc_a'],
   ];
   for (const [name, env, expected] of precedence) {
@@ -45,7 +61,8 @@ describe('API key', () => {
   });
 
   test('the configuration says where the key came from (a variable name or the option), never the key', () => {
-    const source = (code: PostHogLogRecordProcessorOptions, env: Environment): string | undefined => resolveConfig(code, env).config.apiKeySource;
+    const source = (code: PostHogLogRecordProcessorOptions, env: Environment): string | undefined =>
+      resolveConfig(code, env).config.apiKeySource;
     assert.equal(source({}, { POSTHOG_API_KEY: 'phc_a', POSTHOG_PROJECT_TOKEN: 'phc_b' }), 'POSTHOG_API_KEY');
     assert.equal(source({}, { POSTHOG_API_KEY: ' ', POSTHOG_PROJECT_TOKEN: 'phc_b' }), 'POSTHOG_PROJECT_TOKEN');
     assert.equal(source({}, { POSTHOG_PROJECT_API_KEY: 'phc_c' }), 'POSTHOG_PROJECT_API_KEY');
@@ -62,7 +79,11 @@ describe('API key', () => {
     ['POSTHOG_PROJECT_API_KEY', {}, { POSTHOG_PROJECT_API_KEY: ` ${PERSONAL} ` }],
     ['the apiKey option', { apiKey: PERSONAL }, {}],
     ['the apiKey option, padded, over a project key in env', { apiKey: `  ${PERSONAL}` }, { POSTHOG_API_KEY: 'phc_env' }],
-    ['POSTHOG_API_KEY, also with other bad variables', {}, { POSTHOG_API_KEY: PERSONAL, POSTHOG_OTEL_TIMEOUT: 'abc', POSTHOG_HOST: 'ftp://x' }],
+    [
+      'POSTHOG_API_KEY, also with other bad variables',
+      {},
+      { POSTHOG_API_KEY: PERSONAL, POSTHOG_OTEL_TIMEOUT: 'abc', POSTHOG_HOST: 'ftp://x' },
+    ],
   ];
   for (const [where, code, env] of personal) {
     test(`a personal key (phx_) from ${where} is an error that disables, and is never echoed`, () => {

@@ -48,7 +48,8 @@ describe('host', () => {
       const fromCode = resolveWithKey({}, { host: input });
       assert.equal(fromCode.config.client.host, expected);
       if (withoutScheme) {
-        const note = (name: string): string => `${name} has no scheme: using ${expected}. Write the https:// (or http:// for a server without TLS) to silence this note.`;
+        const note = (name: string): string =>
+          `${name} has no scheme: using ${expected}. Write the https:// (or http:// for a server without TLS) to silence this note.`;
         assert.deepEqual(fromEnv.warnings, [note('POSTHOG_HOST')]);
         assert.deepEqual(fromCode.warnings, [note('host')]);
       } else {
@@ -90,7 +91,10 @@ describe('host', () => {
   });
 
   test('the code host wins over POSTHOG_HOST', () => {
-    assert.equal(resolveWithKey({ POSTHOG_HOST: 'eu.posthog.com' }, { host: 'https://example.com/ingest/' }).config.client.host, 'https://example.com/ingest');
+    assert.equal(
+      resolveWithKey({ POSTHOG_HOST: 'eu.posthog.com' }, { host: 'https://example.com/ingest/' }).config.client.host,
+      'https://example.com/ingest',
+    );
   });
 
   test('a bad POSTHOG_HOST does not matter when code sets a good host', () => {
@@ -120,7 +124,12 @@ describe('host', () => {
     }
   });
   test('a host carrying a key (in its query, or a key pasted as the host) is refused without echoing the key', () => {
-    for (const host of ['https://eu.i.posthog.com/?api_key=phc_hostSecret77', 'https://eu.i.posthog.com/#phc_hostSecret77', 'phc_hostSecret77', 'phx_hostSecret77']) {
+    for (const host of [
+      'https://eu.i.posthog.com/?api_key=phc_hostSecret77',
+      'https://eu.i.posthog.com/#phc_hostSecret77',
+      'phc_hostSecret77',
+      'phx_hostSecret77',
+    ]) {
       const r = resolveConfig({}, { POSTHOG_API_KEY: 'phc_project', POSTHOG_HOST: host });
       assert.equal(r.config.enabled, false, host);
       assert.ok(r.errors.length > 0, host);

@@ -72,7 +72,11 @@ describe('defaults', () => {
     assert.deepEqual(
       { delivery, spool, deterministicUuids: mapping.deterministicUuids, dryRun: diagnostics.dryRun },
       {
-        delivery: { sendTimeoutMillis: 10_000, flushTimeoutMillis: 2500, retryBuffer: { maxEvents: 50, maxBytes: 4096, maxAgeMillis: 1000 } },
+        delivery: {
+          sendTimeoutMillis: 10_000,
+          flushTimeoutMillis: 2500,
+          retryBuffer: { maxEvents: 50, maxBytes: 4096, maxAgeMillis: 1000 },
+        },
         spool: { dir: '/var/spool/ph', maxBytes: 1048576 },
         deterministicUuids: true,
         dryRun: true,

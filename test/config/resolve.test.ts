@@ -11,7 +11,12 @@ function allText(r: Resolution): string {
 
 describe('hosts written without a scheme', () => {
   test('credentials are refused as credentials, and no part of them is echoed', () => {
-    for (const host of ['user:s3cretPw@eu.i.posthog.com', 'admin:4711@proxy.example', 'user:pa/ss99x@proxy.example', 'token@proxy.example']) {
+    for (const host of [
+      'user:s3cretPw@eu.i.posthog.com',
+      'admin:4711@proxy.example',
+      'user:pa/ss99x@proxy.example',
+      'token@proxy.example',
+    ]) {
       for (const r of [resolveConfig({ host }, KEY), resolveConfig({}, { ...KEY, POSTHOG_HOST: host })]) {
         assert.equal(r.config.enabled, false, host);
         assert.match(r.errors[0] ?? '', /must not contain credentials/, host);
@@ -30,10 +35,16 @@ describe('hosts written without a scheme', () => {
 describe('yes/no options in code', () => {
   test('the numbers 1 and 0 are taken as the spellings 1 and 0 are', () => {
     const on = resolveConfig({ debug: 1, dryRun: 1, flushOnExit: 1, disableGeoip: 1 } as never, KEY);
-    assert.deepEqual([on.config.diagnostics.debug, on.config.diagnostics.dryRun, on.config.batch.flushOnExit, on.config.mapping.disableGeoip], [true, true, true, true]);
+    assert.deepEqual(
+      [on.config.diagnostics.debug, on.config.diagnostics.dryRun, on.config.batch.flushOnExit, on.config.mapping.disableGeoip],
+      [true, true, true, true],
+    );
     assert.deepEqual(on.warnings, []);
     const off = resolveConfig({ debug: 0, dryRun: 0, flushOnExit: 0, disableGeoip: 0 } as never, KEY);
-    assert.deepEqual([off.config.diagnostics.debug, off.config.diagnostics.dryRun, off.config.batch.flushOnExit, off.config.mapping.disableGeoip], [false, false, false, false]);
+    assert.deepEqual(
+      [off.config.diagnostics.debug, off.config.diagnostics.dryRun, off.config.batch.flushOnExit, off.config.mapping.disableGeoip],
+      [false, false, false, false],
+    );
     assert.deepEqual(off.warnings, []);
   });
 
@@ -63,7 +74,9 @@ describe('hosts written with an endpoint path', () => {
       ] as const) {
         assert.equal(r.config.client.host, expected);
         assert.equal(r.config.enabled, true);
-        assert.deepEqual(r.warnings, [`${name} ends with the endpoint path ${path}: using ${expected}, to which the capture path is added. Write the host alone to silence this note.`]);
+        assert.deepEqual(r.warnings, [
+          `${name} ends with the endpoint path ${path}: using ${expected}, to which the capture path is added. Write the host alone to silence this note.`,
+        ]);
       }
     });
   }
@@ -94,7 +107,10 @@ describe('sections built from several options', () => {
     assert.equal(exportDeadlineMillis(10_000, 300), 270);
     assert.equal(exportDeadlineMillis(5_000, 1), 1);
     assert.equal(resolveConfig({ timeoutMillis: 10_000, exportTimeoutMillis: 300 }, KEY).config.delivery.sendTimeoutMillis, 270);
-    assert.equal(resolveConfig({}, { ...KEY, POSTHOG_OTEL_TIMEOUT: '2000', OTEL_BLRP_EXPORT_TIMEOUT: '60000' }).config.delivery.sendTimeoutMillis, 2_000);
+    assert.equal(
+      resolveConfig({}, { ...KEY, POSTHOG_OTEL_TIMEOUT: '2000', OTEL_BLRP_EXPORT_TIMEOUT: '60000' }).config.delivery.sendTimeoutMillis,
+      2_000,
+    );
   });
 
   test('the spool section exists only with a directory; a bad spoolMaxBytes warns without one', () => {

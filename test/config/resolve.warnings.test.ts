@@ -70,7 +70,6 @@ describe('warnings', () => {
     assert.equal(r.config.client.compression, 'zstd');
     assert.equal(r.warnings.length, 2);
   });
-
 });
 
 describe('never throws (fuzz)', () => {
@@ -189,13 +188,21 @@ describe('never throws (fuzz)', () => {
       assert.match(c.client.host, /^https?:\/\/[^/?#\s]+(\/[^?#]*[^/?#])?$/, context);
       assert.ok(['zstd', 'gzip', 'deflate', 'none'].includes(c.client.compression), context);
       assert.ok(c.selection.logRecords === 'events' || c.selection.logRecords === 'all', context);
-      for (const n of [c.delivery.sendTimeoutMillis, c.client.maxAttempts, c.batch.maxExportBatchSize, c.batch.maxQueueSize, c.batch.exportTimeoutMillis, c.batch.scheduledDelayMillis]) {
+      for (const n of [
+        c.delivery.sendTimeoutMillis,
+        c.client.maxAttempts,
+        c.batch.maxExportBatchSize,
+        c.batch.maxQueueSize,
+        c.batch.exportTimeoutMillis,
+        c.batch.scheduledDelayMillis,
+      ]) {
         assert.ok(Number.isSafeInteger(n) || Number.isInteger(n), context);
         assert.ok(n >= 1, context);
       }
       for (const n of [c.client.retryInitialDelayMillis, c.client.retryMaxDelayMillis]) assert.ok(Number.isInteger(n) && n >= 0, context);
       assert.ok(Number.isInteger(c.selection.minSeverity) && c.selection.minSeverity >= 0 && c.selection.minSeverity <= 24, context);
-      for (const b of [c.mapping.disableGeoip, c.client.historicalMigration, c.diagnostics.debug]) assert.equal(typeof b, 'boolean', context);
+      for (const b of [c.mapping.disableGeoip, c.client.historicalMigration, c.diagnostics.debug])
+        assert.equal(typeof b, 'boolean', context);
       for (const [k, v] of Object.entries(c.client.headers)) {
         assert.equal(typeof v, 'string', context);
         assert.match(k, /^[!#$%&'*+.^_`|~0-9a-z-]+$/i, context);
@@ -208,9 +215,12 @@ describe('never throws (fuzz)', () => {
     for (let i = 0; i < 500; i++) {
       const raw = randomString(next);
       let result: ReturnType<typeof normalizeHost> | undefined;
-      assert.doesNotThrow(() => {
-        result = normalizeHost(raw);
-      }, JSON.stringify(raw).slice(0, 200));
+      assert.doesNotThrow(
+        () => {
+          result = normalizeHost(raw);
+        },
+        JSON.stringify(raw).slice(0, 200),
+      );
       assert.ok(result !== undefined);
       if ('error' in result) assert.match(result.error, /^the PostHog host .* is not usable: /s);
       else assert.ok(/^https?:\/\//.test(result.host) && !result.host.endsWith('/'), result.host);
@@ -220,7 +230,17 @@ describe('never throws (fuzz)', () => {
   test('odd code values do not throw', () => {
     const odd: unknown[] = [null, 'x', 10n, Symbol('s'), [], {}, () => 1, Number.NaN, -0];
     for (const value of odd) {
-      for (const key of ['timeoutMillis', 'compression', 'logRecords', 'host', 'apiKey', 'disableGeoip', 'headers', 'logEventName', 'resourceAttributes'] as const) {
+      for (const key of [
+        'timeoutMillis',
+        'compression',
+        'logRecords',
+        'host',
+        'apiKey',
+        'disableGeoip',
+        'headers',
+        'logEventName',
+        'resourceAttributes',
+      ] as const) {
         assert.doesNotThrow(() => resolveWithKey({}, { [key]: value } as PostHogLogRecordProcessorOptions), `${key}: ${String(value)}`);
       }
     }

@@ -21,14 +21,22 @@ function assertBalanced(ledger: DeliveryLedger): void {
 
 /** Requests in each minute from `start`, for `minutes` minutes. */
 function perMinute(requests: readonly SeenRequest[], start: number, minutes: number): number[] {
-  return Array.from({ length: minutes }, (_, m) => requests.filter((r) => r.at >= start + m * MINUTE && r.at < start + (m + 1) * MINUTE).length);
+  return Array.from(
+    { length: minutes },
+    (_, m) => requests.filter((r) => r.at >= start + m * MINUTE && r.at < start + (m + 1) * MINUTE).length,
+  );
 }
 
 /**
  * Exports of 2 events every `intervalMillis` for `minutes` against `answer`, none awaited before
  * the next starts (as overlapping exports of the batch processor); returns the stage once they settled.
  */
-async function outage(answer: Answer, intervalMillis: number, minutes: number, options: StageOptions = {}): Promise<{ s: Stage; start: number; exports: number }> {
+async function outage(
+  answer: Answer,
+  intervalMillis: number,
+  minutes: number,
+  options: StageOptions = {},
+): Promise<{ s: Stage; start: number; exports: number }> {
   const s = startStage(options);
   s.transport.setDefault(answer);
   const start = s.clock.now();
@@ -83,16 +91,23 @@ describe('during an outage the requests per minute follow the backoff, not the e
         previous = gap;
       }
       assert.ok(probes.length >= 10);
-      assert.ok(probes.slice(-5).every((r, i, all) => i === 0 || r.at - all[i - 1]!.at >= 30_000), 'at the cap: 30 s apart');
+      assert.ok(
+        probes.slice(-5).every((r, i, all) => i === 0 || r.at - all[i - 1]!.at >= 30_000),
+        'at the cap: 30 s apart',
+      );
     });
   }
 
-  test("a Retry-After longer than the backoff sets the pace of the probes", async () => {
+  test('a Retry-After longer than the backoff sets the pace of the probes', async () => {
     const { s, start } = await outage({ status: 503, retryAfter: '20' }, 100, 3);
     const outageAt = s.healthChanges.find((change) => change.kind === 'outage')!.at;
     const probes = s.transport.requests.filter((r) => r.at > outageAt);
     for (let i = 1; i < probes.length; i++) assert.ok(probes[i]!.at - probes[i - 1]!.at >= 20_000, `probe ${i}`);
-    assert.ok(perMinute(s.transport.requests, start, 3).slice(1).every((n) => n <= 3));
+    assert.ok(
+      perMinute(s.transport.requests, start, 3)
+        .slice(1)
+        .every((n) => n <= 3),
+    );
   });
 });
 
@@ -111,16 +126,25 @@ describe('requests held during an outage', () => {
     const waiting = s.delivery.waitingRequests;
     assert.equal(waiting.length, 6, 'one request per export: never merged');
     assert.deepEqual(waiting.map((request) => request.attempt).sort(), [0, 0, 0, 0, 0, 2]);
-    assert.ok(waiting.filter((request) => request.attempt === 0).every((request) => request.events.every((item) => item.attempts === 0)), 'no event has used an attempt');
+    assert.ok(
+      waiting.filter((request) => request.attempt === 0).every((request) => request.events.every((item) => item.attempts === 0)),
+      'no event has used an attempt',
+    );
     assert.deepEqual(s.ledger.exporterStats().retryBuffered, 12);
 
     // PostHog is back: the next probe succeeds and everything goes, each held request as attempt 1.
     s.transport.setDefault({ status: 200 });
     await s.clock.advance(MINUTE);
     const stats = s.ledger.exporterStats();
-    assert.deepEqual({ delivered: stats.delivered, pending: stats.pending, dropped: stats.dropped }, { delivered: 12, pending: 0, dropped: {} });
+    assert.deepEqual(
+      { delivered: stats.delivered, pending: stats.pending, dropped: stats.dropped },
+      { delivered: 12, pending: 0, dropped: {} },
+    );
     for (const [, attempts] of s.transport.byRequestId()) {
-      assert.deepEqual(attempts.map((r) => r.attempt), attempts.map((_, i) => i + 1));
+      assert.deepEqual(
+        attempts.map((r) => r.attempt),
+        attempts.map((_, i) => i + 1),
+      );
       assert.equal(new Set(attempts.map((r) => r.createdAt)).size, 1);
     }
     assert.equal(s.transport.byRequestId().size, 6);
@@ -133,7 +157,10 @@ describe('requests held during an outage', () => {
     s.transport.setDefault({ fail: 'ECONNREFUSED' });
     for (let i = 0; i < 5; i++) await s.clock.run(s.deliver(namedEvents(2)));
     const stats = s.ledger.exporterStats();
-    assert.deepEqual({ retryBuffered: stats.retryBuffered, dropped: stats.dropped }, { retryBuffered: 6, dropped: { retry_buffer_full: 4 } });
+    assert.deepEqual(
+      { retryBuffered: stats.retryBuffered, dropped: stats.dropped },
+      { retryBuffered: 6, dropped: { retry_buffer_full: 4 } },
+    );
     assert.equal(s.transport.requests.length, 2);
     assertBalanced(s.ledger);
   });
@@ -163,7 +190,10 @@ describe('the end of an outage', () => {
     assert.equal(drained.length, waiting, 'every waiting request went once');
     // The probe found PostHog back; everything else followed within a few milliseconds.
     assert.ok(drained.at(-1)!.at - drained[0]!.at <= 10, `drained over ${drained.at(-1)!.at - drained[0]!.at} ms`);
-    assert.deepEqual(s.healthChanges.filter((change) => change.kind !== 'still-failing').map((change) => change.kind), ['outage', 'recovered']);
+    assert.deepEqual(
+      s.healthChanges.filter((change) => change.kind !== 'still-failing').map((change) => change.kind),
+      ['outage', 'recovered'],
+    );
     assert.ok(s.healthChanges.filter((change) => change.kind === 'still-failing').length >= 5, 'each failed probe was told of');
     assert.equal(s.ledger.exporterStats().pending, 0);
     assert.equal(s.delivery.health.outage, false);
@@ -197,6 +227,23 @@ describe('a flush or shutdown during an outage', () => {
     assert.equal(s.ledger.exporterStats().retryBuffered, 10);
   });
 
+  test('a server that does not answer: after one timeout a flush waits for the probe; once that repeats, it no longer waits', async () => {
+    const s = startStage({ requestTimeoutMillis: 1_000, sendTimeoutMillis: 1_000, flushTimeoutMillis: 5_000 });
+    s.transport.setDefault({ hang: true });
+    await s.clock.run(s.deliver(namedEvents(1)));
+    assert.equal(s.transport.requests.length, 1);
+    // A blip, perhaps: the probe is due in 500 ms, and its 1 s timeout ends within the window.
+    let started = s.clock.now();
+    await s.clock.run(s.flush());
+    assert.equal(s.clock.now() - started, 500 + 1_000);
+    assert.equal(s.transport.requests.length, 2);
+    // No answer twice: the next probe (1 s later) is not waited for.
+    started = s.clock.now();
+    await s.clock.run(s.flush());
+    assert.equal(s.clock.now(), started);
+    assert.equal(s.transport.requests.length, 2);
+  });
+
   test('a flush whose probe falls past its window sends nothing and ends at once', async () => {
     const s = startStage({ retryInitialDelayMillis: 20_000, flushTimeoutMillis: 5_000 });
     s.transport.setDefault({ status: 503 });
@@ -227,6 +274,9 @@ describe('a flush or shutdown during an outage', () => {
     s.transport.setDefault({ status: 200 });
     await s.clock.run(s.delivery.shutdown());
     const stats = s.ledger.exporterStats();
-    assert.deepEqual({ delivered: stats.delivered, pending: stats.pending, dropped: stats.dropped }, { delivered: 6, pending: 0, dropped: {} });
+    assert.deepEqual(
+      { delivered: stats.delivered, pending: stats.pending, dropped: stats.dropped },
+      { delivered: 6, pending: 0, dropped: {} },
+    );
   });
 });

@@ -24,10 +24,17 @@ function assertBalanced(ledger: DeliveryLedger): void {
 /** Every request id's attempts are 1, 2, 3… in order, each with the same created_at and a subset of the events before. */
 function assertRequestsKeepTheirIdentity(transport: ScriptedTransport): void {
   for (const [id, attempts] of transport.byRequestId()) {
-    assert.deepEqual(attempts.map((r) => r.attempt), attempts.map((_, i) => i + 1), `request ${id}: attempts count up from 1`);
+    assert.deepEqual(
+      attempts.map((r) => r.attempt),
+      attempts.map((_, i) => i + 1),
+      `request ${id}: attempts count up from 1`,
+    );
     assert.equal(new Set(attempts.map((r) => r.createdAt)).size, 1, `request ${id}: one created_at`);
     for (let i = 1; i < attempts.length; i++) {
-      assert.ok(attempts[i]!.uuids.every((uuid) => attempts[i - 1]!.uuids.includes(uuid)), `request ${id}: a resend carries only events of the attempt before`);
+      assert.ok(
+        attempts[i]!.uuids.every((uuid) => attempts[i - 1]!.uuids.includes(uuid)),
+        `request ${id}: a resend carries only events of the attempt before`,
+      );
     }
   }
 }
@@ -46,7 +53,13 @@ describe('a request keeps its identity across every kind of resend', () => {
 
     // In place: attempt 2 after 600 ms; the next wait (1200 ms) is longer than an export waits in place.
     assert.deepEqual([...(await s.clock.run(s.deliver(events)))], [], 'waiting events are not drops of the export');
-    assert.deepEqual(s.transport.requests.map((r) => [r.attempt, r.at - t0]), [[1, 0], [2, 600]]);
+    assert.deepEqual(
+      s.transport.requests.map((r) => [r.attempt, r.at - t0]),
+      [
+        [1, 0],
+        [2, 600],
+      ],
+    );
     assert.equal(s.ledger.exporterStats().retryBuffered, 3);
 
     // The timer: attempt 3 once its backoff has passed, with no export or flush; attempt 4 once its
@@ -62,29 +75,48 @@ describe('a request keeps its identity across every kind of resend', () => {
     await s.clock.advance(1800);
     const flushStart = s.clock.now();
     await s.clock.run(s.flush());
-    assert.deepEqual(s.transport.requests.slice(4).map((r) => [r.attempt, r.at - flushStart]), [[5, 0]]);
+    assert.deepEqual(
+      s.transport.requests.slice(4).map((r) => [r.attempt, r.at - flushStart]),
+      [[5, 0]],
+    );
 
     // Shutdown: its flush probes once more, early: attempt 6, which is taken.
     await s.clock.run(s.delivery.shutdown());
     const requests = s.transport.requests;
-    assert.deepEqual(requests.map((r) => r.attempt), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      requests.map((r) => r.attempt),
+      [1, 2, 3, 4, 5, 6],
+    );
     assert.equal(new Set(requests.map((r) => r.requestId)).size, 1, 'one request id');
     assert.equal(new Set(requests.map((r) => r.createdAt)).size, 1, 'one created_at');
     assert.ok(requests.every((r) => r.uuids.join() === events.map((e) => e.uuid).join()));
     const stats = s.ledger.exporterStats();
-    assert.deepEqual({ delivered: stats.delivered, pending: stats.pending, requests: stats.requests, retries: stats.retries }, { delivered: 3, pending: 0, requests: 6, retries: 5 });
+    assert.deepEqual(
+      { delivered: stats.delivered, pending: stats.pending, requests: stats.requests, retries: stats.retries },
+      { delivered: 3, pending: 0, requests: 6, retries: 5 },
+    );
     assertBalanced(s.ledger);
   });
 
   test('a partial `retry` resends only those events, under the same id; the delivered ones leave the request', async () => {
     const s = startStage({ retryInitialDelayMillis: 2_000 });
     const events = namedEvents(3);
-    s.transport.script({ status: 200, results: { [events[0]!.uuid]: 'retry', [events[2]!.uuid]: 'retry' } }, { status: 200, results: { [events[2]!.uuid]: 'retry' } });
+    s.transport.script(
+      { status: 200, results: { [events[0]!.uuid]: 'retry', [events[2]!.uuid]: 'retry' } },
+      { status: 200, results: { [events[2]!.uuid]: 'retry' } },
+    );
     await s.clock.run(s.deliver(events));
     assert.equal(s.ledger.exporterStats().retryBuffered, 2);
     await s.clock.run(s.flush());
     await s.clock.advance(MINUTE);
-    assert.deepEqual(s.transport.requests.map((r) => [r.attempt, r.uuids.length]), [[1, 3], [2, 2], [3, 1]]);
+    assert.deepEqual(
+      s.transport.requests.map((r) => [r.attempt, r.uuids.length]),
+      [
+        [1, 3],
+        [2, 2],
+        [3, 1],
+      ],
+    );
     assertRequestsKeepTheirIdentity(s.transport);
     assert.equal(s.ledger.exporterStats().delivered, 3);
     assertBalanced(s.ledger);
@@ -108,7 +140,13 @@ describe('a request keeps its identity across every kind of resend', () => {
 describe('maxAttempts is the number of requests that may carry an event', () => {
   const cases: Array<[string, Answer | ((request: SeenRequest) => Answer)]> = [
     ['a 503 storm', { status: 503 }],
-    ['partial `retry` verdicts on every other event', (request) => ({ status: 200, results: Object.fromEntries(request.uuids.filter((_, i) => i % 2 === 0).map((uuid) => [uuid, 'retry'])) })],
+    [
+      'partial `retry` verdicts on every other event',
+      (request) => ({
+        status: 200,
+        results: Object.fromEntries(request.uuids.filter((_, i) => i % 2 === 0).map((uuid) => [uuid, 'retry'])),
+      }),
+    ],
     ['timeouts (a server that never answers)', { hang: true }],
     ['connection refused', { fail: 'ECONNREFUSED' }],
   ];
@@ -134,9 +172,17 @@ describe('maxAttempts is the number of requests that may carry an event', () => 
       // Whatever was not delivered used its whole budget and was given up on for good.
       assert.equal(stats.dropped.retry_exhausted ?? 0, 12 - stats.delivered);
       for (const [uuid, count] of s.transport.carried()) {
-        if (count < 4) assert.ok(s.transport.requests.some((r) => r.uuids.includes(uuid)), uuid);
+        if (count < 4)
+          assert.ok(
+            s.transport.requests.some((r) => r.uuids.includes(uuid)),
+            uuid,
+          );
       }
-      assert.equal(carried.filter((n) => n === 4).length, stats.dropped.retry_exhausted ?? 0, 'each exhausted event was carried exactly 4 times');
+      assert.equal(
+        carried.filter((n) => n === 4).length,
+        stats.dropped.retry_exhausted ?? 0,
+        'each exhausted event was carried exactly 4 times',
+      );
       assertBalanced(s.ledger);
     });
   }
@@ -148,7 +194,10 @@ describe('capture v1 conformance scenarios', () => {
     s.transport.script({ status: 503 }, { status: 503 });
     await s.clock.run(s.deliver(namedEvents(1)));
     await s.clock.run(s.flush());
-    assert.deepEqual(s.transport.requests.map((r) => r.attempt), [1, 2, 3]);
+    assert.deepEqual(
+      s.transport.requests.map((r) => r.attempt),
+      [1, 2, 3],
+    );
     assert.equal(new Set(s.transport.requests.map((r) => r.requestId)).size, 1);
     assert.equal(s.ledger.exporterStats().delivered, 1);
   });
@@ -179,7 +228,10 @@ describe('a long outage', () => {
     for (const [id, attempts] of s.transport.byRequestId()) {
       for (let i = 1; i < attempts.length; i++) {
         const gap = attempts[i]!.at - attempts[i - 1]!.at;
-        assert.ok(gap >= backoff(attempts[i]!.attempt), `request ${id}: attempt ${attempts[i]!.attempt} came ${gap} ms after the one before`);
+        assert.ok(
+          gap >= backoff(attempts[i]!.attempt),
+          `request ${id}: attempt ${attempts[i]!.attempt} came ${gap} ms after the one before`,
+        );
       }
     }
     // So in any minute a request makes at most 2 attempts once its backoff reached the 30 s cap (31.5 s
@@ -201,7 +253,10 @@ describe('a long outage', () => {
     await s.clock.run(s.deliver(namedEvents(5)));
     await s.clock.advance(MINUTE);
     const stats = s.ledger.exporterStats();
-    assert.deepEqual({ delivered: stats.delivered, pending: stats.pending, dropped: stats.dropped }, { delivered: 905, pending: 0, dropped: {} });
+    assert.deepEqual(
+      { delivered: stats.delivered, pending: stats.pending, dropped: stats.dropped },
+      { delivered: 905, pending: 0, dropped: {} },
+    );
     assert.equal(s.healthChanges.at(-1)?.kind, 'recovered');
     assertBalanced(s.ledger);
   });
@@ -225,7 +280,9 @@ describe('the default budget', () => {
     assert.equal(times.length, 25);
     // Each timed resend fires a millisecond after it falls due.
     const expected = [0, 500, 1_500, 3_500, 7_500, 15_500, 31_500, ...Array.from({ length: 18 }, (_, k) => 61_500 + 30_000 * k)];
-    times.forEach((at, i) => assert.ok(at >= expected[i]! && at <= expected[i]! + i, `attempt ${i + 1} at ${at} ms, expected ${expected[i]} ms`));
+    times.forEach((at, i) =>
+      assert.ok(at >= expected[i]! && at <= expected[i]! + i, `attempt ${i + 1} at ${at} ms, expected ${expected[i]} ms`),
+    );
     assert.ok(times[24]! < DELIVERY_DEFAULTS.retryBuffer.maxAgeMillis, 'the budget is spent before the age bound gives the event up');
     assert.deepEqual(s.ledger.exporterStats().dropped, { retry_exhausted: 1 });
   });
@@ -241,7 +298,10 @@ describe('the default budget', () => {
     s.transport.setDefault({ status: 200 });
     await s.clock.advance(MINUTE);
     const stats = s.ledger.exporterStats();
-    assert.deepEqual({ delivered: stats.delivered, dropped: stats.dropped, pending: stats.pending }, { delivered: 90, dropped: {}, pending: 0 });
+    assert.deepEqual(
+      { delivered: stats.delivered, dropped: stats.dropped, pending: stats.pending },
+      { delivered: 90, dropped: {}, pending: 0 },
+    );
     assert.ok(Math.max(...s.transport.carried().values()) <= CLIENT_DEFAULTS.maxAttempts);
   });
 });
@@ -263,7 +323,10 @@ describe('a flush fails fast when PostHog is unreachable', () => {
       assert.equal(s.transport.requests.length, 3, 'one probe, not one per waiting request');
       assert.equal(s.clock.now(), started + 500, 'the flushes slept no backoff');
       const stats = s.ledger.exporterStats();
-      assert.deepEqual({ pending: stats.pending, retryBuffered: stats.retryBuffered, dropped: stats.dropped }, { pending: 6, retryBuffered: 6, dropped: {} });
+      assert.deepEqual(
+        { pending: stats.pending, retryBuffered: stats.retryBuffered, dropped: stats.dropped },
+        { pending: 6, retryBuffered: 6, dropped: {} },
+      );
       assert.equal(s.delivery.health.outage, true);
       assert.equal(s.delivery.health.unreachable, true);
       assertBalanced(s.ledger);
@@ -297,7 +360,9 @@ describe('a flush fails fast when PostHog is unreachable', () => {
     const started = s.clock.now();
     await s.clock.run(s.delivery.shutdown());
     assert.equal(s.clock.now(), started);
-    assert.deepEqual(s.drops, [{ reason: 'deadline', count: 2, details: 'PostHog was unreachable (refused) at shutdown, and there is no spool' }]);
+    assert.deepEqual(s.drops, [
+      { reason: 'deadline', count: 2, details: 'PostHog was unreachable (refused) at shutdown, and there is no spool' },
+    ]);
     assertBalanced(s.ledger);
   });
 

@@ -17,7 +17,18 @@ describe('DeliveryLedger', () => {
     for (let i = 0; i < 7; i++) ledger.queue();
     ledger.refuse('queue_full');
     assert.equal(ledger.batchQueue, 7);
-    assert.deepEqual(ledger.pipelineStats(), { emitted: 10, selected: 8, delivered: 0, dropped: { queue_full: 1 }, pending: 7, requests: 0, retries: 0, retryBuffered: 0, recovered: 0, corruptSpoolFiles: 0 });
+    assert.deepEqual(ledger.pipelineStats(), {
+      emitted: 10,
+      selected: 8,
+      delivered: 0,
+      dropped: { queue_full: 1 },
+      pending: 7,
+      requests: 0,
+      retries: 0,
+      retryBuffered: 0,
+      recovered: 0,
+      corruptSpoolFiles: 0,
+    });
 
     ledger.take(6);
     ledger.drop('invalid', 1);
@@ -26,14 +37,26 @@ describe('DeliveryLedger', () => {
     ledger.sent(3, 1);
     assert.equal(ledger.batchQueue, 1);
     let stats = ledger.pipelineStats();
-    assert.deepEqual({ pending: stats.pending, retryBuffered: stats.retryBuffered, delivered: stats.delivered, requests: stats.requests, retries: stats.retries }, { pending: 1 + 0 + 3, retryBuffered: 3, delivered: 2, requests: 3, retries: 1 });
+    assert.deepEqual(
+      {
+        pending: stats.pending,
+        retryBuffered: stats.retryBuffered,
+        delivered: stats.delivered,
+        requests: stats.requests,
+        retries: stats.retries,
+      },
+      { pending: 1 + 0 + 3, retryBuffered: 3, delivered: 2, requests: 3, retries: 1 },
+    );
     assert.ok(balanced(stats));
 
     ledger.resume(3);
     ledger.park(2);
     ledger.drop('deadline', 1);
     stats = ledger.pipelineStats();
-    assert.deepEqual({ pending: stats.pending, retryBuffered: stats.retryBuffered, dropped: stats.dropped }, { pending: 1 + 2, retryBuffered: 2, dropped: { queue_full: 1, invalid: 1, deadline: 1 } });
+    assert.deepEqual(
+      { pending: stats.pending, retryBuffered: stats.retryBuffered, dropped: stats.dropped },
+      { pending: 1 + 2, retryBuffered: 2, dropped: { queue_full: 1, invalid: 1, deadline: 1 } },
+    );
     assert.ok(balanced(stats));
   });
 
@@ -47,7 +70,18 @@ describe('DeliveryLedger', () => {
     ledger.deliver(2);
     ledger.dropWaiting('retry_buffer_full', 1);
     const stats = ledger.exporterStats();
-    assert.deepEqual(stats, { emitted: 6, selected: 6, delivered: 2, dropped: { invalid: 1, retry_buffer_full: 1 }, pending: 2, requests: 0, retries: 0, retryBuffered: 2, recovered: 4, corruptSpoolFiles: 0 });
+    assert.deepEqual(stats, {
+      emitted: 6,
+      selected: 6,
+      delivered: 2,
+      dropped: { invalid: 1, retry_buffer_full: 1 },
+      pending: 2,
+      requests: 0,
+      retries: 0,
+      retryBuffered: 2,
+      recovered: 4,
+      corruptSpoolFiles: 0,
+    });
     assert.ok(balanced(stats));
     assert.deepEqual(ledger.pipelineStats().dropped, { invalid: 1, retry_buffer_full: 1, shutdown: 1 });
   });
@@ -64,7 +98,10 @@ describe('DeliveryLedger', () => {
     assert.equal(ledger.batchQueue, 0);
     ledger.deliver(3);
     const stats = ledger.pipelineStats();
-    assert.deepEqual({ emitted: stats.emitted, selected: stats.selected, delivered: stats.delivered, pending: stats.pending }, { emitted: 2, selected: 3, delivered: 3, pending: 0 });
+    assert.deepEqual(
+      { emitted: stats.emitted, selected: stats.selected, delivered: stats.delivered, pending: stats.pending },
+      { emitted: 2, selected: 3, delivered: 3, pending: 0 },
+    );
     assert.ok(balanced(stats));
     assert.ok(balanced(ledger.exporterStats()));
   });

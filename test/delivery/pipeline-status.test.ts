@@ -12,7 +12,10 @@ test('sending and healthy: ok, with no reason or outage', () => {
 });
 
 test('disabled, with its reason; a dry run is a dry run, with a key or without', () => {
-  assert.deepEqual(pipelineStatus({ enabled: false, dryRun: false, disabledReason: 'no PostHog API key' }), { status: 'disabled', disabledReason: 'no PostHog API key' });
+  assert.deepEqual(pipelineStatus({ enabled: false, dryRun: false, disabledReason: 'no PostHog API key' }), {
+    status: 'disabled',
+    disabledReason: 'no PostHog API key',
+  });
   assert.deepEqual(pipelineStatus({ enabled: true, dryRun: true }), { status: 'dry-run' });
   assert.deepEqual(pipelineStatus({ enabled: false, dryRun: true, disabledReason: 'no PostHog API key' }), { status: 'dry-run' });
 });
@@ -20,9 +23,15 @@ test('disabled, with its reason; a dry run is a dry run, with a key or without',
 test('an outage, with since when and the last failure; over once PostHog takes events again', () => {
   const health = new DeliveryHealth();
   health.failed({ kind: 'refused', code: 'ECONNREFUSED' }, T0);
-  assert.deepEqual(pipelineStatus({ enabled: true, dryRun: false, health }), { status: 'outage', outage: { since: T0, cause: { kind: 'refused', code: 'ECONNREFUSED' } } });
+  assert.deepEqual(pipelineStatus({ enabled: true, dryRun: false, health }), {
+    status: 'outage',
+    outage: { since: T0, cause: { kind: 'refused', code: 'ECONNREFUSED' } },
+  });
   health.failed({ kind: 'status', status: 503 }, T0 + 5_000);
-  assert.deepEqual(pipelineStatus({ enabled: true, dryRun: false, health }), { status: 'outage', outage: { since: T0, cause: { kind: 'status', status: 503 } } });
+  assert.deepEqual(pipelineStatus({ enabled: true, dryRun: false, health }), {
+    status: 'outage',
+    outage: { since: T0, cause: { kind: 'status', status: 503 } },
+  });
   health.delivered(T0 + 9_000);
   assert.deepEqual(pipelineStatus({ enabled: true, dryRun: false, health }), { status: 'ok' });
 });

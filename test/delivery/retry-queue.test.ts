@@ -18,7 +18,14 @@ let sequence = 0;
 function item(name: string, bytes = 10): SerializedEvent {
   const n = sequence++;
   return {
-    event: { event: name, uuid: `00000000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`, distinct_id: 'd', timestamp: new Date(T0).toISOString(), options: {}, properties: {} },
+    event: {
+      event: name,
+      uuid: `00000000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`,
+      distinct_id: 'd',
+      timestamp: new Date(T0).toISOString(),
+      options: {},
+      properties: {},
+    },
     bytes,
     attempts: 1,
   };
@@ -44,7 +51,8 @@ function request(id: string, names: string[], fields: Partial<Omit<PendingReques
 const ids = (requests: readonly PendingRequest[]): string[] => requests.map((r) => r.identity.requestId);
 const evicted = (evictions: readonly Eviction[]): string[] => evictions.flatMap((e) => e.events.map((i) => i.event.event));
 /** What the queue holds, as `id:event,event`, in order. */
-const contents = (queue: RetryQueue): string[] => queue.requests.map((r) => `${r.identity.requestId}:${r.events.map((i) => i.event.event).join(',')}`);
+const contents = (queue: RetryQueue): string[] =>
+  queue.requests.map((r) => `${r.identity.requestId}:${r.events.map((i) => i.event.event).join(',')}`);
 
 describe('RetryQueue bounds', () => {
   test('within the bounds nothing is evicted; events and bytes add up over requests', () => {
@@ -79,7 +87,13 @@ describe('RetryQueue bounds', () => {
     queue.add(request('old', ['a'], { waitingSince: T0 - 2 }));
     queue.add(request('mid', ['b', 'c'], { waitingSince: T0 - 1 }));
     const evictions = queue.add(request('new', ['d', 'e'], { waitingSince: T0 }));
-    assert.deepEqual(evictions.map((e) => [e.request.identity.requestId, e.request.events.length]), [['old', 0], ['mid', 1]]);
+    assert.deepEqual(
+      evictions.map((e) => [e.request.identity.requestId, e.request.events.length]),
+      [
+        ['old', 0],
+        ['mid', 1],
+      ],
+    );
     assert.deepEqual(evicted(evictions), ['a', 'b']);
     assert.deepEqual(contents(queue), ['mid:c', 'new:d,e']);
   });
@@ -94,7 +108,10 @@ describe('RetryQueue bounds', () => {
   });
 
   test('zero bounds hold nothing: every event added comes straight back', () => {
-    for (const limits of [{ ...WIDE, maxEvents: 0 }, { ...WIDE, maxBytes: 0 }]) {
+    for (const limits of [
+      { ...WIDE, maxEvents: 0 },
+      { ...WIDE, maxBytes: 0 },
+    ]) {
       const queue = new RetryQueue(limits);
       assert.deepEqual(evicted(queue.add(request('r', ['a', 'b']))), ['a', 'b']);
       assert.equal(queue.size, 0);

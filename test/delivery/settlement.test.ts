@@ -7,7 +7,14 @@ import type { CaptureEvent } from '../../src/capture/types.ts';
 import { dropCounts, settle } from '../../src/delivery/settlement.ts';
 
 function event(name: string): CaptureEvent {
-  return { event: name, uuid: `00000000-0000-7000-8000-${name.padStart(12, '0')}`, distinct_id: 'd', timestamp: '2026-11-22T12:00:00.000Z', options: {}, properties: {} };
+  return {
+    event: name,
+    uuid: `00000000-0000-7000-8000-${name.padStart(12, '0')}`,
+    distinct_id: 'd',
+    timestamp: '2026-11-22T12:00:00.000Z',
+    options: {},
+    properties: {},
+  };
 }
 
 function deferred(names: string[], reasonIfDropped: 'deadline' | 'shutdown', details?: string): DeferredRequest {
@@ -45,7 +52,13 @@ describe('settle', () => {
       ],
     );
     assert.deepEqual(settlement.kept, report.deferred);
-    assert.deepEqual([...dropCounts(settlement)], [['server_drop', 2], ['retry_exhausted', 1]]);
+    assert.deepEqual(
+      [...dropCounts(settlement)],
+      [
+        ['server_drop', 2],
+        ['retry_exhausted', 1],
+      ],
+    );
   });
 
   test('without one: a deferred request is dropped as what stopped it, deadline or shutdown', () => {

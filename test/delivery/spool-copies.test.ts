@@ -25,7 +25,14 @@ async function spoolIn(t: TestContext, maxBytes = 1024 * 1024): Promise<{ dir: s
 }
 
 function request(id: string, events: CaptureEvent[]): PendingRequest {
-  return { identity: { requestId: id, createdAt: '2026-11-22T12:00:00.000Z' }, attempt: 1, events: events.map((event) => ({ event, bytes: 100, attempts: 1 })), bytes: 100 * events.length, waitingSince: 0, notBefore: 0 };
+  return {
+    identity: { requestId: id, createdAt: '2026-11-22T12:00:00.000Z' },
+    attempt: 1,
+    events: events.map((event) => ({ event, bytes: 100, attempts: 1 })),
+    bytes: 100 * events.length,
+    waitingSince: 0,
+    notBefore: 0,
+  };
 }
 
 /** The event names in every file of `dir`. */

@@ -31,7 +31,15 @@ async function tempDir(t: TestContext): Promise<string> {
 }
 
 function captureEvent(name: string, overrides: Partial<CaptureEvent> = {}): CaptureEvent {
-  return { event: name, uuid: uuidv7(), distinct_id: 'user-1', timestamp: new Date().toISOString(), options: {}, properties: { n: name }, ...overrides };
+  return {
+    event: name,
+    uuid: uuidv7(),
+    distinct_id: 'user-1',
+    timestamp: new Date().toISOString(),
+    options: {},
+    properties: { n: name },
+    ...overrides,
+  };
 }
 
 /** Events in every spool file of `dir`, by file. */
@@ -41,7 +49,10 @@ async function spooledEvents(dir: string): Promise<Map<string, CaptureEvent[]>> 
     if (!SPOOL_FILE.test(name)) continue;
     const parsed = JSON.parse(await readFile(join(dir, name), 'utf8')) as { version: number; events: Array<{ event: CaptureEvent }> };
     assert.equal(parsed.version, 1);
-    out.set(name, parsed.events.map((e) => e.event));
+    out.set(
+      name,
+      parsed.events.map((e) => e.event),
+    );
   }
   return out;
 }
@@ -65,19 +76,25 @@ describe('bounds and atomic writes', () => {
     await spool.remove(file); // already gone: no throw
   });
 
-  test('writes cut short by the kernel (a 2 KiB file size limit) fail cleanly and leave no partial file behind', { skip: process.platform !== 'linux' }, async (t) => {
-    const dir = await tempDir(t);
-    const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn('bash', ['-c', 'ulimit -f 2 && exec "$0" "$@"', process.execPath, WRITE_CHILD, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      child.on('error', reject);
-      child.on('exit', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`child exited with ${code ?? signal}`))));
-    });
-    const { results, files } = JSON.parse(output) as { results: (string | null)[]; files: string[] };
-    assert.deepEqual(results, [null, null, null], 'each write reports failure');
-    assert.deepEqual(files, [], 'no .tmp- file, no spool file');
-  });
+  test(
+    'writes cut short by the kernel (a 2 KiB file size limit) fail cleanly and leave no partial file behind',
+    { skip: process.platform !== 'linux' },
+    async (t) => {
+      const dir = await tempDir(t);
+      const output = await new Promise<string>((resolve, reject) => {
+        const child = spawn('bash', ['-c', 'ulimit -f 2 && exec "$0" "$@"', process.execPath, WRITE_CHILD, dir], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+        child.on('error', reject);
+        child.on('exit', (code, signal) => (code === 0 ? resolve(out) : reject(new Error(`child exited with ${code ?? signal}`))));
+      });
+      const { results, files } = JSON.parse(output) as { results: (string | null)[]; files: string[] };
+      assert.deepEqual(results, [null, null, null], 'each write reports failure');
+      assert.deepEqual(files, [], 'no .tmp- file, no spool file');
+    },
+  );
 
   test('spoolMaxBytes refuses writes over the bound; space freed by remove() is usable again', async (t) => {
     const dir = await tempDir(t);
@@ -98,7 +115,16 @@ describe('bounds and atomic writes', () => {
   test('shutdown with a spool and a retry buffer smaller than the queue: every undelivered event ends on disk, none dropped', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startFastPipeline(t, { options: { spoolDir: dir, retryBufferMaxEvents: 5, maxExportBatchSize: 10, flushTimeoutMillis: 1_500, maxAttempts: 20, retryInitialDelayMillis: 50 } });
+    const rig = await startFastPipeline(t, {
+      options: {
+        spoolDir: dir,
+        retryBufferMaxEvents: 5,
+        maxExportBatchSize: 10,
+        flushTimeoutMillis: 1_500,
+        maxAttempts: 20,
+        retryInitialDelayMillis: 50,
+      },
+    });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(20, 'kept');
     await rig.shutdown();
@@ -114,7 +140,9 @@ describe('bounds and atomic writes', () => {
   test('a full spool at shutdown: the leftovers are dropped as deadline, not spooled, and counted', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startFastPipeline(t, { options: { spoolDir: dir, spoolMaxBytes: 100, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startFastPipeline(t, {
+      options: { spoolDir: dir, spoolMaxBytes: 100, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 },
+    });
     rig.server.setDefault({ hang: true });
     rig.emit(4, 'no-room');
     const ms = await rig.shutdown();
@@ -133,7 +161,11 @@ describe('bounds and atomic writes', () => {
     const server = await FakeCaptureServer.start();
     t.after(() => server.close());
     server.setDefault({ hang: true });
-    const rig = await startFastPipeline(t, { server, env: { POSTHOG_OTEL_SPOOL_DIR: dir }, options: { timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startFastPipeline(t, {
+      server,
+      env: { POSTHOG_OTEL_SPOOL_DIR: dir },
+      options: { timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 },
+    });
     rig.emit(6, 'leftover');
     const ms = await rig.shutdown();
     assert.ok(ms < 300 + SLACK_MS, `shutdown took ${ms} ms`);
@@ -167,7 +199,9 @@ describe('bounds and atomic writes', () => {
   test('shutdown with a spool: events held back by a Retry-After past the window are spooled, not sent once more', async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
-    const rig = await startFastPipeline(t, { options: { spoolDir: dir, maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
+    const rig = await startFastPipeline(t, {
+      options: { spoolDir: dir, maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 },
+    });
     rig.server.setDefault({ status: 503, headers: { 'retry-after': '30' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -212,7 +246,9 @@ describe('bounds and atomic writes', () => {
     const parent = await tempDir(t);
     const blocker = join(parent, 'blocker');
     await writeFile(blocker, 'not a directory');
-    const rig = await startFastPipeline(t, { options: { spoolDir: join(blocker, 'spool'), timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const rig = await startFastPipeline(t, {
+      options: { spoolDir: join(blocker, 'spool'), timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(3, 'nowhere');
     await rig.flush();

@@ -25,7 +25,15 @@ async function tempDir(t: TestContext): Promise<string> {
 }
 
 function captureEvent(name: string, overrides: Partial<CaptureEvent> = {}): CaptureEvent {
-  return { event: name, uuid: uuidv7(), distinct_id: 'user-1', timestamp: new Date().toISOString(), options: {}, properties: { n: name }, ...overrides };
+  return {
+    event: name,
+    uuid: uuidv7(),
+    distinct_id: 'user-1',
+    timestamp: new Date().toISOString(),
+    options: {},
+    properties: { n: name },
+    ...overrides,
+  };
 }
 
 /** A spool file as Spool writes it. */
@@ -43,9 +51,14 @@ describe('an unusable spool directory', () => {
     const record = (...args: unknown[]): void => {
       warnings.push(args.map(String).join(' '));
     };
-    diag.setLogger({ error: record, warn: record, info: () => undefined, debug: () => undefined, verbose: () => undefined }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    diag.setLogger(
+      { error: record, warn: record, info: () => undefined, debug: () => undefined, verbose: () => undefined },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
     t.after(() => diag.disable());
-    const rig = await startFastPipeline(t, { options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, flushTimeoutMillis: 300 } });
+    const rig = await startFastPipeline(t, {
+      options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, flushTimeoutMillis: 300 },
+    });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(2, 'memory');
     await rig.flush();

@@ -32,7 +32,15 @@ async function tempDir(t: TestContext): Promise<string> {
 }
 
 function captureEvent(name: string, overrides: Partial<CaptureEvent> = {}): CaptureEvent {
-  return { event: name, uuid: uuidv7(), distinct_id: 'user-1', timestamp: new Date().toISOString(), options: {}, properties: { n: name }, ...overrides };
+  return {
+    event: name,
+    uuid: uuidv7(),
+    distinct_id: 'user-1',
+    timestamp: new Date().toISOString(),
+    options: {},
+    properties: { n: name },
+    ...overrides,
+  };
 }
 
 /** A spool file as Spool writes it. */
@@ -47,7 +55,10 @@ async function spooledEvents(dir: string): Promise<Map<string, CaptureEvent[]>> 
     if (!SPOOL_FILE.test(name)) continue;
     const parsed = JSON.parse(await readFile(join(dir, name), 'utf8')) as { version: number; events: Array<{ event: CaptureEvent }> };
     assert.equal(parsed.version, 1);
-    out.set(name, parsed.events.map((e) => e.event));
+    out.set(
+      name,
+      parsed.events.map((e) => e.event),
+    );
   }
   return out;
 }
@@ -102,13 +113,16 @@ describe('ownership of spool files', () => {
     clean();
   });
 
-  test('two live exporters in one process sharing a spool directory never take each other\'s files; a shut-down one\'s are free', async (t) => {
+  test("two live exporters in one process sharing a spool directory never take each other's files; a shut-down one's are free", async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
     const server = await FakeCaptureServer.start();
     t.after(() => server.close());
     server.setDefault({ status: 503 });
-    const first = await startFastPipeline(t, { server, options: { spoolDir: dir, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 } });
+    const first = await startFastPipeline(t, {
+      server,
+      options: { spoolDir: dir, timeoutMillis: 150, flushTimeoutMillis: 300, maxAttempts: 100 },
+    });
     first.emit(3, 'first');
     await first.flush();
     assert.equal(first.stats().retryBuffered, 3);
@@ -139,7 +153,7 @@ describe('ownership of spool files', () => {
     clean();
   });
 
-  test('Spool instances: claim() skips a live instance\'s files, even with the same pid, until release()', async (t) => {
+  test("Spool instances: claim() skips a live instance's files, even with the same pid, until release()", async (t) => {
     const dir = await tempDir(t);
     const a = new Spool({ dir, maxBytes: 1024 * 1024 });
     const b = new Spool({ dir, maxBytes: 1024 * 1024 });
@@ -155,14 +169,17 @@ describe('ownership of spool files', () => {
     assert.deepEqual(await b.claim(), { files: [], corruptFiles: 0, invalidEvents: 0 });
     a.release();
     const recovery = await b.claim();
-    assert.deepEqual(recovery.files.flatMap((f) => f.events.map((e) => [e.event.uuid, e.attempts])), [[event.uuid, 2]]);
+    assert.deepEqual(
+      recovery.files.flatMap((f) => f.events.map((e) => [e.event.uuid, e.attempts])),
+      [[event.uuid, 2]],
+    );
     const [taken] = await readdir(dir);
     const [, takenPid, takenToken] = SPOOL_FILE.exec(taken!)!;
     assert.equal(Number(takenPid), process.pid);
     assert.notEqual(takenToken, token, 'renamed to the claiming instance');
   });
 
-  test('two processes claiming one directory at once take disjoint files, and never each other\'s', async (t) => {
+  test("two processes claiming one directory at once take disjoint files, and never each other's", async (t) => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
     const all = new Set<string>();
@@ -204,7 +221,9 @@ describe('ownership of spool files', () => {
     const owners = new Set((await readdir(dir)).map((n) => Number(SPOOL_FILE.exec(n)?.[1])));
     assert.deepEqual([...owners].sort(), [a!.pid, b!.pid].filter((pid, i) => (i === 0 ? a!.uuids.length : b!.uuids.length) > 0).sort());
     for (const child of children) child.stdin.end();
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.on('exit', resolve)))));
+    await Promise.all(
+      children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.on('exit', resolve)))),
+    );
     clean();
   });
 });

@@ -35,7 +35,15 @@ async function tempDir(t: TestContext): Promise<string> {
 }
 
 function captureEvent(name: string, overrides: Partial<CaptureEvent> = {}): CaptureEvent {
-  return { event: name, uuid: uuidv7(), distinct_id: 'user-1', timestamp: new Date().toISOString(), options: {}, properties: { n: name }, ...overrides };
+  return {
+    event: name,
+    uuid: uuidv7(),
+    distinct_id: 'user-1',
+    timestamp: new Date().toISOString(),
+    options: {},
+    properties: { n: name },
+    ...overrides,
+  };
 }
 
 /** A spool file as Spool writes it. */
@@ -50,7 +58,10 @@ async function spooledEvents(dir: string): Promise<Map<string, CaptureEvent[]>> 
     if (!SPOOL_FILE.test(name)) continue;
     const parsed = JSON.parse(await readFile(join(dir, name), 'utf8')) as { version: number; events: Array<{ event: CaptureEvent }> };
     assert.equal(parsed.version, 1);
-    out.set(name, parsed.events.map((e) => e.event));
+    out.set(
+      name,
+      parsed.events.map((e) => e.event),
+    );
   }
   return out;
 }
@@ -200,16 +211,33 @@ describe('only what is still undelivered survives a restart', () => {
     const server = await FakeCaptureServer.start();
     t.after(() => server.close());
     // The 503 is retried in place after 100 ms; the answer takes two events and has the third wait 30 s.
-    const options = { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 100, retryMaxDelayMillis: 60_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 };
+    const options = {
+      spoolDir: dir,
+      maxAttempts: 10,
+      retryInitialDelayMillis: 100,
+      retryMaxDelayMillis: 60_000,
+      timeoutMillis: 2_000,
+      flushTimeoutMillis: 500,
+    };
     const rig = await startFastPipeline(t, { server, options });
     const uuidOf = (events: CaptureEvent[], name: string): string => events.find((e) => e.event === name)!.uuid;
-    server.script({ status: 503, headers: {} }, { headers: { 'retry-after': '30' }, results: (events) => ({ [uuidOf(events, 'left-2')]: { result: 'retry' } }) });
+    server.script(
+      { status: 503, headers: {} },
+      { headers: { 'retry-after': '30' }, results: (events) => ({ [uuidOf(events, 'left-2')]: { result: 'retry' } }) },
+    );
     rig.emit(3, 'left');
     await rig.flush();
     // The request was resent: two of its events were taken, one is to wait 30 s.
-    assert.deepEqual(server.requests.map((r) => r.events.length), [3, 3]);
+    assert.deepEqual(
+      server.requests.map((r) => r.events.length),
+      [3, 3],
+    );
     const onDisk = [...(await spooledEvents(dir)).values()];
-    assert.deepEqual(onDisk.map((events) => names(events)), [['left-2']], 'one file, holding only the event still undelivered');
+    assert.deepEqual(
+      onDisk.map((events) => names(events)),
+      [['left-2']],
+      'one file, holding only the event still undelivered',
+    );
 
     // Shutdown keeps it on disk (its Retry-After is past the window); the next process sends it alone.
     await rig.shutdown();
@@ -220,7 +248,11 @@ describe('only what is still undelivered survives a restart', () => {
     const stats = next.stats();
     assertIdentity(stats);
     assert.deepEqual({ recovered: stats.recovered, delivered: stats.delivered }, { recovered: 1, delivered: 1 });
-    assert.deepEqual(server.requests.map((r) => [names(r.events), r.headers['posthog-attempt']]), [[['left-2'], '1']], 'a new delivery: attempt 1');
+    assert.deepEqual(
+      server.requests.map((r) => [names(r.events), r.headers['posthog-attempt']]),
+      [[['left-2'], '1']],
+      'a new delivery: attempt 1',
+    );
     await waitFor(async () => (await readdir(dir)).length === 0, 2_000, 'the spool directory to empty');
     clean();
   });
@@ -230,7 +262,15 @@ describe('only what is still undelivered survives a restart', () => {
     const dir = await tempDir(t);
     const uuid = uuidv7();
     const rig = await startFastPipeline(t, {
-      options: { spoolDir: dir, maxAttempts: 10, retryInitialDelayMillis: 100, retryMaxDelayMillis: 200, timeoutMillis: 2_000, flushTimeoutMillis: 500, beforeSend: (event) => ({ ...event, uuid }) },
+      options: {
+        spoolDir: dir,
+        maxAttempts: 10,
+        retryInitialDelayMillis: 100,
+        retryMaxDelayMillis: 200,
+        timeoutMillis: 2_000,
+        flushTimeoutMillis: 500,
+        beforeSend: (event) => ({ ...event, uuid }),
+      },
     });
     rig.server.setDefault({ status: 503, headers: {} });
     rig.emit(1, 'first');
@@ -254,12 +294,18 @@ describe('only what is still undelivered survives a restart', () => {
     const clean = guardProcess(t);
     const dir = await tempDir(t);
     const event = captureEvent('twice');
-    await writeFile(join(dir, `ph-1-000000000001.spool.json.claimed-${DEAD_PID}`), spoolBody([event, { ...event, properties: { copy: true } }, captureEvent('once')]));
+    await writeFile(
+      join(dir, `ph-1-000000000001.spool.json.claimed-${DEAD_PID}`),
+      spoolBody([event, { ...event, properties: { copy: true } }, captureEvent('once')]),
+    );
     const rig = await startFastPipeline(t, { options: { spoolDir: dir } });
     await rig.flush();
     const stats = rig.stats();
     assertIdentity(stats);
-    assert.deepEqual({ recovered: stats.recovered, delivered: stats.delivered, dropped: stats.dropped, pending: stats.pending }, { recovered: 3, delivered: 2, dropped: { invalid: 1 }, pending: 0 });
+    assert.deepEqual(
+      { recovered: stats.recovered, delivered: stats.delivered, dropped: stats.dropped, pending: stats.pending },
+      { recovered: 3, delivered: 2, dropped: { invalid: 1 }, pending: 0 },
+    );
     assert.deepEqual(names(rig.server.acceptedEvents()), ['once', 'twice']);
     await waitFor(async () => (await readdir(dir)).length === 0, 2_000, 'the spool directory to empty');
     clean();

@@ -8,7 +8,10 @@ import { DropWarnings } from '../../src/diagnostics/diagnostics.ts';
 function warningsAt(): { warnings: string[]; drops: DropWarnings; advance(ms: number): void } {
   let now = 1_000_000;
   const warnings: string[] = [];
-  const drops = new DropWarnings(() => now, (message) => warnings.push(message));
+  const drops = new DropWarnings(
+    () => now,
+    (message) => warnings.push(message),
+  );
   return { warnings, drops, advance: (ms) => (now += ms) };
 }
 
@@ -16,7 +19,10 @@ test('the first drop of a kind warns at once, with its count, reason and details
   const { warnings, drops } = warningsAt();
   drops.record('status_400', 3, 'HTTP 400: bad batch');
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0]!, /^dropped 3 event\(s\): PostHog answered HTTP 400 \(HTTP 400: bad batch\)\. Later drops of this kind are reported at most once a minute/);
+  assert.match(
+    warnings[0]!,
+    /^dropped 3 event\(s\): PostHog answered HTTP 400 \(HTTP 400: bad batch\)\. Later drops of this kind are reported at most once a minute/,
+  );
 });
 
 test('later drops within a minute are silent; the next one after it reports what went unreported and the total', () => {

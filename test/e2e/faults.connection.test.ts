@@ -181,7 +181,10 @@ describe('broken exchanges', () => {
   test('hostile Retry-After: a huge value is clamped to retryMaxDelayMillis', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 200, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 } });
+    const rig = await startFastPipeline(t, {
+      internals: { clock, random: () => 0 },
+      options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 200, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 },
+    });
     const values = ['999999999', '86400.5', 'Fri, 31 Dec 9999 23:59:59 GMT'];
     for (const value of values) {
       rig.server.script({ status: 503, headers: { 'retry-after': value } }, {});
@@ -189,7 +192,10 @@ describe('broken exchanges', () => {
       await rig.flush();
     }
     // Each resend waited the cap (200 ms), neither the own 10 ms nor the days the server asked for.
-    assert.deepEqual(clock.sleeps, values.map(() => 200));
+    assert.deepEqual(
+      clock.sleeps,
+      values.map(() => 200),
+    );
     const stats = rig.stats();
     assertIdentity(stats);
     assert.equal(stats.delivered, 3);
@@ -201,14 +207,21 @@ describe('broken exchanges', () => {
     const clean = guardProcess(t);
     // A misread value would be clamped to 1500 ms; the own backoff is 10 ms (no jitter here).
     const clock = new InstantClock();
-    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 1_500, timeoutMillis: 3_000, flushTimeoutMillis: 4_000, maxAttempts: 5 } });
+    const rig = await startFastPipeline(t, {
+      internals: { clock, random: () => 0 },
+      options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 1_500, timeoutMillis: 3_000, flushTimeoutMillis: 4_000, maxAttempts: 5 },
+    });
     const values = ['-5', '0', 'soon', 'NaN', 'Infinity', '1e9', '+30', ' ', '1'.repeat(80), 'Thu, 01 Jan 1970 00:00:00 GMT', '3 seconds'];
     for (const value of values) {
       rig.server.script({ status: 503, headers: { 'retry-after': value } }, {});
       rig.emit(1, 'ignored');
       await rig.flush();
     }
-    assert.deepEqual(clock.sleeps, values.map(() => 10), 'every resend waited the own backoff only');
+    assert.deepEqual(
+      clock.sleeps,
+      values.map(() => 10),
+      'every resend waited the own backoff only',
+    );
     const stats = rig.stats();
     assertIdentity(stats);
     assert.equal(stats.delivered, values.length);
@@ -220,7 +233,9 @@ describe('broken exchanges', () => {
 
 describe('Retry-After that only looks like a date', () => {
   test('free text with a year in it is not an HTTP-date and is ignored', async (t) => {
-    const rig = await startFastPipeline(t, { options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 400, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 } });
+    const rig = await startFastPipeline(t, {
+      options: { retryInitialDelayMillis: 10, retryMaxDelayMillis: 400, timeoutMillis: 2_000, flushTimeoutMillis: 3_000, maxAttempts: 5 },
+    });
     for (const value of ['later 2099', 'a 9999', 'May 3000']) {
       rig.server.script({ status: 503, headers: { 'retry-after': value } }, {});
       rig.emit(1, 'dated');

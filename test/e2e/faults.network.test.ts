@@ -38,7 +38,23 @@ function selfSignedCertificate(t: TestContext): { key: Buffer; cert: Buffer } {
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
       { stdio: 'ignore', timeout: 10_000 },
     );
     return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
@@ -76,7 +92,12 @@ describe('network faults', () => {
     const drops: Array<[string, number, string | undefined]> = [];
     const rig = await startFastPipeline(t, {
       host: `http://127.0.0.1:${port}`,
-      options: { maxAttempts: 3, timeoutMillis: 2_000, flushTimeoutMillis: 5_000, onDrop: (events, reason, details) => drops.push([reason, events.length, details]) },
+      options: {
+        maxAttempts: 3,
+        timeoutMillis: 2_000,
+        flushTimeoutMillis: 5_000,
+        onDrop: (events, reason, details) => drops.push([reason, events.length, details]),
+      },
     });
     rig.emit(3, 'refused');
     const ms = await rig.timedFlush();
@@ -84,7 +105,10 @@ describe('network faults', () => {
     assert.ok(ms < 1_000, `flush took ${ms} ms`);
     const during = rig.stats();
     assertIdentity(during, 'after the flush');
-    assert.deepEqual({ requests: during.requests, pending: during.pending, retryBuffered: during.retryBuffered }, { requests: 1, pending: 3, retryBuffered: 3 });
+    assert.deepEqual(
+      { requests: during.requests, pending: during.pending, retryBuffered: during.retryBuffered },
+      { requests: 1, pending: 3, retryBuffered: 3 },
+    );
     // The timer resends the request (at least 100 ms apart) until three requests carried the events.
     await waitFor(() => rig.stats().pending === 0, 3_000, 'the attempts to run out');
     const stats = rig.stats();
@@ -103,7 +127,10 @@ describe('network faults', () => {
   test('connection refused under a short budget: events wait, then shutdown drops them as deadline', async (t) => {
     const clean = guardProcess(t);
     const port = await closedPort();
-    const rig = await startFastPipeline(t, { host: `http://127.0.0.1:${port}`, options: { maxAttempts: 1_000, timeoutMillis: 100, flushTimeoutMillis: 200 } });
+    const rig = await startFastPipeline(t, {
+      host: `http://127.0.0.1:${port}`,
+      options: { maxAttempts: 1_000, timeoutMillis: 100, flushTimeoutMillis: 200 },
+    });
     rig.emit(3, 'refused');
     const ms = await rig.timedFlush();
     assert.ok(ms < 200 + SLACK_MS, `flush took ${ms} ms`);
@@ -122,7 +149,10 @@ describe('network faults', () => {
   test('DNS failure (does-not-exist.invalid), retry buffer off: retried, then retry_exhausted', async (t) => {
     const clean = guardProcess(t);
     // Retry buffer off: the events are given up on as soon as the export's attempts run out.
-    const rig = await startFastPipeline(t, { host: 'http://does-not-exist.invalid', options: { maxAttempts: 2, timeoutMillis: 1_500, flushTimeoutMillis: 2_000, retryBufferMaxEvents: 0 } });
+    const rig = await startFastPipeline(t, {
+      host: 'http://does-not-exist.invalid',
+      options: { maxAttempts: 2, timeoutMillis: 1_500, flushTimeoutMillis: 2_000, retryBufferMaxEvents: 0 },
+    });
     rig.emit(2, 'nowhere');
     const ms = await rig.timedFlush();
     assert.ok(ms < 2_000 + SLACK_MS, `flush took ${ms} ms`);

@@ -32,12 +32,22 @@ describe('attempts across the retry buffer', () => {
     // Attempt 2 in place after 500 ms; attempt 3 from the retry buffer, at the flush, once the
     // outage's backoff allows (500 ms later).
     assert.deepEqual(clock.sleeps, [500, 500]);
-    assert.deepEqual(requests.map((r) => [r.responseStatus, r.headers['posthog-attempt']]), [[503, '1'], [503, '2'], [200, '3']]);
+    assert.deepEqual(
+      requests.map((r) => [r.responseStatus, r.headers['posthog-attempt']]),
+      [
+        [503, '1'],
+        [503, '2'],
+        [200, '3'],
+      ],
+    );
     assert.equal(new Set(requests.map((r) => r.headers['posthog-request-id'])).size, 1);
     assert.equal(new Set(requests.map((r) => (r.decodedBody as { created_at: string }).created_at)).size, 1);
     const stats = rig.stats();
     assertIdentity(stats);
-    assert.deepEqual({ delivered: stats.delivered, requests: stats.requests, retries: stats.retries }, { delivered: 1, requests: 3, retries: 2 });
+    assert.deepEqual(
+      { delivered: stats.delivered, requests: stats.requests, retries: stats.retries },
+      { delivered: 1, requests: 3, retries: 2 },
+    );
     assertRequestCounts(stats, rig.server);
     clean();
   });
@@ -51,7 +61,10 @@ describe('attempts across the retry buffer', () => {
     await rig.flush();
     await rig.flush();
     await rig.shutdown();
-    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3', '4']);
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.headers['posthog-attempt']),
+      ['1', '2', '3', '4'],
+    );
     assert.equal(new Set(rig.server.requests.map((r) => r.headers['posthog-request-id'])).size, 1);
     const stats = rig.stats();
     assertIdentity(stats);
@@ -63,7 +76,10 @@ describe('attempts across the retry buffer', () => {
   test('a 503 storm through exports, flushes and shutdown: no event is carried by more than maxAttempts requests', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { ...OPTIONS, maxAttempts: 5, maxExportBatchSize: 4 } });
+    const rig = await startFastPipeline(t, {
+      internals: { clock, random: () => 0 },
+      options: { ...OPTIONS, maxAttempts: 5, maxExportBatchSize: 4 },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(10, 'storm');
     await rig.flush();
@@ -71,7 +87,8 @@ describe('attempts across the retry buffer', () => {
     await rig.flush();
     await rig.shutdown();
     const carried = new Map<string, number>();
-    for (const request of rig.server.requests) for (const event of request.events) carried.set(event.uuid, (carried.get(event.uuid) ?? 0) + 1);
+    for (const request of rig.server.requests)
+      for (const event of request.events) carried.set(event.uuid, (carried.get(event.uuid) ?? 0) + 1);
     // Exports during the outage are held, not sent; one probe at a time goes.
     assert.ok(Math.max(...carried.values()) <= 5, 'no event went out in more than maxAttempts requests');
     const stats = rig.stats();
@@ -86,7 +103,9 @@ describe('attempts across the retry buffer', () => {
 describe('bounds under an outage', () => {
   test('the retry buffer overflows: the oldest are retry_buffer_full, the rest delivered after recovery', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startFastPipeline(t, { options: { retryBufferMaxEvents: 5, maxAttempts: 10_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 } });
+    const rig = await startFastPipeline(t, {
+      options: { retryBufferMaxEvents: 5, maxAttempts: 10_000, timeoutMillis: 2_000, flushTimeoutMillis: 500 },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(12, 'overflow');
     await rig.flush();
@@ -142,7 +161,9 @@ describe('bounds under an outage', () => {
   });
 
   test('without any flush, buffered events are resent on their own timer once due', async (t) => {
-    const rig = await startFastPipeline(t, { options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 20, retryMaxDelayMillis: 50 } });
+    const rig = await startFastPipeline(t, {
+      options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 20, retryMaxDelayMillis: 50 },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(4, 'timer');
     await rig.flush();
@@ -161,7 +182,10 @@ describe('bounds under an outage', () => {
       now: () => origin + (Date.now() - origin) / 2,
       sleep: (ms, signal) => systemClock.sleep(ms * 2, signal),
     };
-    const rig = await startFastPipeline(t, { internals: { clock: slow, random: () => 0 }, options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 40, retryMaxDelayMillis: 40 } });
+    const rig = await startFastPipeline(t, {
+      internals: { clock: slow, random: () => 0 },
+      options: { maxAttempts: 100, timeoutMillis: 100, flushTimeoutMillis: 200, retryInitialDelayMillis: 40, retryMaxDelayMillis: 40 },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(2, 'early');
     await rig.flush();

@@ -51,7 +51,10 @@ describe('bad records through a real LoggerProvider', () => {
     const before = Date.now();
     const log = rig.logger();
     log.emit({ eventName: 'cyclic-attr', attributes: { ok: 1, cyclic: cyclic as never } });
-    log.emit({ eventName: 'binary', attributes: { bytes: new Uint8Array([104, 105, 255]), nested: { list: [new Uint8Array([1])] } as never } });
+    log.emit({
+      eventName: 'binary',
+      attributes: { bytes: new Uint8Array([104, 105, 255]), nested: { list: [new Uint8Array([1])] } as never },
+    });
     log.emit({ eventName: 'bigint-attr', attributes: { big: 10n as never } });
     log.emit({ eventName: 'smuggled' });
     const many: Record<string, number> = {};
@@ -81,7 +84,21 @@ describe('bad records through a real LoggerProvider', () => {
       [],
     );
     const events = rig.server.acceptedEvents();
-    assert.deepEqual(names(events), ['bad-uuid', 'bigint-attr', 'binary', 'cyclic-attr', 'float-id', 'many-attrs', 'nan-date', 'nan-time', 'number-id', 'object-id', 'plain', 'smuggled', 'upper-uuid']);
+    assert.deepEqual(names(events), [
+      'bad-uuid',
+      'bigint-attr',
+      'binary',
+      'cyclic-attr',
+      'float-id',
+      'many-attrs',
+      'nan-date',
+      'nan-time',
+      'number-id',
+      'object-id',
+      'plain',
+      'smuggled',
+      'upper-uuid',
+    ]);
 
     // The SDK refuses cyclic and BigInt values at emit; the rest of the record goes through.
     assert.equal(byName(events, 'cyclic-attr').properties.ok, 1);

@@ -64,7 +64,16 @@ describe('server faults', () => {
   test('a flush during a 503 storm keeps to a backoff: no burst of back-to-back requests', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { maxAttempts: 1_000, retryInitialDelayMillis: 200, retryMaxDelayMillis: 5_000, timeoutMillis: 5_000, flushTimeoutMillis: 1_000 } });
+    const rig = await startFastPipeline(t, {
+      internals: { clock, random: () => 0 },
+      options: {
+        maxAttempts: 1_000,
+        retryInitialDelayMillis: 200,
+        retryMaxDelayMillis: 5_000,
+        timeoutMillis: 5_000,
+        flushTimeoutMillis: 1_000,
+      },
+    });
     rig.server.setDefault({ status: 503 });
     rig.emit(3, 'storm');
     await rig.flush();
@@ -88,8 +97,19 @@ describe('server faults', () => {
     const clean = guardProcess(t);
     // Backoff from 5 s: after the export's first attempt nothing else is due within a 500 ms window.
     // Each request gets one event taken and the rest asked again: a backoff, not an outage.
-    const rig = await startFastPipeline(t, { options: { maxAttempts: 1_000, retryInitialDelayMillis: 5_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
-    rig.server.setDefault({ headers: {}, results: (events) => Object.fromEntries(events.slice(1).map((event) => [event.uuid, { result: 'retry' }])) });
+    const rig = await startFastPipeline(t, {
+      options: {
+        maxAttempts: 1_000,
+        retryInitialDelayMillis: 5_000,
+        retryMaxDelayMillis: 60_000,
+        timeoutMillis: 5_000,
+        flushTimeoutMillis: 500,
+      },
+    });
+    rig.server.setDefault({
+      headers: {},
+      results: (events) => Object.fromEntries(events.slice(1).map((event) => [event.uuid, { result: 'retry' }])),
+    });
     rig.emit(6, 'storm');
     await rig.flush();
     await rig.settle();
@@ -111,15 +131,24 @@ describe('server faults', () => {
     // Every pass resends the same request: one request id, PostHog-Attempt counting up.
     assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 5, retries: 4 });
     assert.deepEqual(serverCounts(rig.server), { requests: 5, retries: 4 });
-    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3', '4', '5']);
-    assert.deepEqual(rig.server.requests.map((r) => r.events.length), [6, 5, 4, 3, 2]);
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.headers['posthog-attempt']),
+      ['1', '2', '3', '4', '5'],
+    );
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.events.length),
+      [6, 5, 4, 3, 2],
+    );
     clean();
   });
 
   test('a forceFlush waits out a Retry-After that ends inside its window, then delivers', async (t) => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
-    const rig = await startFastPipeline(t, { internals: { clock }, options: { maxAttempts: 2, retryInitialDelayMillis: 10, retryMaxDelayMillis: 5_000, flushTimeoutMillis: 2_000 } });
+    const rig = await startFastPipeline(t, {
+      internals: { clock },
+      options: { maxAttempts: 2, retryInitialDelayMillis: 10, retryMaxDelayMillis: 5_000, flushTimeoutMillis: 2_000 },
+    });
     rig.server.script({ status: 503, headers: { 'retry-after': '0.4' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -136,7 +165,9 @@ describe('server faults', () => {
 
   test('shutdown without a spool: events held back by a Retry-After past the window get one last attempt', async (t) => {
     const clean = guardProcess(t);
-    const rig = await startFastPipeline(t, { options: { maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 } });
+    const rig = await startFastPipeline(t, {
+      options: { maxAttempts: 1_000, retryMaxDelayMillis: 60_000, timeoutMillis: 5_000, flushTimeoutMillis: 500 },
+    });
     rig.server.setDefault({ status: 503, headers: { 'retry-after': '30' } });
     rig.emit(2, 'held');
     await rig.flush();
@@ -156,7 +187,10 @@ describe('server faults', () => {
     assert.equal(after.delivered, 2);
     assert.deepEqual(after.dropped, {});
     assert.equal(after.pending, 0);
-    assert.deepEqual(rig.server.requests.map((r) => r.responseStatus), [503, 200]);
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.responseStatus),
+      [503, 200],
+    );
     assert.deepEqual(names(assertStoredOnce(rig.server)), ['held-0', 'held-1']);
     clean();
   });
@@ -256,7 +290,10 @@ describe('server faults', () => {
     assert.equal(stats.pending, 0);
     assert.deepEqual(
       rig.server.requests.map((r) => names(r.events)),
-      [['p-drop', 'p-ok', 'p-retry', 'p-stubborn', 'p-warning'], ['p-retry', 'p-stubborn']],
+      [
+        ['p-drop', 'p-ok', 'p-retry', 'p-stubborn', 'p-warning'],
+        ['p-retry', 'p-stubborn'],
+      ],
     );
     assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 2, retries: 1 });
     assert.deepEqual(serverCounts(rig.server), { requests: 2, retries: 1 });
@@ -268,7 +305,16 @@ describe('server faults', () => {
     const clean = guardProcess(t);
     const clock = new InstantClock();
     // A 600 ms first delay: one retry fits the export's short wait in place (1 s), the next does not.
-    const rig = await startFastPipeline(t, { internals: { clock, random: () => 0 }, options: { maxAttempts: 3, retryInitialDelayMillis: 600, retryMaxDelayMillis: 5_000, timeoutMillis: 5_000, flushTimeoutMillis: 5_000 } });
+    const rig = await startFastPipeline(t, {
+      internals: { clock, random: () => 0 },
+      options: {
+        maxAttempts: 3,
+        retryInitialDelayMillis: 600,
+        retryMaxDelayMillis: 5_000,
+        timeoutMillis: 5_000,
+        flushTimeoutMillis: 5_000,
+      },
+    });
     const pick = (events: CaptureEvent[], name: string): string => byName(events, name).uuid;
     rig.server.script({
       headers: {},
@@ -292,7 +338,10 @@ describe('server faults', () => {
       rig.server.requests.map((r) => names(r.events)),
       [['p-drop', 'p-ok', 'p-retry', 'p-stubborn', 'p-warning'], ['p-retry', 'p-stubborn'], ['p-stubborn']],
     );
-    assert.deepEqual(rig.server.requests.map((r) => r.headers['posthog-attempt']), ['1', '2', '3']);
+    assert.deepEqual(
+      rig.server.requests.map((r) => r.headers['posthog-attempt']),
+      ['1', '2', '3'],
+    );
     assert.deepEqual({ requests: stats.requests, retries: stats.retries }, { requests: 3, retries: 2 });
     assert.deepEqual(serverCounts(rig.server), { requests: 3, retries: 2 });
     assert.deepEqual(names(assertStoredOnce(rig.server)), ['p-ok', 'p-retry', 'p-warning']);

@@ -79,7 +79,13 @@ describe('selection', () => {
 
   test('processor options reach selection and mapping: logRecords, minSeverity, logEventName, resourceAttributes, disableGeoip', async () => {
     const resource = resourceFromAttributes({ 'service.name': 'checkout', 'host.name': 'web-1' });
-    const options = { logRecords: 'all', minSeverity: SeverityNumber.WARN, logEventName: 'log_line', resourceAttributes: ['host.name'], disableGeoip: false } as const;
+    const options = {
+      logRecords: 'all',
+      minSeverity: SeverityNumber.WARN,
+      logEventName: 'log_line',
+      resourceAttributes: ['host.name'],
+      disableGeoip: false,
+    } as const;
     await withPipeline({ resource, options }, async (p) => {
       const log = p.logger('app');
       log.emit({ body: 'info', severityNumber: SeverityNumber.INFO, timestamp: TIME });
@@ -93,7 +99,12 @@ describe('selection', () => {
           ['debug_event', null],
         ],
       );
-      assert.deepEqual(only(events, 'debug_event').properties, { service_name: 'checkout', 'host.name': 'web-1', severity_number: SeverityNumber.DEBUG, otel_scope_name: 'app' });
+      assert.deepEqual(only(events, 'debug_event').properties, {
+        service_name: 'checkout',
+        'host.name': 'web-1',
+        severity_number: SeverityNumber.DEBUG,
+        otel_scope_name: 'app',
+      });
       assert.deepEqual([p.stats().emitted, p.stats().selected], [3, 2]);
     });
   });
@@ -136,7 +147,11 @@ describe('exceptions', () => {
   test('a named event and its linked $exception are counted apart: one dropped, one delivered, the identity holds', async () => {
     const beforeSend = (event: CaptureEvent): CaptureEvent | null => (event.event === '$exception' ? null : event);
     await withPipeline({ options: { beforeSend } }, async (p) => {
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({
+        eventName: 'refund_failed',
+        timestamp: TIME,
+        attributes: { 'user.id': 'u', 'exception.message': 'gateway down' },
+      });
       p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
       const events = await flushValid(p);
       assert.deepEqual(
@@ -153,7 +168,11 @@ describe('exceptions', () => {
   test('the named event dropped by beforeSend, its linked $exception delivered: counted apart, the identity holds', async () => {
     const beforeSend = (event: CaptureEvent): CaptureEvent | null => (event.event === 'refund_failed' ? null : event);
     await withPipeline({ options: { beforeSend } }, async (p) => {
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({
+        eventName: 'refund_failed',
+        timestamp: TIME,
+        attributes: { 'user.id': 'u', 'exception.message': 'gateway down' },
+      });
       const events = await flushValid(p);
       assert.deepEqual(
         events.map((e) => e.event),
@@ -169,7 +188,11 @@ describe('exceptions', () => {
   test('both events of a linked pair dropped by the server: both counted, the identity holds', async () => {
     await withPipeline({}, async (p) => {
       p.server.setDefault({ defaultResult: 'drop' });
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({
+        eventName: 'refund_failed',
+        timestamp: TIME,
+        attributes: { 'user.id': 'u', 'exception.message': 'gateway down' },
+      });
       await flushValid(p);
       const stats = p.processor.getStats();
       assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 0, 0]);
@@ -180,30 +203,43 @@ describe('exceptions', () => {
 
   test('a distinct id over 200 bytes: capture drops the pair, they are counted with its reason, the rest of the batch goes', async () => {
     const dropped: Array<[string, string | undefined, string[]]> = [];
-    await withPipeline({ options: { onDrop: (events, reason, details) => dropped.push([reason, details, events.map((e) => e.event)]) } }, async (p) => {
-      // 101 characters, 202 bytes: capture counts bytes.
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'é'.repeat(101), 'exception.message': 'gateway down' } });
-      p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
-      const events = await flushValid(p);
-      assert.deepEqual(
-        events.map((e) => e.event),
-        ['plain'],
-      );
-      assert.deepEqual(dropped, [['server_drop', 'distinct_id_too_large', ['refund_failed', '$exception']]]);
-      const stats = p.processor.getStats();
-      assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [2, 3, 1, 0]);
-      assert.deepEqual(stats.dropped, { server_drop: 2 });
-      assertIdentity(stats);
-    });
+    await withPipeline(
+      { options: { onDrop: (events, reason, details) => dropped.push([reason, details, events.map((e) => e.event)]) } },
+      async (p) => {
+        // 101 characters, 202 bytes: capture counts bytes.
+        p.logger('app').emit({
+          eventName: 'refund_failed',
+          timestamp: TIME,
+          attributes: { 'user.id': 'é'.repeat(101), 'exception.message': 'gateway down' },
+        });
+        p.logger('app').emit({ eventName: 'plain', timestamp: TIME, attributes: { 'user.id': 'u' } });
+        const events = await flushValid(p);
+        assert.deepEqual(
+          events.map((e) => e.event),
+          ['plain'],
+        );
+        assert.deepEqual(dropped, [['server_drop', 'distinct_id_too_large', ['refund_failed', '$exception']]]);
+        const stats = p.processor.getStats();
+        assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [2, 3, 1, 0]);
+        assert.deepEqual(stats.dropped, { server_drop: 2 });
+        assertIdentity(stats);
+      },
+    );
   });
 
   test('a linked pair in a dry run: both printed, both counted as dry_run', async () => {
     const lines: string[] = [];
     await withPipeline({ options: { dryRun: true }, internals: { print: (line) => lines.push(line) } }, async (p) => {
-      p.logger('app').emit({ eventName: 'refund_failed', timestamp: TIME, attributes: { 'user.id': 'u', 'exception.message': 'gateway down' } });
+      p.logger('app').emit({
+        eventName: 'refund_failed',
+        timestamp: TIME,
+        attributes: { 'user.id': 'u', 'exception.message': 'gateway down' },
+      });
       await p.flush();
       assert.equal(p.requests().length, 0);
-      const printed = lines.filter((l) => l.includes('dry run, not sent: event ')).map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as CaptureEvent).event);
+      const printed = lines
+        .filter((l) => l.includes('dry run, not sent: event '))
+        .map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as CaptureEvent).event);
       assert.deepEqual(printed, ['refund_failed', '$exception']);
       const stats = p.processor.getStats();
       assert.deepEqual([stats.emitted, stats.selected, stats.delivered, stats.pending], [1, 2, 0, 0]);
@@ -222,7 +258,10 @@ describe('uuid', () => {
       log.emit({ eventName: 'repeat', timestamp: TIME, attributes: { 'posthog.uuid': uuid.toUpperCase() } });
       log.emit({ eventName: 'unrelated', timestamp: TIME });
       const events = await flushValid(p);
-      assert.ok(events.some((e) => e.event === 'unrelated'), 'an unrelated event of the same batch is delivered');
+      assert.ok(
+        events.some((e) => e.event === 'unrelated'),
+        'an unrelated event of the same batch is delivered',
+      );
       assert.ok(events.some((e) => e.uuid === uuid));
     });
   });
@@ -233,12 +272,24 @@ describe('lone surrogates', () => {
     const lone = '\ud83d';
     // Five characters, then an emoji: a 6-unit attribute limit keeps its high surrogate only.
     const cut = (five: string): string => `${five}😀 and more`;
-    const beforeSend = (event: CaptureEvent): CaptureEvent => (event.event === 'hooked' ? { ...event, distinct_id: `hook ${lone}`, session_id: `s ${lone}` } : event);
+    const beforeSend = (event: CaptureEvent): CaptureEvent =>
+      event.event === 'hooked' ? { ...event, distinct_id: `hook ${lone}`, session_id: `s ${lone}` } : event;
     await withPipeline({ options: { beforeSend } }, async (p) => {
       const limits = { attributeValueLengthLimit: 6 };
-      const log = new LoggerProvider({ resource: resourceFromAttributes({}), processors: [p.processor], logRecordLimits: limits }).getLogger('cut');
-      const tracer = new TracerProvider({ resource: resourceFromAttributes({}), spanLimits: limits, spanProcessors: [p.spanProcessor] }).getTracer('cut');
-      log.emit({ timestamp: TIME, attributes: { 'posthog.event': cut('named'), 'posthog.distinct_id': cut('user1'), 'posthog.session_id': cut('sess1') } });
+      const log = new LoggerProvider({
+        resource: resourceFromAttributes({}),
+        processors: [p.processor],
+        logRecordLimits: limits,
+      }).getLogger('cut');
+      const tracer = new TracerProvider({
+        resource: resourceFromAttributes({}),
+        spanLimits: limits,
+        spanProcessors: [p.spanProcessor],
+      }).getTracer('cut');
+      log.emit({
+        timestamp: TIME,
+        attributes: { 'posthog.event': cut('named'), 'posthog.distinct_id': cut('user1'), 'posthog.session_id': cut('sess1') },
+      });
       p.logger('app').emit({ timestamp: TIME, eventName: `by hand ${lone}`, body: `body ${lone}` });
       log.emit({ timestamp: TIME, eventName: 'hooked', attributes: { 'user.id': 'u' } });
       const span = tracer.startSpan('op');
@@ -274,7 +325,8 @@ describe('values JSON cannot hold', () => {
 
     await withPipeline({ processorsBefore: [writer] }, async (p) => {
       const log = p.logger('app');
-      const emit = (eventName: string, attributes: Attributes = {}) => log.emit({ eventName, timestamp: TIME, attributes: { 'user.id': 'u', ...attributes } });
+      const emit = (eventName: string, attributes: Attributes = {}) =>
+        log.emit({ eventName, timestamp: TIME, attributes: { 'user.id': 'u', ...attributes } });
       emit('sdk_bigint', { big: 10n as never, kept: 'yes' });
       emit('sdk_cyclic', { cyc: cyclic as never, kept: 'yes' });
       emit('numbers', { nan: NaN, inf: Infinity, ninf: -Infinity, nested: { n: NaN, list: [Infinity, 1] } as never });

@@ -7,7 +7,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,10 +65,15 @@ interface Result {
 
 function run(command: string, args: string[], cwd: string): Promise<Result> {
   return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, shell: WINDOWS && command === 'npm' }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') return reject(error);
-      resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, shell: WINDOWS && command === 'npm' },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') return reject(error);
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -127,7 +143,8 @@ describe('packaging', { concurrency: true }, () => {
       assert.ok(packedFiles.includes(target.replace(/^\.\//, '')), `${target} (exports) is in the tarball`);
     }
     assert.ok(Array.isArray(repoPkg.sideEffects), 'sideEffects lists the modules a bundler must keep');
-    for (const file of repoPkg.sideEffects) assert.ok(packedFiles.includes(file.replace(/^\.\//, '')), `${file} (sideEffects) is in the tarball`);
+    for (const file of repoPkg.sideEffects)
+      assert.ok(packedFiles.includes(file.replace(/^\.\//, '')), `${file} (sideEffects) is in the tarball`);
     assert.match(readFileSync(join(installed, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
     assert.match(readFileSync(join(installed, 'CHANGELOG.md'), 'utf8'), new RegExp(`^## ${repoPkg.version.replace(/\./g, '\\.')} `, 'm'));
   });
@@ -145,7 +162,13 @@ describe('packaging', { concurrency: true }, () => {
     const repo = repoPkg.repository!.url.replace(/^git\+/, '').replace(/\.git$/, '');
     // GitHub's heading anchors: lower case, punctuation removed, spaces to hyphens.
     const anchors = new Set(
-      [...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')),
+      [...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) =>
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N} _-]/gu, '')
+          .replace(/ /g, '-'),
+      ),
     );
     const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
     assert.ok(links.length > 10, `found ${links.length} links`);
@@ -157,7 +180,11 @@ describe('packaging', { concurrency: true }, () => {
         assert.ok(path, `${link} points into the repository's main branch`);
         assert.ok(existsSync(join(REPO, path[1]!)), `${link}: ${path[1]} exists in the repository`);
       } else if (/^https?:\/\//.test(link)) continue;
-      else assert.ok(packedFiles.includes(link), `${link}: a relative link must name a file in the tarball (npm shows the README without the repository)`);
+      else
+        assert.ok(
+          packedFiles.includes(link),
+          `${link}: a relative link must name a file in the tarball (npm shows the README without the repository)`,
+        );
     }
   });
 
@@ -258,7 +285,15 @@ new PostHogLogRecordProcessor({ logRecords: 'some' });
   /** Type-checks `files` with `compilerOptions` (this repository's tsc); returns the files the program loaded. */
   async function typecheck(config: string, compilerOptions: Record<string, unknown>, files: string[]): Promise<string[]> {
     const tsconfig = {
-      compilerOptions: { target: 'es2022', lib: ['es2023'], types: ['node'], strict: true, noEmit: true, skipLibCheck: false, ...compilerOptions },
+      compilerOptions: {
+        target: 'es2022',
+        lib: ['es2023'],
+        types: ['node'],
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        ...compilerOptions,
+      },
       files,
     };
     writeFileSync(join(project, config), JSON.stringify(tsconfig, null, 2));
@@ -266,7 +301,10 @@ new PostHogLogRecordProcessor({ logRecords: 'some' });
     // --listFiles prints the program's files after type-checking it; errors fail the run.
     const result = await run(process.execPath, [tsc, '-p', config, '--listFiles', '--pretty', 'false'], project);
     assertSucceeded(result, `tsc -p ${config}`);
-    return result.stdout.trim().split(/\r?\n/).map((file) => file.split(sep).join('/'));
+    return result.stdout
+      .trim()
+      .split(/\r?\n/)
+      .map((file) => file.split(sep).join('/'));
   }
 
   const declarationOf = (condition: 'import' | 'require') => join(installed, repoPkg.exports['.'][condition].types).split(sep).join('/');
@@ -274,7 +312,10 @@ new PostHogLogRecordProcessor({ logRecords: 'some' });
   test('types: module nodenext, from an ES module (.mts) and from CommonJS (.cts)', async () => {
     writeFileSync(join(project, 'consumer.mts'), consumerSource);
     writeFileSync(join(project, 'consumer.cts'), consumerSource);
-    const loaded = await typecheck('tsconfig.nodenext.json', { module: 'nodenext', moduleResolution: 'nodenext' }, ['consumer.mts', 'consumer.cts']);
+    const loaded = await typecheck('tsconfig.nodenext.json', { module: 'nodenext', moduleResolution: 'nodenext' }, [
+      'consumer.mts',
+      'consumer.cts',
+    ]);
     assert.ok(loaded.includes(declarationOf('import')), 'the .mts file uses the ES module declarations');
     assert.ok(loaded.includes(declarationOf('require')), 'the .cts file uses the CommonJS declarations');
   });
@@ -300,7 +341,9 @@ new PostHogLogRecordProcessor({ logRecords: 'some' });
   test('Are the types wrong? finds no problem in any resolution mode (node10, node16 CJS and ESM, bundler)', async () => {
     const attw = join(REPO, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
     const result = await run(process.execPath, [attw, tarball, '--format', 'json', '--no-definitely-typed', '--profile', 'strict'], tmp);
-    const report = JSON.parse(result.stdout) as { analysis: { types: { kind: string }; problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, unknown> }> } };
+    const report = JSON.parse(result.stdout) as {
+      analysis: { types: { kind: string }; problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, unknown> }> };
+    };
     assert.deepEqual(report.analysis.problems, [], result.stdout);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(report.analysis.types, { kind: 'included' });

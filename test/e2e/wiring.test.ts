@@ -35,7 +35,7 @@ class RememberingSpanExporter extends InMemorySpanExporter {
 }
 
 describe('wiring', () => {
-  test('a span event processor built from options owns its pipeline: the tracer provider\'s shutdown delivers its events', async () => {
+  test("a span event processor built from options owns its pipeline: the tracer provider's shutdown delivers its events", async () => {
     await withServer(async (server) => {
       const spanProcessor = new PostHogSpanEventProcessor({ apiKey: server.apiKey, host: server.url, scheduledDelayMillis: 60_000 });
       const tracerProvider = new TracerProvider({ spanProcessors: [spanProcessor] });
@@ -140,7 +140,12 @@ describe('wiring', () => {
   test('request identity (NodeSDK context): log and span events get distinct_id and session_id; record attributes win', async () => {
     await withServer(async (server) => {
       const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000 }, { env: envFor(server) });
-      const sdk = new NodeSDK({ autoDetectResources: false, metricReaders: [], spanProcessors: [new PostHogSpanEventProcessor({ processor })], logRecordProcessors: [processor] });
+      const sdk = new NodeSDK({
+        autoDetectResources: false,
+        metricReaders: [],
+        spanProcessors: [new PostHogSpanEventProcessor({ processor })],
+        logRecordProcessors: [processor],
+      });
       let shutDown = false;
       try {
         sdk.start();
@@ -160,7 +165,10 @@ describe('wiring', () => {
 
         const byName = new Map(server.acceptedEvents().map((e) => [e.event, e]));
         assert.deepEqual([...byName.keys()].sort(), ['a', 'a_explicit', 'b', 'b_explicit', 'outside']);
-        const ids = (name: string): [string | undefined, string | undefined] => [byName.get(name)!.distinct_id, byName.get(name)!.session_id];
+        const ids = (name: string): [string | undefined, string | undefined] => [
+          byName.get(name)!.distinct_id,
+          byName.get(name)!.session_id,
+        ];
         assert.deepEqual(ids('a'), ['u-1', 's-1']);
         assert.deepEqual(ids('b'), ['u-1', 's-1']);
         assert.deepEqual(ids('a_explicit'), ['u-explicit', 's-explicit']);

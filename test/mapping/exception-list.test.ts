@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildExceptionList, exceptionLevelFromSeverity, MAX_EXCEPTIONS, parseV8StackTrace, type PostHogException, type StackFrame } from '../../src/mapping/exception-list.ts';
+import {
+  buildExceptionList,
+  exceptionLevelFromSeverity,
+  MAX_EXCEPTIONS,
+  parseV8StackTrace,
+  type PostHogException,
+  type StackFrame,
+} from '../../src/mapping/exception-list.ts';
 import { cymbalProblems } from '../support/cymbal-schema.ts';
 import { linkedErrors, printedTexts, realisticErrors } from '../support/realistic-errors.ts';
 
@@ -37,7 +44,8 @@ const functions = (frames: readonly StackFrame[] | undefined): string[] => (fram
 test('a real V8 stack: names, order, positions; filenames relative to the working directory', () => {
   const frames = parseV8StackTrace(realStack(), undefined, { cwd: ROOT });
   const names = functions(frames);
-  for (const name of ['innermostThrower', 'middleCaller', 'outerCaller', 'realStack']) assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
+  for (const name of ['innermostThrower', 'middleCaller', 'outerCaller', 'realStack'])
+    assert.ok(names.includes(name), `${name} in ${names.join(', ')}`);
   // Oldest call first, so the throwing function is last.
   const last = frames.at(-1) as StackFrame;
   assert.equal(last.function, 'innermostThrower');
@@ -62,7 +70,8 @@ test('a corpus of real errors, as err.stack, util.inspect and pino print them: e
       assert.ok(list.length >= 1, what);
       assertParses(list, what);
       assert.equal(list[0]?.type, error.name, what);
-      for (const entry of list) for (const frame of entry.stacktrace?.frames ?? []) assert.ok(frame.filename !== '' && frame.function !== '', what);
+      for (const entry of list)
+        for (const frame of entry.stacktrace?.frames ?? []) assert.ok(frame.filename !== '' && frame.function !== '', what);
     }
   }
 });
@@ -91,7 +100,11 @@ test('each exception of a chain keeps its own frames: the same as its own err.st
         const entry = list[i]!;
         assert.equal(entry.type, e.name, what);
         assert.equal(entry.value, e.message, what);
-        assert.deepEqual(entry.stacktrace?.frames ?? [], parseV8StackTrace(e.stack ?? '', undefined, { cwd: ROOT }), `${what}: frames of entry ${i}`);
+        assert.deepEqual(
+          entry.stacktrace?.frames ?? [],
+          parseV8StackTrace(e.stack ?? '', undefined, { cwd: ROOT }),
+          `${what}: frames of entry ${i}`,
+        );
       });
     }
   }
@@ -118,7 +131,11 @@ test('causes become linked entries, outer first and root cause last, as posthog-
 
 test('cause headers in any case: util.inspect [cause], pino "caused by", Java-style "Caused by"', () => {
   for (const header of ['caused by:', 'Caused by:', 'CAUSED BY:']) {
-    const list = buildExceptionList({ stacktrace: `Error: outer\n    at outer (/srv/a.js:1:1)\n${header} Error: inner\n    at inner (/srv/b.js:2:2)` }, true, { cwd: '/srv' });
+    const list = buildExceptionList(
+      { stacktrace: `Error: outer\n    at outer (/srv/a.js:1:1)\n${header} Error: inner\n    at inner (/srv/b.js:2:2)` },
+      true,
+      { cwd: '/srv' },
+    );
     assert.deepEqual(
       list.map((e) => [e.value, functions(e.stacktrace?.frames)]),
       [
@@ -128,7 +145,14 @@ test('cause headers in any case: util.inspect [cause], pino "caused by", Java-st
       header,
     );
   }
-  const java = buildExceptionList({ stacktrace: 'java.io.IOException: boom\n\tat A.b (/srv/A.java:1)\nCaused by: java.net.SocketException: reset\n\tat C.d (/srv/C.java:2)' }, true, { cwd: '/srv' });
+  const java = buildExceptionList(
+    {
+      stacktrace:
+        'java.io.IOException: boom\n\tat A.b (/srv/A.java:1)\nCaused by: java.net.SocketException: reset\n\tat C.d (/srv/C.java:2)',
+    },
+    true,
+    { cwd: '/srv' },
+  );
   assert.deepEqual(
     java.map((e) => e.type),
     ['java.io.IOException', 'java.net.SocketException'],
@@ -159,7 +183,14 @@ test('AggregateError: its errors become member entries after its cause, each mem
   const error = (await realisticErrors()).find((e) => e.name === 'AggregateError with a cause and members with causes')!.error;
   const list = buildExceptionList({ stacktrace: printedTexts(error).inspect }, true, { cwd: ROOT });
   assert.deepEqual(
-    list.map((e) => [e.type, e.value, e.mechanism.type, 'source' in e.mechanism ? e.mechanism.source : undefined, e.mechanism.exception_id, 'parent_id' in e.mechanism ? e.mechanism.parent_id : undefined]),
+    list.map((e) => [
+      e.type,
+      e.value,
+      e.mechanism.type,
+      'source' in e.mechanism ? e.mechanism.source : undefined,
+      e.mechanism.exception_id,
+      'parent_id' in e.mechanism ? e.mechanism.parent_id : undefined,
+    ]),
     [
       ['AggregateError', 'batch failed', 'generic', undefined, 0, undefined],
       ['Error', 'batch root', 'chained', 'cause', 1, 0],
@@ -223,7 +254,10 @@ test('frames: at most 50 per exception, those nearest the throw; at most 50 exce
 });
 
 test('a 1 MB stack is read in part and never takes pathological time; odd lines give no frames', () => {
-  const lines = Array.from({ length: 15_000 }, (_, i) => `    at someFunction${i} (/srv/app/src/some/deep/module/path/file.js:${i + 1}:45)`);
+  const lines = Array.from(
+    { length: 15_000 },
+    (_, i) => `    at someFunction${i} (/srv/app/src/some/deep/module/path/file.js:${i + 1}:45)`,
+  );
   const big = `Error: huge\n${lines.join('\n')}`;
   assert.ok(big.length > 1_000_000);
   assert.equal(buildExceptionList({ stacktrace: big })[0]?.stacktrace?.frames.length, 50);
@@ -237,15 +271,22 @@ test('a 1 MB stack is read in part and never takes pathological time; odd lines 
     assert.deepEqual(parseV8StackTrace(input as string), [], String(input));
   }
   // Noise between frames is skipped, the frames are kept.
-  assert.deepEqual(functions(parseV8StackTrace('Error: x\n    at a (/a.js:1:1)\n@@@ noise @@@\n    at nonsense here\n    at b (/b.js:2:2)')), ['b', 'a']);
+  assert.deepEqual(
+    functions(parseV8StackTrace('Error: x\n    at a (/a.js:1:1)\n@@@ noise @@@\n    at nonsense here\n    at b (/b.js:2:2)')),
+    ['b', 'a'],
+  );
   assert.equal(parseV8StackTrace('Error: x\r\n    at fn (/a.js:1:2)\r\n    at g (/b.js:3:4)\r\n').length, 2);
 });
 
 test('an error code OpenTelemetry put in place of the name gives way to the name in the stack, as posthog-node reports it', () => {
-  const typeOf = (type: string, message: string, stacktrace: string): string | undefined => buildExceptionList({ type, message, stacktrace })[0]?.type;
+  const typeOf = (type: string, message: string, stacktrace: string): string | undefined =>
+    buildExceptionList({ type, message, stacktrace })[0]?.type;
   const fs = "Error: ENOENT: no such file or directory, open '/x'\n    at open (node:fs:1:1)";
   assert.equal(typeOf('ENOENT', "ENOENT: no such file or directory, open '/x'", fs), 'Error');
-  assert.equal(typeOf('ERR_OUT_OF_RANGE', 'out of range', 'RangeError [ERR_OUT_OF_RANGE]: out of range\n    at f (/a.js:1:1)'), 'RangeError');
+  assert.equal(
+    typeOf('ERR_OUT_OF_RANGE', 'out of range', 'RangeError [ERR_OUT_OF_RANGE]: out of range\n    at f (/a.js:1:1)'),
+    'RangeError',
+  );
   // A type that is no code, or a stack of another error, is kept.
   assert.equal(typeOf('PaymentDeclined', 'card declined', 'Error: card declined\n    at f (/a.js:1:1)'), 'PaymentDeclined');
   assert.equal(typeOf('ENOENT', 'another message', fs), 'ENOENT');
@@ -298,7 +339,9 @@ test('buildExceptionList without a stack, or with one that has no frame', () => 
   assert.deepEqual(buildExceptionList({ type: 'TimeoutError', message: 'took too long' }, false), [
     { type: 'TimeoutError', value: 'took too long', mechanism: { type: 'generic', handled: false, synthetic: false, exception_id: 0 } },
   ]);
-  assert.deepEqual(buildExceptionList({}), [{ type: 'Error', value: '', mechanism: { type: 'generic', handled: true, synthetic: false, exception_id: 0 } }]);
+  assert.deepEqual(buildExceptionList({}), [
+    { type: 'Error', value: '', mechanism: { type: 'generic', handled: true, synthetic: false, exception_id: 0 } },
+  ]);
   const [entry] = buildExceptionList({ type: 'E', message: 'm', stacktrace: 'E: m' });
   assert.ok(entry && !('stacktrace' in entry));
 });
@@ -307,7 +350,9 @@ test('buildExceptionList with only a stacktrace derives type and message from it
   const [entry] = buildExceptionList({ stacktrace: 'TypeError: boom\n    at fn (/a.js:1:2)' });
   assert.equal(entry?.type, 'TypeError');
   assert.equal(entry?.value, 'boom');
-  const coded = buildExceptionList({ stacktrace: 'TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string\n    at f (/a.js:1:1)' })[0];
+  const coded = buildExceptionList({
+    stacktrace: 'TypeError [ERR_INVALID_ARG_TYPE]: The "path" argument must be of type string\n    at f (/a.js:1:1)',
+  })[0];
   assert.equal(coded?.type, 'TypeError');
   assert.equal(coded?.value, 'The "path" argument must be of type string');
   const bare = buildExceptionList({ stacktrace: 'Error\n    at fn (/a.js:1:2)' })[0];
@@ -363,7 +408,19 @@ test('the schema check catches what error tracking refuses (so the tests above c
   for (const [list, problem] of cases) assert.match(cymbalProblems({ $exception_list: list }).join('; '), problem, JSON.stringify(list));
   assert.deepEqual(cymbalProblems({ $exception_list: [{ type: 'E', stacktrace: { type: 'raw', frames: [frame] } }] }), []);
   // Option<T> takes null.
-  assert.deepEqual(cymbalProblems({ $exception_list: [{ type: 'E', mechanism: null, module: null, stacktrace: { type: 'raw', frames: [{ ...frame, lineno: null, colno: null, module: null }] } }] }), []);
+  assert.deepEqual(
+    cymbalProblems({
+      $exception_list: [
+        {
+          type: 'E',
+          mechanism: null,
+          module: null,
+          stacktrace: { type: 'raw', frames: [{ ...frame, lineno: null, colno: null, module: null }] },
+        },
+      ],
+    }),
+    [],
+  );
   // The list must be an array; typed properties next to it; and the properties parse as a whole.
   const one = [{ type: 'E' }];
   const properties: Array<[Record<string, unknown>, RegExp]> = [
@@ -377,7 +434,16 @@ test('the schema check catches what error tracking refuses (so the tests above c
     [{ $exception_list: one, nested: { ['k\udc00']: 1 } }, /key with a lone UTF-16 surrogate/],
   ];
   for (const [props, problem] of properties) assert.match(cymbalProblems(props).join('; '), problem, JSON.stringify(props));
-  assert.deepEqual(cymbalProblems({ $exception_list: one, $exception_fingerprint: null, $exception_handled: false, $debug_images: [], $issue_severity: 3 }), []);
+  assert.deepEqual(
+    cymbalProblems({
+      $exception_list: one,
+      $exception_fingerprint: null,
+      $exception_handled: false,
+      $debug_images: [],
+      $issue_severity: 3,
+    }),
+    [],
+  );
 });
 
 test('util.inspect: a recursion it printed once ("... collapsed N duplicate lines ...") is read in full, also at the end of a stack', () => {
@@ -399,6 +465,10 @@ test('util.inspect: a recursion it printed once ("... collapsed N duplicate line
     ],
   );
   // Read in full, the six frames are three copies of one cycle: one copy is kept, as posthog-node keeps it.
-  const expanded = buildExceptionList({ stacktrace: 'Error: outer\n' + '    at b (/srv/r.js:2:2)\n    at a (/srv/r.js:1:1)\n'.repeat(3) }, true, { cwd: '/srv' });
+  const expanded = buildExceptionList(
+    { stacktrace: 'Error: outer\n' + '    at b (/srv/r.js:2:2)\n    at a (/srv/r.js:1:1)\n'.repeat(3) },
+    true,
+    { cwd: '/srv' },
+  );
   assert.deepEqual(list[0]?.stacktrace, expanded[0]?.stacktrace);
 });

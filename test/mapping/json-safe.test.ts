@@ -1,13 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  CIRCULAR,
-  TRUNCATED,
-  UNSERIALIZABLE,
-  isPlainJson,
-  toJsonSafe,
-  toJsonSafeProperties,
-} from '../../src/mapping/json-safe.ts';
+import { CIRCULAR, TRUNCATED, UNSERIALIZABLE, isPlainJson, toJsonSafe, toJsonSafeProperties } from '../../src/mapping/json-safe.ts';
 
 /** The output must survive a JSON round trip unchanged. */
 function assertRoundTrips(safe: unknown): void {
@@ -83,7 +76,10 @@ test('undefined, functions and symbols are omitted in objects and null in arrays
   assert.deepEqual(toJsonSafe([1, , 3]), [1, null, 3]);
   assert.equal(toJsonSafe(undefined), undefined);
   assert.equal(toJsonSafe(Symbol('top')), undefined);
-  assert.equal(toJsonSafe(function named() {}), undefined);
+  assert.equal(
+    toJsonSafe(function named() {}),
+    undefined,
+  );
 });
 
 test('Uint8Array, other views, ArrayBuffer and Buffer become base64', () => {
@@ -138,7 +134,12 @@ test('toJSON is called and its result made safe, once', () => {
   }
   assert.deepEqual(toJsonSafeProperties({ price: new Money() }), { price: '5 EUR' });
   // A toJSON that returns itself falls back to the object's own properties.
-  const selfish = { v: 1, toJSON(): unknown { return this; } };
+  const selfish = {
+    v: 1,
+    toJSON(): unknown {
+      return this;
+    },
+  };
   assert.deepEqual(toJsonSafe(selfish), { v: 1 });
 });
 
@@ -411,7 +412,22 @@ test('isPlainJson: values JSON.stringify writes as it writes their toJsonSafe fo
   }
   // Holes are read as undefined: such an array is walked, which also writes them as null.
   const withHole = Object.assign(new Array<number>(3), { 0: 1, 2: 3 });
-  for (const v of [undefined, NaN, Infinity, 1n, {}, [NaN], [{}], [[1]], [1n], withHole, Symbol('x'), () => 1, new Date(0), Buffer.from('x')]) {
+  for (const v of [
+    undefined,
+    NaN,
+    Infinity,
+    1n,
+    {},
+    [NaN],
+    [{}],
+    [[1]],
+    [1n],
+    withHole,
+    Symbol('x'),
+    () => 1,
+    new Date(0),
+    Buffer.from('x'),
+  ]) {
     assert.equal(isPlainJson(v), false, typeof v);
   }
 });
@@ -436,8 +452,28 @@ test('a tally counts every value replaced by the unserializable marker', () => {
     },
   });
   const tally = { unconvertible: 0 };
-  const safe = toJsonSafe({ proxy, getter, list: [proxy, 1], fine: 'ok', thrower: { toJSON: () => { throw new Error('no'); } } }, undefined, tally);
-  assert.deepEqual(safe, { proxy: UNSERIALIZABLE, getter: { x: UNSERIALIZABLE }, list: [UNSERIALIZABLE, 1], fine: 'ok', thrower: UNSERIALIZABLE });
+  const safe = toJsonSafe(
+    {
+      proxy,
+      getter,
+      list: [proxy, 1],
+      fine: 'ok',
+      thrower: {
+        toJSON: () => {
+          throw new Error('no');
+        },
+      },
+    },
+    undefined,
+    tally,
+  );
+  assert.deepEqual(safe, {
+    proxy: UNSERIALIZABLE,
+    getter: { x: UNSERIALIZABLE },
+    list: [UNSERIALIZABLE, 1],
+    fine: 'ok',
+    thrower: UNSERIALIZABLE,
+  });
   assert.equal(tally.unconvertible, 4);
   assert.equal(toJsonSafe(proxy, undefined, tally), UNSERIALIZABLE);
   assert.equal(tally.unconvertible, 5);

@@ -24,7 +24,14 @@ function project(list: unknown): Projected {
     type: entry.type,
     value: entry.value,
     mechanism: { ...entry.mechanism },
-    frames: (entry.stacktrace?.frames ?? []).map((f) => ({ function: f.function, filename: f.filename, module: f.module, lineno: f.lineno, colno: f.colno, in_app: f.in_app })),
+    frames: (entry.stacktrace?.frames ?? []).map((f) => ({
+      function: f.function,
+      filename: f.filename,
+      module: f.module,
+      lineno: f.lineno,
+      colno: f.colno,
+      in_app: f.in_app,
+    })),
   }));
 }
 
@@ -51,7 +58,12 @@ function recordedStack(error: Error): Attributes {
 /** The attributes OpenTelemetry's own `span.recordException(error)` writes: the type is the error's `code` when it has one. */
 function otelRecordedException(error: Error): Attributes {
   const ended: ReadableSpan[] = [];
-  const collect: SpanProcessor = { onStart: () => {}, onEnd: (span) => void ended.push(span), forceFlush: () => Promise.resolve(), shutdown: () => Promise.resolve() };
+  const collect: SpanProcessor = {
+    onStart: () => {},
+    onEnd: (span) => void ended.push(span),
+    forceFlush: () => Promise.resolve(),
+    shutdown: () => Promise.resolve(),
+  };
   const span = new TracerProvider({ spanProcessors: [collect] }).getTracer('parity').startSpan('op');
   span.recordException(error);
   span.end();
@@ -85,7 +97,11 @@ test('errors give the $exception_list posthog-node gives: from util.inspect text
   for (const { name, error } of corpus) {
     const expected = normalisePromiseIndex(project(theirs.get(name)!.properties.$exception_list));
     const recorded = recordedStack(error);
-    const fromSpan = buildExceptionList({ type: recorded['exception.type'] as string, message: recorded['exception.message'] as string, stacktrace: recorded['exception.stacktrace'] as string });
+    const fromSpan = buildExceptionList({
+      type: recorded['exception.type'] as string,
+      message: recorded['exception.message'] as string,
+      stacktrace: recorded['exception.stacktrace'] as string,
+    });
     const fromInspect = buildExceptionList({ type: error.name, message: error.message, stacktrace: inspect(error) });
     for (const [how, list] of [
       ['recordExceptionWithCauses', fromSpan],
@@ -104,7 +120,11 @@ test('span.recordException: the exception itself is the one posthog-node gives, 
   const theirs = await posthogNodeLists(corpus);
   for (const { name, error } of corpus) {
     const recorded = otelRecordedException(error);
-    const list = buildExceptionList({ type: recorded['exception.type'] as string, message: recorded['exception.message'] as string, stacktrace: recorded['exception.stacktrace'] as string });
+    const list = buildExceptionList({
+      type: recorded['exception.type'] as string,
+      message: recorded['exception.message'] as string,
+      stacktrace: recorded['exception.stacktrace'] as string,
+    });
     // recordException keeps err.stack alone: no causes, so only the first entry compares.
     const expected = normalisePromiseIndex(project(theirs.get(name)!.properties.$exception_list)).slice(0, 1);
     assert.deepEqual(cymbalProblems({ $exception_list: list }), [], name);

@@ -85,11 +85,36 @@ describe('exceptions', () => {
     assert.deepEqual(entry!.mechanism, { type: 'generic', handled: true, synthetic: false, exception_id: 0 });
     assert.equal(entry!.stacktrace?.type, 'raw');
     const frames = entry!.stacktrace!.frames;
-    const pick = (f: StackFrame) => ({ function: f.function, filename: f.filename, abs_path: f.abs_path, lineno: f.lineno, colno: f.colno, in_app: f.in_app });
+    const pick = (f: StackFrame) => ({
+      function: f.function,
+      filename: f.filename,
+      abs_path: f.abs_path,
+      lineno: f.lineno,
+      colno: f.colno,
+      in_app: f.in_app,
+    });
     assert.deepEqual(frames.slice(-3).map(pick), [
-      { function: 'chargeCard', filename: THIS_FILE_RELATIVE, abs_path: THIS_FILE, ...sourcePosition('@frame:chargeCard', 'authorizePayment()'), in_app: true },
-      { function: 'authorizePayment', filename: THIS_FILE_RELATIVE, abs_path: THIS_FILE, ...sourcePosition('@frame:authorizePayment', 'throwCardDeclined()'), in_app: true },
-      { function: 'throwCardDeclined', filename: THIS_FILE_RELATIVE, abs_path: THIS_FILE, ...sourcePosition('@frame:throwCardDeclined', 'new TypeError'), in_app: true },
+      {
+        function: 'chargeCard',
+        filename: THIS_FILE_RELATIVE,
+        abs_path: THIS_FILE,
+        ...sourcePosition('@frame:chargeCard', 'authorizePayment()'),
+        in_app: true,
+      },
+      {
+        function: 'authorizePayment',
+        filename: THIS_FILE_RELATIVE,
+        abs_path: THIS_FILE,
+        ...sourcePosition('@frame:authorizePayment', 'throwCardDeclined()'),
+        in_app: true,
+      },
+      {
+        function: 'throwCardDeclined',
+        filename: THIS_FILE_RELATIVE,
+        abs_path: THIS_FILE,
+        ...sourcePosition('@frame:throwCardDeclined', 'new TypeError'),
+        in_app: true,
+      },
     ]);
     for (const frame of frames) {
       assert.equal(frame.platform, 'node:javascript');
@@ -119,7 +144,11 @@ describe('exceptions', () => {
       [undefined, 'error'],
     ];
     cases.forEach(([severityNumber], i) => {
-      log.emit({ timestamp: TIME, ...(severityNumber === undefined ? {} : { severityNumber }), attributes: { 'exception.type': 'E', 'exception.message': 'm', case: i } });
+      log.emit({
+        timestamp: TIME,
+        ...(severityNumber === undefined ? {} : { severityNumber }),
+        attributes: { 'exception.type': 'E', 'exception.message': 'm', case: i },
+      });
     });
     const events = source.events();
     assert.deepEqual(
@@ -131,7 +160,10 @@ describe('exceptions', () => {
   test('exception.escaped: true → handled false; a message alone gives type Error and no stacktrace', () => {
     const source = new RecordSource();
     const log = source.logger('app');
-    log.emit({ timestamp: TIME, attributes: { 'exception.type': 'FatalError', 'exception.message': 'escaped', 'exception.escaped': true } });
+    log.emit({
+      timestamp: TIME,
+      attributes: { 'exception.type': 'FatalError', 'exception.message': 'escaped', 'exception.escaped': true },
+    });
     log.emit({ timestamp: TIME, attributes: { 'exception.message': 'just a message' } });
     log.emit({ timestamp: TIME, attributes: { 'exception.type': 'OnlyType' } });
     const events = source.events();
@@ -144,7 +176,8 @@ describe('exceptions', () => {
       ],
     );
     for (const event of events) {
-      for (const key of ['exception.type', 'exception.message', 'exception.stacktrace']) assert.ok(!(key in event.properties), `${key} not duplicated`);
+      for (const key of ['exception.type', 'exception.message', 'exception.stacktrace'])
+        assert.ok(!(key in event.properties), `${key} not duplicated`);
     }
   });
 
@@ -166,7 +199,10 @@ describe('exceptions', () => {
     assert.equal(entry!.value, 'card declined');
     assert.deepEqual(entry!.mechanism, { type: 'generic', handled: true, synthetic: false, exception_id: 0 });
     const last = entry!.stacktrace!.frames.at(-1)!;
-    assert.deepEqual([last.function, last.filename, last.lineno, last.in_app], ['throwCardDeclined', THIS_FILE_RELATIVE, sourcePosition('@frame:throwCardDeclined', 'new').lineno, true]);
+    assert.deepEqual(
+      [last.function, last.filename, last.lineno, last.in_app],
+      ['throwCardDeclined', THIS_FILE_RELATIVE, sourcePosition('@frame:throwCardDeclined', 'new').lineno, true],
+    );
     for (const key of ['exception.type', 'exception.message', 'exception.stacktrace']) assert.ok(!(key in event!.properties));
   });
 

@@ -12,7 +12,11 @@ describe('event name', () => {
   test('eventName, else posthog.event, else the legacy event.name attribute', () => {
     const source = new RecordSource();
     const log = source.logger('app');
-    log.emit({ eventName: 'from_field', attributes: { 'posthog.event': 'from_posthog', 'event.name': 'from_legacy', n: 1 }, timestamp: TIME });
+    log.emit({
+      eventName: 'from_field',
+      attributes: { 'posthog.event': 'from_posthog', 'event.name': 'from_legacy', n: 1 },
+      timestamp: TIME,
+    });
     log.emit({ attributes: { 'posthog.event': 'from_posthog', 'event.name': 'from_legacy', n: 2 }, timestamp: TIME });
     log.emit({ attributes: { 'event.name': 'from_legacy', n: 3 }, timestamp: TIME });
     log.emit({ attributes: { 'posthog.event': 42, 'event.name': 'legacy_after_non_string', n: 4 }, timestamp: TIME });
@@ -29,7 +33,7 @@ describe('event name', () => {
     for (const event of events) assert.ok(!('posthog.event' in event.properties), 'posthog.event is a control attribute');
   });
 
-  test("a span event is named after itself when it carries no name attribute", () => {
+  test('a span event is named after itself when it carries no name attribute', () => {
     const source = new RecordSource();
     const span = source.tracer().startSpan('op');
     span.addEvent('item_added', { sku: 'A1' });
@@ -38,7 +42,7 @@ describe('event name', () => {
     assert.equal(event!.event, 'item_added');
   });
 
-  test('a span event\'s posthog.event / event.name attribute wins over the span event\'s own name', () => {
+  test("a span event's posthog.event / event.name attribute wins over the span event's own name", () => {
     const source = new RecordSource();
     const span = source.tracer().startSpan('op');
     span.addEvent('clicked', { 'posthog.event': 'button_clicked' });

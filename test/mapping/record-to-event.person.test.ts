@@ -87,8 +87,15 @@ describe('session_id and window_id', () => {
     const V4 = '3b241101-e2bb-4255-8caf-4136c566a962';
     const source = new RecordSource();
     const log = source.logger('app');
-    const emit = (n: number, attributes: Attributes) => log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
-    emit(0, { 'posthog.session_id': 's-ph', sessionId: V7_SESSION, 'session.id': V7_SESSION, 'posthog.window_id': 'w-ph', 'window.id': V7_WINDOW });
+    const emit = (n: number, attributes: Attributes) =>
+      log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
+    emit(0, {
+      'posthog.session_id': 's-ph',
+      sessionId: V7_SESSION,
+      'session.id': V7_SESSION,
+      'posthog.window_id': 'w-ph',
+      'window.id': V7_WINDOW,
+    });
     emit(1, { sessionId: V7_SESSION, 'session.id': 'express-session-1', 'window.id': V7_WINDOW });
     emit(2, { 'session.id': V7_SESSION });
     emit(3, { 'posthog.session_id': 12345, 'posthog.window_id': 7 });
@@ -121,7 +128,9 @@ describe('session_id and window_id', () => {
 
   test('a $session_id / $window_id attribute is lifted to the root and not kept in properties', () => {
     const source = new RecordSource();
-    source.logger('app').emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', $session_id: 'legacy-s', $window_id: 'legacy-w' } });
+    source
+      .logger('app')
+      .emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', $session_id: 'legacy-s', $window_id: 'legacy-w' } });
     const [event] = source.events();
     assert.equal(event!.session_id, 'legacy-s');
     assert.equal(event!.window_id, 'legacy-w');
@@ -133,12 +142,23 @@ describe('options', () => {
   test('posthog.* option attributes are coerced; unset and uncoercible ones are omitted', () => {
     const source = new RecordSource();
     const log = source.logger('app');
-    const emit = (n: number, attributes: Attributes) => log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
+    const emit = (n: number, attributes: Attributes) =>
+      log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
     emit(0, {});
-    emit(1, { 'posthog.cookieless_mode': true, 'posthog.disable_skew_correction': false, 'posthog.process_person_profile': true, 'posthog.product_tour_id': 'tour-1' });
+    emit(1, {
+      'posthog.cookieless_mode': true,
+      'posthog.disable_skew_correction': false,
+      'posthog.process_person_profile': true,
+      'posthog.product_tour_id': 'tour-1',
+    });
     emit(2, { 'posthog.cookieless_mode': ' TRUE ', 'posthog.disable_skew_correction': 'False', 'posthog.process_person_profile': '1' });
     emit(3, { 'posthog.cookieless_mode': '0', 'posthog.disable_skew_correction': 2, 'posthog.process_person_profile': 0 });
-    emit(4, { 'posthog.cookieless_mode': 'yes', 'posthog.disable_skew_correction': '', 'posthog.process_person_profile': [true], 'posthog.product_tour_id': 42 });
+    emit(4, {
+      'posthog.cookieless_mode': 'yes',
+      'posthog.disable_skew_correction': '',
+      'posthog.process_person_profile': [true],
+      'posthog.product_tour_id': 42,
+    });
     emit(5, { 'posthog.cookieless_mode': NaN, 'posthog.disable_skew_correction': -1, 'posthog.product_tour_id': '' });
     const events = source.events();
     assert.deepEqual(

@@ -19,7 +19,8 @@ describe('uuid and timestamp', () => {
   test('posthog.uuid is kept (canonical lower case) when valid; otherwise a UUIDv7 is generated', () => {
     const source = new RecordSource();
     const log = source.logger('app');
-    const emit = (n: number, attributes: Attributes) => log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
+    const emit = (n: number, attributes: Attributes) =>
+      log.emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u', n, ...attributes } });
     emit(0, { 'posthog.uuid': '0190F3C4-AAAA-7BBB-8CCC-0123456789AB' });
     emit(1, { 'posthog.uuid': '  0190f3c4-aaaa-7bbb-8ccc-0123456789ac ' });
     emit(2, { 'posthog.uuid': 'not-a-uuid' });
@@ -65,7 +66,16 @@ describe('properties', () => {
   });
 
   test('attributes are written the same whether one needs leaving out or converting, or none does', () => {
-    const attributes = { plan: 'pro', 'cart.items': 3, 'cart.value': 19.5, returning: true, flags: ['a', 'b'], nothing: null, quote: 'say "hi"\n', '10': 'ten' };
+    const attributes = {
+      plan: 'pro',
+      'cart.items': 3,
+      'cart.value': 19.5,
+      returning: true,
+      flags: ['a', 'b'],
+      nothing: null,
+      quote: 'say "hi"\n',
+      '10': 'ten',
+    };
     const source = new RecordSource();
     const log = source.logger('app');
     // Written as a whole (nothing to leave out or convert), then member by member (a control
@@ -172,7 +182,11 @@ describe('properties', () => {
     const span = source.tracer().startSpan('request');
     log.emit({ eventName: 'inside', timestamp: TIME, context: trace.setSpan(context.active(), span) });
     log.emit({ eventName: 'outside', timestamp: TIME });
-    log.emit({ eventName: 'invalid_context', timestamp: TIME, context: trace.setSpan(context.active(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT)) });
+    log.emit({
+      eventName: 'invalid_context',
+      timestamp: TIME,
+      context: trace.setSpan(context.active(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT)),
+    });
     span.end();
     const events = source.events();
     const { traceId, spanId } = span.spanContext();
@@ -203,7 +217,10 @@ describe('properties', () => {
         },
       ],
       [{ resourceAttributes: 'none' }, {}],
-      [{ resourceAttributes: ['host.name', 'process.pid', 'not.there'] }, { service_name: 'checkout', 'host.name': 'web-1', 'process.pid': 4321 }],
+      [
+        { resourceAttributes: ['host.name', 'process.pid', 'not.there'] },
+        { service_name: 'checkout', 'host.name': 'web-1', 'process.pid': 4321 },
+      ],
     ];
     for (const [options, expected] of cases) {
       const source = new RecordSource({ resource });
@@ -214,7 +231,11 @@ describe('properties', () => {
       const events = source.events({ ...DEFAULT_MAPPING, ...options });
       assert.equal(events.length, 2);
       const [logEvent, spanEvent] = events;
-      assert.deepEqual(logEvent!.properties, { ...expected, otel_scope_name: 'app', 'user.id': 'u', $geoip_disable: true }, JSON.stringify(options));
+      assert.deepEqual(
+        logEvent!.properties,
+        { ...expected, otel_scope_name: 'app', 'user.id': 'u', $geoip_disable: true },
+        JSON.stringify(options),
+      );
       const { $trace_id: _t, $span_id: _s, otel_span_name: _n, ...spanProperties } = spanEvent!.properties;
       assert.deepEqual(spanProperties, { ...expected, otel_scope_name: 'app', $geoip_disable: true }, JSON.stringify(options));
     }
@@ -234,7 +255,13 @@ describe('properties', () => {
     const source = new RecordSource({ resource: legacy });
     source.logger('app').emit({ eventName: 'e', timestamp: TIME, attributes: { 'user.id': 'u' } });
     const [event] = source.events();
-    assert.deepEqual(event!.properties, { 'deployment.environment': 'staging', service_name: 'svc', otel_scope_name: 'app', 'user.id': 'u', $geoip_disable: true });
+    assert.deepEqual(event!.properties, {
+      'deployment.environment': 'staging',
+      service_name: 'svc',
+      otel_scope_name: 'app',
+      'user.id': 'u',
+      $geoip_disable: true,
+    });
   });
 
   test('$geoip_disable: true by default, absent with disableGeoip false, a user-set attribute wins', () => {
@@ -268,7 +295,14 @@ describe('properties', () => {
     });
     log.emit({ timestamp: TIME, attributes: { 'exception.type': 'Boom', $exception_list: 'not a list', $exception_level: 'warning' } });
     const events = source.events({ ...DEFAULT_MAPPING, resourceAttributes: 'all' });
-    assert.deepEqual(only(events, 'plain').properties, { 'service.name': 'svc', body: 'the body', 'host.name': 'h1', service_name: 'svc', otel_scope_name: 'app', $geoip_disable: true });
+    assert.deepEqual(only(events, 'plain').properties, {
+      'service.name': 'svc',
+      body: 'the body',
+      'host.name': 'h1',
+      service_name: 'svc',
+      otel_scope_name: 'app',
+      $geoip_disable: true,
+    });
     const clash = only(events, 'clash').properties;
     assert.deepEqual(clash, {
       'service.name': 'svc',
@@ -280,7 +314,15 @@ describe('properties', () => {
       $geoip_disable: true,
     });
     // The later value takes the earlier place, as assignment to an object would.
-    assert.deepEqual(Object.keys(clash), ['service.name', 'body', 'host.name', 'service_name', 'severity_text', 'otel_scope_name', '$geoip_disable']);
+    assert.deepEqual(Object.keys(clash), [
+      'service.name',
+      'body',
+      'host.name',
+      'service_name',
+      'severity_text',
+      'otel_scope_name',
+      '$geoip_disable',
+    ]);
     const exception = only(events, '$exception');
     assert.equal(exceptionList(exception)[0]!.type, 'Boom');
     assert.equal(exception.properties.$exception_level, 'warning');
@@ -290,7 +332,15 @@ describe('properties', () => {
       assert.equal(outcome.kind, 'mapped');
       for (const { json } of (outcome as Extract<MappingOutcome, { kind: 'mapped' }>).events) {
         const sent = JSON.parse(json) as CaptureEvent;
-        for (const key of ['body', 'service_name', 'severity_text', 'host.name', 'otel_scope_name', '$exception_list', '$exception_level']) {
+        for (const key of [
+          'body',
+          'service_name',
+          'severity_text',
+          'host.name',
+          'otel_scope_name',
+          '$exception_list',
+          '$exception_level',
+        ]) {
           const inText = json.split(`"${key}":`).length - 1;
           assert.equal(inText, key in sent.properties ? 1 : 0, `"${key}" written once in ${sent.event}, if at all`);
         }

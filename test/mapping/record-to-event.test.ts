@@ -8,7 +8,15 @@ import { ROOT_CONTEXT, SeverityNumber } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import type { MappingSettings } from '../../src/config/sections.ts';
-import { isoTimestamp, LINKED_EVENT_NAME, LINKED_EVENT_UUID, mapRecord, recordToEvent, type MappingOutcome, type RecordOrigin } from '../../src/mapping/record-to-event.ts';
+import {
+  isoTimestamp,
+  LINKED_EVENT_NAME,
+  LINKED_EVENT_UUID,
+  mapRecord,
+  recordToEvent,
+  type MappingOutcome,
+  type RecordOrigin,
+} from '../../src/mapping/record-to-event.ts';
 import { UNSERIALIZABLE } from '../../src/mapping/json-safe.ts';
 import { cymbalProblems } from '../support/cymbal-schema.ts';
 import { mappedEvents, recordOf as sdkRecordOf, type Emitted } from '../support/log-records.ts';
@@ -39,7 +47,14 @@ test('a named event with exception attributes keeps its name; a $exception linke
   const events = map({
     eventName: 'checkout_failed',
     severityNumber: SeverityNumber.WARN,
-    attributes: { 'user.id': 'u-1', 'posthog.session_id': 's-1', 'exception.type': 'TypeError', 'exception.message': 'card declined', 'exception.stacktrace': STACK, cart: 3 },
+    attributes: {
+      'user.id': 'u-1',
+      'posthog.session_id': 's-1',
+      'exception.type': 'TypeError',
+      'exception.message': 'card declined',
+      'exception.stacktrace': STACK,
+      cart: 3,
+    },
   });
   assert.deepEqual(
     events.map((e) => e.event),
@@ -67,7 +82,10 @@ test('a named event with exception attributes keeps its name; a $exception linke
 
   // With posthog.uuid the named event keeps it; the linked one gets its own.
   const uuid = '0190f3c4-aaaa-7bbb-8ccc-0123456789ab';
-  const [withUuid, linked] = map({ eventName: 'checkout_failed', attributes: { 'posthog.uuid': uuid, 'exception.message': 'x' } }) as [CaptureEvent, CaptureEvent];
+  const [withUuid, linked] = map({ eventName: 'checkout_failed', attributes: { 'posthog.uuid': uuid, 'exception.message': 'x' } }) as [
+    CaptureEvent,
+    CaptureEvent,
+  ];
   assert.equal(withUuid.uuid, uuid);
   assert.notEqual(linked.uuid, uuid);
   assert.equal(linked.properties[LINKED_EVENT_UUID], uuid);
@@ -77,11 +95,17 @@ test('a named event with exception attributes keeps its name; a $exception linke
   const settings = { ...SETTINGS, deterministicUuids: true };
   const first = mappedEvents(mapRecord(record, settings, NOW)).map((e) => e.uuid);
   assert.notEqual(first[0], first[1]);
-  assert.deepEqual(mappedEvents(mapRecord(record, settings, NOW)).map((e) => e.uuid), first);
+  assert.deepEqual(
+    mappedEvents(mapRecord(record, settings, NOW)).map((e) => e.uuid),
+    first,
+  );
 });
 
 test('a named event with a posthog.uuid: its linked $exception gets a uuid derived from it, the same on every export', () => {
-  const logRecord: Emitted = { eventName: 'checkout_failed', attributes: { 'posthog.uuid': '0190F3C4-AAAA-7BBB-8CCC-0123456789AB', 'exception.message': 'declined' } };
+  const logRecord: Emitted = {
+    eventName: 'checkout_failed',
+    attributes: { 'posthog.uuid': '0190F3C4-AAAA-7BBB-8CCC-0123456789AB', 'exception.message': 'declined' },
+  };
   const [named, exception] = map(logRecord);
   assert.equal(named?.uuid, '0190f3c4-aaaa-7bbb-8ccc-0123456789ab');
   assert.equal(exception?.properties[LINKED_EVENT_UUID], named?.uuid);
@@ -92,11 +116,17 @@ test('a named event with a posthog.uuid: its linked $exception gets a uuid deriv
     [named?.uuid, exception?.uuid],
   );
   // Another given uuid, another exception uuid.
-  assert.notEqual(map({ ...logRecord, attributes: { ...logRecord.attributes, 'posthog.uuid': '0190f3c4-aaaa-7bbb-8ccc-0123456789ac' } })[1]?.uuid, exception?.uuid);
+  assert.notEqual(
+    map({ ...logRecord, attributes: { ...logRecord.attributes, 'posthog.uuid': '0190f3c4-aaaa-7bbb-8ccc-0123456789ac' } })[1]?.uuid,
+    exception?.uuid,
+  );
 });
 
 test('a link property an attribute also sets is the link', () => {
-  const [named, exception] = map({ eventName: 'e', attributes: { 'exception.message': 'x', [LINKED_EVENT_NAME]: 'mine', [LINKED_EVENT_UUID]: 'mine' } }) as [CaptureEvent, CaptureEvent];
+  const [named, exception] = map({
+    eventName: 'e',
+    attributes: { 'exception.message': 'x', [LINKED_EVENT_NAME]: 'mine', [LINKED_EVENT_UUID]: 'mine' },
+  }) as [CaptureEvent, CaptureEvent];
   assert.equal(named.properties[LINKED_EVENT_NAME], 'mine');
   assert.equal(exception.properties[LINKED_EVENT_NAME], 'e');
   assert.equal(exception.properties[LINKED_EVENT_UUID], named.uuid);
@@ -120,7 +150,12 @@ test('exception attributes without a name, or named `exception` (span.recordExce
 });
 
 test('$exception always has a non-empty $exception_list: from the attributes, the stack header or the body', () => {
-  const list = (logRecord: Emitted) => map({ eventName: '$exception', ...logRecord })[0]!.properties.$exception_list as Array<{ type: string; value: string; stacktrace?: unknown }>;
+  const list = (logRecord: Emitted) =>
+    map({ eventName: '$exception', ...logRecord })[0]!.properties.$exception_list as Array<{
+      type: string;
+      value: string;
+      stacktrace?: unknown;
+    }>;
   const cases: Array<[Emitted, string, string, boolean]> = [
     [{}, 'Error', '', false],
     [{ body: 'payment service unreachable' }, 'Error', 'payment service unreachable', false],
@@ -143,7 +178,11 @@ test('$exception always has a non-empty $exception_list: from the attributes, th
 });
 
 test('a $exception with a 3 MB message stays small enough to send: its value is cut as error tracking cuts it', () => {
-  const outcome = mapRecord(recordOf({ attributes: { 'exception.type': 'Error', 'exception.message': 'm'.repeat(3_000_000), 'exception.stacktrace': STACK } }), SETTINGS, NOW);
+  const outcome = mapRecord(
+    recordOf({ attributes: { 'exception.type': 'Error', 'exception.message': 'm'.repeat(3_000_000), 'exception.stacktrace': STACK } }),
+    SETTINGS,
+    NOW,
+  );
   const [event] = mappedEvents(outcome);
   assert.equal(event?.event, '$exception');
   assert.ok((outcome as Extract<MappingOutcome, { kind: 'mapped' }>).events[0]!.json.length < 20_000);
@@ -205,7 +244,10 @@ test('$identify, $create_alias and $merge_dangerously without a distinct id are 
     assert.equal(sent?.distinct_id, 'u-1');
     assert.equal(sent?.options.process_person_profile, undefined);
     // Person processing turned off: PostHog would drop it too.
-    assert.match(invalidReason({ eventName: event, attributes: { 'posthog.distinct_id': 'u-1', 'posthog.process_person_profile': false } }), /process_person_profile false/);
+    assert.match(
+      invalidReason({ eventName: event, attributes: { 'posthog.distinct_id': 'u-1', 'posthog.process_person_profile': false } }),
+      /process_person_profile false/,
+    );
   }
   // The request identity and the resource's id count as ids.
   assert.equal(map({ eventName: '$identify' }, { identity: { distinctId: 'from-request' } })[0]?.distinct_id, 'from-request');
@@ -213,13 +255,28 @@ test('$identify, $create_alias and $merge_dangerously without a distinct id are 
 
 test('person and group events with a distinct id capture treats as a placeholder are refused: ingestion would discard them', () => {
   // Capture turns person processing off for these ids (trimmed, in any case), and ingestion then drops person events.
-  for (const id of ['null', ' Undefined ', 'anonymous', '0', '[object Object]', '00000000-0000-0000-0000-000000000000', 'NaN', 'guest', 'distinct_id', 'email']) {
+  for (const id of [
+    'null',
+    ' Undefined ',
+    'anonymous',
+    '0',
+    '[object Object]',
+    '00000000-0000-0000-0000-000000000000',
+    'NaN',
+    'guest',
+    'distinct_id',
+    'email',
+  ]) {
     for (const event of ['$identify', '$create_alias', '$merge_dangerously']) {
       const reason = invalidReason({ eventName: event, attributes: { 'posthog.distinct_id': id } });
       assert.match(reason, /is a placeholder id PostHog does not process persons for/, `${event} ${id}`);
     }
     // A $groupidentify is about its group: it takes the group's own id, or is refused without one.
-    assert.equal(map({ eventName: '$groupidentify', attributes: { 'posthog.distinct_id': id, $group_type: 'company', $group_key: 'acme' } })[0]?.distinct_id, '$company_acme');
+    assert.equal(
+      map({ eventName: '$groupidentify', attributes: { 'posthog.distinct_id': id, $group_type: 'company', $group_key: 'acme' } })[0]
+        ?.distinct_id,
+      '$company_acme',
+    );
     assert.match(invalidReason({ eventName: '$groupidentify', attributes: { 'posthog.distinct_id': id } }), /placeholder/);
     // Other events go: capture accepts them, with person processing off.
     assert.equal(map({ eventName: 'signed_up', attributes: { 'posthog.distinct_id': id } })[0]?.distinct_id, id);
@@ -227,21 +284,35 @@ test('person and group events with a distinct id capture treats as a placeholder
   // A number 0 is the id "0" too.
   assert.match(invalidReason({ eventName: '$identify', attributes: { 'user.id': 0 } }), /placeholder/);
   // Ids that only look alike are fine.
-  for (const id of ['null-user', 'user-0', 'anonymous1']) assert.equal(map({ eventName: '$identify', attributes: { 'posthog.distinct_id': id } })[0]?.distinct_id, id);
+  for (const id of ['null-user', 'user-0', 'anonymous1'])
+    assert.equal(map({ eventName: '$identify', attributes: { 'posthog.distinct_id': id } })[0]?.distinct_id, id);
 });
 
 test('$groupidentify without a distinct id is sent as $<group_type>_<group_key>, as posthog-node does', () => {
-  const [event] = map({ eventName: '$groupidentify', attributes: { $group_type: 'company', $group_key: 'acme', $group_set: { plan: 'pro' } } });
+  const [event] = map({
+    eventName: '$groupidentify',
+    attributes: { $group_type: 'company', $group_key: 'acme', $group_set: { plan: 'pro' } },
+  });
   assert.equal(event?.distinct_id, '$company_acme');
   assert.equal(event?.options.process_person_profile, undefined);
-  assert.deepEqual([event?.properties.$group_type, event?.properties.$group_key, event?.properties.$group_set], ['company', 'acme', { plan: 'pro' }]);
+  assert.deepEqual(
+    [event?.properties.$group_type, event?.properties.$group_key, event?.properties.$group_set],
+    ['company', 'acme', { plan: 'pro' }],
+  );
   assert.equal(map({ eventName: '$groupidentify', attributes: { $group_type: 'team', $group_key: 42 } })[0]?.distinct_id, '$team_42');
-  assert.equal(map({ eventName: '$groupidentify', attributes: { 'user.id': 'u-9', $group_type: 'team', $group_key: 'k' } })[0]?.distinct_id, 'u-9');
-  assert.match(invalidReason({ eventName: '$groupidentify', attributes: { $group_type: 'company' } }), /needs \$group_type and \$group_key/);
+  assert.equal(
+    map({ eventName: '$groupidentify', attributes: { 'user.id': 'u-9', $group_type: 'team', $group_key: 'k' } })[0]?.distinct_id,
+    'u-9',
+  );
+  assert.match(
+    invalidReason({ eventName: '$groupidentify', attributes: { $group_type: 'company' } }),
+    /needs \$group_type and \$group_key/,
+  );
 });
 
 test('sessions: PostHog attributes, then the request identity, then session.id only when it is a UUIDv7', () => {
-  const sessionOf = (attributes: Emitted['attributes'], identity?: RecordOrigin['identity']) => map({ eventName: 'e', attributes }, identity ? { identity } : undefined)[0]!;
+  const sessionOf = (attributes: Emitted['attributes'], identity?: RecordOrigin['identity']) =>
+    map({ eventName: 'e', attributes }, identity ? { identity } : undefined)[0]!;
   const request = { sessionId: 'ph-request-session', windowId: 'ph-request-window' };
   // The request identity (posthog-js's headers) outranks OpenTelemetry's session.id, even a UUIDv7 one.
   assert.equal(sessionOf({ 'session.id': V7_SESSION }, request).session_id, 'ph-request-session');
@@ -348,11 +419,25 @@ test('generated strings with lone surrogates, wherever a typed field can come fr
   };
   const pieces = ['a', 'é', '💥', '\ud83d', '\udca5', '\ud800\ud800', '\\ud800', ' ', '$', '_', '"', '\u0000'];
   const text = (): string => Array.from({ length: 1 + Math.floor(next() * 8) }, () => pieces[Math.floor(next() * pieces.length)]).join('');
-  const wellFormed = (value: unknown): boolean => typeof value !== 'string' || (value as unknown as { isWellFormed(): boolean }).isWellFormed();
+  const wellFormed = (value: unknown): boolean =>
+    typeof value !== 'string' || (value as unknown as { isWellFormed(): boolean }).isWellFormed();
   for (let i = 0; i < 300; i++) {
     const idKey = ['posthog.distinct_id', 'posthogDistinctId', 'user.id', 'enduser.id'][i % 4]!;
     const cases: Array<[string, Emitted, RecordOrigin | undefined]> = [
-      ['attributes', { eventName: text(), attributes: { [idKey]: text(), 'posthog.session_id': text(), 'posthog.window_id': text(), 'posthog.product_tour_id': text(), 'exception.message': text() } }, undefined],
+      [
+        'attributes',
+        {
+          eventName: text(),
+          attributes: {
+            [idKey]: text(),
+            'posthog.session_id': text(),
+            'posthog.window_id': text(),
+            'posthog.product_tour_id': text(),
+            'exception.message': text(),
+          },
+        },
+        undefined,
+      ],
       ['request identity', { eventName: text() }, { identity: { distinctId: text(), sessionId: text(), windowId: text() } }],
       ['group', { eventName: '$groupidentify', attributes: { $group_type: text(), $group_key: text() } }, undefined],
     ];
@@ -361,7 +446,8 @@ test('generated strings with lone surrogates, wherever a typed field can come fr
       if (outcome.kind === 'invalid') continue;
       for (const event of outcome.events) {
         const sent = JSON.parse(event.json) as CaptureEvent;
-        for (const field of ['event', 'distinct_id', 'session_id', 'window_id'] as const) assert.ok(wellFormed(sent[field]), `${what}: ${field} ${JSON.stringify(sent[field])}`);
+        for (const field of ['event', 'distinct_id', 'session_id', 'window_id'] as const)
+          assert.ok(wellFormed(sent[field]), `${what}: ${field} ${JSON.stringify(sent[field])}`);
         assert.ok(wellFormed(sent.options.product_tour_id), what);
         assert.ok(!/\\ud[89a-f][0-9a-f]{2}/i.test(event.json.replace(/\\\\/g, '')), `${what}: no lone surrogate escape in ${event.json}`);
         if (sent.event === '$exception') assert.deepEqual(cymbalProblems(sent.properties), [], what);

@@ -40,14 +40,30 @@ describe('lone surrogates', () => {
     const limits = { attributeValueLengthLimit: 6 };
     const limited = new RecordSource({ logRecordLimits: limits, spanLimits: limits });
     const log = limited.logger('cut');
-    log.emit({ timestamp: TIME, attributes: { 'posthog.event': cut('named'), 'posthog.distinct_id': cut('user1'), 'posthog.session_id': cut('sess1'), 'posthog.window_id': cut('wind1'), 'posthog.product_tour_id': cut('tour1'), note: cut('note1') } });
+    log.emit({
+      timestamp: TIME,
+      attributes: {
+        'posthog.event': cut('named'),
+        'posthog.distinct_id': cut('user1'),
+        'posthog.session_id': cut('sess1'),
+        'posthog.window_id': cut('wind1'),
+        'posthog.product_tour_id': cut('tour1'),
+        note: cut('note1'),
+      },
+    });
     log.emit({ timestamp: TIME, eventName: '$groupidentify', attributes: { $group_type: 'org', $group_key: cut('acme1') } });
-    log.emit({ timestamp: TIME, eventName: 'checkout_failed', attributes: { 'user.id': cut('user2'), 'exception.type': 'TypeError', 'exception.message': cut('boom1') } });
+    log.emit({
+      timestamp: TIME,
+      eventName: 'checkout_failed',
+      attributes: { 'user.id': cut('user2'), 'exception.type': 'TypeError', 'exception.message': cut('boom1') },
+    });
     const span = limited.tracer('cut').startSpan('op');
     span.addEvent('span_cut', { 'user.id': cut('user3'), 'posthog.session_id': cut('sess3') }, TIME);
     span.end();
     const unlimited = new RecordSource();
-    unlimited.logger('app').emit({ timestamp: TIME, eventName: `by hand ${lone}`, body: `body ${lone}`, attributes: { [`key ${lone}`]: `value ${lone}` } });
+    unlimited
+      .logger('app')
+      .emit({ timestamp: TIME, eventName: `by hand ${lone}`, body: `body ${lone}`, attributes: { [`key ${lone}`]: `value ${lone}` } });
     const recording = unlimited.tracer().startSpan('op');
     recording.recordException(new Error(`message ${lone}`), TIME);
     recording.end();
@@ -88,7 +104,8 @@ describe('values JSON cannot hold', () => {
 
     const source = new RecordSource({ processorsBefore: [writer] });
     const log = source.logger('app');
-    const emit = (eventName: string, attributes: Attributes = {}) => log.emit({ eventName, timestamp: TIME, attributes: { 'user.id': 'u', ...attributes } });
+    const emit = (eventName: string, attributes: Attributes = {}) =>
+      log.emit({ eventName, timestamp: TIME, attributes: { 'user.id': 'u', ...attributes } });
     // Through the SDK: it refuses BigInt and cyclic values itself (the attribute is dropped).
     emit('sdk_bigint', { big: 10n as never, kept: 'yes' });
     emit('sdk_cyclic', { cyc: cyclic as never, kept: 'yes' });
@@ -113,7 +130,10 @@ describe('values JSON cannot hold', () => {
     assert.ok(!('cyc' in sdkCyc) || JSON.stringify(sdkCyc.cyc) === '{"a":1,"self":"[Circular]"}');
 
     const numbers = only(events, 'numbers').properties;
-    assert.deepEqual([numbers.nan, numbers.inf, numbers.ninf, numbers.nested], ['NaN', 'Infinity', '-Infinity', { n: 'NaN', list: ['Infinity', 1] }]);
+    assert.deepEqual(
+      [numbers.nan, numbers.inf, numbers.ninf, numbers.nested],
+      ['NaN', 'Infinity', '-Infinity', { n: 'NaN', list: ['Infinity', 1] }],
+    );
     assert.equal(only(events, 'bytes').properties.bytes, Buffer.from('hi!').toString('base64'));
     assert.equal(only(events, 'raw_bigint').properties.big, '12345678901234567890');
     assert.deepEqual(only(events, 'raw_cyclic').properties.cyc, { a: 1, self: '[Circular]' });

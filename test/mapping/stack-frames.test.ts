@@ -67,9 +67,24 @@ test('function names as posthog-node gives them: constructors, class methods, Ty
 });
 
 test('V8 built-ins get the filename posthog-node gives them and are not in app', () => {
-  assert.deepEqual(one('    at JSON.parse (<anonymous>)'), { platform: 'node:javascript', filename: '<anonymous>', function: 'JSON.parse', in_app: false });
-  assert.deepEqual(one('    at Array.map (<anonymous>)'), { platform: 'node:javascript', filename: '<anonymous>', function: 'Array.map', in_app: false });
-  assert.deepEqual(one('    at new Promise (<anonymous>)'), { platform: 'node:javascript', filename: '<anonymous>', function: 'new Promise', in_app: false });
+  assert.deepEqual(one('    at JSON.parse (<anonymous>)'), {
+    platform: 'node:javascript',
+    filename: '<anonymous>',
+    function: 'JSON.parse',
+    in_app: false,
+  });
+  assert.deepEqual(one('    at Array.map (<anonymous>)'), {
+    platform: 'node:javascript',
+    filename: '<anonymous>',
+    function: 'Array.map',
+    in_app: false,
+  });
+  assert.deepEqual(one('    at new Promise (<anonymous>)'), {
+    platform: 'node:javascript',
+    filename: '<anonymous>',
+    function: 'new Promise',
+    in_app: false,
+  });
   assert.deepEqual(one('    at async Promise.all (index 0)'), {
     platform: 'node:javascript',
     filename: 'node:internal/promise',
@@ -133,13 +148,25 @@ test('paths with parentheses and spaces; util.inspect separators after the locat
 });
 
 test('lines that are no frames give none', () => {
-  for (const line of ['', 'Error: x', '    at ', '    at this is not a frame', 'at', '    at fn (', '    at fn ()', '    at :::', 'code: 1']) {
+  for (const line of [
+    '',
+    'Error: x',
+    '    at ',
+    '    at this is not a frame',
+    'at',
+    '    at fn (',
+    '    at fn ()',
+    '    at :::',
+    'code: 1',
+  ]) {
     assert.equal(parseFrameLine(line, CWD), undefined, line);
   }
 });
 
 test('orderFrames: oldest call first, nearest the throw kept, (native) takes the crash site filename', () => {
-  const printed = ['    at a (/srv/app/a.js:1:1)', '    at Array.forEach (native)', '    at b (/srv/app/b.js:2:2)'].map((line) => one(line));
+  const printed = ['    at a (/srv/app/a.js:1:1)', '    at Array.forEach (native)', '    at b (/srv/app/b.js:2:2)'].map((line) =>
+    one(line),
+  );
   const frames = orderFrames(printed, 50);
   assert.deepEqual(
     frames.map((f) => [f.function, f.filename]),

@@ -7,7 +7,13 @@ import { inspect } from 'node:util';
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, type LogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import { buildExceptionList, MAX_EXCEPTIONS, MAX_FRAMES, type PostHogException, type StackFrame } from '../../src/mapping/exception-list.ts';
+import {
+  buildExceptionList,
+  MAX_EXCEPTIONS,
+  MAX_FRAMES,
+  type PostHogException,
+  type StackFrame,
+} from '../../src/mapping/exception-list.ts';
 import { mapRecord } from '../../src/mapping/record-to-event.ts';
 import type { MappingSettings } from '../../src/config/sections.ts';
 import { parseStackText } from '../../src/mapping/stack-text.ts';
@@ -36,7 +42,8 @@ function assertSound(entries: PostHogException[], what: string): void {
 }
 
 const only = (text: string): StackFrame[] => list(text)[0]?.stacktrace?.frames ?? [];
-const described = (frames: StackFrame[]): string[] => frames.map((f) => `${f.function} @ ${f.filename}:${f.lineno ?? '-'}:${f.colno ?? '-'}${f.in_app ? ' app' : ''}`);
+const described = (frames: StackFrame[]): string[] =>
+  frames.map((f) => `${f.function} @ ${f.filename}:${f.lineno ?? '-'}:${f.colno ?? '-'}${f.in_app ? ' app' : ''}`);
 
 test('odd frame lines: each gives the frame posthog-node gives, or none, and the list parses', () => {
   const cases: Array<[string, string, string[]]> = [
@@ -45,15 +52,31 @@ test('odd frame lines: each gives the frame posthog-node gives, or none, and the
     ['ESM file URL with a Windows drive', 'Error: x\n    at file:///C:/app/x.js:1:2', ['? @ C:/app/x.js:1:2 app']],
     ['escaped file URL', 'Error: x\n    at f (file:///srv/app/my%20dir/y.js:3:4)', ['f @ my dir/y.js:3:4 app']],
     ['webpack-internal URL', 'Error: x\n    at webpack-internal:///./src/a.ts:3:4', ['? @ webpack-internal:///./src/a.ts:3:4 app']],
-    ['await of Promise.any', 'AggregateError: All promises were rejected\n    at async Promise.any (index 2)', ['Promise.any @ node:internal/promise:-:-']],
+    [
+      'await of Promise.any',
+      'AggregateError: All promises were rejected\n    at async Promise.any (index 2)',
+      ['Promise.any @ node:internal/promise:-:-'],
+    ],
     ['constructor', 'Error: x\n    at new ClassName (/srv/app/a.js:1:2)', ['new ClassName @ a.js:1:2 app']],
     ['Windows path', 'Error: x\n    at f (C:\\srv\\app\\a.js:1:2)', ['f @ C:\\srv\\app\\a.js:1:2 app']],
     ['no column', 'Error: x\n    at f (/srv/app/a.js:10)\n    at /srv/app/b.js:11', ['? @ b.js:11:- app', 'f @ a.js:10:- app']],
-    ['zero and out-of-range positions', 'Error: x\n    at f (/srv/app/a.js:0:0)\n    at g (/srv/app/a.js:4294967296:4294967295)', ['g @ a.js:-:4294967295 app', 'f @ a.js:-:- app']],
+    [
+      'zero and out-of-range positions',
+      'Error: x\n    at f (/srv/app/a.js:0:0)\n    at g (/srv/app/a.js:4294967296:4294967295)',
+      ['g @ a.js:-:4294967295 app', 'f @ a.js:-:- app'],
+    ],
     ['parentheses in names and paths', 'Error: x\n    at g (/srv/app/a (copy).js:1:2)', ['g @ a (copy).js:1:2 app']],
     ['a tab before "at"', 'Error: x\n\tat f (/srv/app/a.js:1:2)', ['f @ a.js:1:2 app']],
-    ['node_modules', 'Error: x\n    at Layer.handle (/srv/app/node_modules/express/lib/router/layer.js:95:5)', ['Layer.handle @ node_modules/express/lib/router/layer.js:95:5']],
-    ['a data: URL', 'Error: x\n    at data:text/javascript,throw%20new%20Error():1:7', ['? @ data:text/javascript,throw%20new%20Error():1:7']],
+    [
+      'node_modules',
+      'Error: x\n    at Layer.handle (/srv/app/node_modules/express/lib/router/layer.js:95:5)',
+      ['Layer.handle @ node_modules/express/lib/router/layer.js:95:5'],
+    ],
+    [
+      'a data: URL',
+      'Error: x\n    at data:text/javascript,throw%20new%20Error():1:7',
+      ['? @ data:text/javascript,throw%20new%20Error():1:7'],
+    ],
   ];
   for (const [what, text, expected] of cases) {
     const entries = list(text);
@@ -70,14 +93,18 @@ test('line endings and colour codes do not change what is read', () => {
   const variants: Array<[string, string]> = [
     ['CRLF', plain.replace(/\n/g, '\r\n')],
     ['CRLF with a trailing one', `${plain.replace(/\n/g, '\r\n')}\r\n`],
-    ['colour codes', '\u001b[31mTypeError: boom\u001b[39m\n    at f \u001b[90m(/srv/app/a.js:1:2)\u001b[39m\n\u001b[90m    at g (/srv/app/b.js:3:4)\u001b[39m'],
+    [
+      'colour codes',
+      '\u001b[31mTypeError: boom\u001b[39m\n    at f \u001b[90m(/srv/app/a.js:1:2)\u001b[39m\n\u001b[90m    at g (/srv/app/b.js:3:4)\u001b[39m',
+    ],
   ];
   for (const [what, text] of variants) assert.deepEqual(list(text), expected, what);
 });
 
 test('a cause chain that loops, and one 1000 deep, as util.inspect and pino print them', () => {
   // util.inspect prints a loop as [Circular *1]: no exception there.
-  const looped = 'Error: a\n    at f (/srv/app/a.js:1:1) {\n  [cause]: Error: b\n      at g (/srv/app/b.js:1:1) {\n    [cause]: [Circular *1]\n  }\n}';
+  const looped =
+    'Error: a\n    at f (/srv/app/a.js:1:1) {\n  [cause]: Error: b\n      at g (/srv/app/b.js:1:1) {\n    [cause]: [Circular *1]\n  }\n}';
   assert.deepEqual(
     list(looped).map((e) => e.value),
     ['a', 'b'],
@@ -169,7 +196,23 @@ function generator(seed: number): () => number {
   };
 }
 
-const NAMES = ['f', 'Foo.bar', 'new Foo', 'async g', 'Object.<anonymous>', 'Array.map', 'x.y.z', '<anonymous>', 'Promise.all', 'eval', 'Module._compile', 'a(b)', '', 'fn 💥', 'fn \ud83d'];
+const NAMES = [
+  'f',
+  'Foo.bar',
+  'new Foo',
+  'async g',
+  'Object.<anonymous>',
+  'Array.map',
+  'x.y.z',
+  '<anonymous>',
+  'Promise.all',
+  'eval',
+  'Module._compile',
+  'a(b)',
+  '',
+  'fn 💥',
+  'fn \ud83d',
+];
 const LOCATIONS = [
   '/srv/app/a.js:1:2',
   '/srv/app/node_modules/p/i.js:3:4',
@@ -191,7 +234,18 @@ const LOCATIONS = [
   '',
   '/srv/app/\udc00.js:1:1',
 ];
-const HEADERS = ['Error: boom', 'TypeError: x', 'Error', 'RangeError [ERR_OUT_OF_RANGE]: n', '[TypeError: bracketed]', 'not an error header', 'Error: multi\nline message', 'AggregateError: all failed', 'Error: 💥 \ud83d cut', ''];
+const HEADERS = [
+  'Error: boom',
+  'TypeError: x',
+  'Error',
+  'RangeError [ERR_OUT_OF_RANGE]: n',
+  '[TypeError: bracketed]',
+  'not an error header',
+  'Error: multi\nline message',
+  'AggregateError: all failed',
+  'Error: 💥 \ud83d cut',
+  '',
+];
 
 function randomText(next: () => number): string {
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
@@ -217,9 +271,13 @@ function randomText(next: () => number): string {
     } else if (roll < 0.76) {
       lines.push(`${pad}    ... ${Math.floor(next() * 5)} lines matching cause stack trace ...`);
     } else if (roll < 0.79) {
-      lines.push(`${pad}    ... collapsed ${Math.floor(next() * 9)} duplicate lines matching above ${Math.floor(next() * 4)} lines ${Math.floor(next() * 4)} times...`);
+      lines.push(
+        `${pad}    ... collapsed ${Math.floor(next() * 9)} duplicate lines matching above ${Math.floor(next() * 4)} lines ${Math.floor(next() * 4)} times...`,
+      );
     } else if (roll < 0.83) {
-      lines.push(`${pad}${pick(["[cause]: 'a string cause'", '[cause]: 42', '[cause]: [Circular *1]', '[cause]: [Object: null prototype] {}'])}`);
+      lines.push(
+        `${pad}${pick(["[cause]: 'a string cause'", '[cause]: 42', '[cause]: [Circular *1]', '[cause]: [Object: null prototype] {}'])}`,
+      );
     } else if (roll < 0.87) {
       lines.push(pick(['', '   ', '\u001b[90m', '\r']));
     } else {
@@ -259,7 +317,13 @@ test('generated texts as records: every $exception the mapping writes parses in 
   const next = generator(29);
   for (let i = 0; i < 500; i++) {
     const text = randomText(next);
-    const record = i % 3 === 0 ? recordWith({}, text) : recordWith({ 'exception.stacktrace': text, ...(i % 2 === 0 ? { 'exception.type': 'E\ud800', 'exception.message': 'cut \udfff' } : {}) });
+    const record =
+      i % 3 === 0
+        ? recordWith({}, text)
+        : recordWith({
+            'exception.stacktrace': text,
+            ...(i % 2 === 0 ? { 'exception.type': 'E\ud800', 'exception.message': 'cut \udfff' } : {}),
+          });
     const outcome = mapRecord(record, SETTINGS, Date.UTC(2026, 0, 1));
     assert.equal(outcome.kind, 'mapped');
     for (const event of (outcome as Extract<typeof outcome, { kind: 'mapped' }>).events) {

@@ -34,9 +34,23 @@ test('wellFormed replaces lone surrogates with U+FFFD and keeps pairs', () => {
 });
 
 test('withWellFormedFields repairs the typed fields of an event a hook returned, and leaves a sound one as it is', () => {
-  const sound: CaptureEvent = { event: 'e', uuid: '0190f3c4-aaaa-7bbb-8ccc-0123456789ab', distinct_id: 'u', timestamp: '2026-01-01T00:00:00.000Z', options: {}, properties: { p: '\ud83d' } };
+  const sound: CaptureEvent = {
+    event: 'e',
+    uuid: '0190f3c4-aaaa-7bbb-8ccc-0123456789ab',
+    distinct_id: 'u',
+    timestamp: '2026-01-01T00:00:00.000Z',
+    options: {},
+    properties: { p: '\ud83d' },
+  };
   assert.equal(withWellFormedFields(sound), sound);
-  const broken: CaptureEvent = { ...sound, event: 'e\ud83d', distinct_id: 'u\udc00', session_id: 's\ud83d', window_id: 'w\ud83d', options: { product_tour_id: 't\ud83d' } };
+  const broken: CaptureEvent = {
+    ...sound,
+    event: 'e\ud83d',
+    distinct_id: 'u\udc00',
+    session_id: 's\ud83d',
+    window_id: 'w\ud83d',
+    options: { product_tour_id: 't\ud83d' },
+  };
   const fixed = withWellFormedFields(broken);
   assert.deepEqual(
     [fixed.event, fixed.distinct_id, fixed.session_id, fixed.window_id, fixed.options.product_tour_id],
@@ -44,5 +58,5 @@ test('withWellFormedFields repairs the typed fields of an event a hook returned,
   );
   // Properties are raw JSON to capture: left to the hook.
   assert.equal(fixed.properties.p, '\ud83d');
-  assert.equal(broken.event, 'e\ud83d', 'the hook\'s object is not changed');
+  assert.equal(broken.event, 'e\ud83d', "the hook's object is not changed");
 });

@@ -18,7 +18,12 @@ function assertExitedCleanly(run: ChildRun): void {
 
 describe('flush on exit', () => {
   let server: FakeCaptureServer;
-  const env = (extra: Record<string, string> = {}) => ({ POSTHOG_API_KEY: server.apiKey, POSTHOG_HOST: server.url, OTEL_LOG_LEVEL: 'warn', ...extra });
+  const env = (extra: Record<string, string> = {}) => ({
+    POSTHOG_API_KEY: server.apiKey,
+    POSTHOG_HOST: server.url,
+    OTEL_LOG_LEVEL: 'warn',
+    ...extra,
+  });
 
   before(async () => {
     server = await FakeCaptureServer.start();
@@ -67,7 +72,10 @@ describe('flush on exit', () => {
 describe('flushAtExit', () => {
   test('flushes once for the records that arrived since the last exit flush, never again for the same ones', async () => {
     const server = await FakeCaptureServer.start();
-    const processor = new PostHogLogRecordProcessor({ scheduledDelayMillis: 60_000 }, { env: { POSTHOG_API_KEY: server.apiKey, POSTHOG_HOST: server.url } });
+    const processor = new PostHogLogRecordProcessor(
+      { scheduledDelayMillis: 60_000 },
+      { env: { POSTHOG_API_KEY: server.apiKey, POSTHOG_HOST: server.url } },
+    );
     const provider = new LoggerProvider({ resource: resourceFromAttributes({}), processors: [processor] });
     try {
       assert.equal(processor.flushAtExit(), undefined, 'nothing emitted: no flush');
@@ -75,12 +83,18 @@ describe('flushAtExit', () => {
       const flush = processor.flushAtExit();
       assert.ok(flush instanceof Promise);
       await flush;
-      assert.deepEqual(server.acceptedEvents().map((e) => e.event), ['first']);
+      assert.deepEqual(
+        server.acceptedEvents().map((e) => e.event),
+        ['first'],
+      );
       assert.equal(processor.flushAtExit(), undefined, 'nothing new: no second flush');
 
       provider.getLogger('t').emit({ eventName: 'second' });
       await processor.flushAtExit();
-      assert.deepEqual(server.acceptedEvents().map((e) => e.event), ['first', 'second']);
+      assert.deepEqual(
+        server.acceptedEvents().map((e) => e.event),
+        ['first', 'second'],
+      );
       assert.equal(processor.flushAtExit(), undefined);
     } finally {
       await provider.shutdown();

@@ -25,7 +25,20 @@ describe('unsupportedNodeMessage', () => {
   });
 
   test('22.19 and later pass, as does anything that is not a Node.js version', () => {
-    for (const version of ['22.19.0', '22.19.1', '22.20.0', '23.0.0', '24.0.0', '24.11.1', '25.2.0', '100.0.0', undefined, '', 'bun', '1.2']) {
+    for (const version of [
+      '22.19.0',
+      '22.19.1',
+      '22.20.0',
+      '23.0.0',
+      '24.0.0',
+      '24.11.1',
+      '25.2.0',
+      '100.0.0',
+      undefined,
+      '',
+      'bun',
+      '1.2',
+    ]) {
       assert.equal(unsupportedNodeMessage(version), undefined, String(version));
     }
   });
@@ -38,13 +51,18 @@ describe('unsupportedNodeMessage', () => {
 describe('on Node.js 20', () => {
   before(() => ensureBuilt(REPO));
 
-  test('require() and import of the built package fail with the version message, not an error from a dependency', { timeout: 180_000 }, async () => {
-    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { exports: { '.': { import: { default: string }; require: { default: string } } } };
-    const cjs = join(REPO, pkg.exports['.'].require.default);
-    const esm = pathToFileURL(join(REPO, pkg.exports['.'].import.default)).href;
-    // One process for both formats: the CommonJS build first, then the ES module build. npx runs
-    // outside the repository, where it would read the whole dependency tree first.
-    const script = `
+  test(
+    'require() and import of the built package fail with the version message, not an error from a dependency',
+    { timeout: 180_000 },
+    async () => {
+      const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+        exports: { '.': { import: { default: string }; require: { default: string } } };
+      };
+      const cjs = join(REPO, pkg.exports['.'].require.default);
+      const esm = pathToFileURL(join(REPO, pkg.exports['.'].import.default)).href;
+      // One process for both formats: the CommonJS build first, then the ES module build. npx runs
+      // outside the repository, where it would read the whole dependency tree first.
+      const script = `
       const outcome = (error) => ({ name: error.name, message: error.message });
       const results = { node: process.versions.node };
       try { require(${JSON.stringify(cjs)}); results.require = 'loaded'; } catch (error) { results.require = outcome(error); }
@@ -53,12 +71,17 @@ describe('on Node.js 20', () => {
         console.log(JSON.stringify(results));
       });
     `;
-    const run = await runChild(['-y', '-p', 'node@20', '--', 'node', '-e', script], { command: 'npx', cwd: tmpdir(), timeoutMs: 170_000 });
-    assert.equal(run.code, 0, run.stderr);
-    const results = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as { node: string; require: unknown; import: unknown };
-    assert.match(results.node, /^20\./);
-    const expected = { name: 'Error', message: unsupportedNodeMessage(results.node) };
-    assert.deepEqual(results.require, expected);
-    assert.deepEqual(results.import, expected);
-  });
+      const run = await runChild(['-y', '-p', 'node@20', '--', 'node', '-e', script], {
+        command: 'npx',
+        cwd: tmpdir(),
+        timeoutMs: 170_000,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const results = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as { node: string; require: unknown; import: unknown };
+      assert.match(results.node, /^20\./);
+      const expected = { name: 'Error', message: unsupportedNodeMessage(results.node) };
+      assert.deepEqual(results.require, expected);
+      assert.deepEqual(results.import, expected);
+    },
+  );
 });

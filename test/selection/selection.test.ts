@@ -51,13 +51,10 @@ describe('selection', () => {
     const debugEvent = { eventName: 'debug_event', severityNumber: SeverityNumber.DEBUG };
     const traceEvent = { attributes: { 'posthog.event': 'trace_event' }, severityNumber: SeverityNumber.TRACE };
     const debugException = { attributes: { 'exception.type': 'E' }, severityNumber: SeverityNumber.DEBUG };
-    assert.deepEqual(selected([debug, info, none, warn, error, debugEvent, traceEvent, debugException], { ...ALL, minSeverity: SeverityNumber.WARN }), [
-      warn,
-      error,
-      debugEvent,
-      traceEvent,
-      debugException,
-    ]);
+    assert.deepEqual(
+      selected([debug, info, none, warn, error, debugEvent, traceEvent, debugException], { ...ALL, minSeverity: SeverityNumber.WARN }),
+      [warn, error, debugEvent, traceEvent, debugException],
+    );
     const info4 = { body: 'info4', severityNumber: SeverityNumber.INFO4 };
     assert.deepEqual(selected([debug, none, info4], { ...ALL, minSeverity: SeverityNumber.INFO }), [none, info4]);
   });

@@ -38,7 +38,10 @@ async function itemsPerTurn(loops: number, items: number): Promise<number[]> {
 
 test('loops sharing a slicer hold the event loop one slice per turn between them, not one each', async () => {
   const counts = await itemsPerTurn(3, 40);
-  assert.equal(counts.reduce((a, b) => a + b, 0), 120);
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    120,
+  );
   // A 2 ms slice fits four half-millisecond items, plus the one that crosses the limit. A slow
   // machine only lowers the count; separate slices would allow about five per loop, fifteen here.
   const most = Math.max(...counts);
@@ -47,6 +50,9 @@ test('loops sharing a slicer hold the event loop one slice per turn between them
 
 test('a loop alone yields once its slice is used up, and resumes in a later turn', async () => {
   const counts = await itemsPerTurn(1, 30);
-  assert.equal(counts.reduce((a, b) => a + b, 0), 30);
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    30,
+  );
   assert.ok(Math.max(...counts) <= 6, `counts per turn: ${counts.join(' ')}`);
 });

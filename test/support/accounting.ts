@@ -61,7 +61,11 @@ function acceptances(requests: readonly RecordedRequest[]): Map<string, number> 
 /** Asserts the server accepted exactly `n` distinct events, each exactly once. */
 export function assertAcceptedOnce(server: FakeCaptureServer, n: number): void {
   const counts = acceptances(server.requests);
-  assert.deepEqual([...counts.values()], Array.from({ length: n }, () => 1), `each of ${n} events accepted exactly once`);
+  assert.deepEqual(
+    [...counts.values()],
+    Array.from({ length: n }, () => 1),
+    `each of ${n} events accepted exactly once`,
+  );
   assert.equal(server.acceptedEvents().length, n);
 }
 
@@ -79,8 +83,14 @@ export function serverCounts(server: FakeCaptureServer): { requests: number; ret
 export function assertRequestCounts(stats: DeliveryCounts, server: FakeCaptureServer, unseen = 0): void {
   const seen = serverCounts(server);
   const missing = stats.requests - seen.requests;
-  assert.ok(missing >= 0 && missing <= unseen, `client counted ${stats.requests} requests, the server saw ${seen.requests} (up to ${unseen} may be unseen)`);
-  assert.ok(stats.retries >= seen.retries && stats.retries <= seen.retries + missing, `client counted ${stats.retries} retries, the server saw ${seen.retries}`);
+  assert.ok(
+    missing >= 0 && missing <= unseen,
+    `client counted ${stats.requests} requests, the server saw ${seen.requests} (up to ${unseen} may be unseen)`,
+  );
+  assert.ok(
+    stats.retries >= seen.retries && stats.retries <= seen.retries + missing,
+    `client counted ${stats.retries} retries, the server saw ${seen.retries}`,
+  );
 }
 
 /** The names (not uuids) of events, sorted, for order-free comparisons. */

@@ -73,7 +73,13 @@ export interface DeferredEvent {
 }
 
 /** A report as tests compare it: deferred requests flattened to their events; the last failure left out. */
-export function outcome(report: SendReport): { delivered: number; rejected: SendReport['rejected']; deferred: DeferredEvent[]; requests: number; retries: number } {
+export function outcome(report: SendReport): {
+  delivered: number;
+  rejected: SendReport['rejected'];
+  deferred: DeferredEvent[];
+  requests: number;
+  retries: number;
+} {
   const deferred = report.deferred.flatMap((d) =>
     d.events.map((item) => ({
       event: item.event,

@@ -29,6 +29,13 @@ export function makeEvents(count: number, overrides: Partial<CaptureEvent> = {})
 export function namedEvents(count: number, prefix = 'e'): CaptureEvent[] {
   return Array.from({ length: count }, () => {
     const n = sequence++;
-    return { event: `${prefix}-${n}`, uuid: uuidv7(), distinct_id: 'u', timestamp: '2026-11-22T12:00:00.000Z', options: {}, properties: { n } };
+    return {
+      event: `${prefix}-${n}`,
+      uuid: uuidv7(),
+      distinct_id: 'u',
+      timestamp: '2026-11-22T12:00:00.000Z',
+      options: {},
+      properties: { n },
+    };
   });
 }

@@ -284,7 +284,9 @@ export const EXCEPTION_DEAD_LETTER = 'exception_dead_lettered';
 export function errorTrackingDrop(event: CaptureEvent): string | undefined {
   if (event.event !== '$exception') return undefined;
   const problems = cymbalProblems((event.properties ?? {}) as Record<string, unknown>);
-  return problems.length === 0 ? undefined : `${EXCEPTION_DEAD_LETTER}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
+  return problems.length === 0
+    ? undefined
+    : `${EXCEPTION_DEAD_LETTER}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
 }
 
 /** Result detail of a person or group event ingestion would discard. */
@@ -292,7 +294,9 @@ export const PERSON_EVENT_DISCARDED = 'person_event_discarded';
 const PERSON_EVENTS = new Set(['$identify', '$create_alias', '$merge_dangerously', '$groupidentify']);
 /** Capture's ILLEGAL_DISTINCT_IDS: it turns person processing off for them (trimmed, any case). */
 const ILLEGAL_DISTINCT_IDS = new Set(
-  '0|00000000-0000-0000-0000-000000000000|[object object]|anonymous|anonymous-user|backend|distinct_id|distinctid|email|false|guest|id|nan|none|not_authenticated|null|system|true|undefined|user'.split('|'),
+  '0|00000000-0000-0000-0000-000000000000|[object object]|anonymous|anonymous-user|backend|distinct_id|distinctid|email|false|guest|id|nan|none|not_authenticated|null|system|true|undefined|user'.split(
+    '|',
+  ),
 );
 
 /**
@@ -304,7 +308,9 @@ export function ingestionDrop(event: CaptureEvent): string | undefined {
   if (!PERSON_EVENTS.has(event.event)) return undefined;
   const options = (event.options ?? {}) as Record<string, unknown>;
   const off = options.process_person_profile;
-  if (off === false || off === 0 || (typeof off === 'string' && ['false', '0'].includes(off.trim().toLowerCase()))) return `${PERSON_EVENT_DISCARDED}: person processing is off`;
-  if (ILLEGAL_DISTINCT_IDS.has(event.distinct_id.trim().toLowerCase())) return `${PERSON_EVENT_DISCARDED}: placeholder distinct id ${JSON.stringify(event.distinct_id)}`;
+  if (off === false || off === 0 || (typeof off === 'string' && ['false', '0'].includes(off.trim().toLowerCase())))
+    return `${PERSON_EVENT_DISCARDED}: person processing is off`;
+  if (ILLEGAL_DISTINCT_IDS.has(event.distinct_id.trim().toLowerCase()))
+    return `${PERSON_EVENT_DISCARDED}: placeholder distinct id ${JSON.stringify(event.distinct_id)}`;
   return undefined;
 }

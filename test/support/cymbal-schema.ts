@@ -14,7 +14,22 @@ const I32_MAX = 0x7fff_ffff;
 /** cymbal walks `$exception_list` before parsing it and gives up past this depth. */
 const MAX_LIST_DEPTH = 64;
 /** Frame platforms cymbal knows (`RawFrame`'s tags). Only `node:javascript` frames are checked field by field. */
-const KNOWN_PLATFORMS = new Set(['python', 'ruby', 'web:javascript', 'node:javascript', 'go', 'php', 'hermes', 'java', 'dart', 'apple', 'native', 'rust', 'custom', 'javascript']);
+const KNOWN_PLATFORMS = new Set([
+  'python',
+  'ruby',
+  'web:javascript',
+  'node:javascript',
+  'go',
+  'php',
+  'hermes',
+  'java',
+  'dart',
+  'apple',
+  'native',
+  'rust',
+  'custom',
+  'javascript',
+]);
 
 /** Every reason cymbal could not parse these properties, as they go on the wire; empty when it can. */
 export function cymbalProblems(given: Record<string, unknown>): string[] {
@@ -65,7 +80,8 @@ function checkException(entry: unknown, at: string, problems: string[]): void {
   if (!isObject(stacktrace)) return void problems.push(`${at}.stacktrace is not an object`);
   // Tagged by `type`: `raw` (frames as sent) or `resolved` (cymbal's own output, which no SDK sends).
   if (stacktrace.type !== 'raw') return void problems.push(`${at}.stacktrace.type must be "raw", got ${describe(stacktrace.type)}`);
-  if (!Array.isArray(stacktrace.frames)) return void problems.push(`${at}.stacktrace.frames must be an array, got ${describe(stacktrace.frames)}`);
+  if (!Array.isArray(stacktrace.frames))
+    return void problems.push(`${at}.stacktrace.frames must be an array, got ${describe(stacktrace.frames)}`);
   stacktrace.frames.forEach((frame, j) => checkFrame(frame, `${at}.stacktrace.frames[${j}]`, problems));
 }
 
@@ -74,9 +90,11 @@ function checkFrame(frame: unknown, at: string, problems: string[]): void {
   if (!isObject(frame)) return void problems.push(`${at} is not an object`);
   const platform = frame.platform;
   if (typeof platform !== 'string') return void problems.push(`${at}.platform is required and must be a string, got ${describe(platform)}`);
-  if (!KNOWN_PLATFORMS.has(platform)) return void problems.push(`${at}.platform ${JSON.stringify(platform)} is no platform error tracking knows`);
+  if (!KNOWN_PLATFORMS.has(platform))
+    return void problems.push(`${at}.platform ${JSON.stringify(platform)} is no platform error tracking knows`);
   // Node frames are all this exporter sends; another platform's fields are not checked here.
-  if (platform !== 'node:javascript') return void problems.push(`${at}.platform is ${JSON.stringify(platform)}, not node:javascript: not checked`);
+  if (platform !== 'node:javascript')
+    return void problems.push(`${at}.platform is ${JSON.stringify(platform)}, not node:javascript: not checked`);
   requireString(frame, 'filename', at, problems);
   requireString(frame, 'function', at, problems);
   optional(frame, 'lineno', at, problems, isU32, 'an unsigned 32-bit integer');
@@ -89,7 +107,8 @@ function checkFrame(frame: unknown, at: string, problems: string[]): void {
   // CommonFrameMetadata: plain booleans with defaults, so null does not parse.
   defaulted(frame, 'in_app', at, problems, isBoolean, 'a boolean');
   defaulted(frame, 'synthetic', at, problems, isBoolean, 'a boolean');
-  for (const key of ['pre_context', 'post_context']) defaulted(frame, key, at, problems, (v) => Array.isArray(v) && v.every(isString), 'an array of strings');
+  for (const key of ['pre_context', 'post_context'])
+    defaulted(frame, key, at, problems, (v) => Array.isArray(v) && v.every(isString), 'an array of strings');
 }
 
 function requireString(object: Record<string, unknown>, key: string, at: string, problems: string[]): void {
@@ -97,13 +116,27 @@ function requireString(object: Record<string, unknown>, key: string, at: string,
 }
 
 /** Option<T>: absent or null, or a T. */
-function optional(object: Record<string, unknown>, key: string, at: string, problems: string[], check: (value: unknown) => boolean, what: string): void {
+function optional(
+  object: Record<string, unknown>,
+  key: string,
+  at: string,
+  problems: string[],
+  check: (value: unknown) => boolean,
+  what: string,
+): void {
   const value = object[key];
   if (value !== undefined && value !== null && !check(value)) problems.push(`${at}.${key} must be ${what}, got ${describe(value)}`);
 }
 
 /** `#[serde(default)] T`: absent, or a T; null is not a T. */
-function defaulted(object: Record<string, unknown>, key: string, at: string, problems: string[], check: (value: unknown) => boolean, what: string): void {
+function defaulted(
+  object: Record<string, unknown>,
+  key: string,
+  at: string,
+  problems: string[],
+  check: (value: unknown) => boolean,
+  what: string,
+): void {
   const value = object[key];
   if (value !== undefined && !check(value)) problems.push(`${at}.${key} must be ${what} (null is not), got ${describe(value)}`);
 }

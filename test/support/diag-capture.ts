@@ -24,9 +24,18 @@ export function captureDiag(): DiagCapture {
   const recorder =
     (level: DiagLevel) =>
     (...args: unknown[]): void => {
-      entries.push({ level, text: args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' ') });
+      entries.push({
+        level,
+        text: args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? `${a.name}: ${a.message}` : String(a))).join(' '),
+      });
     };
-  const logger: DiagLogger = { error: recorder('error'), warn: recorder('warn'), info: recorder('info'), debug: recorder('debug'), verbose: recorder('verbose') };
+  const logger: DiagLogger = {
+    error: recorder('error'),
+    warn: recorder('warn'),
+    info: recorder('info'),
+    debug: recorder('debug'),
+    verbose: recorder('verbose'),
+  };
   diag.disable();
   diag.setLogger(logger, { logLevel: DiagLogLevel.ALL, suppressOverrideMessage: true });
   return {

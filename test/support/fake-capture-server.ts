@@ -398,13 +398,7 @@ function paddedSlice(content: Buffer, start: number, end: number): Buffer {
 }
 
 /** Streams `content` padded with spaces to `totalBytes`, respecting backpressure, without building it in memory. */
-function streamOversized(
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  content: Buffer,
-  totalBytes: number,
-): void {
+function streamOversized(res: ServerResponse, status: number, headers: Record<string, string>, content: Buffer, totalBytes: number): void {
   const total = Math.max(totalBytes, content.length);
   const padding = Buffer.alloc(STREAM_CHUNK_BYTES, 0x20);
   res.writeHead(status, { ...headers, 'content-length': String(total) });

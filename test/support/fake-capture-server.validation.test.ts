@@ -172,10 +172,16 @@ describe('valid requests', () => {
 
   test('a $exception error tracking would dead-letter gets a drop result; a sound one is ok', async () => {
     const frame = { platform: 'node:javascript', filename: 'app.js', function: 'f', lineno: 1, colno: 2, in_app: true };
-    const sound = makeEvent({ event: '$exception', properties: { $exception_list: [{ type: 'Error', value: 'x', stacktrace: { type: 'raw', frames: [frame] } }] } });
+    const sound = makeEvent({
+      event: '$exception',
+      properties: { $exception_list: [{ type: 'Error', value: 'x', stacktrace: { type: 'raw', frames: [frame] } }] },
+    });
     const events = [
       makeEvent({ event: '$exception', properties: {} }),
-      makeEvent({ event: '$exception', properties: { $exception_list: [{ type: 'Error', stacktrace: { type: 'raw', frames: [{ ...frame, filename: undefined }] } }] } }),
+      makeEvent({
+        event: '$exception',
+        properties: { $exception_list: [{ type: 'Error', stacktrace: { type: 'raw', frames: [{ ...frame, filename: undefined }] } }] },
+      }),
       makeEvent({ event: '$exception', properties: { $exception_list: [{ type: 'Error' }], note: 'cut \ud83d' } }),
       // Not a $exception: error tracking never reads it.
       makeEvent({ event: 'checkout_failed', properties: { $exception_list: 'nonsense' } }),
@@ -207,7 +213,13 @@ describe('valid requests', () => {
     const { results } = (await res.json()) as { results: Record<string, { result: string; details?: string }> };
     assert.deepEqual(
       events.map((e) => results[e.uuid]?.details ?? results[e.uuid]?.result),
-      ['person_event_discarded: person processing is off', 'person_event_discarded: placeholder distinct id " Anonymous "', 'person_event_discarded: placeholder distinct id "null"', 'ok', 'ok'],
+      [
+        'person_event_discarded: person processing is off',
+        'person_event_discarded: placeholder distinct id " Anonymous "',
+        'person_event_discarded: placeholder distinct id "null"',
+        'ok',
+        'ok',
+      ],
     );
   });
 
@@ -239,15 +251,30 @@ describe('validation', () => {
       status: 400,
       error: 'missing_required_headers',
     },
-    { name: 'missing content-type', options: { headers: { ...auth, 'content-type': undefined } }, status: 400, error: 'missing_required_headers' },
+    {
+      name: 'missing content-type',
+      options: { headers: { ...auth, 'content-type': undefined } },
+      status: 400,
+      error: 'missing_required_headers',
+    },
     { name: 'non-Bearer scheme', options: { headers: { authorization: 'Basic phc_custom' } }, status: 400, error: 'invalid_header_value' },
     { name: 'wrong token', options: { headers: { authorization: 'Bearer phc_other' } }, status: 401, error: 'invalid_api_token' },
     { name: 'personal key', options: { headers: { authorization: 'Bearer phx_custom' } }, status: 401, error: 'invalid_api_token' },
     { name: 'text/plain', options: { headers: { ...auth, 'content-type': 'text/plain' } }, status: 415, error: 'unsupported_content_type' },
     { name: 'unknown encoding', options: { headers: { ...auth, 'content-encoding': 'lz4' } }, status: 415, error: 'unsupported_encoding' },
     { name: 'raw deflate', options: { encoding: 'deflate-raw', headers: auth }, status: 400, error: 'request_decoding_error' },
-    { name: 'gzip header on plain body', options: { encoding: 'none', headers: { ...auth, 'content-encoding': 'gzip' } }, status: 400, error: 'request_decoding_error' },
-    { name: 'request id not a uuid', options: { headers: { ...auth, 'posthog-request-id': 'abc' } }, status: 400, error: 'invalid_header_value' },
+    {
+      name: 'gzip header on plain body',
+      options: { encoding: 'none', headers: { ...auth, 'content-encoding': 'gzip' } },
+      status: 400,
+      error: 'request_decoding_error',
+    },
+    {
+      name: 'request id not a uuid',
+      options: { headers: { ...auth, 'posthog-request-id': 'abc' } },
+      status: 400,
+      error: 'invalid_header_value',
+    },
     { name: 'attempt 0', options: { headers: { ...auth, 'posthog-attempt': '0' } }, status: 400, error: 'invalid_header_value' },
     { name: 'attempt 1.5', options: { headers: { ...auth, 'posthog-attempt': '1.5' } }, status: 400, error: 'invalid_header_value' },
     {
@@ -261,12 +288,42 @@ describe('validation', () => {
     { name: 'JSON array', options: { body: [], headers: auth }, status: 400, error: 'request_parsing_error' },
     { name: 'no created_at', options: { body: { batch: [makeEvent()] }, headers: auth }, status: 400, error: 'request_parsing_error' },
     { name: 'batch not an array', options: { body: makeBody(), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'numeric distinct_id', options: { body: makeBody([makeEvent({ distinct_id: 42 as never })]), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'event without uuid', options: { body: makeBody([{ ...makeEvent(), uuid: undefined }]), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'event without name', options: { body: makeBody([{ ...makeEvent(), event: undefined }]), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'event without timestamp', options: { body: makeBody([{ ...makeEvent(), timestamp: undefined }]), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'properties array', options: { body: makeBody([makeEvent({ properties: [] as never })]), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'options null', options: { body: makeBody([makeEvent({ options: null as never })]), headers: auth }, status: 400, error: 'request_parsing_error' },
+    {
+      name: 'numeric distinct_id',
+      options: { body: makeBody([makeEvent({ distinct_id: 42 as never })]), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: 'event without uuid',
+      options: { body: makeBody([{ ...makeEvent(), uuid: undefined }]), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: 'event without name',
+      options: { body: makeBody([{ ...makeEvent(), event: undefined }]), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: 'event without timestamp',
+      options: { body: makeBody([{ ...makeEvent(), timestamp: undefined }]), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: 'properties array',
+      options: { body: makeBody([makeEvent({ properties: [] as never })]), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: 'options null',
+      options: { body: makeBody([makeEvent({ options: null as never })]), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
     // serde_json refuses an escaped lone surrogate in a String field: the whole request fails.
     ...(['event', 'distinct_id', 'timestamp', 'session_id', 'window_id'] as const).map((field) => ({
       name: `lone surrogate in ${field}`,
@@ -280,14 +337,49 @@ describe('validation', () => {
       status: 400,
       error: 'request_parsing_error',
     },
-    { name: 'lone surrogate in created_at', options: { body: makeBody(undefined, { created_at: '2026-05-28T15:00:00Z\ud83d' }), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'api_key in body', options: { body: makeBody(undefined, { api_key: 'phc_custom' }), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'token in body', options: { body: makeBody(undefined, { token: 'phc_custom' }), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'sent_at in body', options: { body: makeBody(undefined, { sent_at: new Date().toISOString() }), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: '$lib in properties', options: { body: makeBody([makeEvent({ properties: { $lib: 'x' } })]), headers: auth }, status: 400, error: 'request_parsing_error' },
-    { name: 'bad created_at', options: { body: makeBody(undefined, { created_at: '2026-05-28 15:00' }), headers: auth }, status: 400, error: 'invalid_batch' },
+    {
+      name: 'lone surrogate in created_at',
+      options: { body: makeBody(undefined, { created_at: '2026-05-28T15:00:00Z\ud83d' }), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: 'api_key in body',
+      options: { body: makeBody(undefined, { api_key: 'phc_custom' }), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: 'token in body',
+      options: { body: makeBody(undefined, { token: 'phc_custom' }), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: 'sent_at in body',
+      options: { body: makeBody(undefined, { sent_at: new Date().toISOString() }), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: '$lib in properties',
+      options: { body: makeBody([makeEvent({ properties: { $lib: 'x' } })]), headers: auth },
+      status: 400,
+      error: 'request_parsing_error',
+    },
+    {
+      name: 'bad created_at',
+      options: { body: makeBody(undefined, { created_at: '2026-05-28 15:00' }), headers: auth },
+      status: 400,
+      error: 'invalid_batch',
+    },
     { name: 'empty batch', options: { body: makeBody([]), headers: auth }, status: 400, error: 'empty_batch' },
-    { name: 'event uuid not a uuid', options: { body: makeBody([makeEvent({ uuid: 'not-a-uuid' })]), headers: auth }, status: 400, error: 'invalid_event_uuid' },
+    {
+      name: 'event uuid not a uuid',
+      options: { body: makeBody([makeEvent({ uuid: 'not-a-uuid' })]), headers: auth },
+      status: 400,
+      error: 'invalid_event_uuid',
+    },
     {
       name: 'duplicate event uuid',
       options: { body: makeBody([makeEvent({ uuid }), makeEvent({ uuid: uuid.toUpperCase() })]), headers: auth },

@@ -65,7 +65,11 @@ export async function exportOnce(exporter: PostHogLogRecordExporter, records: Re
   return result;
 }
 
-export function newExporter(server: FakeCaptureServer, options: PostHogLogRecordProcessorOptions = {}, internals: Omit<ExporterInternals, 'env'> = {}): PostHogLogRecordExporter {
+export function newExporter(
+  server: FakeCaptureServer,
+  options: PostHogLogRecordProcessorOptions = {},
+  internals: Omit<ExporterInternals, 'env'> = {},
+): PostHogLogRecordExporter {
   return new PostHogLogRecordExporter(options, { ...internals, env: envFor(server) });
 }
 
@@ -78,5 +82,18 @@ export function busyWait(ms: number): void {
 }
 
 export function zeroStats(overrides: Partial<PostHogStats>): PostHogStats {
-  return { emitted: 0, selected: 0, delivered: 0, dropped: {}, pending: 0, requests: 0, retries: 0, retryBuffered: 0, recovered: 0, corruptSpoolFiles: 0, status: 'ok', ...overrides };
+  return {
+    emitted: 0,
+    selected: 0,
+    delivered: 0,
+    dropped: {},
+    pending: 0,
+    requests: 0,
+    retries: 0,
+    retryBuffered: 0,
+    recovered: 0,
+    corruptSpoolFiles: 0,
+    status: 'ok',
+    ...overrides,
+  };
 }

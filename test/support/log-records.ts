@@ -50,7 +50,9 @@ export class RecordSource {
     const collectSpanEvents: SpanProcessor = {
       onStart: () => {},
       onEnd: (span) => {
-        span.events.forEach((event, index) => this.records.push(new SpanEventLogRecord(span, span.spanContext(), event, index) as unknown as ReadableLogRecord));
+        span.events.forEach((event, index) =>
+          this.records.push(new SpanEventLogRecord(span, span.spanContext(), event, index) as unknown as ReadableLogRecord),
+        );
       },
       forceFlush: () => Promise.resolve(),
       shutdown: () => Promise.resolve(),
@@ -60,7 +62,11 @@ export class RecordSource {
       processors: [...(options.processorsBefore ?? []), collectLogs],
       ...(options.logRecordLimits ? { logRecordLimits: options.logRecordLimits } : {}),
     });
-    this.tracerProvider = new TracerProvider({ resource, spanProcessors: [collectSpanEvents], ...(options.spanLimits ? { spanLimits: options.spanLimits } : {}) });
+    this.tracerProvider = new TracerProvider({
+      resource,
+      spanProcessors: [collectSpanEvents],
+      ...(options.spanLimits ? { spanLimits: options.spanLimits } : {}),
+    });
   }
 
   logger(name = 'test'): Logger {
@@ -99,11 +105,17 @@ export function mappedEvents(outcome: MappingOutcome): CaptureEvent[] {
   assert.equal(outcome.kind, 'mapped', outcome.kind === 'invalid' ? outcome.reason : '');
   const events = (outcome as Extract<MappingOutcome, { kind: 'mapped' }>).events.map((event) => {
     const parsed = JSON.parse(event.json) as CaptureEvent;
-    for (const key of ['event', 'uuid', 'distinct_id', 'timestamp', 'session_id', 'window_id'] as const) assert.equal(event[key], parsed[key], key);
+    for (const key of ['event', 'uuid', 'distinct_id', 'timestamp', 'session_id', 'window_id'] as const)
+      assert.equal(event[key], parsed[key], key);
     return parsed;
   });
-  assert.deepEqual(validateBody({ created_at: new Date(MAPPED_AT).toISOString(), batch: events }), { ok: true }, 'a request carrying the events passes the server checks');
-  for (const event of events) assert.equal(perEventDrop(event) ?? errorTrackingDrop(event) ?? ingestionDrop(event), undefined, `PostHog keeps ${event.event}`);
+  assert.deepEqual(
+    validateBody({ created_at: new Date(MAPPED_AT).toISOString(), batch: events }),
+    { ok: true },
+    'a request carrying the events passes the server checks',
+  );
+  for (const event of events)
+    assert.equal(perEventDrop(event) ?? errorTrackingDrop(event) ?? ingestionDrop(event), undefined, `PostHog keeps ${event.event}`);
   return events;
 }
 

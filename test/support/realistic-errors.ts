@@ -126,11 +126,17 @@ export async function realisticErrors(): Promise<RealisticError[]> {
       }),
     },
     { name: 'Promise.all', error: await caughtAsync(() => Promise.all([Promise.resolve(1), failsLater('one of all failed')])) },
-    { name: 'Promise.allSettled reason', error: await Promise.allSettled([failsLater('settled')]).then((r) => (r[0] as PromiseRejectedResult).reason as Error) },
+    {
+      name: 'Promise.allSettled reason',
+      error: await Promise.allSettled([failsLater('settled')]).then((r) => (r[0] as PromiseRejectedResult).reason as Error),
+    },
     { name: 'eval', error: caught(() => (0, eval)('(function evaluated() { throw new SyntaxError("in eval"); })()')) },
     { name: 'new Function', error: caught(() => new Function('order', 'return order.items.length')({})) },
     { name: 'Node internal with a code', error: caught(() => Buffer.alloc(-1)) },
-    { name: 'fs rejection', error: await caughtAsync(() => import('node:fs/promises').then((fs) => fs.readFile('/nonexistent/order.json'))) },
+    {
+      name: 'fs rejection',
+      error: await caughtAsync(() => import('node:fs/promises').then((fs) => fs.readFile('/nonexistent/order.json'))),
+    },
     { name: 'stack overflow', error: caught(() => recurse(0)) },
     { name: 'mutual recursion overflow', error: caught(() => ping(0)) },
     { name: 'deep recursion in a 200-frame stack', error: withStackLimit(200, () => descend(120)) },
@@ -140,10 +146,15 @@ export async function realisticErrors(): Promise<RealisticError[]> {
     { name: 'causes', error: withCauses() },
     { name: 'string cause', error: new Error('wrapped', { cause: 'the upstream said no' }) },
     { name: 'cause assigned after construction', error: withAssignedCauses() },
-    { name: 'AggregateError from Promise.any', error: await caughtAsync(() => Promise.any([failsLater('first'), Promise.reject(new RangeError('second'))])) },
+    {
+      name: 'AggregateError from Promise.any',
+      error: await caughtAsync(() => Promise.any([failsLater('first'), Promise.reject(new RangeError('second'))])),
+    },
     {
       name: 'AggregateError with a cause and members with causes',
-      error: new AggregateError([new Error('member a', { cause: new Error('a root') }), new TypeError('member b')], 'batch failed', { cause: new Error('batch root') }),
+      error: new AggregateError([new Error('member a', { cause: new Error('a root') }), new TypeError('member b')], 'batch failed', {
+        cause: new Error('batch root'),
+      }),
     },
   ];
   return errors;

@@ -67,7 +67,8 @@ export class ScriptedTransport implements CaptureTransport {
     if ('fail' in answer) throw new TransportError(`request failed (${answer.fail})`, { timedOut: false, code: answer.fail });
     if ('hang' in answer) return this._hang(request);
     const headers: Record<string, string> = answer.retryAfter === undefined ? {} : { 'retry-after': answer.retryAfter };
-    if (answer.status < 200 || answer.status >= 300) return { status: answer.status, headers, body: '{"error":"scripted"}', bodyTruncated: false };
+    if (answer.status < 200 || answer.status >= 300)
+      return { status: answer.status, headers, body: '{"error":"scripted"}', bodyTruncated: false };
     const results: Record<string, { result: string }> = {};
     for (const uuid of seen.uuids) results[uuid] = { result: answer.results?.[uuid] ?? 'ok' };
     return { status: answer.status, headers, body: JSON.stringify({ results }), bodyTruncated: false };
@@ -79,10 +80,14 @@ export class ScriptedTransport implements CaptureTransport {
       const timedOut = (): void => reject(new TransportError('request timed out', { timedOut: true }));
       if (request.signal?.aborted) return reject(new TransportError('request failed', { timedOut: false }));
       const cancel = this._clock.schedule?.(request.timeoutMillis, timedOut);
-      request.signal?.addEventListener('abort', () => {
-        cancel?.();
-        reject(new TransportError('request failed', { timedOut: false }));
-      }, { once: true });
+      request.signal?.addEventListener(
+        'abort',
+        () => {
+          cancel?.();
+          reject(new TransportError('request failed', { timedOut: false }));
+        },
+        { once: true },
+      );
     });
   }
 

@@ -19,7 +19,9 @@ describe('compression', () => {
   test('zstd uses level 1, not the library default of 3', async () => {
     // Varied enough that the levels give different frames. Output is deterministic per level, but
     // the streamed (async) and one-shot (sync) APIs frame differently, so compare like with like.
-    const varied = JSON.stringify({ batch: Array.from({ length: 2000 }, (_, i) => ({ i, s: `event ${(i * 7919) % 1000}`, t: new Date(1.7e12 + i * 1013).toISOString() })) });
+    const varied = JSON.stringify({
+      batch: Array.from({ length: 2000 }, (_, i) => ({ i, s: `event ${(i * 7919) % 1000}`, t: new Date(1.7e12 + i * 1013).toISOString() })),
+    });
     const zstdAsync = promisify(zstdCompress);
     const level = (n: number): Promise<Buffer> => zstdAsync(Buffer.from(varied), { params: { [constants.ZSTD_c_compressionLevel]: n } });
     const e = await encodeBody(Buffer.from(varied), 'zstd');

@@ -35,18 +35,35 @@ function results(steady: EndToEndSummary, burst: EndToEndSummary): BenchResults 
   return { meta: { records: 100 } as BenchResults['meta'], steady, burst, goals: [] };
 }
 
-const metBy = (goals: ReturnType<typeof evaluateGoals>, scenario: string) => goals.filter((g) => g.scenario === scenario).map((g) => [g.goal, g.met]);
+const metBy = (goals: ReturnType<typeof evaluateGoals>, scenario: string) =>
+  goals.filter((g) => g.scenario === scenario).map((g) => [g.goal, g.met]);
 
 test('the goals are judged on the per-run ratio medians, at their bounds', () => {
-  const steady = summary({ 'oursVs_otlp-proto_throughput': 1.15, oursVs_bound_throughput: 0.97, 'oursVs_otlp-proto_cpu': 0.85, 'oursVs_otlp-proto_v8Helpers': 1 });
+  const steady = summary({
+    'oursVs_otlp-proto_throughput': 1.15,
+    oursVs_bound_throughput: 0.97,
+    'oursVs_otlp-proto_cpu': 0.85,
+    'oursVs_otlp-proto_v8Helpers': 1,
+  });
   const burst = summary({ 'oursVs_otlp-proto_throughput': 1.05, 'oursVs_otlp-proto_cpu': 1, 'oursVs_otlp-proto_v8Helpers': 1 });
   const goals = evaluateGoals(results(steady, burst));
-  assert.ok(goals.every((g) => g.met), JSON.stringify(goals, null, 2));
+  assert.ok(
+    goals.every((g) => g.met),
+    JSON.stringify(goals, null, 2),
+  );
   assert.equal(goals.length, 9);
 });
 
 test('a ratio on the wrong side of its bound, or a lost record, is not met', () => {
-  const steady = summary({ 'oursVs_otlp-proto_throughput': 1.14, oursVs_bound_throughput: 0.98, 'oursVs_otlp-proto_cpu': 0.86, 'oursVs_otlp-proto_v8Helpers': 0.9 }, ['bound']);
+  const steady = summary(
+    {
+      'oursVs_otlp-proto_throughput': 1.14,
+      oursVs_bound_throughput: 0.98,
+      'oursVs_otlp-proto_cpu': 0.86,
+      'oursVs_otlp-proto_v8Helpers': 0.9,
+    },
+    ['bound'],
+  );
   const burst = summary({ 'oursVs_otlp-proto_throughput': 1.2, 'oursVs_otlp-proto_cpu': 1.01, 'oursVs_otlp-proto_v8Helpers': 1.2 });
   const goals = evaluateGoals(results(steady, burst));
   assert.deepEqual(metBy(goals, '1. steady'), [

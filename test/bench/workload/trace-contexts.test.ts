@@ -9,7 +9,10 @@ test('records come as requests of 1, 2 and 3 records in turn', () => {
   assert.deepEqual([...sizes.values()].slice(0, 6), [1, 2, 3, 1, 2, 3]);
   assert.equal(sizes.size, 300);
   // Requests are numbered without gaps, in the order their records come.
-  assert.deepEqual([...sizes.keys()], Array.from({ length: 300 }, (_, k) => k));
+  assert.deepEqual(
+    [...sizes.keys()],
+    Array.from({ length: 300 }, (_, k) => k),
+  );
 });
 
 test('fresh: each request has its own context and valid ids, shared by its records and made anew', () => {
