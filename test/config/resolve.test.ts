@@ -115,7 +115,7 @@ describe('sections built from several options', () => {
 
   test('the spool section exists only with a directory; a bad spoolMaxBytes warns without one', () => {
     assert.equal(resolveConfig({ spoolMaxBytes: 1024 }, KEY).config.spool, undefined);
-    assert.deepEqual(resolveConfig({ spoolDir: ' /tmp/ph ', spoolMaxBytes: 1024 }, KEY).config.spool, { dir: '/tmp/ph', maxBytes: 1024 });
+    assert.deepEqual(resolveConfig({ spoolDir: ' spool/ph ', spoolMaxBytes: 1024 }, KEY).config.spool, { dir: 'spool/ph', maxBytes: 1024 });
     const bad = resolveConfig({ spoolMaxBytes: 0 }, KEY);
     assert.equal(bad.config.spool, undefined);
     assert.deepEqual(bad.warnings, ['spoolMaxBytes is ignored: expected a number from 1 to 9007199254740991, got 0.']);
