@@ -92,7 +92,9 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
   if (exception) text = withExceptionProperties(text, record, properties.levelSet);
   if (properties.repeated) text = dedupeMembers(text);
 
-  const options = eventOptions(attributes);
+  // Records without control attributes (the usual case) have no options, uuid or own session ids to read.
+  const control = properties.controlAttributes;
+  const options = control ? eventOptions(attributes) : {};
   const identity = origin?.identity;
   let distinctId =
     firstId(attributes, DISTINCT_ID_KEYS) ?? identity?.distinctId ?? idValue(record.resource.attributes[POSTHOG_DISTINCT_ID]);
@@ -115,11 +117,11 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
     distinctId: wellFormed(distinctId),
     timestamp: isoTimestamp(timeMillis),
     options: optionsJson(options),
-    sessionId: sessionOrWindowId(attributes, SESSION_ID_KEYS, identity?.sessionId, UUIDV7_SESSION_ID_KEYS),
-    windowId: sessionOrWindowId(attributes, WINDOW_ID_KEYS, identity?.windowId, UUIDV7_WINDOW_ID_KEYS),
+    sessionId: sessionOrWindowId(attributes, control ? SESSION_ID_KEYS : NO_KEYS, identity?.sessionId, UUIDV7_SESSION_ID_KEYS),
+    windowId: sessionOrWindowId(attributes, control ? WINDOW_ID_KEYS : NO_KEYS, identity?.windowId, UUIDV7_WINDOW_ID_KEYS),
   };
   const personKey = identified ? distinctId : '';
-  const givenUuid = canonicalUuid(readAttribute(attributes, POSTHOG_UUID));
+  const givenUuid = control ? canonicalUuid(readAttribute(attributes, POSTHOG_UUID)) : undefined;
   const uuid =
     givenUuid ??
     (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
@@ -191,6 +193,11 @@ interface PropertiesText {
   repeated: boolean;
   /** An attribute sets `$exception_level` itself. */
   levelSet: boolean;
+  /**
+   * The record may carry control attributes (`posthog.*`, `$session_id`, `$window_id`): the
+   * mapping must look for options, a uuid and PostHog's own session ids. False only when none is there.
+   */
+  controlAttributes: boolean;
 }
 
 /** Resource properties, what the mapping sets from the record, the attributes not left out, and `$geoip_disable`. */
@@ -226,11 +233,13 @@ function propertiesText(
   // Usually every attribute goes in, with a value JSON writes as it is: then one JSON.stringify of
   // the whole map writes them all, where one by one would cost a string per value and per join.
   let asIs = true;
+  let controlAttributes = false;
   let members: string | undefined;
   try {
     for (const key in attributes) {
       if (isLeftOut(key, leaveOut)) {
         asIs = false;
+        if (isControlAttribute(key)) controlAttributes = true;
         continue;
       }
       let value: unknown;
@@ -250,6 +259,7 @@ function propertiesText(
   } catch {
     // A value that changed between reads, a hostile attributes object: write them one by one.
     members = undefined;
+    controlAttributes = true;
   }
   if (members !== undefined) {
     if (members !== '') text = text === '' ? members : `${text},${members}`;
@@ -257,7 +267,7 @@ function propertiesText(
     text = attributeMembers(text, attributes, leaveOut, tally);
   }
   if (settings.disableGeoip && !geoipSet) text = withMember(text, GEOIP_DISABLE, 'true');
-  return { text, repeated, levelSet };
+  return { text, repeated, levelSet, controlAttributes };
 }
 
 /** The attributes one by one: a value that cannot be read or converted is sent as "[unserializable]", the rest go on. */
@@ -338,6 +348,7 @@ function dedupeMembers(text: string): string {
 }
 
 const GEOIP_DISABLE = '$geoip_disable';
+const NO_KEYS: readonly string[] = [];
 const EXCEPTION_LIST = '$exception_list';
 const EXCEPTION_LEVEL = '$exception_level';
 /** Properties the mapping sets from the record itself, before the attributes. */
@@ -351,9 +362,13 @@ const MAPPED_KEYS: ReadonlySet<string> = new Set([
   'otel_span_name',
 ]);
 
+function isControlAttribute(key: string): boolean {
+  return key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key);
+}
+
 /** Attributes that never become properties: PostHog's control attributes, those the event turns into its exception list, and those error tracking derives. */
 function isLeftOut(key: string, leaveOut: LeaveOut): boolean {
-  if (key.startsWith(POSTHOG_PREFIX) || STRIPPED_PROPERTIES.has(key)) return true;
+  if (isControlAttribute(key)) return true;
   if (leaveOut === 'exception')
     return (
       key === ATTR_EXCEPTION_TYPE ||
@@ -526,21 +541,23 @@ function resourceProperties(resource: Resource, rule: ResourcePropertiesRule): R
   return properties;
 }
 
-const checkedSpanContexts = new WeakMap<object, boolean>();
+// The span context checked last: the records of one request or span come one after another.
+let lastSpanContext: object | undefined;
+let lastSpanContextValid = false;
 
 /**
  * Trace and span ids that are lower-case hex and not all zeros, as OpenTelemetry defines valid.
- * Records of one span share their span context object, so each is checked once.
+ * Only the last context's answer is kept: a server makes a context per request, and a table of
+ * them (a WeakMap) cost more, in inserts and in garbage collection, than checking the ids again.
  */
 function hasValidIds(spanContext: NonNullable<ReadableLogRecord['spanContext']>): boolean {
-  // Hand-built records may carry anything here; a WeakMap takes objects only.
-  if (typeof spanContext !== 'object') return false;
-  let valid = checkedSpanContexts.get(spanContext);
-  if (valid === undefined) {
-    valid = isValidId(spanContext.traceId, 32) && isValidId(spanContext.spanId, 16);
-    checkedSpanContexts.set(spanContext, valid);
+  // Hand-built records may carry anything here.
+  if (typeof spanContext !== 'object' || spanContext === null) return false;
+  if (spanContext !== lastSpanContext) {
+    lastSpanContextValid = isValidId(spanContext.traceId, 32) && isValidId(spanContext.spanId, 16);
+    lastSpanContext = spanContext;
   }
-  return valid;
+  return lastSpanContextValid;
 }
 
 function isValidId(id: string | undefined, length: 32 | 16): boolean {
