@@ -471,19 +471,26 @@ const MAX_RFC3339_MILLIS = Date.UTC(10000, 0, 1);
 
 let cachedSecond = Number.NaN;
 let cachedSecondText = '';
+let cachedMillis = Number.NaN;
+let cachedMillisText = '';
 
 /**
- * `new Date(ms).toISOString()`, with the date and time up to the second reused from the previous
- * call: records of one batch mostly fall in the same second, and formatting dominated mapping.
+ * `new Date(ms).toISOString()`, reusing the previous call's text for the same millisecond, and its
+ * date and time up to the second for the same second: records of one batch mostly fall in the same
+ * second, often in the same millisecond, and formatting dominated mapping.
  */
 export function isoTimestamp(millis: number): string {
-  const second = Math.floor(millis / 1000);
+  const whole = Math.floor(millis);
+  if (whole === cachedMillis) return cachedMillisText;
+  const second = Math.floor(whole / 1000);
   if (second !== cachedSecond) {
     cachedSecond = second;
     cachedSecondText = new Date(second * 1000).toISOString().slice(0, 19);
   }
-  const ms = Math.floor(millis - second * 1000);
-  return `${cachedSecondText}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  const ms = whole - second * 1000;
+  cachedMillis = whole;
+  cachedMillisText = `${cachedSecondText}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+  return cachedMillisText;
 }
 
 /** The record's time; the observed time when that is unusable; `now` when both are. */

@@ -467,6 +467,9 @@ test('isoTimestamp matches Date#toISOString, fractional milliseconds and second 
   const cases = [1, 999, 1000, 1000.999, 86_399_999.5, Date.UTC(2026, 10, 22, 23, 59, 59, 999), Date.UTC(9999, 11, 31, 23, 59, 59, 999)];
   // Consecutive values in one second exercise the reused prefix; random ones the recomputation.
   for (let i = 0; i < 2000; i++) cases.push(Date.UTC(2026, 0, 1) + i * 7.3);
+  // Repeats and fractions of one millisecond exercise the reused text, then a step back in time.
+  for (let i = 0; i < 20; i++) cases.push(Date.UTC(2026, 0, 1) + 5 + i * 0.05, Date.UTC(2026, 0, 1) + 5 + Math.floor(i / 4));
+  cases.push(Date.UTC(2026, 0, 1) + 4.9, Date.UTC(2025, 11, 31, 23, 59, 59, 999));
   let seed = 7;
   for (let i = 0; i < 2000; i++) {
     seed = (seed * 48271) % 2147483647;
