@@ -30,17 +30,27 @@ for (let b = 0; b < 256; b++) {
 /** UUIDv7 random bytes used per uuid: 12 bits after the version, then 62 after the variant. */
 const RANDOM_BYTES = 10;
 
-// The time part is the same for every uuid of one millisecond: written once per millisecond.
-let prefixMillis = -1;
-let prefix = '';
+// The time part is the same for every uuid of one millisecond: its character codes are worked out once per millisecond.
+let timeMillis = -1;
+const TIME_CODES = new Uint8Array(15);
 
 /** A UUIDv7 (RFC 9562): 48-bit millisecond time, then random bits. Sorts by creation time, as PostHog prefers. */
 export function uuidv7(nowMillis: number = Date.now()): string {
   const ms = Number.isFinite(nowMillis) ? Math.max(0, Math.floor(nowMillis)) % 2 ** 48 : 0;
-  if (ms !== prefixMillis) {
-    const time = ms.toString(16).padStart(12, '0');
-    prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
-    prefixMillis = ms;
+  const t = TIME_CODES;
+  if (ms !== timeMillis) {
+    timeMillis = ms;
+    const high = Math.floor(ms / 0x100000000);
+    const low = ms >>> 0;
+    const timeBytes = [(high >>> 8) & 0xff, high & 0xff, low >>> 24, (low >>> 16) & 0xff, (low >>> 8) & 0xff, low & 0xff];
+    let c = 0;
+    for (let i = 0; i < 6; i++) {
+      if (i === 4) t[c++] = 0x2d;
+      t[c++] = hi(timeBytes[i]!);
+      t[c++] = lo(timeBytes[i]!);
+    }
+    t[c++] = 0x2d;
+    t[c] = 0x37; // the version, 7
   }
   if (poolOffset + RANDOM_BYTES > POOL.length) {
     randomFillSync(POOL);
@@ -51,32 +61,45 @@ export function uuidv7(nowMillis: number = Date.now()): string {
   poolOffset += RANDOM_BYTES;
   const a = p[o]! & 0x0f; // the digit after the version
   const v = 0x80 | (p[o + 2]! & 0x3f); // variant 10
-  // From character codes: no round trip through a buffer and a native call.
-  return (
-    prefix +
-    String.fromCharCode(
-      HEX_CODES[2 * a + 1]!,
-      hi(p[o + 1]!),
-      lo(p[o + 1]!),
-      0x2d,
-      hi(v),
-      lo(v),
-      hi(p[o + 3]!),
-      lo(p[o + 3]!),
-      0x2d,
-      hi(p[o + 4]!),
-      lo(p[o + 4]!),
-      hi(p[o + 5]!),
-      lo(p[o + 5]!),
-      hi(p[o + 6]!),
-      lo(p[o + 6]!),
-      hi(p[o + 7]!),
-      lo(p[o + 7]!),
-      hi(p[o + 8]!),
-      lo(p[o + 8]!),
-      hi(p[o + 9]!),
-      lo(p[o + 9]!),
-    )
+  // One flat string from character codes: no round trip through a buffer and a native call, and
+  // no pieces joined (a joined string must be flattened before it is hashed or written).
+  return String.fromCharCode(
+    t[0]!,
+    t[1]!,
+    t[2]!,
+    t[3]!,
+    t[4]!,
+    t[5]!,
+    t[6]!,
+    t[7]!,
+    t[8]!,
+    t[9]!,
+    t[10]!,
+    t[11]!,
+    t[12]!,
+    t[13]!,
+    t[14]!,
+    HEX_CODES[2 * a + 1]!,
+    hi(p[o + 1]!),
+    lo(p[o + 1]!),
+    0x2d,
+    hi(v),
+    lo(v),
+    hi(p[o + 3]!),
+    lo(p[o + 3]!),
+    0x2d,
+    hi(p[o + 4]!),
+    lo(p[o + 4]!),
+    hi(p[o + 5]!),
+    lo(p[o + 5]!),
+    hi(p[o + 6]!),
+    lo(p[o + 6]!),
+    hi(p[o + 7]!),
+    lo(p[o + 7]!),
+    hi(p[o + 8]!),
+    lo(p[o + 8]!),
+    hi(p[o + 9]!),
+    lo(p[o + 9]!),
   );
 }
 
