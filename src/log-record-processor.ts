@@ -7,6 +7,7 @@ import { resolveConfig } from './config/resolve.ts';
 import type { ResolvedConfig } from './config/sections.ts';
 import type { DeliveryLedger, PostHogStats } from './delivery/ledger.ts';
 import { DropWarnings, logger } from './diagnostics/diagnostics.ts';
+import { describeFailure } from './diagnostics/failure-text.ts';
 import { flushOnExit } from './runtime/exit-flush.ts';
 import { PostHogLogRecordExporter, type ExporterInternals } from './log-record-exporter.ts';
 import { isSelected, type SelectionSettings } from './selection/selection.ts';
@@ -157,13 +158,17 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     if (this._shutdownPromise !== undefined || this._ledger.handedToBatch === this._exitFlushedUpTo) return undefined;
     this._exitFlushedUpTo = this._ledger.handedToBatch;
     return this.forceFlush().then(() => {
-      const { pending } = this.getStats();
+      const { pending, status, outage } = this.getStats();
       if (pending === 0) return;
-      const budget = `not delivered within flushTimeoutMillis (${this._config.delivery.flushTimeoutMillis} ms)`;
+      // During an outage the flush stops at the first failure: the time budget is not the reason.
+      const why =
+        status === 'outage' && outage !== undefined
+          ? `not delivered: PostHog cannot be reached, ${describeFailure(outage.cause)}`
+          : `not delivered within flushTimeoutMillis (${this._config.delivery.flushTimeoutMillis} ms)`;
       logger.warn(
         this._config.spool === undefined
-          ? `flush at exit: ${pending} event(s) ${budget} are lost if the process exits now; set spoolDir to keep them for the next start.`
-          : `flush at exit: ${pending} event(s) ${budget}; those waiting for retry stay in the spool for the next start.`,
+          ? `flush at exit: ${pending} event(s) ${why}; they are lost if the process exits now. Set spoolDir to keep them for the next start.`
+          : `flush at exit: ${pending} event(s) ${why}; those waiting for retry stay in the spool for the next start.`,
       );
     });
   }

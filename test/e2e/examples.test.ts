@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../support/built-package.ts';
 import { runChild } from '../support/child-process.ts';
+import { closedPort } from '../support/closed-port.ts';
 import { FakeCaptureServer } from '../support/fake-capture-server.ts';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 
@@ -109,15 +110,6 @@ async function startOtlpSink(): Promise<{ url: string; requests: SinkRequest[]; 
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** A local port nothing listens on (bound, then released). */
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 before(() => ensureBuilt(REPO));
@@ -263,7 +255,7 @@ describe('examples', () => {
 
     test('an unreachable collector loses only the traces', async () => {
       fresh();
-      const port = await unusedPort();
+      const port = await closedPort();
       const run = await runExample('nodesdk', {
         ...env(),
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,18 +17,10 @@ import { fileURLToPath } from 'node:url';
 import { assertIdentity } from '../support/accounting.ts';
 import { guardProcess, waitFor } from '../support/host-process.ts';
 import { startFastPipeline } from '../support/pipeline.ts';
+import { closedPort } from '../support/closed-port.ts';
 
 /** Slack over a deadline for timers, sockets and the event loop on a loaded 2-core machine. */
 const SLACK_MS = 400;
-
-/** A port on 127.0.0.1 with nothing listening (bound once, then closed). */
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A throwaway self-signed certificate for 127.0.0.1: made with openssl when it is there, else the committed fixture. */
 function selfSignedCertificate(t: TestContext): { key: Buffer; cert: Buffer } {

@@ -8,6 +8,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
 import { PostHogLogRecordProcessor } from '../../src/log-record-processor.ts';
 import { runChild, type ChildRun } from '../support/child-process.ts';
+import { closedPort } from '../support/closed-port.ts';
 import { FakeCaptureServer } from '../support/fake-capture-server.ts';
 
 const QUICK_START = fileURLToPath(new URL('../fixtures/quick-start-child.ts', import.meta.url));
@@ -61,11 +62,24 @@ describe('flush on exit', () => {
       assert.ok(server.requests.length >= 1, 'the flush tried');
       assert.match(
         run.stderr,
-        /flush at exit: 1 event\(s\) not delivered within flushTimeoutMillis \(300 ms\) are lost if the process exits now; set spoolDir to keep them for the next start\./,
+        /flush at exit: 1 event\(s\) not delivered within flushTimeoutMillis \(300 ms\); they are lost if the process exits now\. Set spoolDir to keep them for the next start\./,
       );
     } finally {
       server.setDefault({});
     }
+  });
+
+  test('with PostHog unreachable, the exit flush stops at once and names the cause, not the time budget', async () => {
+    const closed = await closedPort();
+    const run = await runChild([QUICK_START], {
+      env: { ...env({ POSTHOG_OTEL_FLUSH_TIMEOUT: '30000' }), POSTHOG_HOST: `http://127.0.0.1:${closed}` },
+    });
+    assertExitedCleanly(run);
+    assert.match(
+      run.stderr,
+      /flush at exit: 1 event\(s\) not delivered: PostHog cannot be reached, [^;]*\(ECONNREFUSED\); they are lost if the process exits now\./,
+    );
+    assert.doesNotMatch(run.stderr, /flushTimeoutMillis/);
   });
 });
 
