@@ -2,60 +2,21 @@
 // writing leftovers to disk instead of dropping them.
 
 import { describe, test } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { CaptureEvent } from '../../src/capture/types.ts';
-import { uuidv7 } from '../../src/shared/uuid.ts';
 import { Spool } from '../../src/delivery/spool.ts';
 import { FakeCaptureServer } from '../support/fake-capture-server.ts';
 import { assertIdentity, names } from '../support/accounting.ts';
 import { guardProcess, waitFor } from '../support/host-process.ts';
 import { startFastPipeline } from '../support/pipeline.ts';
+import { SPOOL_FILE, captureEvent, spooledEvents, tempDir } from '../support/spool-files.ts';
 
 const WRITE_CHILD = fileURLToPath(new URL('../fixtures/spool-write-child.ts', import.meta.url));
 
 const SLACK_MS = 400;
-
-/** A spool file as Spool names it: owned by a pid and the token of one exporter instance in that process. */
-const SPOOL_FILE = /^ph-\d+-[0-9a-f]{12}\.spool\.json\.claimed-(\d+)\.([0-9a-f]{8})$/;
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'posthog-spool-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function captureEvent(name: string, overrides: Partial<CaptureEvent> = {}): CaptureEvent {
-  return {
-    event: name,
-    uuid: uuidv7(),
-    distinct_id: 'user-1',
-    timestamp: new Date().toISOString(),
-    options: {},
-    properties: { n: name },
-    ...overrides,
-  };
-}
-
-/** Events in every spool file of `dir`, by file. */
-async function spooledEvents(dir: string): Promise<Map<string, CaptureEvent[]>> {
-  const out = new Map<string, CaptureEvent[]>();
-  for (const name of await readdir(dir)) {
-    if (!SPOOL_FILE.test(name)) continue;
-    const parsed = JSON.parse(await readFile(join(dir, name), 'utf8')) as { version: number; events: Array<{ event: CaptureEvent }> };
-    assert.equal(parsed.version, 1);
-    out.set(
-      name,
-      parsed.events.map((e) => e.event),
-    );
-  }
-  return out;
-}
 
 describe('bounds and atomic writes', () => {
   test('Spool.write renames a complete file into place: no .tmp- file is left, the content is version 1', async (t) => {

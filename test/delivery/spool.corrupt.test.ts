@@ -2,44 +2,15 @@
 // foreign files, and events in them that are invalid, each counted and never crashing the host.
 
 import { describe, test } from 'node:test';
-import type { TestContext } from 'node:test';
 import { diag, DiagLogLevel } from '@opentelemetry/api';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CaptureEvent } from '../../src/capture/types.ts';
-import { uuidv7 } from '../../src/shared/uuid.ts';
 import { totalDropped } from '../../src/delivery/ledger.ts';
 import { assertIdentity, names } from '../support/accounting.ts';
 import { guardProcess, waitFor } from '../support/host-process.ts';
 import { startFastPipeline } from '../support/pipeline.ts';
-
-/** Far above any pid the kernel hands out (pid_max is at most 2^22): never a live process. */
-const DEAD_PID = 999_999_999;
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'posthog-spool-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function captureEvent(name: string, overrides: Partial<CaptureEvent> = {}): CaptureEvent {
-  return {
-    event: name,
-    uuid: uuidv7(),
-    distinct_id: 'user-1',
-    timestamp: new Date().toISOString(),
-    options: {},
-    properties: { n: name },
-    ...overrides,
-  };
-}
-
-/** A spool file as Spool writes it. */
-function spoolBody(events: readonly CaptureEvent[], version: unknown = 1): string {
-  return JSON.stringify({ version, events: events.map((event) => ({ event, attempts: 1 })) });
-}
+import { DEAD_PID, captureEvent, spoolBody, tempDir } from '../support/spool-files.ts';
 
 describe('an unusable spool directory', () => {
   test('is reported once, naming the directory; events still wait in memory', async (t) => {

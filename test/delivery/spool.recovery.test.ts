@@ -3,11 +3,9 @@
 // is kept. The crash is real: a child process killed with SIGKILL.
 
 import { describe, test } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CaptureEvent } from '../../src/capture/types.ts';
@@ -17,54 +15,11 @@ import { FakeCaptureServer } from '../support/fake-capture-server.ts';
 import { assertIdentity, names, storedOccurrences } from '../support/accounting.ts';
 import { guardProcess, waitFor } from '../support/host-process.ts';
 import { startFastPipeline } from '../support/pipeline.ts';
+import { SPOOL_FILE, DEAD_PID, captureEvent, spoolBody, spooledEvents, tempDir } from '../support/spool-files.ts';
 
 const SPOOL_CHILD = fileURLToPath(new URL('../fixtures/spool-child.ts', import.meta.url));
 
 const SLACK_MS = 400;
-
-/** Far above any pid the kernel hands out (pid_max is at most 2^22): never a live process. */
-const DEAD_PID = 999_999_999;
-
-/** A spool file as Spool names it: owned by a pid and the token of one exporter instance in that process. */
-const SPOOL_FILE = /^ph-\d+-[0-9a-f]{12}\.spool\.json\.claimed-(\d+)\.([0-9a-f]{8})$/;
-
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'posthog-spool-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function captureEvent(name: string, overrides: Partial<CaptureEvent> = {}): CaptureEvent {
-  return {
-    event: name,
-    uuid: uuidv7(),
-    distinct_id: 'user-1',
-    timestamp: new Date().toISOString(),
-    options: {},
-    properties: { n: name },
-    ...overrides,
-  };
-}
-
-/** A spool file as Spool writes it. */
-function spoolBody(events: readonly CaptureEvent[], version: unknown = 1): string {
-  return JSON.stringify({ version, events: events.map((event) => ({ event, attempts: 1 })) });
-}
-
-/** Events in every spool file of `dir`, by file. */
-async function spooledEvents(dir: string): Promise<Map<string, CaptureEvent[]>> {
-  const out = new Map<string, CaptureEvent[]>();
-  for (const name of await readdir(dir)) {
-    if (!SPOOL_FILE.test(name)) continue;
-    const parsed = JSON.parse(await readFile(join(dir, name), 'utf8')) as { version: number; events: Array<{ event: CaptureEvent }> };
-    assert.equal(parsed.version, 1);
-    out.set(
-      name,
-      parsed.events.map((e) => e.event),
-    );
-  }
-  return out;
-}
 
 interface ChildResult {
   code: number | null;
