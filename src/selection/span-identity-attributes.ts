@@ -44,20 +44,34 @@ export function spanIdentityAttributes(attributes: Attributes | undefined): Attr
   return found;
 }
 
+/** Which kind (index in KINDS) each identity key belongs to. */
+const KIND_OF_KEY: ReadonlyMap<string, number> = new Map(KINDS.flatMap((kind, index) => kind.map(({ key }) => [key, index] as const)));
+
 /**
  * An event's attributes with its span's identity attributes added, for each kind of identity the
  * event carries none of. The event's own identity always wins, whatever keys each one uses; the
  * mapping then ranks the keys as it does for any record. Returns the event's object when nothing is added.
+ *
+ * It walks the span's few identity keys, not every key of every kind: a span usually has one, and
+ * the event is checked only for the kinds the span has.
  */
 export function withSpanIdentity(eventAttributes: Attributes, spanIdentity: Attributes): Attributes {
   let merged: Attributes | undefined;
-  for (const kind of KINDS) {
-    if (carriesAny(eventAttributes, kind)) continue;
-    for (const { key } of kind) {
-      const value = spanIdentity[key];
-      // An event value the mapping cannot use as an identity is still one of its properties: kept.
-      if (value !== undefined && eventAttributes[key] === undefined) (merged ??= { ...eventAttributes })[key] = value;
+  // One bit per kind: whether the event was checked for it, and whether it carries it.
+  let checked = 0;
+  let carried = 0;
+  for (const key in spanIdentity) {
+    const kind = KIND_OF_KEY.get(key);
+    if (kind === undefined) continue;
+    const bit = 1 << kind;
+    if ((checked & bit) === 0) {
+      checked |= bit;
+      if (carriesAny(eventAttributes, KINDS[kind]!)) carried |= bit;
     }
+    if ((carried & bit) !== 0) continue;
+    const value = spanIdentity[key];
+    // An event value the mapping cannot use as an identity is still one of its properties: kept.
+    if (value !== undefined && eventAttributes[key] === undefined) (merged ??= { ...eventAttributes })[key] = value;
   }
   return merged ?? eventAttributes;
 }
