@@ -1,6 +1,7 @@
 // What the checks that keep events acceptable to PostHog cost per record, on the benchmark's
 // workload: well-formed strings (no lone surrogate reaches capture), the request identity of a
-// record (read at emit, looked up at export), and the exception list of a realistic stack.
+// record (read at emit, looked up at export), a span's identity given to its events, and the
+// exception list of a realistic stack.
 //
 //   node bench/micro/fidelity-checks.ts [--records N]
 
@@ -11,6 +12,7 @@ import { mapRecord } from '../../src/mapping/record-to-event.ts';
 import { mayHoldLoneSurrogate, wellFormed } from '../../src/mapping/well-formed.ts';
 import { getPostHogIdentity, mergeIdentities, recordIdentity } from '../../src/request-identity.ts';
 import { requestIdentityOf } from '../../src/selection/server-span-identity.ts';
+import { spanIdentityAttributes, withSpanIdentity } from '../../src/selection/span-identity-attributes.ts';
 import { median } from '../harness/statistics.ts';
 import { contextOf } from '../workload/trace-contexts.ts';
 import { BENCH_MAPPING, sdkRecords } from './sdk-records.ts';
@@ -18,6 +20,14 @@ import { BENCH_MAPPING, sdkRecords } from './sdk-records.ts';
 const { values: args } = parseArgs({ options: { records: { type: 'string', default: '100000' } }, strict: true });
 const count = Number(args.records);
 const EXCEPTIONS = 20_000;
+const SPANS = 100_000;
+// Scenario 3's span: its user.id identifies its events; one of the three events names its own user.
+const SPAN_ATTRIBUTES = { 'http.request.method': 'POST', 'http.route': '/api/checkout/:id', 'user.id': 'user_1' };
+const SPAN_EVENTS = [
+  { 'user.id': 'user_2', 'cart.items': 3, 'cart.value': 20.5, plan: 'pro' },
+  { coupon: 'SPRING10', discount: 0.1, is_returning: true },
+  { 'cart.value': 20.5, 'feature.flags': ['new-checkout'], duration_ms: 12.5 },
+];
 
 const records = sdkRecords(count);
 const contexts: Context[] = records.map((_, i) => contextOf(i));
@@ -64,6 +74,16 @@ const checks: Array<{ name: string; per: number; run: () => void }> = [
     per: count,
     run: () => {
       for (const record of records) if (recordIdentity(record)) sink++;
+    },
+  },
+  {
+    name: "span identity: a span's identity keys, given to its 3 events (per span)",
+    per: SPANS,
+    run: () => {
+      for (let i = 0; i < SPANS; i++) {
+        const identity = spanIdentityAttributes(SPAN_ATTRIBUTES);
+        if (identity !== undefined) for (const event of SPAN_EVENTS) sink += withSpanIdentity(event, identity) === event ? 0 : 1;
+      }
     },
   },
   {
