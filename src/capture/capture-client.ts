@@ -144,7 +144,9 @@ export class CaptureClient implements CaptureSender {
     const refuse = (event: CaptureEvent, reason: 'invalid' | 'too_large', details: string): void => {
       report.rejected.push({ event, reason, details, attempts: 0 });
     };
-    for (const event of events) {
+    // Indexed: a for-of over an array in an async function allocated per item (see the exporter's _export).
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
       const pause = slicer.pause();
       if (pause) await pause;
       const problem = batchPoisoningProblem(event);
