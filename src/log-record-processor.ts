@@ -8,6 +8,7 @@ import type { ResolvedConfig } from './config/sections.ts';
 import type { DeliveryLedger, PostHogStats } from './delivery/ledger.ts';
 import { DropWarnings, logger } from './diagnostics/diagnostics.ts';
 import { describeFailure } from './diagnostics/failure-text.ts';
+import { isUnreachable } from './capture/send-report.ts';
 import { flushOnExit } from './runtime/exit-flush.ts';
 import { PostHogLogRecordExporter, type ExporterInternals } from './log-record-exporter.ts';
 import { isSelected, type SelectionSettings } from './selection/selection.ts';
@@ -160,11 +161,13 @@ export class PostHogLogRecordProcessor implements LogRecordProcessor {
     return this.forceFlush().then(() => {
       const { pending, status, outage } = this.getStats();
       if (pending === 0) return;
-      // During an outage the flush stops at the first failure: the time budget is not the reason.
+      // During an outage the flush stops after one probe: the time budget is not the reason.
       const why =
-        status === 'outage' && outage !== undefined
-          ? `not delivered: PostHog cannot be reached, ${describeFailure(outage.cause)}`
-          : `not delivered within flushTimeoutMillis (${this._config.delivery.flushTimeoutMillis} ms)`;
+        status !== 'outage' || outage === undefined
+          ? `not delivered within flushTimeoutMillis (${this._config.delivery.flushTimeoutMillis} ms)`
+          : isUnreachable(outage.cause)
+            ? `not delivered: PostHog cannot be reached, ${describeFailure(outage.cause)}`
+            : `not delivered: PostHog is not taking events, ${describeFailure(outage.cause)}`;
       logger.warn(
         this._config.spool === undefined
           ? `flush at exit: ${pending} event(s) ${why}; they are lost if the process exits now. Set spoolDir to keep them for the next start.`

@@ -81,6 +81,20 @@ describe('flush on exit', () => {
     );
     assert.doesNotMatch(run.stderr, /flushTimeoutMillis/);
   });
+
+  test('with PostHog answering 503, the exit flush says PostHog is not taking events, with the status', async () => {
+    server.reset();
+    server.setDefault({ status: 503 });
+    try {
+      const run = await runChild([QUICK_START], { env: env({ POSTHOG_OTEL_FLUSH_TIMEOUT: '30000' }) });
+      assertExitedCleanly(run);
+      assert.ok(server.requests.length >= 1, 'the flush tried');
+      assert.match(run.stderr, /flush at exit: 1 event\(s\) not delivered: PostHog is not taking events, HTTP 503; they are lost/);
+      assert.doesNotMatch(run.stderr, /cannot be reached|flushTimeoutMillis/);
+    } finally {
+      server.setDefault({});
+    }
+  });
 });
 
 describe('flushAtExit', () => {
