@@ -194,8 +194,10 @@ interface PropertiesText {
   /** An attribute sets `$exception_level` itself. */
   levelSet: boolean;
   /**
-   * The record may carry control attributes (`posthog.*`, `$session_id`, `$window_id`): the
-   * mapping must look for options, a uuid and PostHog's own session ids. False only when none is there.
+   * The record may carry control attributes (`posthog.*`, and the properties the server derives,
+   * such as `$session_id`): the mapping must look for options, a uuid and PostHog's own session ids.
+   * False only when the attribute keys could be listed and none of them is one. The SDK's attribute
+   * maps are plain objects with enumerable keys; a key `for…in` does not list counts as absent.
    */
   controlAttributes: boolean;
 }

@@ -456,6 +456,40 @@ test('generated strings with lone surrogates, wherever a typed field can come fr
   }
 });
 
+test('attributes whose keys cannot be listed: control attributes are still read, one by one', () => {
+  const base = recordOf({ eventName: 'checkout' });
+  const values: Record<string, unknown> = {
+    'user.id': 'u-1',
+    'posthog.uuid': '0190F3C4-AAAA-7BBB-8CCC-0123456789AB',
+    'posthog.session_id': 's-1',
+    'posthog.process_person_profile': false,
+  };
+  const attributes = new Proxy(
+    {},
+    {
+      get: (_target, key) => (typeof key === 'string' ? values[key] : undefined),
+      ownKeys: () => {
+        throw new Error('keys withheld');
+      },
+    },
+  );
+  const record = {
+    hrTime: base.hrTime,
+    hrTimeObserved: base.hrTimeObserved,
+    resource: base.resource,
+    instrumentationScope: base.instrumentationScope,
+    eventName: 'checkout',
+    droppedAttributesCount: 0,
+    attributes,
+  } as unknown as ReadableLogRecord;
+  const [event] = mappedEvents(mapRecord(record, SETTINGS, NOW));
+  assert.equal(event?.event, 'checkout');
+  assert.equal(event?.distinct_id, 'u-1');
+  assert.equal(event?.uuid, '0190f3c4-aaaa-7bbb-8ccc-0123456789ab');
+  assert.equal(event?.session_id, 's-1');
+  assert.equal(event?.options.process_person_profile, false);
+});
+
 test('recordToEvent gives the first event, and throws for a record PostHog would discard', () => {
   assert.equal(recordToEvent(recordOf({ eventName: 'e', attributes: { 'exception.message': 'x' } }), SETTINGS, NOW).event, 'e');
   assert.throws(() => recordToEvent(recordOf({ eventName: '$identify' }), SETTINGS, NOW), /without a distinct id/);
