@@ -12,24 +12,11 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../src/capture/types.ts';
 import { assertIdentity } from './support/accounting.ts';
 import { cymbalProblems } from './support/cymbal-schema.ts';
-import { withPipeline } from './support/pipeline.ts';
-import type { Pipeline } from './support/pipeline.ts';
+import { flushValid, withPipeline } from './support/pipeline.ts';
 
 const TIME = new Date('2025-01-02T03:04:05.678Z');
 const TIMESTAMP = '2025-01-02T03:04:05.678Z';
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-/** Flushes, checks every request passed the server's validation and was answered 200, returns the accepted events. */
-async function flushValid(p: Pipeline): Promise<CaptureEvent[]> {
-  const events = await p.flush();
-  assert.deepEqual(
-    p.invalidRequests().map((r) => r.validation),
-    [],
-    'every request passes the fake server validation',
-  );
-  for (const request of p.requests()) assert.equal(request.responseStatus, 200);
-  return events;
-}
 
 function caughtError(): Error {
   try {

@@ -4,61 +4,23 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from '../support/built-package.ts';
-import { runChild } from '../support/child-process.ts';
+import { runChild, type ChildRun } from '../support/child-process.ts';
 import { closedPort } from '../support/closed-port.ts';
 import { FakeCaptureServer } from '../support/fake-capture-server.ts';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const RUN_TIMEOUT_MS = 20_000;
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
+/** `node examples/<name>` from the repository root, as a user runs it; fails if it has not exited within 20 s. */
+function runExample(name: string, env: Record<string, string>): Promise<ChildRun> {
+  return runChild([`examples/${name}`], { cwd: REPO, env });
 }
 
-/** The parent's environment without POSTHOG_* / OTEL_* settings (and the test runner's marker), plus `env`. */
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key.startsWith('POSTHOG_') || key.startsWith('OTEL_') || key === 'NODE_TEST_CONTEXT') continue;
-    clean[key] = value;
-  }
-  return { ...clean, ...env };
-}
-
-/** `node examples/<name>` from the repository root; fails the test if it has not exited within 20 s. */
-function runExample(name: string, env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`examples/${name}`], { cwd: REPO, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`examples/${name} did not exit within ${RUN_TIMEOUT_MS} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-function assertExitedCleanly(run: Run): void {
+function assertExitedCleanly(run: ChildRun): void {
   assert.deepEqual({ code: run.code, signal: run.signal }, { code: 0, signal: null }, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`);
 }
 

@@ -10,47 +10,15 @@ import { SeverityNumber } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider } from '@opentelemetry/sdk-logs';
-import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import { assertIdentity } from '../support/accounting.ts';
 import { only } from '../support/log-records.ts';
-import { withPipeline } from '../support/pipeline.ts';
-import type { Pipeline } from '../support/pipeline.ts';
+import { flushValid, withPipeline } from '../support/pipeline.ts';
+import { RawAttributeWriter } from '../support/raw-attribute-writer.ts';
 
 const TIME = new Date('2025-01-02T03:04:05.678Z');
 const TIMESTAMP = '2025-01-02T03:04:05.678Z';
-
-/** Flushes, checks every request passed the server's validation and was answered 200, returns the accepted events. */
-async function flushValid(p: Pipeline): Promise<CaptureEvent[]> {
-  const events = await p.flush();
-  assert.deepEqual(
-    p.invalidRequests().map((r) => r.validation),
-    [],
-    'every request passes the fake server validation',
-  );
-  for (const request of p.requests()) assert.equal(request.responseStatus, 200);
-  return events;
-}
-
-/**
- * A processor placed before ours that writes attributes straight into the record, bypassing the
- * SDK's validation (as hand-written enrichers do). The only way to hand the mapping values the
- * SDK itself refuses (BigInt, cycles) or cannot validate (very deep nesting overflows its checks).
- */
-class RawAttributeWriter implements LogRecordProcessor {
-  readonly byEventName = new Map<string, Record<string, unknown>>();
-  onEmit(record: ReadWriteLogRecord): void {
-    const raw = record.eventName === undefined ? undefined : this.byEventName.get(record.eventName);
-    if (raw !== undefined) Object.assign(record.attributes, raw);
-  }
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 describe('selection', () => {
   test('by default only events become PostHog events: eventName, posthog.event, exception.type or exception.message', async () => {

@@ -5,32 +5,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Attributes } from '@opentelemetry/api';
-import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import { cymbalProblems } from '../support/cymbal-schema.ts';
 import { exceptionList, only, RecordSource } from '../support/log-records.ts';
+import { RawAttributeWriter } from '../support/raw-attribute-writer.ts';
 
 const TIME = new Date('2025-01-02T03:04:05.678Z');
-
-/**
- * A processor placed before the collector that writes attributes straight into the record,
- * bypassing the SDK's validation (as hand-written enrichers do). The only way to hand the mapping
- * values the SDK itself refuses (BigInt, cycles) or cannot validate (very deep nesting overflows
- * its checks).
- */
-class RawAttributeWriter implements LogRecordProcessor {
-  readonly byEventName = new Map<string, Record<string, unknown>>();
-  onEmit(record: ReadWriteLogRecord): void {
-    const raw = record.eventName === undefined ? undefined : this.byEventName.get(record.eventName);
-    if (raw !== undefined) Object.assign(record.attributes, raw);
-  }
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
 
 describe('lone surrogates', () => {
   test('strings cut inside an emoji, by attribute limits or by hand, in every typed field: each event is one PostHog accepts', () => {

@@ -3,6 +3,7 @@
 // providers feeding it. Nothing is mocked: records go through the SDK, the batch processor, the
 // mapping, the capture client and HTTP.
 
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import type { Attributes, Logger, Tracer } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
@@ -174,4 +175,16 @@ export async function startFastPipeline(t: TestContext, settings: PipelineOption
   const pipeline = await startPipeline({ ...settings, options: { ...FAST_OPTIONS, ...settings.options } });
   t.after(() => pipeline.close());
   return pipeline;
+}
+
+/** Flushes, checks every request passed the server's validation and was answered 200, returns the accepted events. */
+export async function flushValid(p: Pipeline): Promise<CaptureEvent[]> {
+  const events = await p.flush();
+  assert.deepEqual(
+    p.invalidRequests().map((r) => r.validation),
+    [],
+    'every request passes the fake server validation',
+  );
+  for (const request of p.requests()) assert.equal(request.responseStatus, 200);
+  return events;
 }
