@@ -1,4 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
+import { requestSignal } from './request-signal.ts';
 
 export interface TransportRequest {
   headers: Record<string, string>;
@@ -70,8 +71,7 @@ export class UndiciTransport implements CaptureTransport {
   }
 
   async post(request: TransportRequest): Promise<TransportResponse> {
-    const timeout = AbortSignal.timeout(Math.max(1, request.timeoutMillis));
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const aborting = requestSignal(request.timeoutMillis, request.signal);
     try {
       const response = await this._dispatcher.request({
         origin: this._origin,
@@ -79,7 +79,7 @@ export class UndiciTransport implements CaptureTransport {
         method: 'POST',
         headers: request.headers,
         body: request.body,
-        signal,
+        signal: aborting.signal,
         headersTimeout: request.timeoutMillis,
         bodyTimeout: request.timeoutMillis,
       });
@@ -95,12 +95,14 @@ export class UndiciTransport implements CaptureTransport {
         body: read.text,
         bodyTruncated: read.truncated,
       };
-      if ('error' in read) result.bodyError = describeFailure(read.error, timeout.aborted);
+      if ('error' in read) result.bodyError = describeFailure(read.error, aborting.timedOut);
       return result;
     } catch (error) {
-      const timedOut = timeout.aborted || isTimeoutError(error);
+      const timedOut = aborting.timedOut || isTimeoutError(error);
       const code = errorCode(error);
-      throw new TransportError(describeFailure(error, timeout.aborted), { cause: error, timedOut, ...(code ? { code } : {}) });
+      throw new TransportError(describeFailure(error, aborting.timedOut), { cause: error, timedOut, ...(code ? { code } : {}) });
+    } finally {
+      aborting.release();
     }
   }
 

@@ -3,6 +3,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { makeEvents } from '../support/capture-events.ts';
 import { InstantClock, T0 } from '../support/clocks.ts';
 import { accepted, assertAccounted, body, far, header, headersOf, outcome, request, setup } from '../support/capture-client.ts';
@@ -325,5 +326,16 @@ describe('deadlines and abort: what is left comes back as a deferred request', (
       report.deferred.map((d) => [d.attempt, d.notBefore, d.events.length]),
       [[3, T0 + 300 + 400, 2]],
     );
+  });
+
+  test('requests leave nothing behind on a long-lived abort signal, answered or failed', async (t) => {
+    const { server, client, clock } = await setup(t, { maxAttempts: 1 });
+    const window = new AbortController();
+    for (const status of [200, 503, 400]) {
+      server.setDefault({ status });
+      for (let i = 0; i < 5; i++) await client.send(makeEvents(2), { deadline: far(clock), signal: window.signal });
+    }
+    assert.equal(server.requests.length, 15);
+    assert.equal(getEventListeners(window.signal, 'abort').length, 0);
   });
 });
