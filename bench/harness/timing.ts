@@ -45,10 +45,10 @@ type ThreadCpuUsage = () => NodeJS.CpuUsage;
 
 type ThreadGroup = keyof ThreadGroupCpu;
 /** Per thread id: its kind and the nanoseconds it has run. */
-type ThreadTimes = Map<string, { group: ThreadGroup; ns: number }>;
+export type ThreadTimes = Map<string, { group: ThreadGroup; ns: number }>;
 
 /** Nanoseconds each thread of this process has run, with its kind, from /proc (undefined where it cannot be read). */
-function threadNanos(): ThreadTimes | undefined {
+export function threadNanos(): ThreadTimes | undefined {
   const threads: ThreadTimes = new Map();
   try {
     for (const task of readdirSync('/proc/self/task')) {
@@ -80,7 +80,7 @@ function threadNanos(): ThreadTimes | undefined {
 }
 
 /** CPU by kind of thread between two readings, in ms; threads missing from either reading count for nothing. */
-function threadGroupCpuMs(before: ThreadTimes, after: ThreadTimes): ThreadGroupCpu {
+export function threadGroupCpuMs(before: ThreadTimes, after: ThreadTimes): ThreadGroupCpu {
   const sums: ThreadGroupCpu = { main: 0, v8Helpers: 0, libuvPool: 0, other: 0 };
   for (const [task, end] of after) {
     const start = before.get(task);

@@ -65,19 +65,21 @@ function endToEndTables(t: EndToEndSummary): string[] {
   const phased = Object.entries(t.perContender).filter(([c, s]) => s.phases !== undefined && c !== 'stock-noop');
   if (phased.length > 0) {
     out.push(
-      '\nThe timed window in two phases: while the producer emits, and then while the flush exports what is still queued. *Busy* is the share of the phase the main thread ran (event-loop utilisation).\n',
+      "\nThe timed window in two phases: while the producer emits, and then while the flush exports what is still queued. *Busy* is the share of the phase the main thread ran (event-loop utilisation); *V8 helpers* is the CPU of V8's helper threads in the phase, per record of the run (garbage collection, and the optimising compiler's background work).\n",
     );
     out.push(
       table(
-        ['contender', 'emitting ms', 'busy', 'flushing ms', 'busy'],
+        ['contender', 'emitting ms', 'busy', 'V8 helpers µs/record', 'flushing ms', 'busy', 'V8 helpers µs/record'],
         phased.map(([c, s]) => [
           label(c),
           f(s.phases!.emittingMs, 0),
           `${f(100 * s.phases!.emittingBusy, 0)} %`,
+          f(s.phases!.emittingV8HelpersMicrosPerRecord, 2),
           f(s.phases!.flushingMs, 0),
           `${f(100 * s.phases!.flushingBusy, 0)} %`,
+          f(s.phases!.flushingV8HelpersMicrosPerRecord, 2),
         ]),
-        'lrrrr',
+        'lrrrrrr',
       ),
     );
   }

@@ -18,7 +18,7 @@ import { captureRecord, posthogNodeClient, posthogNodeSettings } from '../conten
 import type { SinkStats } from '../harness/sink.ts';
 import { sinkControl } from '../harness/sink-control.ts';
 import { sumValues } from '../harness/statistics.ts';
-import { timed, type Timing } from '../harness/timing.ts';
+import { threadGroupCpuMs, threadNanos, timed, type ThreadTimes, type Timing } from '../harness/timing.ts';
 import { yieldToLoop } from '../harness/waiting.ts';
 import { BATCH_SIZE, logRecord } from '../workload/records.ts';
 
@@ -59,9 +59,13 @@ export interface Phase {
   wallMs: number;
   /** Share of the phase the main thread was running (performance.eventLoopUtilization()). */
   mainThreadBusy: number;
+  /** CPU of V8's helper threads (GC) in the phase, ms (Linux only). */
+  v8HelpersMs?: number;
 }
 
-const WARMUP_RECORDS = 2 * BATCH_SIZE;
+// Long enough for the exporters' per-batch code to be optimised before the timed window: with 2
+// batches, the optimising compiler's background work on it landed in the window (BENCHMARKS.md).
+const WARMUP_RECORDS = 100 * BATCH_SIZE;
 
 /** What each contender is configured to send (the sink's per-encoding counts show what it did send). */
 const COMPRESSION: Record<EndToEndContender, string> = {
@@ -107,18 +111,27 @@ async function timedInPhases(
   let start = performance.eventLoopUtilization();
   let emitted = start;
   let flushed = start;
+  let threads: (ThreadTimes | undefined)[] = [];
   const timing = await timed(async () => {
     start = performance.eventLoopUtilization();
+    threads = [threadNanos()];
     await emit();
     emitted = performance.eventLoopUtilization();
+    threads.push(threadNanos());
     await flush();
     flushed = performance.eventLoopUtilization();
+    threads.push(threadNanos());
   });
-  const phase = (from: EventLoopUtilization, to: EventLoopUtilization): Phase => {
+  const phase = (from: EventLoopUtilization, to: EventLoopUtilization, i: number): Phase => {
     const d = performance.eventLoopUtilization(to, from);
-    return { wallMs: d.idle + d.active, mainThreadBusy: d.utilization };
+    const [before, after] = [threads[i], threads[i + 1]];
+    return {
+      wallMs: d.idle + d.active,
+      mainThreadBusy: d.utilization,
+      ...(before && after ? { v8HelpersMs: threadGroupCpuMs(before, after).v8Helpers } : {}),
+    };
   };
-  return { ...timing, phases: { emitting: phase(start, emitted), flushing: phase(emitted, flushed) } };
+  return { ...timing, phases: { emitting: phase(start, emitted, 0), flushing: phase(emitted, flushed, 1) } };
 }
 
 async function runLogContender(job: EndToEndJob, contender: LogContender): Promise<Outcome> {

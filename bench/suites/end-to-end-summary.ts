@@ -29,7 +29,15 @@ export interface EndToEndContenderSummary {
   /** Content-Encoding of the requests the sink received, e.g. 'zstd' (counts when mixed). */
   encoding: string;
   /** While the producer emits, then while the flush exports what is queued (medians). */
-  phases?: { emittingMs: number; emittingBusy: number; flushingMs: number; flushingBusy: number };
+  phases?: {
+    emittingMs: number;
+    emittingBusy: number;
+    /** V8 helper CPU in the phase, µs per record of the run (the two add up to the whole window's). */
+    emittingV8HelpersMicrosPerRecord?: number;
+    flushingMs: number;
+    flushingBusy: number;
+    flushingV8HelpersMicrosPerRecord?: number;
+  };
 }
 
 export interface EndToEndSummary {
@@ -96,6 +104,8 @@ function summarizeContender(c: EndToEndContender, rs: EndToEndResult[]): EndToEn
             emittingBusy: median(rs.map((x) => x.phases!.emitting.mainThreadBusy)),
             flushingMs: median(rs.map((x) => x.phases!.flushing.wallMs)),
             flushingBusy: median(rs.map((x) => x.phases!.flushing.mainThreadBusy)),
+            emittingV8HelpersMicrosPerRecord: median(rs.map((x) => perRecord(x.phases!.emitting.v8HelpersMs, x.records))),
+            flushingV8HelpersMicrosPerRecord: median(rs.map((x) => perRecord(x.phases!.flushing.v8HelpersMs, x.records))),
           },
         }
       : {}),
