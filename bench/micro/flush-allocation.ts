@@ -1,6 +1,8 @@
 // What each contender allocates on the JavaScript heap while a burst is flushed, by function: the
-// scenario 6 workload emitted at once, then forceFlush() under V8's sampling heap profiler. Each
-// contender runs in a process of its own, against the benchmark's sink.
+// scenario 6 workload emitted at once, then forceFlush() under V8's sampling heap profiler. Then,
+// in another process, what of it outlived a young-generation collection: the part that costs the
+// garbage collector's helper threads copying and old-generation marking. Each measurement runs in
+// a process of its own, against the benchmark's sink.
 //
 //   node bench/micro/flush-allocation.ts [--contender ours,bound,otlp-proto] [--records N]
 
@@ -19,6 +21,7 @@ const { values: args } = parseArgs({
     contender: { type: 'string', default: 'ours,bound,otlp-proto' },
     records: { type: 'string', default: '50000' },
     child: { type: 'string' },
+    survivors: { type: 'boolean', default: false },
     sink: { type: 'string' },
   },
   strict: true,
@@ -30,9 +33,10 @@ async function measure(contender: LogContender, sinkUrl: string): Promise<void> 
   for (let i = 0; i < WARM_UP; i++) pipeline.logger.emit(logRecord(i));
   await pipeline.flush();
   for (let i = 0; i < count; i++) pipeline.logger.emit(logRecord(i));
-  const allocation = await sampleAllocations(() => pipeline.flush(), 512);
-  console.log(`${contender}: ${(allocation.totalBytes / count).toFixed(0)} bytes allocated per record while flushing`);
-  for (const line of topAllocators(allocation, count, 10)) console.log(`  ${line}`);
+  const allocation = await sampleAllocations(() => pipeline.flush(), 512, args.survivors);
+  const what = args.survivors ? 'outlived a young-generation collection' : 'allocated while flushing';
+  console.log(`${contender}: ${(allocation.totalBytes / count).toFixed(0)} bytes per record ${what}`);
+  for (const line of topAllocators(allocation, count, args.survivors ? 5 : 10)) console.log(`  ${line}`);
   await pipeline.shutdown();
 }
 
@@ -41,11 +45,10 @@ if (args.child !== undefined && args.sink !== undefined) {
 } else {
   const sink = await startSink();
   try {
-    for (const contender of args.contender.split(',')) {
+    for (const [contender, survivors] of args.contender.split(',').flatMap((c) => [[c, false] as const, [c, true] as const])) {
       await new Promise<void>((resolve, reject) => {
-        const child = fork(fileURLToPath(import.meta.url), ['--child', contender, '--sink', sink.url, '--records', String(count)], {
-          stdio: 'inherit',
-        });
+        const childArgs = ['--child', contender, '--sink', sink.url, '--records', String(count), ...(survivors ? ['--survivors'] : [])];
+        const child = fork(fileURLToPath(import.meta.url), childArgs, { stdio: 'inherit' });
         child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${contender} exited with ${code}`))));
       });
     }

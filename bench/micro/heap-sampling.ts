@@ -15,14 +15,22 @@ interface SamplingNode {
   children: SamplingNode[];
 }
 
-export async function sampleAllocations(work: () => unknown | Promise<unknown>, samplingInterval = 256): Promise<AllocationProfile> {
+/**
+ * `survivorsOnly`: leave out what the young-generation collector freed, keeping what outlived a
+ * young collection (promoted to the old generation, or allocated there) even if freed later.
+ */
+export async function sampleAllocations(
+  work: () => unknown | Promise<unknown>,
+  samplingInterval = 256,
+  survivorsOnly = false,
+): Promise<AllocationProfile> {
   const session = new Session();
   session.connect();
   try {
     await session.post('HeapProfiler.startSampling', {
       samplingInterval,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMinorGC: !survivorsOnly,
     });
     await work();
     const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: SamplingNode } };

@@ -2,7 +2,7 @@ import type { CaptureClientSettings } from '../config/sections.ts';
 import { BodyBuffers } from './body-buffers.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { EncodedEvent } from './encoded-event.ts';
-import { batchPoisoningProblem, serializeEvent, splitIntoRequests, type SerializedEvent } from './request-batches.ts';
+import { QueuedEvent, batchPoisoningProblem, serializeEvent, splitIntoRequests, type SerializedEvent } from './request-batches.ts';
 import { newIdentity, sendRequest, type AttemptSummary, type OutgoingRequest, type SendContext } from './send-loop.ts';
 import { emptyReport, type SendReport } from './send-report.ts';
 import { TimeSlicer } from '../shared/time-slice.ts';
@@ -168,8 +168,8 @@ export class CaptureClient implements CaptureSender {
     if (whole !== undefined) {
       const share = Math.ceil(whole.bytes / Math.max(1, valid.length));
       // Encoded events keep their text for resends and splits; other events are serialised again then.
-      const items: SerializedEvent[] = valid.map((event) =>
-        event instanceof EncodedEvent ? { event, json: event.json, bytes: share, attempts: 0 } : { event, bytes: share, attempts: 0 },
+      const items: SerializedEvent[] = valid.map(
+        (event) => new QueuedEvent(event, event instanceof EncodedEvent ? event.json : undefined, share),
       );
       return items.length > 0 ? [{ request: { identity: newIdentity(o.clock), attempt: 0, events: items }, members: whole.members }] : [];
     }
