@@ -298,7 +298,7 @@ function serializeTogether(
     }
     // Brackets and commas count too.
     let length = members.length + 1;
-    for (const member of members) length += member.length;
+    for (let i = 0; i < members.length; i++) length += members[i]!.length;
     if (length * 3 <= maxBytes) return { members, bytes: length };
     let bytes = members.length + 1;
     for (const member of members) bytes += Buffer.byteLength(member, 'utf8');

@@ -224,7 +224,8 @@ async function attemptOnce(
   });
   ctx.report.requests++;
   if (attempt > 1) ctx.report.retries++;
-  for (const item of pending) item.attempts++;
+  // Indexed: a for-of in an async function allocated an iterator result per event.
+  for (let i = 0; i < pending.length; i++) pending[i]!.attempts++;
 
   let response: TransportResponse;
   try {
@@ -295,7 +296,8 @@ function classifyResults(
   let dropped = 0;
   // No entry means accepted: a response without any (the usual one) needs no lookups.
   const results = parsed.results.size > 0 ? parsed.results : undefined;
-  for (const item of pending) {
+  for (let i = 0; i < pending.length; i++) {
+    const item = pending[i]!;
     // Sent uuids are canonical (lower case, checked before sending), as are the keys parseSuccessBody returns.
     const result = results?.get(item.event.uuid);
     if (result?.result === 'retry') {

@@ -75,7 +75,7 @@ export function requestBody(
     ? `{"created_at":${JSON.stringify(identity.createdAt)},"historical_migration":true,"batch":[`
     : `{"created_at":${JSON.stringify(identity.createdAt)},"batch":[`;
   let units = head.length + batchMembers.length + 2;
-  for (const member of batchMembers) units += member.length;
+  for (let i = 0; i < batchMembers.length; i++) units += batchMembers[i]!.length;
   // Written piece by piece into one buffer sized for the worst case (three UTF-8 bytes per UTF-16
   // unit): concatenating the strings, or the encoded pieces, would copy the whole batch once more.
   const body = allocate(3 * units);
