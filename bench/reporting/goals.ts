@@ -1,5 +1,5 @@
 // The goals, judged from one run: each ratio is the median of the per-run ratios (ours ÷ the
-// other, measured side by side within a run).
+// other, measured side by side within a run), shown with their range.
 
 import { sumValues } from '../harness/statistics.ts';
 import type { EndToEndSummary } from '../suites/end-to-end-summary.ts';
@@ -31,6 +31,9 @@ function judge(scenario: string, s: EndToEndSummary, g: RatioGoal): Goal {
       digits === 0 && v !== undefined && Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : micros(v);
     measured += ` (${show(ours)} vs ${show(other)} ${g.figure.unit})`;
   }
+  // The spread says how far one run's verdict can be trusted.
+  const perRun = s.ratioRuns.map((r) => r[g.key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (perRun.length > 1) measured += `; per run ${Math.min(...perRun).toFixed(2)}–${Math.max(...perRun).toFixed(2)}×`;
   return { scenario, goal: g.goal, measured, met };
 }
 
