@@ -204,7 +204,10 @@ export class CaptureClient implements CaptureSender {
   async resend(request: OutgoingRequest, options: SendOptions): Promise<SendReport> {
     const ctx = this._context(options);
     // The events are the caller's to keep: attempts are counted on copies.
-    await sendRequest(ctx, { ...request, events: request.events.map((item) => ({ ...item })) });
+    await sendRequest(ctx, {
+      ...request,
+      events: request.events.map((item) => new QueuedEvent(item.event, item.json, item.bytes, item.attempts)),
+    });
     return ctx.report;
   }
 

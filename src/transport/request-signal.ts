@@ -9,10 +9,9 @@ export interface RequestSignal {
 
 /**
  * A signal that aborts after `timeoutMillis` or when `outer` aborts, made of a plain controller and
- * timer that the request releases when it ends. `AbortSignal.timeout()` and `AbortSignal.any()`
- * link signals through weak references, which V8 clears only in full collections: every request's
- * signal, and the request state its listeners hold, survived each young-generation collection and
- * was promoted to the old generation.
+ * timer that the request releases when it ends. `AbortSignal.any()` would link each request's
+ * signal to the long-lived `outer` through weak references that only full collections clear, a
+ * known source of retention (nodejs/node#55351, #64476); a released listener leaves nothing behind.
  */
 export function requestSignal(timeoutMillis: number, outer?: AbortSignal): RequestSignal {
   const controller = new AbortController();
