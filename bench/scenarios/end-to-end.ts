@@ -63,9 +63,10 @@ export interface Phase {
   v8HelpersMs?: number;
 }
 
-// Long enough for the exporters' per-batch code to be optimised before the timed window: with 2
-// batches, the optimising compiler's background work on it landed in the window (BENCHMARKS.md).
-const WARMUP_RECORDS = 100 * BATCH_SIZE;
+// Long enough for the exporters' per-batch code to reach the optimising compiler's top tier before
+// the timed window: with 2 batches, and again with 100, its background work on that code landed in
+// the window (BENCHMARKS.md).
+const WARMUP_RECORDS = 300 * BATCH_SIZE;
 
 /** What each contender is configured to send (the sink's per-encoding counts show what it did send). */
 const COMPRESSION: Record<EndToEndContender, string> = {
