@@ -14,26 +14,36 @@ export const END_TO_END_CONTENDERS: Record<Producer, readonly EndToEndContender[
   burst: ['ours', 'otlp-http', 'otlp-proto', 'posthog-node', 'stock-noop', 'bound'],
 };
 
+/** Ours between the two contenders its goals are measured against: each run measures the three back to back. */
+const GOAL_NEIGHBOURS: readonly EndToEndContender[] = ['otlp-proto', 'ours', 'bound'];
+
 const TAG: Record<Producer, string> = { steady: 's1', burst: 's6' };
 
 export async function runEndToEndSuite(producer: Producer, config: RunConfig, sinkUrl: string): Promise<EndToEndSummary> {
   const contenders = END_TO_END_CONTENDERS[producer];
-  const runs = await alternate(config.runs, contenders, async (contender, r) => {
-    const result = await runChild<EndToEndResult>({
-      scenario: 'end-to-end',
-      producer,
-      contender,
-      records: config.records,
-      sinkUrl,
-      contexts: config.contexts,
-    });
-    const lost = result.delivered === config.records ? '' : `  DELIVERED ${result.delivered}/${config.records}`;
-    const encoding = result.sink ? `  ${encodingLabel([result.sink])}` : '';
-    const helpers = result.threadGroupCpuMs ? `  ${fixed((result.threadGroupCpuMs.v8Helpers * 1000) / result.records, 2)} V8 helpers` : '';
-    progress(
-      `  ${TAG[producer]} run ${r + 1}/${config.runs} ${contender.padEnd(16)} ${fixed(result.recordsPerSec, 0).padStart(8)} rec/s  ${fixed(result.cpuMicrosPerRecord, 2).padStart(6)} µs CPU/rec${helpers}${encoding}${lost}`,
-    );
-    return result;
-  });
+  const runs = await alternate(
+    config.runs,
+    contenders,
+    async (contender, r) => {
+      const result = await runChild<EndToEndResult>({
+        scenario: 'end-to-end',
+        producer,
+        contender,
+        records: config.records,
+        sinkUrl,
+        contexts: config.contexts,
+      });
+      const lost = result.delivered === config.records ? '' : `  DELIVERED ${result.delivered}/${config.records}`;
+      const encoding = result.sink ? `  ${encodingLabel([result.sink])}` : '';
+      const helpers = result.threadGroupCpuMs
+        ? `  ${fixed((result.threadGroupCpuMs.v8Helpers * 1000) / result.records, 2)} V8 helpers`
+        : '';
+      progress(
+        `  ${TAG[producer]} run ${r + 1}/${config.runs} ${contender.padEnd(16)} ${fixed(result.recordsPerSec, 0).padStart(8)} rec/s  ${fixed(result.cpuMicrosPerRecord, 2).padStart(6)} µs CPU/rec${helpers}${encoding}${lost}`,
+      );
+      return result;
+    },
+    GOAL_NEIGHBOURS,
+  );
   return summarizeEndToEnd(runs, contenders);
 }
