@@ -139,7 +139,9 @@ export class CaptureClient implements CaptureSender {
   private async _prepare(events: readonly CaptureEvent[], slicer: TimeSlicer, report: SendReport): Promise<PreparedRequest[]> {
     const o = this._options;
     const valid: CaptureEvent[] = [];
+    // Given and derived uuids; drawn ones repeat none of each other, and are looked up only when there are these.
     const seen = new Set<string>();
+    let drawn = 0;
     let duplicates = false;
     const refuse = (event: CaptureEvent, reason: 'invalid' | 'too_large', details: string): void => {
       report.rejected.push({ event, reason, details, attempts: 0 });
@@ -154,10 +156,14 @@ export class CaptureClient implements CaptureSender {
         refuse(event, 'invalid', problem);
         continue;
       }
-      if (seen.has(event.uuid)) duplicates = true;
-      seen.add(event.uuid);
+      if (event instanceof EncodedEvent && event.uuidDrawn) drawn++;
+      else if (seen.has(event.uuid)) duplicates = true;
+      else seen.add(event.uuid);
       valid.push(event);
     }
+    // A given uuid may still be one drawn earlier (copied from a hook's or the debug output's event).
+    if (!duplicates && drawn > 0 && seen.size > 0)
+      duplicates = valid.some((event) => event instanceof EncodedEvent && event.uuidDrawn && seen.has(event.uuid));
 
     // Usual case: the whole batch fits one request, so one text serves sizing and body.
     // Serialising a batch is one block of work: start it with a fresh slice.

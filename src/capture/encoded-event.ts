@@ -24,9 +24,14 @@ export class EncodedEvent implements CaptureEvent {
   declare readonly window_id?: string;
   /** The event as JSON, exactly as it goes into a request's `batch`. */
   readonly json: string;
+  /**
+   * The uuid was drawn at random for this event (a UUIDv7), not given or derived: it repeats no
+   * other drawn uuid, so only given and derived ones need looking up for duplicates in a batch.
+   */
+  readonly uuidDrawn: boolean;
   #parsed: CaptureEvent | undefined;
 
-  constructor(fields: EncodedEventFields, json: string) {
+  constructor(fields: EncodedEventFields, json: string, uuidDrawn = false) {
     this.event = fields.event;
     this.uuid = fields.uuid;
     this.distinct_id = fields.distinct_id;
@@ -34,6 +39,7 @@ export class EncodedEvent implements CaptureEvent {
     if (fields.session_id !== undefined) (this as { session_id?: string }).session_id = fields.session_id;
     if (fields.window_id !== undefined) (this as { window_id?: string }).window_id = fields.window_id;
     this.json = json;
+    this.uuidDrawn = uuidDrawn;
   }
 
   get options(): CaptureEventOptions {

@@ -125,7 +125,7 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
   const uuid =
     givenUuid ??
     (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
-  const events = [encodeEvent(event, uuid, common, text)];
+  const events = [encodeEvent(event, uuid, common, text, givenUuid === undefined && !settings.deterministicUuids)];
 
   if (linkedException) {
     // The same facts as an exception record would give, plus which event it belongs to. Its values
@@ -143,7 +143,7 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
         : settings.deterministicUuids
           ? deterministicUuid(record, '$exception', origin?.index ?? 0, `{${linked}}`, personKey)
           : uuidv7(timeMillis);
-    events.push(encodeEvent('$exception', linkedUuid, common, linked));
+    events.push(encodeEvent('$exception', linkedUuid, common, linked, givenUuid === undefined && !settings.deterministicUuids));
   }
   return { kind: 'mapped', events, unconvertible: tally.unconvertible };
 }
@@ -169,7 +169,7 @@ interface CommonFields {
   windowId: string | undefined;
 }
 
-function encodeEvent(event: string, uuid: string, common: CommonFields, properties: string): EncodedEvent {
+function encodeEvent(event: string, uuid: string, common: CommonFields, properties: string, uuidDrawn: boolean): EncodedEvent {
   const fields: EncodedEventFields = { event, uuid, distinct_id: common.distinctId, timestamp: common.timestamp };
   // uuid and timestamp are generated or canonical: plain ASCII, nothing to escape.
   let json = `{"event":${nameJson(event)},"uuid":"${uuid}","distinct_id":${JSON.stringify(common.distinctId)},"timestamp":"${common.timestamp}","options":${common.options},"properties":{${properties}}`;
@@ -183,7 +183,7 @@ function encodeEvent(event: string, uuid: string, common: CommonFields, properti
   }
   json += '}';
   // Typed fields were made well-formed above; property strings (and product_tour_id) are repaired here.
-  return new EncodedEvent(fields, mayHoldLoneSurrogate(json) ? repairJsonText(json) : json);
+  return new EncodedEvent(fields, mayHoldLoneSurrogate(json) ? repairJsonText(json) : json, uuidDrawn);
 }
 
 interface PropertiesText {

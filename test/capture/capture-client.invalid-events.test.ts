@@ -3,6 +3,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EncodedEvent } from '../../src/capture/encoded-event.ts';
 import type { CaptureEvent } from '../../src/capture/types.ts';
 import { uuidv7 } from '../../src/shared/uuid.ts';
 import { makeEvent, makeEvents } from '../support/capture-events.ts';
@@ -181,6 +182,25 @@ describe('duplicate uuids in one send', () => {
       retries: 0,
     });
     assert.deepEqual(accepted(server), [a.uuid, b.uuid]);
+  });
+
+  test('a uuid drawn by the mapping and the same uuid given to a later event: the later one is refused', async (t) => {
+    const { server, client, clock } = await setup(t);
+    const drawn = (event: CaptureEvent): EncodedEvent => new EncodedEvent(event, JSON.stringify(event), true);
+    const a = drawn(makeEvent());
+    const b = drawn(makeEvent());
+    const given = makeEvent({ uuid: a.uuid });
+    const report = await client.send([a, b, given], { deadline: far(clock) });
+
+    assert.deepEqual(uuidsPerRequest(server), [[a.uuid, b.uuid]]);
+    assert.deepEqual(report.rejected, [{ event: given, reason: 'invalid', details: DUPLICATE, attempts: 0 }]);
+
+    // The other way round: the given one comes first and is sent.
+    const first = makeEvent();
+    const later = drawn(makeEvent({ uuid: first.uuid }));
+    const second = await client.send([first, later], { deadline: far(clock) });
+    assert.deepEqual(uuidsPerRequest(server)[1], [first.uuid]);
+    assert.deepEqual(second.rejected, [{ event: later, reason: 'invalid', details: DUPLICATE, attempts: 0 }]);
   });
 
   test('duplicates are found across the requests of a send, not only within one', async (t) => {

@@ -511,3 +511,21 @@ test('isoTimestamp matches Date#toISOString, fractional milliseconds and second 
   }
   for (const ms of cases) assert.equal(isoTimestamp(ms), new Date(ms).toISOString(), String(ms));
 });
+
+test('uuidDrawn says which uuids were drawn at random: not a given one, nor one derived from it or from the record', () => {
+  const drawnOf = (logRecord: Emitted, settings: MappingSettings = SETTINGS): boolean[] => {
+    const outcome = mapRecord(recordOf(logRecord), settings, NOW);
+    assert.equal(outcome.kind, 'mapped');
+    return (outcome as Extract<MappingOutcome, { kind: 'mapped' }>).events.map((event) => event.uuidDrawn);
+  };
+  const named = { eventName: 'checkout_failed', attributes: { 'exception.message': 'x' } };
+  assert.deepEqual(drawnOf({ eventName: 'checkout_completed' }), [true]);
+  assert.deepEqual(drawnOf(named), [true, true]);
+  assert.deepEqual(drawnOf({ ...named, attributes: { ...named.attributes, 'posthog.uuid': '0190f3c4-aaaa-7bbb-8ccc-0123456789ab' } }), [
+    false,
+    false,
+  ]);
+  // Not a uuid: one is drawn in its place.
+  assert.deepEqual(drawnOf({ eventName: 'checkout_completed', attributes: { 'posthog.uuid': 'not-a-uuid' } }), [true]);
+  assert.deepEqual(drawnOf(named, { ...SETTINGS, deterministicUuids: true }), [false, false]);
+});
