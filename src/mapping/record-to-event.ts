@@ -125,7 +125,9 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
   const uuid =
     givenUuid ??
     (settings.deterministicUuids ? deterministicUuid(record, event, origin?.index ?? 0, `{${text}}`, personKey) : uuidv7(timeMillis));
-  const events = [encodeEvent(event, uuid, common, text, givenUuid === undefined && !settings.deterministicUuids)];
+  // Neither given nor derived: the uuids of this record's events are drawn at random.
+  const uuidDrawn = givenUuid === undefined && !settings.deterministicUuids;
+  const events = [encodeEvent(event, uuid, common, text, uuidDrawn)];
 
   if (linkedException) {
     // The same facts as an exception record would give, plus which event it belongs to. Its values
@@ -143,7 +145,7 @@ export function mapRecord(record: ReadableLogRecord, settings: MappingSettings, 
         : settings.deterministicUuids
           ? deterministicUuid(record, '$exception', origin?.index ?? 0, `{${linked}}`, personKey)
           : uuidv7(timeMillis);
-    events.push(encodeEvent('$exception', linkedUuid, common, linked, givenUuid === undefined && !settings.deterministicUuids));
+    events.push(encodeEvent('$exception', linkedUuid, common, linked, uuidDrawn));
   }
   return { kind: 'mapped', events, unconvertible: tally.unconvertible };
 }
