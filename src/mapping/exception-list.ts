@@ -121,6 +121,38 @@ export function exceptionLevelFromSeverity(severityNumber: number | undefined): 
   return 'debug'; // DEBUG and TRACE; PostHog has no trace level
 }
 
+/** Other names loggers give the levels, lower case: a level given as one of these is sent as PostHog's. */
+const LEVEL_ALIASES: Readonly<Record<string, ExceptionLevel>> = {
+  fatal: 'fatal',
+  critical: 'fatal',
+  crit: 'fatal',
+  emergency: 'fatal',
+  emerg: 'fatal',
+  alert: 'fatal',
+  panic: 'fatal',
+  error: 'error',
+  err: 'error',
+  warning: 'warning',
+  warn: 'warning',
+  log: 'log',
+  info: 'info',
+  information: 'info',
+  informational: 'info',
+  notice: 'info',
+  debug: 'debug',
+  trace: 'debug',
+};
+
+/**
+ * Error tracking's level for a level given as text (`WARN`, `critical`), or undefined when the
+ * text is not one it knows by any name.
+ */
+export function exceptionLevelOf(given: unknown): ExceptionLevel | undefined {
+  if (typeof given !== 'string') return undefined;
+  const name = given.trim().toLowerCase();
+  return Object.hasOwn(LEVEL_ALIASES, name) ? LEVEL_ALIASES[name] : undefined;
+}
+
 /** Depth first, as posthog-node orders them: each exception, then its cause's chain, then its errors. */
 function appendLinked(list: PostHogException[], node: StackNode, parentId: number, paths: Paths): void {
   const linked: Array<[StackNode, 'cause' | 'member']> = [];

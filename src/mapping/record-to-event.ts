@@ -26,7 +26,13 @@ import {
   WINDOW_ID_KEYS,
 } from './attribute-keys.ts';
 import { DERIVED_PROPERTIES, needsTextForm, textFormJson } from './error-tracking-properties.ts';
-import { buildExceptionList, exceptionLevelFromSeverity, type ExceptionAttributes, type PostHogException } from './exception-list.ts';
+import {
+  buildExceptionList,
+  exceptionLevelFromSeverity,
+  exceptionLevelOf,
+  type ExceptionAttributes,
+  type PostHogException,
+} from './exception-list.ts';
 import { isPlainJson, toJsonSafe, UNSERIALIZABLE, type ConversionTally } from './json-safe.ts';
 import { refusedPersonEvent } from './person-events.ts';
 import { explicitEventName, hasException } from '../selection/selection.ts';
@@ -302,11 +308,19 @@ function attributeMembers(text: string, attributes: Attributes, leaveOut: LeaveO
   return out;
 }
 
-/** `$exception_list` and, unless an attribute sets it, `$exception_level`. */
+/**
+ * `$exception_list` and, unless an attribute sets it, `$exception_level`. A level set under another
+ * name error tracking knows (`WARN`, `critical`) is sent as its own (`warning`, `fatal`), in the
+ * same place; other values are sent as given.
+ */
 function withExceptionProperties(text: string, record: ReadableLogRecord, levelSet: boolean): string {
   const list = exceptionListOf(record);
   let out = withMember(text, EXCEPTION_LIST, JSON.stringify(list));
-  if (!levelSet) out = withMember(out, EXCEPTION_LEVEL, JSON.stringify(exceptionLevelFromSeverity(record.severityNumber)));
+  if (!levelSet) return withMember(out, EXCEPTION_LEVEL, JSON.stringify(exceptionLevelFromSeverity(record.severityNumber)));
+  const attribute = readAttribute(record.attributes, EXCEPTION_LEVEL);
+  const given = attribute !== undefined ? attribute : readAttribute(record.resource.attributes, EXCEPTION_LEVEL);
+  const level = exceptionLevelOf(given);
+  if (level !== undefined && level !== given) out = dedupeMembers(withMember(out, EXCEPTION_LEVEL, JSON.stringify(level)));
   return out;
 }
 

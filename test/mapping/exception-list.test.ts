@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import {
   buildExceptionList,
   exceptionLevelFromSeverity,
+  exceptionLevelOf,
   MAX_EXCEPTIONS,
   parseV8StackTrace,
   type PostHogException,
@@ -471,4 +472,32 @@ test('util.inspect: a recursion it printed once ("... collapsed N duplicate line
     { cwd: '/srv' },
   );
   assert.deepEqual(list[0]?.stacktrace, expanded[0]?.stacktrace);
+});
+
+test('exceptionLevelOf: the levels and the names loggers give them, in any case; anything else undefined', () => {
+  const cases: Array<[unknown, string | undefined]> = [
+    ['fatal', 'fatal'],
+    ['CRITICAL', 'fatal'],
+    ['emerg', 'fatal'],
+    ['error', 'error'],
+    ['ERR', 'error'],
+    [' Warning ', 'warning'],
+    ['warn', 'warning'],
+    ['log', 'log'],
+    ['notice', 'info'],
+    ['INFO', 'info'],
+    ['trace', 'debug'],
+    ['debug', 'debug'],
+    ['severe', undefined],
+    ['', undefined],
+    ['toString', undefined],
+    ['__proto__', undefined],
+    [3, undefined],
+    [null, undefined],
+    [undefined, undefined],
+  ];
+  assert.deepEqual(
+    cases.map(([given]) => [given, exceptionLevelOf(given)]),
+    cases,
+  );
 });

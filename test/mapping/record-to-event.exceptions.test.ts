@@ -157,6 +157,45 @@ describe('exceptions', () => {
     );
   });
 
+  test('a $exception_level given under another name is sent as error tracking names it, in its place; others as given', () => {
+    const source = new RecordSource();
+    const log = source.logger('app');
+    const given: unknown[] = ['WARN', ' critical ', 'Error', 'log', 'trace', 'bogus', 7];
+    given.forEach((level, i) => {
+      log.emit({
+        timestamp: TIME,
+        severityNumber: SeverityNumber.ERROR,
+        attributes: { 'exception.message': 'm', $exception_level: level as string, after: i },
+      });
+    });
+    const events = source.events();
+    assert.deepEqual(
+      events.map((e) => [e.properties.after, e.properties.$exception_level]),
+      [
+        [0, 'warning'],
+        [1, 'fatal'],
+        [2, 'error'],
+        [3, 'log'],
+        [4, 'debug'],
+        [5, 'bogus'],
+        [6, 7],
+      ],
+    );
+    for (const event of events) {
+      const keys = Object.keys(event.properties);
+      assert.ok(keys.indexOf('$exception_level') < keys.indexOf('after'), `kept in the attribute's place: ${keys.join(' ')}`);
+      assert.deepEqual(cymbalProblems(event.properties), []);
+    }
+
+    // A named event keeps the attribute as it is; its linked $exception gets the level.
+    log.emit({ timestamp: TIME, eventName: 'charge_failed', attributes: { 'exception.message': 'm', $exception_level: 'Warn' } });
+    const [named, linked] = source.events().slice(given.length);
+    assert.deepEqual(
+      [named?.event, named?.properties.$exception_level, linked?.event, linked?.properties.$exception_level],
+      ['charge_failed', 'Warn', '$exception', 'warning'],
+    );
+  });
+
   test('exception.escaped: true → handled false; a message alone gives type Error and no stacktrace', () => {
     const source = new RecordSource();
     const log = source.logger('app');
