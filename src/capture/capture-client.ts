@@ -213,11 +213,14 @@ export class CaptureClient implements CaptureSender {
    */
   async resend(request: OutgoingRequest, options: SendOptions): Promise<SendReport> {
     const ctx = this._context(options);
-    // The events are the caller's to keep: attempts are counted on copies.
-    await sendRequest(ctx, {
-      ...request,
-      events: request.events.map((item) => new QueuedEvent(item.event, item.json, item.bytes, item.attempts)),
-    });
+    // The events are the caller's to keep: attempts are counted on copies. A loop, as in _prepare:
+    // an optimised map() would hand the request readers arrays of another elements kind.
+    const events: SerializedEvent[] = [];
+    for (let i = 0; i < request.events.length; i++) {
+      const item = request.events[i]!;
+      events.push(new QueuedEvent(item.event, item.json, item.bytes, item.attempts));
+    }
+    await sendRequest(ctx, { ...request, events });
     return ctx.report;
   }
 
