@@ -91,6 +91,12 @@ export function threadGroupCpuMs(before: ThreadTimes, after: ThreadTimes): Threa
 
 const threadCpuUsage = (process as unknown as { threadCpuUsage?: ThreadCpuUsage }).threadCpuUsage?.bind(process);
 
+/** user + system CPU of the main (JS) thread alone in µs, where process.threadCpuUsage exists (Node 23.9+). */
+export function mainThreadCpuMicros(): number | undefined {
+  const usage = threadCpuUsage?.();
+  return usage === undefined ? undefined : usage.user + usage.system;
+}
+
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 
 /** GC entries reach observers on a later turn of the event loop: this collects them for one window. */
@@ -120,7 +126,7 @@ function observeGc(): { read(fromMs: number, toMs: number): Promise<GcPauses> } 
 /** Runs `fn` and returns its wall time and the CPU it took. */
 export async function timed(fn: () => Promise<void>): Promise<Timing> {
   const gc = observeGc();
-  const thread0 = threadCpuUsage?.();
+  const thread0 = mainThreadCpuMicros();
   const threads0 = threadNanos();
   const cpu0 = process.cpuUsage();
   const w0 = monotonicMicros();
@@ -129,10 +135,10 @@ export async function timed(fn: () => Promise<void>): Promise<Timing> {
   const t1 = performance.now();
   const w1 = monotonicMicros();
   const cpuMs = cpuMicros(cpu0) / 1000;
-  const thread1 = threadCpuUsage?.();
+  const thread1 = mainThreadCpuMicros();
   const threads1 = threadNanos();
   const timing: Timing = { wallMs: t1 - t0, cpuMs, gc: await gc.read(t0, t1), windowMicros: [w0, w1] };
-  if (thread0 && thread1) timing.mainThreadCpuMs = (thread1.user + thread1.system - thread0.user - thread0.system) / 1000;
+  if (thread0 !== undefined && thread1 !== undefined) timing.mainThreadCpuMs = (thread1 - thread0) / 1000;
   if (threads0 && threads1) timing.threadGroupCpuMs = threadGroupCpuMs(threads0, threads1);
   return timing;
 }

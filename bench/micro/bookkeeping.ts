@@ -12,7 +12,8 @@ import { PostHogLogRecordExporter } from '../../src/log-record-exporter.ts';
 import { MapAndPostExporter } from '../contenders/bound-exporter.ts';
 import { oursEnv } from '../contenders/ours.ts';
 import { startSink } from '../harness/processes.ts';
-import { median } from '../harness/statistics.ts';
+import { mean, median } from '../harness/statistics.ts';
+import { mainThreadCpuMicros } from '../harness/timing.ts';
 import { BATCH_SIZE } from '../workload/records.ts';
 import { sdkRecords } from './sdk-records.ts';
 
@@ -29,13 +30,8 @@ const blocks = Number(args.blocks);
 const WARM_UP_PAIRS = 300;
 const DISTINCT_BATCHES = 100;
 
-type ThreadCpuUsage = () => { user: number; system: number };
-const threadCpuUsage = (process as unknown as { threadCpuUsage?: ThreadCpuUsage }).threadCpuUsage?.bind(process);
-if (threadCpuUsage === undefined) throw new Error('needs process.threadCpuUsage() (Node 23.9 or later)');
-const mainThreadMicros = (): number => {
-  const usage = threadCpuUsage();
-  return usage.user + usage.system;
-};
+if (mainThreadCpuMicros() === undefined) throw new Error('needs process.threadCpuUsage() (Node 23.9 or later)');
+const mainThreadMicros = (): number => mainThreadCpuMicros() ?? Number.NaN;
 
 interface Exporter {
   export(records: ReadableLogRecord[], done: (result: { code: number; error?: Error }) => void): void;
@@ -59,7 +55,6 @@ function timedExport(exporter: Exporter, batch: ReadableLogRecord[]): Promise<Ex
   });
 }
 
-const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 const perRecordMicros = (ms: number): string => ((ms * 1000) / BATCH_SIZE).toFixed(2);
 
 const sink = await startSink();
@@ -84,24 +79,26 @@ try {
   sink.child.kill();
 }
 
-const row = (name: 'ours' | 'bound'): string => {
-  const c = costs[name];
-  const wall = c.map((x) => x.wallMs);
-  const main = c.map((x) => x.mainMs);
-  return `${name.padEnd(5)}  wall ${mean(wall).toFixed(3)} ms (median ${median(wall).toFixed(3)})  main thread ${mean(main).toFixed(3)} ms (median ${median(main).toFixed(3)}), ${perRecordMicros(mean(main))} µs/record`;
+const figures = (name: 'ours' | 'bound') => {
+  const wall = costs[name].map((x) => x.wallMs);
+  const main = costs[name].map((x) => x.mainMs);
+  return { wall, main, meanWall: mean(wall), meanMain: mean(main) };
 };
+const ofOurs = figures('ours');
+const ofBound = figures('bound');
+const row = (name: string, f: ReturnType<typeof figures>): string =>
+  `${name.padEnd(5)}  wall ${f.meanWall.toFixed(3)} ms (median ${median(f.wall).toFixed(3)})  main thread ${f.meanMain.toFixed(3)} ms (median ${median(f.main).toFixed(3)}), ${perRecordMicros(f.meanMain)} µs/record`;
 console.log(`${pairs} pairs of ${BATCH_SIZE}-record exports, after ${WARM_UP_PAIRS} pairs of warm-up`);
-console.log(row('ours'));
-console.log(row('bound'));
-const wallRatio = mean(costs.ours.map((x) => x.wallMs)) / mean(costs.bound.map((x) => x.wallMs));
-const mainExtra = mean(costs.ours.map((x) => x.mainMs)) - mean(costs.bound.map((x) => x.mainMs));
-console.log(`ours ÷ bound: wall ${wallRatio.toFixed(3)} ×; main thread ${perRecordMicros(mainExtra)} µs/record more`);
-// The same figures block by block show how steady they are.
+console.log(row('ours', ofOurs));
+console.log(row('bound', ofBound));
+console.log(
+  `ours ÷ bound: wall ${(ofOurs.meanWall / ofBound.meanWall).toFixed(3)} ×; main thread ${perRecordMicros(ofOurs.meanMain - ofBound.meanMain)} µs/record more`,
+);
+// The wall ratio block by block shows how steady it is.
 const size = Math.floor(pairs / blocks);
 const perBlock: string[] = [];
 for (let b = 0; b < blocks; b++) {
-  const slice = (name: 'ours' | 'bound') => costs[name].slice(b * size, (b + 1) * size);
-  const ratio = mean(slice('ours').map((x) => x.wallMs)) / mean(slice('bound').map((x) => x.wallMs));
-  perBlock.push(ratio.toFixed(3));
+  const blockMean = (f: ReturnType<typeof figures>) => mean(f.wall.slice(b * size, (b + 1) * size));
+  perBlock.push((blockMean(ofOurs) / blockMean(ofBound)).toFixed(3));
 }
 console.log(`wall ratio in ${blocks} blocks of ${size} pairs: ${perBlock.join(', ')}`);
